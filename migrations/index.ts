@@ -1,0 +1,10 @@
+import type { Knex } from 'knex';
+import * as m001 from './001_dpm_runs.ts';
+
+export interface Migration {
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+/** Every migration in order; add new ones at the end, never rename or edit a released one. */
+export const migrations: [name: string, migration: Migration][] = [['001_dpm_runs', m001]];

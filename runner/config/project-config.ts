@@ -1,0 +1,73 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml, LineCounter, parseDocument } from 'yaml';
+import { z } from 'zod';
+import { ConfigError, ProjectError } from '../errors.ts';
+
+const targetSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('pglite'), path: z.string().default('.dpm/pglite'), threads: z.number().int().min(1).optional() }).strict(),
+  z
+    .object({
+      type: z.literal('postgres'),
+      url: z.string().optional(),
+      url_env: z.string().optional(),
+      host: z.string().optional(),
+      port: z.number().int().optional(),
+      user: z.string().optional(),
+      password: z.string().optional(),
+      password_env: z.string().optional(),
+      database: z.string().optional(),
+      threads: z.number().int().min(1).optional(),
+    })
+    .strict(),
+]);
+export type TargetConfig = z.infer<typeof targetSchema>;
+
+const projectSchema = z
+  .object({
+    name: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'a lowercase identifier'),
+    version: z.union([z.string(), z.number()]).optional(),
+    'model-paths': z.array(z.string()).default(['models']),
+    'seed-paths': z.array(z.string()).default(['seeds']),
+    'macro-paths': z.array(z.string()).default(['macros']),
+    'test-paths': z.array(z.string()).default(['tests/data']),
+    'target-path': z.string().default('target'),
+    vars: z.record(z.string(), z.unknown()).default({}),
+    /** Folder-level model config, dbt style: `models: { staging: { +materialized: view } }`. */
+    models: z.record(z.string(), z.unknown()).default({}),
+    seeds: z.record(z.string(), z.unknown()).default({}),
+    target: z.string().optional(),
+    targets: z.record(z.string(), targetSchema).default({}),
+  })
+  .strict();
+export type ProjectConfig = z.infer<typeof projectSchema> & { root: string; file: string };
+
+export const PROJECT_FILE = 'dpm.yml';
+
+export function loadProjectConfig(root: string): ProjectConfig {
+  const file = join(root, PROJECT_FILE);
+  if (!existsSync(file)) {
+    throw new ConfigError(`no ${PROJECT_FILE} in ${root}: run dpm from a project folder or pass --project-dir.`);
+  }
+  const text = readFileSync(file, 'utf8');
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter });
+  if (doc.errors.length) {
+    const e = doc.errors[0];
+    throw new ProjectError(PROJECT_FILE, e.linePos?.[0].line, e.message.split('\n')[0]);
+  }
+  const result = projectSchema.safeParse(doc.toJS() ?? {});
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const path = issue.path.map(String);
+    const key = issue.code === 'unrecognized_keys' ? [...path, issue.keys[0]] : path;
+    const node = doc.getIn(key.length ? key.slice(0, issue.code === 'unrecognized_keys' ? -1 : undefined) : [], true) as
+      | { range?: [number, number] }
+      | undefined;
+    const line = node?.range ? lineCounter.linePos(node.range[0]).line : undefined;
+    throw new ProjectError(PROJECT_FILE, line, `${key.join('.') || '(root)'}: ${issue.message}`);
+  }
+  return { ...result.data, root, file };
+}
+
+export { parseYaml };

@@ -1,0 +1,31 @@
+import { quoteIdent } from '../project/templating.ts';
+import type { TestNode } from '../project/nodes.ts';
+
+const literal = (v: unknown) => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : `'${String(v).replace(/'/g, "''")}'`);
+
+/** SQL that returns the failing rows of a generic test; an empty result is a pass. */
+export function genericTestSql(test: TestNode, relation: string, toRelation?: string): string {
+  const where = test.config.where ? `\n  where ${test.config.where}` : '';
+  const model = `(select * from ${relation}${where}) as dpm_subject`;
+  const col = test.column ? quoteIdent(test.column) : '';
+  const args = test.kwargs;
+  switch (test.testName) {
+    case 'not_null':
+      return `select * from ${model}\nwhere ${col} is null`;
+    case 'unique':
+      return `select ${col} as unique_field, count(*) as n_records\nfrom ${model}\nwhere ${col} is not null\ngroup by ${col}\nhaving count(*) > 1`;
+    case 'accepted_values': {
+      // Compared as text so one list works for int, enum and text columns alike.
+      const values = (args.values as unknown[]).map((v) => literal(String(v))).join(', ');
+      return `select ${col} as value_field, count(*) as n_records\nfrom ${model}\nwhere ${col} is not null and ${col}::text not in (${values})\ngroup by ${col}`;
+    }
+    case 'relationships': {
+      const field = quoteIdent(String(args.field));
+      return `select child.${col} as from_field\nfrom ${model} as child\nleft join ${toRelation} as parent on child.${col} = parent.${field}\nwhere child.${col} is not null and parent.${field} is null`;
+    }
+    case 'expression_is_true':
+      return `select * from ${model}\nwhere not (${String(args.expression)})`;
+    default:
+      throw new Error(`unknown generic test ${test.testName}`);
+  }
+}

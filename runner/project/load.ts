@@ -1,0 +1,430 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { loadProjectConfig, type ProjectConfig } from '../config/project-config.ts';
+import { CycleError, ProjectError, UnknownRefError, didYouMean } from '../errors.ts';
+import { listFiles } from './files.ts';
+import { checkConfig, modelConfigSchema, normalizeConfigKeys, seedConfigSchema, testConfigSchema } from './node-config.ts';
+import type { ColumnDoc, GraphNode, ModelNode, ResolvedModelConfig, SeedNode, SourceTable, TestNode } from './nodes.ts';
+import { readProperties, type ResourceSpec, type TestSpec } from './properties.ts';
+import { Relation, TemplateEngine, type RenderHooks } from './templating.ts';
+
+export interface Project {
+  config: ProjectConfig;
+  engine: TemplateEngine;
+  nodes: Map<string, GraphNode>;
+  sources: Map<string, SourceTable>;
+  vars: Record<string, unknown>;
+  macros: string[];
+}
+
+export interface LoadOptions {
+  vars?: Record<string, unknown>;
+}
+
+const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** Reads every model, seed, macro, property file and test; finds dependencies without touching a database. */
+export function loadProject(root: string, options: LoadOptions = {}): Project {
+  const config = loadProjectConfig(root);
+  const vars = { ...config.vars, ...(options.vars ?? {}) };
+  const engine = new TemplateEngine();
+  const macros: string[] = [];
+  for (const dir of config['macro-paths']) {
+    for (const file of listFiles(root, dir, ['.sql'])) macros.push(...engine.addMacros(readFileSync(join(root, file), 'utf8'), file));
+  }
+
+  const modelSpecs = new Map<string, ResourceSpec>();
+  const seedSpecs = new Map<string, ResourceSpec>();
+  const sources = new Map<string, SourceTable>();
+  const sourceTests: { table: SourceTable; spec: ResourceSpec }[] = [];
+  for (const dir of [...config['model-paths'], ...config['seed-paths']]) {
+    for (const file of listFiles(root, dir, ['.yml', '.yaml'])) {
+      const props = readProperties(join(root, file), file);
+      for (const m of props.models) {
+        const previous = modelSpecs.get(m.name);
+        if (previous) throw new ProjectError(file, m.line, `model '${m.name}' is already described in ${previous.file}:${previous.line}`);
+        modelSpecs.set(m.name, m);
+      }
+      for (const s of props.seeds) seedSpecs.set(s.name, s);
+      for (const src of props.sources) {
+        for (const t of src.tables) {
+          const table: SourceTable = {
+            uniqueId: `source.${config.name}.${src.name}.${t.name}`,
+            source: src.name,
+            table: t.name,
+            relation: new Relation(src.schema, t.name),
+            description: t.description,
+            columns: columnDocs(t),
+          };
+          sources.set(`${src.name}.${t.name}`, table);
+          sourceTests.push({ table, spec: t });
+        }
+      }
+    }
+  }
+
+  const nodes = new Map<string, GraphNode>();
+  const byName = new Map<string, GraphNode>();
+  const register = (node: GraphNode, file: string, line: number | undefined) => {
+    const clash = byName.get(node.name);
+    if (clash && node.resourceType !== 'test') {
+      throw new ProjectError(file, line, `${node.resourceType} '${node.name}' has the same name as ${clash.resourceType} ${clash.path}: names must be unique`);
+    }
+    if (node.resourceType !== 'test') byName.set(node.name, node);
+    nodes.set(node.uniqueId, node);
+  };
+
+  for (const seed of loadSeeds(config, seedSpecs)) register(seed, seed.path, undefined);
+  for (const dir of config['model-paths']) {
+    for (const file of listFiles(root, dir, ['.sql'])) {
+      const model = parseModel(config, engine, vars, file, dir, modelSpecs.get(basename(file, '.sql')));
+      if (model.config.enabled) register(model, file, undefined);
+    }
+  }
+  for (const [name, spec] of modelSpecs) {
+    if (!byName.has(name)) {
+      throw new ProjectError(spec.file, spec.line, `properties for model '${name}', but there is no models/**/${name}.sql.${didYouMean(name, byName.keys())}`);
+    }
+  }
+
+  // Refs and sources are resolved only once every node is known, so file order never matters.
+  for (const node of nodes.values()) {
+    if (node.resourceType !== 'model') continue;
+    node.dependsOn = unique([
+      ...node.refs.map((r) => resolveRef(r.name, node.path, r.line, byName).uniqueId),
+      ...node.sources.map((s) => resolveSource(s.source, s.table, node.path, s.line, sources).uniqueId),
+    ]).filter((id) => !id.startsWith('source.'));
+  }
+
+  const tests: TestNode[] = [];
+  for (const node of [...nodes.values()]) {
+    if (node.resourceType === 'test') continue;
+    const spec = node.resourceType === 'model' ? modelSpecs.get(node.name) : seedSpecs.get(node.name);
+    if (!spec) continue;
+    for (const t of [...spec.tests, ...spec.columns.flatMap((c) => c.tests)]) tests.push(genericTest(config, node.uniqueId, node.name, t, byName));
+  }
+  for (const { table, spec } of sourceTests) {
+    for (const t of [...spec.tests, ...spec.columns.flatMap((c) => c.tests)]) tests.push(genericTest(config, table.uniqueId, `${table.source}_${table.table}`, t, byName));
+  }
+  for (const dir of config['test-paths']) {
+    for (const file of listFiles(root, dir, ['.sql'])) tests.push(parseSingularTest(config, engine, vars, file, byName, sources));
+  }
+  const testNames = new Map<string, number>();
+  for (const t of tests) {
+    if (!t.config.enabled) continue;
+    const n = testNames.get(t.name) ?? 0;
+    testNames.set(t.name, n + 1);
+    if (n > 0) {
+      t.name = `${t.name}_${n + 1}`;
+      t.uniqueId = `test.${config.name}.${t.name}`;
+    }
+    nodes.set(t.uniqueId, t);
+  }
+
+  assertAcyclic(nodes);
+  return { config, engine, nodes, sources, vars, macros };
+}
+
+function unique<T>(xs: T[]): T[] {
+  return [...new Set(xs)];
+}
+
+function columnDocs(spec: ResourceSpec | undefined): Record<string, ColumnDoc> {
+  const out: Record<string, ColumnDoc> = {};
+  for (const c of spec?.columns ?? []) out[c.name] = { name: c.name, description: c.description, data_type: c.data_type };
+  return out;
+}
+
+function resolveRef(name: string, file: string, line: number, byName: Map<string, GraphNode>): GraphNode {
+  const target = byName.get(name);
+  if (!target) throw new UnknownRefError(file, line, `ref('${name}') names no model or seed.${didYouMean(name, byName.keys())}`);
+  return target;
+}
+
+function resolveSource(source: string, table: string, file: string, line: number, sources: Map<string, SourceTable>): SourceTable {
+  const found = sources.get(`${source}.${table}`);
+  if (!found) {
+    throw new UnknownRefError(
+      file,
+      line,
+      `source('${source}', '${table}') is not declared under sources: in a models/**/*.yml file.${didYouMean(`${source}.${table}`, sources.keys())}`,
+    );
+  }
+  return found;
+}
+
+/** Folder config from dpm.yml: `models: { staging: { +materialized: view } }`, outer levels first. */
+function folderConfig(tree: Record<string, unknown>, projectName: string, folders: string[]): Record<string, unknown> {
+  let level: Record<string, unknown> = (tree[projectName] as Record<string, unknown>) ?? tree;
+  const merged: Record<string, unknown> = {};
+  const take = (obj: Record<string, unknown>) => {
+    for (const [k, v] of Object.entries(obj)) if (k.startsWith('+')) merged[k.slice(1)] = v;
+  };
+  take(level);
+  for (const folder of folders) {
+    const next = level[folder];
+    if (!next || typeof next !== 'object') break;
+    level = next as Record<string, unknown>;
+    take(level);
+  }
+  return merged;
+}
+
+function lineOf(source: string, needle: RegExp | string): number {
+  const lines = source.split('\n');
+  const idx = lines.findIndex((l) => (typeof needle === 'string' ? l.includes(needle) : needle.test(l)));
+  return idx >= 0 ? idx + 1 : 1;
+}
+
+function parseModel(
+  config: ProjectConfig,
+  engine: TemplateEngine,
+  vars: Record<string, unknown>,
+  file: string,
+  modelDir: string,
+  spec: ResourceSpec | undefined,
+): ModelNode {
+  const rawSql = readFileSync(join(config.root, file), 'utf8');
+  const name = basename(file, '.sql');
+  const folders = dirname(file).split('/').slice(modelDir.split('/').length);
+  const template = engine.compile(rawSql, file);
+  const inline: Record<string, unknown> = {};
+  const refs: ModelNode['refs'] = [];
+  const sources: ModelNode['sources'] = [];
+  const hooks: RenderHooks = {
+    ref: (target) => {
+      refs.push({ name: target, line: lineOf(rawSql, new RegExp(`ref\\(\\s*['"]${target}['"]`)) });
+      return new Relation('__parse__', target);
+    },
+    source: (s, t) => {
+      sources.push({ source: s, table: t, line: lineOf(rawSql, new RegExp(`source\\(\\s*['"]${s}['"]\\s*,\\s*['"]${t}['"]`)) });
+      return new Relation(s, t);
+    },
+    config: (kw) => Object.assign(inline, normalizeConfigKeys(kw)),
+    variable: (n, fallback, has) => readVar(vars, n, fallback, has, file, rawSql),
+    isIncremental: () => false,
+    self: () => new Relation('__parse__', name),
+    extra: { batch_start: null, batch_end: null, run_started_at: new Date().toISOString(), invocation_id: 'parse', target_name: 'parse' },
+  };
+  engine.render(template, file, rawSql, hooks);
+
+  const layers: [Record<string, unknown>, string, number][] = [
+    [folderConfig(config.models, config.name, folders), 'dpm.yml', 1],
+    [spec?.config ?? {}, spec?.file ?? file, spec?.line ?? 1],
+    [inline, file, lineOf(rawSql, 'config(')],
+  ];
+  let merged: Record<string, unknown> = {};
+  for (const [layer, where, line] of layers) {
+    const checked = checkConfig(modelConfigSchema, layer);
+    if (!checked.ok) {
+      const keyLine = where === file ? lineOf(rawSql, new RegExp(`\\b${checked.problem.key}\\s*=`)) : line;
+      throw new ProjectError(where, where === file ? keyLine : line, `model '${name}': ${checked.problem.message}`);
+    }
+    merged = { ...merged, ...checked.value };
+  }
+  const tags = unique([...folders, ...((merged.tags as string[] | undefined) ?? [])]);
+  const resolved: ResolvedModelConfig = {
+    ...merged,
+    materialized: (merged.materialized as ResolvedModelConfig['materialized']) ?? 'view',
+    schema: (merged.schema as string) ?? folders[0] ?? 'public',
+    alias: (merged.alias as string) ?? name,
+    tags,
+    enabled: (merged.enabled as boolean) ?? true,
+  };
+  if (resolved.materialized === 'incremental' && resolved.incremental_strategy === 'microbatch' && !resolved.event_time) {
+    throw new ProjectError(file, lineOf(rawSql, 'config('), `model '${name}': incremental_strategy 'microbatch' needs event_time (the date column to batch by).`);
+  }
+  if (resolved.materialized === 'incremental' && ['delete+insert', 'merge'].includes(resolved.incremental_strategy ?? '') && !resolved.unique_key) {
+    throw new ProjectError(file, lineOf(rawSql, 'config('), `model '${name}': incremental_strategy '${resolved.incremental_strategy}' needs unique_key.`);
+  }
+  return {
+    resourceType: 'model',
+    uniqueId: `model.${config.name}.${name}`,
+    name,
+    path: file,
+    fqn: [config.name, ...folders, name],
+    tags,
+    dependsOn: [],
+    checksum: sha(rawSql + JSON.stringify(resolved)),
+    description: (resolved.description as string | undefined) ?? spec?.description,
+    columns: columnDocs(spec),
+    config: resolved,
+    rawSql,
+    template,
+    refs,
+    sources,
+    relation: new Relation(resolved.schema, resolved.alias, resolved.materialized === 'ephemeral' ? `__dpm__cte__${name}` : undefined),
+  };
+}
+
+export function readVar(vars: Record<string, unknown>, name: string, fallback: unknown, hasFallback: boolean, file: string, source: string): unknown {
+  if (name in vars) return vars[name];
+  if (hasFallback) return fallback;
+  throw new ProjectError(file, lineOf(source, new RegExp(`var\\(\\s*['"]${name}['"]`)), `var('${name}') is not set and has no default: define it under vars: in dpm.yml or pass --vars '{"${name}": ...}'.`);
+}
+
+function loadSeeds(config: ProjectConfig, specs: Map<string, ResourceSpec>): SeedNode[] {
+  const groups = new Map<string, { files: string[]; folders: string[] }>();
+  for (const dir of config['seed-paths']) {
+    for (const file of listFiles(config.root, dir, ['.csv'])) {
+      const rel = file.slice(dir.length + 1).split('/');
+      // A folder of CSVs is one seed (several exports of one table); a top-level CSV is its own seed.
+      const name = rel.length > 1 ? rel[0] : basename(file, '.csv');
+      const g = groups.get(name) ?? { files: [], folders: rel.length > 1 ? [rel[0]] : [] };
+      g.files.push(file);
+      groups.set(name, g);
+    }
+  }
+  const seeds: SeedNode[] = [];
+  for (const [name, { files }] of groups) {
+    const spec = specs.get(name);
+    const layers: [Record<string, unknown>, string, number][] = [
+      [folderConfig(config.seeds, config.name, []), 'dpm.yml', 1],
+      [spec?.config ?? {}, spec?.file ?? files[0], spec?.line ?? 1],
+    ];
+    let merged: Record<string, unknown> = {};
+    for (const [layer, where, line] of layers) {
+      const checked = checkConfig(seedConfigSchema, layer);
+      if (!checked.ok) throw new ProjectError(where, line, `seed '${name}': ${checked.problem.message}`);
+      merged = { ...merged, ...checked.value };
+    }
+    const schema = (merged.schema as string) ?? 'seeds';
+    const alias = (merged.alias as string) ?? name;
+    const content = files.map((f) => readFileSync(join(config.root, f))).join('\n');
+    seeds.push({
+      resourceType: 'seed',
+      uniqueId: `seed.${config.name}.${name}`,
+      name,
+      path: files.length === 1 ? files[0] : dirname(files[0]),
+      fqn: [config.name, name],
+      tags: (merged.tags as string[]) ?? [],
+      dependsOn: [],
+      checksum: sha(content + JSON.stringify(merged)),
+      description: spec?.description,
+      columns: columnDocs(spec),
+      config: { ...merged, schema, alias, tags: (merged.tags as string[]) ?? [], enabled: (merged.enabled as boolean) ?? true },
+      files,
+      relation: new Relation(schema, alias),
+    });
+  }
+  return seeds;
+}
+
+const GENERIC_TESTS = ['unique', 'not_null', 'accepted_values', 'relationships', 'expression_is_true'] as const;
+
+function genericTest(config: ProjectConfig, parentId: string, parentName: string, spec: TestSpec, byName: Map<string, GraphNode>): TestNode {
+  if (!(GENERIC_TESTS as readonly string[]).includes(spec.testName)) {
+    throw new ProjectError(spec.file, spec.line, `unknown test '${spec.testName}'.${didYouMean(spec.testName, GENERIC_TESTS)} Generic tests: ${GENERIC_TESTS.join(', ')}; or write a singular test in tests/data/*.sql.`);
+  }
+  const checked = checkConfig(testConfigSchema, spec.config);
+  if (!checked.ok) throw new ProjectError(spec.file, spec.line, `test '${spec.testName}': ${checked.problem.message}`);
+  const need = (arg: string) => {
+    if (spec.args[arg] === undefined) throw new ProjectError(spec.file, spec.line, `test '${spec.testName}' needs the argument '${arg}'.`);
+  };
+  const dependsOn = [parentId];
+  if ((spec.testName === 'unique' || spec.testName === 'not_null' || spec.testName === 'accepted_values' || spec.testName === 'relationships') && !spec.column && !spec.args.column_name) {
+    throw new ProjectError(spec.file, spec.line, `test '${spec.testName}' belongs under a column (columns: - name: ... data_tests:) or needs column_name.`);
+  }
+  if (spec.testName === 'accepted_values') need('values');
+  if (spec.testName === 'expression_is_true') need('expression');
+  if (spec.testName === 'relationships') {
+    need('to');
+    need('field');
+    const m = /^\s*ref\(\s*['"]([^'"]+)['"]\s*\)\s*$/.exec(String(spec.args.to));
+    if (!m) throw new ProjectError(spec.file, spec.line, `relationships: 'to' must be "ref('model_name')", got ${JSON.stringify(spec.args.to)}.`);
+    dependsOn.push(resolveRef(m[1], spec.file, spec.line, byName).uniqueId);
+  }
+  const column = spec.column ?? (spec.args.column_name as string | undefined);
+  const suffix = spec.testName === 'expression_is_true' ? `_${sha(String(spec.args.expression)).slice(0, 8)}` : '';
+  const name = `${spec.testName}_${parentName}${column ? `_${column}` : ''}${suffix}`;
+  return {
+    resourceType: 'test',
+    uniqueId: `test.${config.name}.${name}`,
+    name,
+    path: spec.file,
+    line: spec.line,
+    fqn: [config.name, name],
+    tags: (checked.value.tags as string[]) ?? [],
+    dependsOn: parentId.startsWith('source.') ? dependsOn.filter((d) => d !== parentId) : dependsOn,
+    checksum: sha(JSON.stringify(spec)),
+    columns: {},
+    config: { severity: checked.value.severity ?? 'error', where: checked.value.where, tags: (checked.value.tags as string[]) ?? [], enabled: checked.value.enabled ?? true },
+    testName: spec.testName,
+    kwargs: { ...spec.args, __parent: parentId },
+    column,
+    attachedTo: parentId,
+  };
+}
+
+function parseSingularTest(
+  config: ProjectConfig,
+  engine: TemplateEngine,
+  vars: Record<string, unknown>,
+  file: string,
+  byName: Map<string, GraphNode>,
+  sources: Map<string, SourceTable>,
+): TestNode {
+  const rawSql = readFileSync(join(config.root, file), 'utf8');
+  const name = basename(file, '.sql');
+  const template = engine.compile(rawSql, file);
+  const deps: string[] = [];
+  const inline: Record<string, unknown> = {};
+  engine.render(template, file, rawSql, {
+    ref: (t) => {
+      deps.push(resolveRef(t, file, lineOf(rawSql, new RegExp(`ref\\(\\s*['"]${t}['"]`)), byName).uniqueId);
+      return new Relation('__parse__', t);
+    },
+    source: (s, t) => {
+      resolveSource(s, t, file, lineOf(rawSql, `source(`), sources);
+      return new Relation(s, t);
+    },
+    config: (kw) => Object.assign(inline, normalizeConfigKeys(kw)),
+    variable: (n, fallback, has) => readVar(vars, n, fallback, has, file, rawSql),
+    isIncremental: () => false,
+    self: () => undefined,
+    extra: {},
+  });
+  const checked = checkConfig(testConfigSchema, inline);
+  if (!checked.ok) throw new ProjectError(file, lineOf(rawSql, 'config('), `test '${name}': ${checked.problem.message}`);
+  return {
+    resourceType: 'test',
+    uniqueId: `test.${config.name}.${name}`,
+    name,
+    path: file,
+    line: 1,
+    fqn: [config.name, name],
+    tags: (checked.value.tags as string[]) ?? [],
+    dependsOn: unique(deps),
+    checksum: sha(rawSql),
+    columns: {},
+    config: { severity: checked.value.severity ?? 'error', where: checked.value.where, tags: (checked.value.tags as string[]) ?? [], enabled: checked.value.enabled ?? true },
+    testName: 'singular',
+    kwargs: {},
+    rawSql,
+    template,
+  };
+}
+
+/** Throws a CycleError that prints the cycle as a -> b -> a with each node's file. */
+function assertAcyclic(nodes: Map<string, GraphNode>): void {
+  const state = new Map<string, 1 | 2>();
+  const stack: string[] = [];
+  const visit = (id: string) => {
+    const s = state.get(id);
+    if (s === 2) return;
+    if (s === 1) {
+      const cycle = [...stack.slice(stack.indexOf(id)), id].map((n) => {
+        const node = nodes.get(n)!;
+        return `${node.name} (${node.path})`;
+      });
+      throw new CycleError(`dependency cycle: ${cycle.join(' -> ')}. Break it by removing one of these ref() calls.`);
+    }
+    state.set(id, 1);
+    stack.push(id);
+    for (const dep of nodes.get(id)?.dependsOn ?? []) if (nodes.has(dep)) visit(dep);
+    stack.pop();
+    state.set(id, 2);
+  };
+  for (const id of nodes.keys()) visit(id);
+}

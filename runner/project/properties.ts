@@ -1,0 +1,164 @@
+import { readFileSync } from 'node:fs';
+import { LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { z } from 'zod';
+import { ProjectError } from '../errors.ts';
+
+/** One data test as written in yml, before it becomes a graph node. */
+export interface TestSpec {
+  testName: string;
+  args: Record<string, unknown>;
+  config: Record<string, unknown>;
+  column?: string;
+  file: string;
+  line: number;
+}
+
+export interface ColumnSpec {
+  name: string;
+  description?: string;
+  data_type?: string;
+  tests: TestSpec[];
+}
+
+export interface ResourceSpec {
+  name: string;
+  description?: string;
+  config: Record<string, unknown>;
+  columns: ColumnSpec[];
+  tests: TestSpec[];
+  file: string;
+  line: number;
+}
+
+export interface SourceSpec {
+  name: string;
+  schema: string;
+  description?: string;
+  tables: ResourceSpec[];
+  file: string;
+  line: number;
+}
+
+export interface PropertiesFile {
+  models: ResourceSpec[];
+  seeds: ResourceSpec[];
+  sources: SourceSpec[];
+}
+
+const testEntry = z.union([z.string(), z.record(z.string(), z.unknown())]);
+const columnShape = z
+  .object({
+    name: z.string(),
+    description: z.string().optional(),
+    data_type: z.string().optional(),
+    data_tests: z.array(testEntry).optional(),
+    tests: z.array(testEntry).optional(),
+    meta: z.record(z.string(), z.unknown()).optional(),
+    quote: z.boolean().optional(),
+  })
+  .strict();
+const resourceShape = z
+  .object({
+    name: z.string(),
+    description: z.string().optional(),
+    config: z.record(z.string(), z.unknown()).optional(),
+    columns: z.array(columnShape).optional(),
+    data_tests: z.array(testEntry).optional(),
+    tests: z.array(testEntry).optional(),
+    meta: z.record(z.string(), z.unknown()).optional(),
+    docs: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
+const fileShape = z
+  .object({
+    version: z.number().optional(),
+    models: z.array(resourceShape).optional(),
+    seeds: z.array(resourceShape).optional(),
+    sources: z
+      .array(
+        z
+          .object({
+            name: z.string(),
+            schema: z.string().optional(),
+            description: z.string().optional(),
+            tables: z.array(resourceShape),
+            meta: z.record(z.string(), z.unknown()).optional(),
+          })
+          .strict(),
+      )
+      .optional(),
+  })
+  .strict();
+
+export function readProperties(absPath: string, relPath: string): PropertiesFile {
+  const text = readFileSync(absPath, 'utf8');
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines });
+  if (doc.errors.length) {
+    const e = doc.errors[0];
+    throw new ProjectError(relPath, e.linePos?.[0].line, `invalid YAML: ${e.message.split('\n')[0]}`);
+  }
+  const lineOf = (path: (string | number)[]): number => {
+    for (let n = path.length; n >= 0; n--) {
+      const node = doc.getIn(path.slice(0, n), true) as YamlNode | undefined;
+      if (node?.range) return lines.linePos(node.range[0]).line;
+    }
+    return 1;
+  };
+  const parsed = fileShape.safeParse(doc.toJS() ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = issue.path as (string | number)[];
+    const where = issue.code === 'unrecognized_keys' ? `unknown key '${issue.keys[0]}'` : issue.message;
+    throw new ProjectError(relPath, lineOf(path), `${path.join('.') || '(file)'}: ${where}`);
+  }
+  const data = parsed.data;
+
+  const resource = (r: z.infer<typeof resourceShape>, path: (string | number)[]): ResourceSpec => ({
+    name: r.name,
+    description: r.description,
+    config: r.config ?? {},
+    file: relPath,
+    line: lineOf(path),
+    columns: (r.columns ?? []).map((c, ci) => ({
+      name: c.name,
+      description: c.description,
+      data_type: c.data_type,
+      tests: testsOf(c.data_tests ?? c.tests ?? [], [...path, 'columns', ci, c.data_tests ? 'data_tests' : 'tests'], c.name),
+    })),
+    tests: testsOf(r.data_tests ?? r.tests ?? [], [...path, r.data_tests ? 'data_tests' : 'tests']),
+  });
+
+  const testsOf = (entries: z.infer<typeof testEntry>[], path: (string | number)[], column?: string): TestSpec[] =>
+    entries.map((entry, i) => {
+      const line = lineOf([...path, i]);
+      if (typeof entry === 'string') return { testName: entry, args: {}, config: {}, column, file: relPath, line };
+      const keys = Object.keys(entry);
+      if (keys.length !== 1) {
+        throw new ProjectError(relPath, line, `a test is one name or one "name: {arguments}" mapping, got keys ${keys.join(', ')}`);
+      }
+      const testName = keys[0];
+      const body = (entry[testName] ?? {}) as Record<string, unknown>;
+      if (typeof body !== 'object' || Array.isArray(body)) {
+        throw new ProjectError(relPath, line, `test '${testName}' takes a mapping of arguments`);
+      }
+      const { config, arguments: nested, severity, where, ...rest } = body as Record<string, unknown>;
+      const cfg = { ...((config as Record<string, unknown>) ?? {}) };
+      if (severity !== undefined) cfg.severity = severity;
+      if (where !== undefined) cfg.where = where;
+      return { testName, args: { ...rest, ...((nested as Record<string, unknown>) ?? {}) }, config: cfg, column, file: relPath, line };
+    });
+
+  return {
+    models: (data.models ?? []).map((m, i) => resource(m, ['models', i])),
+    seeds: (data.seeds ?? []).map((s, i) => resource(s, ['seeds', i])),
+    sources: (data.sources ?? []).map((s, i) => ({
+      name: s.name,
+      schema: s.schema ?? s.name,
+      description: s.description,
+      file: relPath,
+      line: lineOf(['sources', i]),
+      tables: s.tables.map((t, ti) => resource(t, ['sources', i, 'tables', ti])),
+    })),
+  };
+}
