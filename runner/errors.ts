@@ -65,3 +65,15 @@ export function didYouMean(name: string, candidates: Iterable<string>): string {
     .map(({ c }) => `'${c}'`);
   return scored.length ? ` Did you mean ${scored.join(' or ')}?` : '';
 }
+
+/**
+ * knex prefixes driver errors with the whole SQL text ("<sql> - <message>"); keep the server's
+ * message with its detail and hint, since the compiled SQL is on disk under target/.
+ */
+export function describeDbError(err: unknown): string {
+  const e = err as Error & { code?: string; detail?: string; hint?: string; routine?: string };
+  if (!e || typeof e !== 'object' || !e.routine) return (e as Error)?.message ?? String(err);
+  const sep = e.message.lastIndexOf(' - ');
+  const core = sep >= 0 ? e.message.slice(sep + 3) : e.message;
+  return `${core}${e.code ? ` [SQLSTATE ${e.code}]` : ''}${e.detail ? `; ${e.detail}` : ''}${e.hint ? `; hint: ${e.hint}` : ''}`;
+}

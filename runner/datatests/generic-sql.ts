@@ -6,7 +6,8 @@ const literal = (v: unknown) => (typeof v === 'number' || typeof v === 'boolean'
 /** SQL that returns the failing rows of a generic test; an empty result is a pass. */
 export function genericTestSql(test: TestNode, relation: string, toRelation?: string): string {
   const where = test.config.where ? `\n  where ${test.config.where}` : '';
-  const model = `(select * from ${relation}${where}) as dpm_subject`;
+  const subject = `(select * from ${relation}${where})`;
+  const model = `${subject} as dpm_subject`;
   const col = test.column ? quoteIdent(test.column) : '';
   const args = test.kwargs;
   switch (test.testName) {
@@ -21,7 +22,7 @@ export function genericTestSql(test: TestNode, relation: string, toRelation?: st
     }
     case 'relationships': {
       const field = quoteIdent(String(args.field));
-      return `select child.${col} as from_field\nfrom ${model} as child\nleft join ${toRelation} as parent on child.${col} = parent.${field}\nwhere child.${col} is not null and parent.${field} is null`;
+      return `select child.${col} as from_field\nfrom ${subject} as child\nleft join ${toRelation} as parent on child.${col} = parent.${field}\nwhere child.${col} is not null and parent.${field} is null`;
     }
     case 'expression_is_true':
       return `select * from ${model}\nwhere not (${String(args.expression)})`;

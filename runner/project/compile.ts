@@ -10,7 +10,7 @@ export interface CompileContext {
   targetName: string;
   fullRefresh: boolean;
   /** Relations (`schema.name`) that exist in the database now; is_incremental() needs this. */
-  existing: Set<string>;
+  existing: Map<string, 'table' | 'view' | 'materialized_view'>;
   /** For microbatch models: the half-open [start, end) window of the batch being built. */
   batch?: { start: string; end: string };
 }

@@ -17,6 +17,11 @@ export class Relation {
   }
 }
 
+/** A SQL string literal, for statements (COMMENT ON, ...) that take no bind parameters. */
+export function quoteLiteral(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
 export function quoteIdent(name: string): string {
   return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : `"${name.replace(/"/g, '""')}"`;
 }

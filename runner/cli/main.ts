@@ -1,0 +1,72 @@
+import yargs, { type Argv } from 'yargs';
+import { z } from 'zod';
+import { redact } from '../db/redact.ts';
+import { DpmError } from '../errors.ts';
+import { registerRunnerCommands } from './runner-commands.ts';
+
+const EXAMPLES: [string, string][] = [
+  ['dpm build --select features+', 'build the feature models, everything downstream, and their tests'],
+  ['dpm run --select "tag:daily,config.materialized:incremental" --exclude stg_trades_open', 'intersection and exclusion'],
+  ['dpm build --full-refresh --threads 4', 'the nightly full rebuild'],
+];
+
+/** Runs the CLI; returns the exit code (0 ok, 1 failed, 2 usage) instead of exiting, so tests can call it. */
+export async function main(argv: string[]): Promise<number> {
+  // `dpm gbdt` and `dpm sim` take their own argument syntax (LightGBM's key=value), so they bypass yargs.
+  if (argv[0] === 'gbdt') {
+    const { gbdtMain } = await import('../../trainer/cli/gbdt.ts');
+    return gbdtMain(argv.slice(1));
+  }
+  if (argv[0] === 'sim') {
+    const { simMain } = await import('../../sim/cli.ts');
+    return simMain(argv.slice(1));
+  }
+  let code = 0;
+  let usageError: string | undefined;
+  const cli: Argv = yargs(argv)
+    .scriptName('dpm')
+    .usage('$0 <command> [options]')
+    .option('project-dir', { type: 'string', default: process.env.DPM_PROJECT_DIR ?? '.', describe: 'folder holding dpm.yml', global: true })
+    .option('target', { type: 'string', describe: 'target from dpm.yml (default: DPM_DATABASE_URL, else embedded PGlite)', global: true })
+    .option('vars', { type: 'string', describe: 'YAML/JSON mapping of project vars', global: true })
+    .option('log-level', { choices: ['debug', 'info', 'warn', 'error'] as const, default: 'info' as const, global: true })
+    .option('json', { type: 'boolean', default: false, describe: 'machine-readable JSON lines', global: true })
+    .option('lock-wait', { type: 'number', default: 0, describe: 'seconds to wait for another run on the same target', global: true })
+    .strict()
+    .demandCommand(1, 'name a command; dpm --help lists them')
+    .recommendCommands()
+    .help()
+    .version('0.1.0')
+    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .fail((msg, err) => {
+      if (err) throw err;
+      usageError = msg;
+    });
+  for (const [cmd, desc] of EXAMPLES) cli.example(cmd, desc);
+  registerRunnerCommands(cli, (c) => {
+    code = c;
+  });
+  try {
+    await cli.parseAsync();
+  } catch (err) {
+    return reportError(err);
+  }
+  if (usageError) {
+    process.stderr.write(`${redact(usageError)}\nRun dpm --help for usage.\n`);
+    return 2;
+  }
+  return code;
+}
+
+export function reportError(err: unknown): number {
+  if (err instanceof DpmError) {
+    process.stderr.write(`Error: ${redact(err.message)}\n`);
+    return err.exitCode;
+  }
+  if (err instanceof z.ZodError) {
+    process.stderr.write(`Error: ${redact(err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '))}\n`);
+    return 2;
+  }
+  process.stderr.write(`Unexpected error: ${redact((err as Error)?.stack ?? String(err))}\n`);
+  return 1;
+}

@@ -1,0 +1,220 @@
+import { createHash } from 'node:crypto';
+import type { Knex } from 'knex';
+import { ModelRunError } from '../errors.ts';
+import { compileNode, isIncrementalRun, relationKey, type CompileContext } from '../project/compile.ts';
+import type { ModelNode } from '../project/nodes.ts';
+import { quoteIdent, quoteLiteral } from '../project/templating.ts';
+import { columnsOf, qualified, type ColumnInfo } from './relations.ts';
+import { swapIntoPlace } from './swap.ts';
+import { batchWindows, type DateWindow } from './batches.ts';
+
+export interface MaterializeResult {
+  rows: number | null;
+  message: string;
+  /** Compiled SQL as it ran (for target/run/...). */
+  sql: string;
+}
+
+export interface MaterializeContext extends CompileContext {
+  knex: Knex;
+  /** Short per-run token that makes temporary names unique, so two runs never clobber each other. */
+  runToken: string;
+  startDate?: string;
+  endDate?: string;
+}
+
+/** Temporary and backup names stay within PostgreSQL's 63-byte identifier limit. */
+export function scratchName(alias: string, kind: 'tmp' | 'old', token: string): string {
+  const base = alias.length > 40 ? `${alias.slice(0, 32)}_${createHash('md5').update(alias).digest('hex').slice(0, 7)}` : alias;
+  return `${base}__dpm_${kind}_${token}`;
+}
+
+export async function materializeModel(node: ModelNode, ctx: MaterializeContext): Promise<MaterializeResult> {
+  await runHooks(node, ctx, 'pre_hook');
+  let result: MaterializeResult;
+  switch (node.config.materialized) {
+    case 'ephemeral':
+      result = { rows: null, message: 'ephemeral (inlined as a CTE)', sql: compileNode(node, ctx) };
+      break;
+    case 'view':
+      result = await buildView(node, ctx);
+      break;
+    case 'table':
+      result = await buildTable(node, ctx, compileNode(node, ctx));
+      break;
+    case 'incremental':
+      result = await buildIncremental(node, ctx);
+      break;
+  }
+  await runHooks(node, ctx, 'post_hook');
+  return result;
+}
+
+async function runHooks(node: ModelNode, ctx: MaterializeContext, which: 'pre_hook' | 'post_hook'): Promise<void> {
+  for (const [i, hook] of (node.config[which] ?? []).entries()) {
+    const template = ctx.project.engine.compile(hook, `${node.path} (${which} ${i + 1})`);
+    const sql = ctx.project.engine.render(template, node.path, hook, {
+      ref: (name) => ([...ctx.project.nodes.values()].find((n) => n.name === name && n.resourceType !== 'test') as ModelNode).relation,
+      source: (s, t) => ctx.project.sources.get(`${s}.${t}`)!.relation,
+      config: () => undefined,
+      variable: (n, fallback) => ctx.project.vars[n] ?? fallback,
+      isIncremental: () => isIncrementalRun(node, ctx),
+      self: () => node.relation,
+      extra: { run_started_at: ctx.runStartedAt, invocation_id: ctx.invocationId, target_name: ctx.targetName },
+    });
+    try {
+      await ctx.knex.raw(sql);
+    } catch (err) {
+      throw new ModelRunError(`${which} ${i + 1} of ${node.name} failed: ${(err as Error).message}\n  ${sql}`);
+    }
+  }
+}
+
+async function buildView(node: ModelNode, ctx: MaterializeContext): Promise<MaterializeResult> {
+  const sql = compileNode(node, ctx);
+  const tmp = scratchName(node.relation.identifier, 'tmp', ctx.runToken);
+  await ctx.knex.raw(`create view ${qualified(node.relation.schema, tmp)} as\n${sql}`);
+  await swapIntoPlace(ctx.knex, { schema: node.relation.schema, name: tmp }, node.relation, ctx.existing.get(relationKey(node.relation)), scratchName(node.relation.identifier, 'old', ctx.runToken), (trx) =>
+    persistDocs(trx, node, 'view'),
+  );
+  return { rows: null, message: 'view', sql };
+}
+
+/** Builds the whole query into a scratch table, indexes it, then swaps it in atomically. */
+async function buildTable(node: ModelNode, ctx: MaterializeContext, sql: string): Promise<MaterializeResult> {
+  const tmp = scratchName(node.relation.identifier, 'tmp', ctx.runToken);
+  const tmpRel = qualified(node.relation.schema, tmp);
+  await ctx.knex.raw(`drop table if exists ${tmpRel}`);
+  let rows: number;
+  try {
+    const created = await ctx.knex.raw(`create table ${tmpRel} as\n${sql}`);
+    rows = created.rowCount ?? 0;
+    await distribute(ctx.knex, node, tmpRel);
+    for (const index of node.config.indexes ?? []) {
+      const cols = index.columns.map(quoteIdent).join(', ');
+      const name = `${tmp.slice(0, 40)}_${createHash('md5').update(JSON.stringify(index)).digest('hex').slice(0, 8)}`;
+      await ctx.knex.raw(`create ${index.unique ? 'unique ' : ''}index ${quoteIdent(name)} on ${tmpRel}${index.type ? ` using ${index.type}` : ''} (${cols})`);
+    }
+    await swapIntoPlace(ctx.knex, { schema: node.relation.schema, name: tmp }, node.relation, ctx.existing.get(relationKey(node.relation)), scratchName(node.relation.identifier, 'old', ctx.runToken), (trx) =>
+      persistDocs(trx, node, 'table'),
+    );
+  } catch (err) {
+    await ctx.knex.raw(`drop table if exists ${tmpRel}`).catch(() => undefined);
+    throw err;
+  }
+  ctx.existing.set(relationKey(node.relation), 'table');
+  return { rows, message: 'table', sql };
+}
+
+async function distribute(knex: Knex, node: ModelNode, rel: string): Promise<void> {
+  if (!node.config.distributed_by) return;
+  const citus = await knex.raw(`select 1 from pg_extension where extname = 'citus'`);
+  // Without Citus the column is only a declaration; the same project runs on plain PostgreSQL.
+  if (citus.rows.length) await knex.raw(`select create_distributed_table(?, ?)`, [rel, node.config.distributed_by]);
+}
+
+async function persistDocs(trx: Knex.Transaction, node: ModelNode, kind: 'table' | 'view'): Promise<void> {
+  if (node.description) await trx.raw(`comment on ${kind} ${String(node.relation)} is ${quoteLiteral(node.description)}`);
+  const present = new Set((await columnsOf(trx, node.relation.schema, node.relation.identifier)).map((c) => c.name));
+  for (const col of Object.values(node.columns)) {
+    if (col.description && present.has(col.name)) await trx.raw(`comment on column ${String(node.relation)}.${quoteIdent(col.name)} is ${quoteLiteral(col.description)}`);
+  }
+}
+
+async function buildIncremental(node: ModelNode, ctx: MaterializeContext): Promise<MaterializeResult> {
+  const microbatch = node.config.incremental_strategy === 'microbatch';
+  if (!isIncrementalRun(node, ctx)) {
+    // First build and --full-refresh: the whole range at once, swapped in like a table.
+    const window = microbatch ? fullWindow(node, ctx) : undefined;
+    const sql = compileNode(node, { ...ctx, batch: window });
+    const result = await buildTable(node, ctx, sql);
+    return { ...result, message: microbatch ? `incremental (full build ${window!.start}..${window!.end})` : 'incremental (full build)' };
+  }
+  if (microbatch) return runBatches(node, ctx);
+  const sql = compileNode(node, ctx);
+  const rows = await ctx.knex.transaction((trx) => applyDelta(trx, node, sql, ctx));
+  return { rows, message: `incremental ${node.config.incremental_strategy ?? 'append'}`, sql };
+}
+
+function fullWindow(node: ModelNode, ctx: MaterializeContext): DateWindow {
+  const start = ctx.startDate ?? node.config.begin;
+  if (!start) {
+    throw new ModelRunError(`${node.name} is a microbatch model without config begin=: give it begin='YYYY-MM-DD' or pass --start-date.`);
+  }
+  return { start, end: ctx.endDate ?? tomorrow() };
+}
+
+function tomorrow(): string {
+  return new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+}
+
+async function runBatches(node: ModelNode, ctx: MaterializeContext): Promise<MaterializeResult> {
+  const col = quoteIdent(node.config.event_time!);
+  let start = ctx.startDate;
+  if (!start) {
+    const { rows } = await ctx.knex.raw(`select max(${col})::date::text as last from ${String(node.relation)}`);
+    start = rows[0].last ?? node.config.begin;
+    if (!start) throw new ModelRunError(`${node.name} is empty and has no begin= config: pass --start-date.`);
+  }
+  const windows = batchWindows(start!, ctx.endDate ?? tomorrow(), node.config.batch_size ?? 'day', ctx.startDate ? 0 : node.config.lookback ?? 1);
+  let rows = 0;
+  let lastSql = '';
+  for (const window of windows) {
+    const sql = compileNode(node, { ...ctx, batch: window });
+    lastSql = sql;
+    // Each batch replaces its window atomically: a failed batch leaves earlier ones done and itself untouched.
+    rows += await ctx.knex.transaction(async (trx) => {
+      await trx.raw(`delete from ${String(node.relation)} where ${col} >= ?::date and ${col} < ?::date`, [window.start, window.end]);
+      return applyDelta(trx, node, sql, ctx, 'append');
+    });
+  }
+  return { rows, message: `incremental microbatch, ${windows.length} batch${windows.length === 1 ? '' : 'es'} ${windows[0]?.start ?? ''}..${windows.at(-1)?.end ?? ''}`, sql: lastSql };
+}
+
+/** Inserts/merges the new rows of an incremental model inside the caller's transaction. */
+async function applyDelta(trx: Knex.Transaction, node: ModelNode, sql: string, ctx: MaterializeContext, strategy = node.config.incremental_strategy ?? 'append'): Promise<number> {
+  const target = String(node.relation);
+  const staged = quoteIdent(`dpm_delta_${ctx.runToken}`);
+  await trx.raw(`create temporary table ${staged} on commit drop as\n${sql}`);
+  const newCols = await trx
+    .raw(`select a.attname as name, format_type(a.atttypid, a.atttypmod) as type from pg_attribute a where a.attrelid = ?::regclass and a.attnum > 0 and not a.attisdropped order by a.attnum`, [staged])
+    .then((r) => r.rows as ColumnInfo[]);
+  const oldCols = await columnsOf(trx, node.relation.schema, node.relation.identifier);
+  const cols = await reconcileColumns(trx, node, oldCols, newCols);
+  const list = cols.map(quoteIdent).join(', ');
+  const keys = node.config.unique_key ?? [];
+  if (strategy === 'delete+insert') {
+    const on = keys.map((k) => `t.${quoteIdent(k)} = s.${quoteIdent(k)}`).join(' and ');
+    await trx.raw(`delete from ${target} t using (select distinct ${keys.map(quoteIdent).join(', ')} from ${staged}) s where ${on}`);
+  }
+  if (strategy === 'merge') {
+    const on = keys.map((k) => `t.${quoteIdent(k)} = s.${quoteIdent(k)}`).join(' and ');
+    const updates = cols.filter((c) => !keys.includes(c)).map((c) => `${quoteIdent(c)} = s.${quoteIdent(c)}`);
+    const res = await trx.raw(
+      `merge into ${target} t using ${staged} s on ${on}
+       ${updates.length ? `when matched then update set ${updates.join(', ')}` : ''}
+       when not matched then insert (${list}) values (${cols.map((c) => `s.${quoteIdent(c)}`).join(', ')})`,
+    );
+    return res.rowCount ?? 0;
+  }
+  const res = await trx.raw(`insert into ${target} (${list}) select ${list} from ${staged}`);
+  return res.rowCount ?? 0;
+}
+
+async function reconcileColumns(trx: Knex.Transaction, node: ModelNode, oldCols: ColumnInfo[], newCols: ColumnInfo[]): Promise<string[]> {
+  const oldNames = new Set(oldCols.map((c) => c.name));
+  const added = newCols.filter((c) => !oldNames.has(c.name));
+  const removed = oldCols.filter((c) => !newCols.some((n) => n.name === c.name));
+  const mode = node.config.on_schema_change ?? 'ignore';
+  if ((added.length || removed.length) && mode === 'fail') {
+    throw new ModelRunError(
+      `${node.name}: the query's columns changed (added: ${added.map((c) => c.name).join(', ') || 'none'}; removed: ${removed.map((c) => c.name).join(', ') || 'none'}) ` +
+        `and on_schema_change is 'fail'. Run with --full-refresh --select ${node.name}, or set on_schema_change='append_new_columns'.`,
+    );
+  }
+  if (mode === 'append_new_columns') {
+    for (const c of added) await trx.raw(`alter table ${String(node.relation)} add column ${quoteIdent(c.name)} ${c.type}`);
+    return newCols.map((c) => c.name);
+  }
+  return newCols.filter((c) => oldNames.has(c.name)).map((c) => c.name);
+}
