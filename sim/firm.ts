@@ -3,7 +3,7 @@
 import { Calendar, parseStartDate } from './calendar.ts';
 import { loadPlans, PlanCatalog, DEFAULT_PLANS_DIR } from './plans.ts';
 import { RegimeSeries, type RegimeRecord } from './regimes.ts';
-import { runLedger, BREACHED, PASSED, type Account, type Ledger } from './ledger.ts';
+import { runLedger, medianNet, BREACHED, PASSED, type Account, type Ledger } from './ledger.ts';
 import { closedTradesOf, openTradesOf, type ClosedTrade, type OpenTrade, type TradeContext } from './trades.ts';
 import { dailyRecord, hourlyRecords, alltimeRecord, statusOn, type MetricsRecord } from './metrics.ts';
 import type { Traits } from './traits.ts';
@@ -42,7 +42,10 @@ export interface AccountRecord {
 export interface OracleRecord {
   accountId: string;
   date: string;
+  /** Mean of the day's net profit given the start-of-day state: the best possible prediction under squared error. */
   expectedNetProfit: number;
+  /** Median of the same distribution: the best possible prediction under absolute error (MAE). */
+  medianNetProfit: number;
 }
 
 /** A date as day index, YYYYMMDD, YYYY-MM-DD or ISO timestamp. */
@@ -205,7 +208,12 @@ export class Firm {
     const d = this.day(date);
     if (d === undefined) return [];
     const iso = this.cal.iso(d);
-    return this.liveAccounts(d).map((acc) => ({ accountId: acc.accountId, date: iso, expectedNetProfit: acc.expected[d - acc.startDay] }));
+    return this.liveAccounts(d).map((acc) => ({
+      accountId: acc.accountId,
+      date: iso,
+      expectedNetProfit: acc.expected[d - acc.startDay],
+      medianNetProfit: medianNet(acc, d - acc.startDay),
+    }));
   }
 }
 

@@ -32,6 +32,9 @@ export interface Account {
   upgradedFrom: number;
   /** Per day of life (index = day - startDay). Money in cents, so sums are exact. */
   expected: Float64Array;
+  /** Probability of trading and the mean and sigma of the day's PnL if trading (dollars). */
+  pActive: Float64Array;
+  mu: Float64Array;
   net: Float64Array;
   /** End-of-day balance after payouts. */
   balance: Float64Array;
@@ -103,6 +106,8 @@ export function runLedger(seed: number, slots: number, cal: Calendar, catalog: P
       endStatus: ACTIVE,
       upgradedFrom: from,
       expected: new Float64Array(life),
+      pActive: new Float64Array(life),
+      mu: new Float64Array(life),
       net: new Float64Array(life),
       balance: new Float64Array(life),
       floating: new Float64Array(life),
@@ -159,6 +164,8 @@ export function runLedger(seed: number, slots: number, cal: Calendar, catalog: P
       let pActive = weekend ? (tr.weekendTrader ? 0.4 : 0.01) : tr.activity * (st.activePrev ? 1 : 0.55);
       if (tilted > 0 && !weekend) pActive = Math.min(0.98, pActive * 1.15);
       acc.expected[i] = round2(pActive * mu);
+      acc.pActive[i] = pActive;
+      acc.mu[i] = mu;
       acc.sigma[i] = sigma;
 
       let netC = 0;
@@ -221,6 +228,8 @@ export function runLedger(seed: number, slots: number, cal: Calendar, catalog: P
 function trimLife(acc: Account): void {
   const n = acc.endDay - acc.startDay + 1;
   acc.expected = acc.expected.slice(0, n);
+  acc.pActive = acc.pActive.slice(0, n);
+  acc.mu = acc.mu.slice(0, n);
   acc.net = acc.net.slice(0, n);
   acc.balance = acc.balance.slice(0, n);
   acc.floating = acc.floating.slice(0, n);
@@ -232,4 +241,31 @@ function trimLife(acc: Account): void {
 
 export function round2(x: number): number {
   return Math.round(x * 100) / 100;
+}
+
+/** CDF of the unit-variance Student-t with 3 degrees of freedom the ledger draws noise from. */
+function unitT3Cdf(x: number): number {
+  const t = x * Math.sqrt(3);
+  return 0.5 + (t / (Math.sqrt(3) * (1 + (t * t) / 3)) + Math.atan(t / Math.sqrt(3))) / Math.PI;
+}
+
+/**
+ * Median of the day's net profit given the start-of-day state: a point mass at 0 (no trading) mixed with
+ * mu + sigma * t3. The best constant under absolute error, as `expected` is under squared error.
+ */
+export function medianNet(acc: Account, i: number): number {
+  const p = acc.pActive[i];
+  const mu = acc.mu[i];
+  const sigma = acc.sigma[i];
+  const cdf = (m: number) => (1 - p) * (m >= 0 ? 1 : 0) + p * unitT3Cdf((m - mu) / sigma);
+  const below = p * unitT3Cdf(-mu / sigma);
+  if (sigma <= 0 || (below < 0.5 && below + (1 - p) >= 0.5)) return 0;
+  let lo = below >= 0.5 ? mu - 50 * sigma : 0;
+  let hi = below >= 0.5 ? 0 : mu + 50 * sigma;
+  for (let k = 0; k < 60; k++) {
+    const mid = (lo + hi) / 2;
+    if (cdf(mid) < 0.5) lo = mid;
+    else hi = mid;
+  }
+  return round2((lo + hi) / 2);
 }

@@ -57,8 +57,16 @@ function num(v: string | undefined): number {
   return Number.isFinite(n) ? n : 0;
 }
 
+const loaded = new Map<string, Plan[]>();
+
 /** Every plan in the folder, de-duplicated by planId (the original export held byte-identical pairs). */
 export function loadPlans(dir = DEFAULT_PLANS_DIR): Plan[] {
+  let plans = loaded.get(dir);
+  if (!plans) loaded.set(dir, (plans = readPlans(dir)));
+  return plans;
+}
+
+function readPlans(dir: string): Plan[] {
   const byId = new Map<number, Plan>();
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.csv')).sort()) {
     const rows = parse(readFileSync(join(dir, file)), { columns: true, skip_empty_lines: true }) as Record<string, string>[];

@@ -89,7 +89,7 @@ function drawLegs(ctx: TradeContext, acc: Account, day: number, n: number, total
     const lots = Math.max(0.01, Math.round((notional / (ins.contractSize * px * usdPerQuote)) * 100) / 100);
     const hours = DURATION_HOURS[tr.style](rng);
     const endMs = closing
-      ? dayMs + Math.floor(Math.min(23.99, Math.max(0, tr.sessionHour + 3 * rng.normal() + (weekend ? 0 : 0))) * 3600_000) + rng.int(0, 59_999)
+      ? Math.min(dayMs + DAY - 1, dayMs + Math.floor(Math.max(0, tr.sessionHour + 3 * rng.normal()) * 3600_000) + rng.int(0, 59_999))
       : dayMs + DAY - 1000;
     const openMs = endMs - Math.round(hours * 3600_000);
     const nights = Math.floor(endMs / DAY) - Math.floor(openMs / DAY);
