@@ -1,0 +1,194 @@
+// The GBDT boosting loop (src/boosting/gbdt.cpp): init score, per-iteration gradients, bagging, tree growth,
+// leaf renewal, shrinkage, score updates, validation metrics and early stopping.
+import { availableParallelism } from 'node:os';
+import { Booster, type EvalRecord } from './booster.ts';
+import type { Dataset } from './dataset.ts';
+import { DataError } from './errors.ts';
+import { HistPool } from './hist-pool.ts';
+import { allocateBuffers, featureLayout, TreeLearner } from './learner.ts';
+import { defaultMetric, evalMetric, type MetricName } from './metrics.ts';
+import { createObjective, percentile } from './objectives.ts';
+import { PARAMS, resolveParams, type ParamInput, type Params } from './params.ts';
+import { LcgRandom } from './random.ts';
+import { g6 } from './format.ts';
+import type { Tree } from './tree.ts';
+
+const K_EPSILON = 1.0000000036274937e-15;
+
+export interface IterationInfo {
+  /** 1-based iteration just finished. */
+  iteration: number;
+  evals: EvalRecord[];
+}
+
+export interface TrainOptions {
+  valid?: Dataset[];
+  /** Names used in logs and evalHistory; default valid_1, valid_2, ... */
+  validNames?: string[];
+  /** Called after every iteration; return true to stop training. */
+  callbacks?: ((info: IterationInfo) => boolean | void)[];
+  /** Receives LightGBM-style log lines ("[LightGBM] [Info] ..."); silent by default. */
+  log?: (line: string) => void;
+}
+
+export async function train(params: ParamInput, dataset: Dataset, options: TrainOptions = {}): Promise<Booster> {
+  const p = resolveParams(params);
+  const log = options.log ?? (() => {});
+  const info = (m: string): void => { if (p.verbosity >= 1) log(`[LightGBM] [Info] ${m}`); };
+  const valid = options.valid ?? [];
+  for (const [i, v] of valid.entries()) {
+    if (v.numFeatures !== dataset.numFeatures) {
+      throw new DataError(`validation set ${i + 1} has ${v.numFeatures} features but the training set has ${dataset.numFeatures}; both must have the same columns in the same order`);
+    }
+  }
+  const validNames = valid.map((_, i) => options.validNames?.[i] ?? `valid_${i + 1}`);
+  const N = dataset.numData;
+  dataset.construct(p);
+  const layout = featureLayout(dataset);
+  const threads = Math.max(1, Math.min(p.num_threads > 0 ? p.num_threads : availableParallelism(), 4));
+  const buf = allocateBuffers(N, Math.max(1, layout.totalBins), p.num_leaves);
+  const pool = await HistPool.create({ bins: dataset.bins!, numBins: layout.numBins, offsets: layout.offsets, ...buf }, threads);
+  try {
+    return runBoosting(p, dataset, valid, validNames, options, layout, buf, pool, info);
+  } finally {
+    await pool.close();
+  }
+}
+
+function runBoosting(p: Params, ds: Dataset, valid: Dataset[], validNames: string[], options: TrainOptions,
+  layout: ReturnType<typeof featureLayout>, buf: ReturnType<typeof allocateBuffers>, pool: HistPool, info: (m: string) => void): Booster {
+  const N = ds.numData;
+  const usedFeatures = layout.metas.filter((m) => m !== null).length;
+  info(`Total Bins ${layout.totalBins}`);
+  info(`Number of data points in the train set: ${N}, number of used features: ${usedFeatures}`);
+  const objective = createObjective(p, ds.label);
+  const learner = new TreeLearner(ds, p, buf, pool, layout.metas);
+  const metrics: MetricName[] = (p.metric.length > 0 ? p.metric : [defaultMetric(p.objective)]) as MetricName[];
+  const score = new Float64Array(N);
+  const validScores = valid.map((v) => new Float64Array(v.numData));
+  const trees: Tree[] = [];
+  const history: EvalRecord[] = [];
+
+  let init = 0;
+  if (p.boost_from_average) {
+    const s = objective.boostFromScore();
+    if (Math.abs(s) > K_EPSILON) {
+      init = s;
+      score.fill(s);
+      for (const vs of validScores) vs.fill(s);
+      info(`Start training from score ${g6(s)}`);
+    }
+  }
+
+  const bagging = p.bagging_fraction < 1 && p.bagging_freq > 0;
+  const bagRands = bagging ? Array.from({ length: Math.ceil(N / 1024) }, (_, b) => new LcgRandom(p.bagging_seed + b)) : [];
+  const bag = bagging ? new Int32Array(N) : null;
+  const oob = bagging ? new Int32Array(N) : null;
+  let bagCnt = N, oobCnt = 0;
+
+  const es = p.early_stopping_round;
+  const bestScore = valid.map(() => metrics.map(() => -Infinity));
+  const bestIter = valid.map(() => metrics.map(() => 0));
+  let bestIteration = 0;
+
+  for (let iter = 0; iter < p.num_iterations; iter++) {
+    objective.gradients(score, buf.grad, buf.hess);
+    if (bagging && iter % p.bagging_freq === 0) {
+      bagCnt = 0; oobCnt = 0;
+      const frac = p.bagging_fraction;
+      for (let i = 0; i < N; i++) {
+        if (bagRands[i >> 10].nextFloat() < frac) bag![bagCnt++] = i;
+        else oob![oobCnt++] = i;
+      }
+    }
+    const tree = learner.train(objective.constHessian, bag, bagCnt);
+    if (tree.numLeaves <= 1) {
+      if (trees.length === 0) {
+        tree.asConstant(init);
+        trees.push(tree);
+      }
+      info('Stopped training because there are no more leaves that meet the split requirements');
+      break;
+    }
+    if (objective.renewAlpha !== null) {
+      const label = ds.label;
+      for (let l = 0; l < tree.numLeaves; l++) {
+        const begin = learner.leafBegin[l], cnt = learner.leafCnt[l];
+        if (cnt === 0) continue;
+        const res = new Float64Array(cnt);
+        for (let i = 0; i < cnt; i++) {
+          const row = buf.idx[begin + i];
+          res[i] = label[row] - score[row];
+        }
+        tree.leafValue[l] = percentile(res, objective.renewAlpha);
+      }
+    }
+    tree.shrink(p.learning_rate);
+    for (let l = 0; l < tree.numLeaves; l++) {
+      const v = tree.leafValue[l];
+      const begin = learner.leafBegin[l], end = begin + learner.leafCnt[l];
+      for (let i = begin; i < end; i++) score[buf.idx[i]] += v;
+    }
+    for (let k = 0; k < oobCnt; k++) {
+      const row = oob![k];
+      score[row] += tree.leafValue[learner.leafOfRow(tree, row)];
+    }
+    for (let i = 0; i < valid.length; i++) tree.addPrediction(valid[i].columns, valid[i].numData, validScores[i]);
+    if (iter === 0 && init !== 0) tree.addBias(init);
+    trees.push(tree);
+
+    // OutputMetric / EvalAndCheckEarlyStopping
+    const it = iter + 1;
+    const needOutput = it % p.metric_freq === 0;
+    const evals: EvalRecord[] = [];
+    let stop = false;
+    let esStop = false;
+    if (valid.length > 0 && (needOutput || es > 0 || options.callbacks?.length)) {
+      for (let i = 0; i < valid.length; i++) {
+        for (let j = 0; j < metrics.length; j++) {
+          const value = evalMetric(metrics[j], validScores[i], valid[i].label, p);
+          evals.push({ iteration: it, dataset: validNames[i], metric: metrics[j], value });
+          if (needOutput) info(`Iteration:${it}, ${validNames[i]} ${metrics[j]} : ${g6(value)}`);
+          if (es > 0 && !esStop && !(p.first_metric_only && j > 0)) {
+            const cur = -value;
+            if (cur > bestScore[i][j]) {
+              bestScore[i][j] = cur;
+              bestIter[i][j] = it;
+            } else if (it - bestIter[i][j] >= es) {
+              esStop = true;
+            }
+          }
+        }
+      }
+    }
+    history.push(...evals);
+    for (const cb of options.callbacks ?? []) if (cb({ iteration: it, evals }) === true) stop = true;
+    if (esStop) {
+      bestIteration = it - es;
+      info(`Early stopping at iteration ${it}, the best iteration round is ${bestIteration}`);
+      trees.length = Math.max(1, bestIteration);
+      break;
+    }
+    if (stop) break;
+  }
+
+  const booster = new Booster({
+    trees, featureNames: ds.featureNames.map((n) => n.replace(/ /g, '_')), featureInfos: ds.mappers!.map((m) => m.info()),
+    objective: objective.modelName, parameters: modelParameters(p),
+  });
+  booster.bestIteration = bestIteration;
+  booster.evalHistory = history;
+  return booster;
+}
+
+/** The `parameters:` block, in LightGBM's `[key: value]` form (CLI-only keys left out). */
+function modelParameters(p: Params): [string, string][] {
+  const out: [string, string][] = [];
+  for (const spec of PARAMS) {
+    if (spec.cli) continue;
+    const v = (p as unknown as Record<string, unknown>)[spec.name];
+    const s = typeof v === 'boolean' ? (v ? '1' : '0') : Array.isArray(v) ? v.join(',') : v === null ? '' : String(v);
+    out.push([spec.name, s]);
+  }
+  return out;
+}

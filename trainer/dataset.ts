@@ -1,0 +1,135 @@
+// Training data: raw Float64 columns (NaN = missing) plus, once constructed for training, one bin column per
+// feature in shared memory so histogram workers can read it without copies.
+import { BinMapper } from './binning.ts';
+import { DataError } from './errors.ts';
+import type { Params } from './params.ts';
+import { LcgRandom } from './random.ts';
+
+export interface DatasetInit {
+  columns: ArrayLike<number>[];
+  featureNames?: string[];
+  /** Indices or names of categorical columns (values are non-negative integer codes). */
+  categorical?: (number | string)[];
+  label: ArrayLike<number>;
+}
+
+export type BinColumn = Uint8Array | Uint16Array;
+
+export class Dataset {
+  readonly columns: ArrayLike<number>[];
+  readonly featureNames: string[];
+  readonly categorical: Set<number>;
+  /** float32, as LightGBM's label_t. */
+  readonly label: Float32Array;
+  readonly numData: number;
+  mappers: BinMapper[] | null = null;
+  bins: (BinColumn | null)[] | null = null;
+  private constructedWith = '';
+
+  private constructor(columns: ArrayLike<number>[], featureNames: string[], categorical: Set<number>, label: Float32Array) {
+    this.columns = columns;
+    this.featureNames = featureNames;
+    this.categorical = categorical;
+    this.label = label;
+    this.numData = label.length;
+  }
+
+  get numFeatures(): number {
+    return this.columns.length;
+  }
+
+  static fromColumns(init: DatasetInit): Dataset {
+    const { columns } = init;
+    if (!Array.isArray(columns)) throw new DataError('Dataset.fromColumns: "columns" must be an array of feature columns');
+    if (columns.length === 0) throw new DataError('Dataset.fromColumns: no feature columns were given; a dataset needs at least one feature');
+    const n = init.label?.length ?? 0;
+    if (n === 0) throw new DataError('Dataset.fromColumns: the dataset is empty (0 rows); training needs at least one labelled row');
+    const names = init.featureNames ?? columns.map((_, i) => `Column_${i}`);
+    if (names.length !== columns.length) {
+      throw new DataError(`Dataset.fromColumns: ${names.length} feature names for ${columns.length} columns`);
+    }
+    columns.forEach((c, i) => {
+      if (c.length !== n) throw new DataError(`Dataset.fromColumns: column ${i} (${names[i]}) has ${c.length} values but the label has ${n}`);
+    });
+    const label = Float32Array.from(init.label);
+    for (let i = 0; i < n; i++) {
+      if (!Number.isFinite(label[i])) {
+        throw new DataError(`Dataset.fromColumns: label of row ${i} is ${init.label[i]}; labels must be finite numbers (drop or impute rows with missing targets)`);
+      }
+    }
+    const categorical = new Set<number>();
+    for (const c of init.categorical ?? []) {
+      const idx = typeof c === 'number' ? c : names.indexOf(c);
+      if (!Number.isInteger(idx) || idx < 0 || idx >= columns.length) {
+        throw new DataError(`Dataset.fromColumns: categorical feature ${JSON.stringify(c)} is not one of the ${columns.length} columns`);
+      }
+      categorical.add(idx);
+    }
+    return new Dataset(columns, names, categorical, label);
+  }
+
+  /** Finds bins (LightGBM's sampling and BinMapper) and bins every column. Idempotent for the same parameters. */
+  construct(p: Params): void {
+    const key = JSON.stringify([p.max_bin, p.min_data_in_bin, p.bin_construct_sample_cnt, p.data_random_seed, p.use_missing,
+      p.zero_as_missing, p.feature_pre_filter, p.min_data_in_leaf]);
+    if (this.mappers && key === this.constructedWith) return;
+    const N = this.numData;
+    const sampleCnt = Math.min(N, p.bin_construct_sample_cnt);
+    const sample = new LcgRandom(p.data_random_seed).sample(N, sampleCnt);
+    const filterCnt = Math.trunc((p.min_data_in_leaf * sample.length) / N);
+    const mappers: BinMapper[] = [];
+    const bins: (BinColumn | null)[] = [];
+    const tmp = new Float64Array(sample.length);
+    for (let f = 0; f < this.numFeatures; f++) {
+      const col = this.columns[f];
+      let k = 0;
+      for (let s = 0; s < sample.length; s++) {
+        const v = col[sample[s]];
+        if (v !== v || Math.abs(v) > 1.0000000180025095e-35) tmp[k++] = v;
+      }
+      const m = BinMapper.find(tmp.subarray(0, k), sample.length, this.categorical.has(f), {
+        maxBin: p.max_bin, minDataInBin: p.min_data_in_bin, filterCnt, preFilter: p.feature_pre_filter,
+        useMissing: p.use_missing, zeroAsMissing: p.zero_as_missing,
+      });
+      mappers.push(m);
+      if (m.isTrivial) {
+        bins.push(null);
+        continue;
+      }
+      const wide = m.numBin > 256;
+      const sab = new SharedArrayBuffer(N * (wide ? 2 : 1));
+      const out: BinColumn = wide ? new Uint16Array(sab) : new Uint8Array(sab);
+      binColumn(m, col, out);
+      bins.push(out);
+    }
+    this.mappers = mappers;
+    this.bins = bins;
+    this.constructedWith = key;
+  }
+}
+
+function binColumn(m: BinMapper, col: ArrayLike<number>, out: BinColumn): void {
+  const n = out.length;
+  if (m.isCategorical) {
+    for (let i = 0; i < n; i++) out[i] = m.valueToBin(col[i]);
+    return;
+  }
+  // Numerical: inline binary search (this runs N x F times when building a dataset).
+  const ub = m.upperBounds;
+  const nanBin = m.missingType === 2 ? m.numBin - 1 : -1;
+  const rMax = m.numBin - 1 - (nanBin >= 0 ? 1 : 0);
+  for (let i = 0; i < n; i++) {
+    let v = col[i];
+    if (v !== v) {
+      if (nanBin >= 0) { out[i] = nanBin; continue; }
+      v = 0;
+    }
+    let l = 0, r = rMax;
+    while (l < r) {
+      const mid = (r + l - 1) >> 1;
+      if (v <= ub[mid]) r = mid;
+      else l = mid + 1;
+    }
+    out[i] = l;
+  }
+}

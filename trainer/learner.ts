@@ -1,0 +1,326 @@
+// LightGBM's SerialTreeLearner: leaf-wise growth on histograms, the smaller child built and the larger one by
+// subtraction from the parent, a stable row partition per leaf, feature pruning (is_splittable) and per-tree
+// column sampling.
+import type { Dataset } from './dataset.ts';
+import type { BinArray } from './hist-kernel.ts';
+import type { HistPool } from './hist-pool.ts';
+import type { Params } from './params.ts';
+import { LcgRandom } from './random.ts';
+import { findBestThreshold, leafOutput, SplitInfo, type FeatureMeta, type SplitConfig } from './split.ts';
+import { MISSING_NAN, MISSING_ZERO, Tree } from './tree.ts';
+import type { BinMapper } from './binning.ts';
+
+export interface LearnerBuffers {
+  grad: Float32Array;
+  hess: Float32Array;
+  ordGrad: Float32Array;
+  ordHess: Float32Array;
+  idx: Int32Array;
+  slots: Float64Array[];
+}
+
+/** Allocates the shared buffers the learner and the histogram workers use. */
+export function allocateBuffers(numData: number, totalBins: number, numLeaves: number): LearnerBuffers {
+  const f32 = (): Float32Array => new Float32Array(new SharedArrayBuffer(4 * numData));
+  return {
+    grad: f32(), hess: f32(), ordGrad: f32(), ordHess: f32(),
+    idx: new Int32Array(new SharedArrayBuffer(4 * numData)),
+    slots: Array.from({ length: numLeaves }, () => new Float64Array(new SharedArrayBuffer(16 * totalBins))),
+  };
+}
+
+export function featureLayout(ds: Dataset): { metas: (FeatureMeta | null)[]; totalBins: number; numBins: Int32Array; offsets: Int32Array } {
+  const mappers = ds.mappers!;
+  let total = 0;
+  const numBins = new Int32Array(mappers.length);
+  const offsets = new Int32Array(mappers.length);
+  const metas = mappers.map((m, f) => {
+    if (m.isTrivial) return null;
+    const meta: FeatureMeta = {
+      numBin: m.numBin, missingType: m.missingType, defaultBin: m.defaultBin, mostFreqBin: m.mostFreqBin,
+      isCategorical: m.isCategorical, offset: 2 * total,
+    };
+    numBins[f] = m.numBin;
+    offsets[f] = 2 * total;
+    total += m.numBin;
+    return meta;
+  });
+  return { metas, totalBins: total, numBins, offsets };
+}
+
+function constructBitset(vals: number[]): number[] {
+  const ret: number[] = [];
+  for (const v of vals) {
+    const i1 = Math.trunc(v / 32);
+    while (ret.length < i1 + 1) ret.push(0);
+    ret[i1] = (ret[i1] | (1 << (v % 32))) >>> 0;
+  }
+  return ret;
+}
+
+export class TreeLearner {
+  readonly numData: number;
+  readonly numLeavesMax: number;
+  readonly leafBegin: Int32Array;
+  readonly leafCnt: Int32Array;
+  private readonly mappers: BinMapper[];
+  private readonly bins: (BinArray | null)[];
+  private readonly metas: (FeatureMeta | null)[];
+  private readonly validFeatures: number[];
+  private readonly cfg: SplitConfig;
+  private readonly colRandom: LcgRandom | null;
+  private readonly colCnt: number;
+  private readonly usedByTree: Uint8Array;
+  private readonly splittable: Uint8Array[];
+  private readonly slotOf: Int32Array;
+  private readonly featList: Int32Array;
+  private readonly tmpIdx: Int32Array;
+  private best: SplitInfo[] = [];
+  private sumG: Float64Array;
+  private sumH: Float64Array;
+  private leafOut: Float64Array;
+  private readonly maxDepth: number;
+  private readonly minDataInLeaf: number;
+  private tmpSplit = new SplitInfo();
+
+  constructor(ds: Dataset, p: Params, private buf: LearnerBuffers, private pool: HistPool, metas: (FeatureMeta | null)[]) {
+    this.numData = ds.numData;
+    this.numLeavesMax = p.num_leaves;
+    this.mappers = ds.mappers!;
+    this.bins = ds.bins!;
+    this.metas = metas;
+    this.validFeatures = metas.map((m, f) => (m ? f : -1)).filter((f) => f >= 0);
+    this.cfg = {
+      lambdaL1: p.lambda_l1, lambdaL2: p.lambda_l2, maxDeltaStep: p.max_delta_step, minDataInLeaf: p.min_data_in_leaf,
+      minSumHessianInLeaf: p.min_sum_hessian_in_leaf, minGainToSplit: p.min_gain_to_split, catSmooth: p.cat_smooth,
+      catL2: p.cat_l2, maxCatThreshold: p.max_cat_threshold, minDataPerGroup: p.min_data_per_group,
+      maxCatToOnehot: p.max_cat_to_onehot,
+    };
+    this.maxDepth = p.max_depth;
+    this.minDataInLeaf = p.min_data_in_leaf;
+    const L = p.num_leaves;
+    this.leafBegin = new Int32Array(L);
+    this.leafCnt = new Int32Array(L);
+    this.sumG = new Float64Array(L);
+    this.sumH = new Float64Array(L);
+    this.leafOut = new Float64Array(L);
+    this.best = Array.from({ length: L }, () => new SplitInfo());
+    this.splittable = Array.from({ length: L }, () => new Uint8Array(metas.length));
+    this.slotOf = new Int32Array(L).fill(-1);
+    this.featList = new Int32Array(metas.length);
+    this.tmpIdx = new Int32Array(this.numData);
+    this.usedByTree = new Uint8Array(metas.length);
+    const nValid = this.validFeatures.length;
+    // ColSampler: GetCnt(n, f) = max(RoundInt(n*f), min(1, n)); one draw at Init, then one before every tree.
+    this.colCnt = Math.max(Math.trunc(nValid * p.feature_fraction + 0.5), Math.min(1, nValid));
+    if (p.feature_fraction < 1) {
+      this.colRandom = new LcgRandom(p.feature_fraction_seed);
+      this.sampleColumns();
+    } else {
+      this.colRandom = null;
+      for (const f of this.validFeatures) this.usedByTree[f] = 1;
+    }
+  }
+
+  private sampleColumns(): void {
+    this.usedByTree.fill(0);
+    const pick = this.colRandom!.sample(this.validFeatures.length, this.colCnt);
+    for (const i of pick) this.usedByTree[this.validFeatures[i]] = 1;
+  }
+
+  /** Grows one tree on the current gradients. `bag` (sorted rows) restricts training to a bagging subset. */
+  train(constHess: boolean, bag: Int32Array | null, bagCnt: number): Tree {
+    const { grad, hess, idx } = this.buf;
+    if (this.colRandom) this.sampleColumns();
+    const tree = new Tree(this.numLeavesMax);
+    const n = bag ? bagCnt : this.numData;
+    if (bag) idx.set(bag.subarray(0, bagCnt));
+    else for (let i = 0; i < n; i++) idx[i] = i;
+    this.leafBegin[0] = 0;
+    this.leafCnt[0] = n;
+    let g0 = 0, h0 = 0;
+    if (bag) for (let i = 0; i < n; i++) { g0 += grad[idx[i]]; h0 += hess[idx[i]]; }
+    else for (let i = 0; i < n; i++) { g0 += grad[i]; h0 += hess[i]; }
+    this.sumG[0] = g0;
+    this.sumH[0] = h0;
+    this.leafOut[0] = 0;
+    for (const b of this.best) b.reset();
+    this.slotOf.fill(-1);
+    let nextSlot = 0;
+
+    let leftLeaf = 0;
+    let rightLeaf = -1;
+    let rootWhole = !bag;
+    for (let split = 0; split < this.numLeavesMax - 1; split++) {
+      // BeforeFindBestSplit
+      let doFind = true;
+      if (this.maxDepth > 0 && tree.leafDepth[leftLeaf] >= this.maxDepth) doFind = false;
+      const lc = this.leafCnt[leftLeaf];
+      const rc = rightLeaf >= 0 ? this.leafCnt[rightLeaf] : 0;
+      if (doFind && rc < 2 * this.minDataInLeaf && lc < 2 * this.minDataInLeaf) doFind = false;
+      if (!doFind) {
+        this.best[leftLeaf].reset();
+        if (rightLeaf >= 0) this.best[rightLeaf].reset();
+      } else if (rightLeaf < 0) {
+        this.slotOf[0] = nextSlot++;
+        this.findBestSplits(0, -1, -1, constHess, rootWhole, tree);
+      } else {
+        const parentSlot = this.slotOf[leftLeaf];
+        let smaller: number, larger: number;
+        // On a tie the right child counts as smaller (SerialTreeLearner::Split).
+        if (lc < rc) { smaller = leftLeaf; larger = rightLeaf; } else { smaller = rightLeaf; larger = leftLeaf; }
+        this.slotOf[larger] = parentSlot;
+        this.slotOf[smaller] = nextSlot++;
+        this.findBestSplits(smaller, larger, parentSlot, constHess, false, tree);
+      }
+      rootWhole = false;
+      // ArgMax over leaves with SplitInfo's ordering: ties go to the lower leaf.
+      let bestLeaf = 0;
+      for (let l = 1; l < tree.numLeaves; l++) if (this.best[l].betterThan(this.best[bestLeaf])) bestLeaf = l;
+      const info = this.best[bestLeaf];
+      if (!(info.gain > 0)) break;
+      rightLeaf = this.split(tree, bestLeaf, info);
+      leftLeaf = bestLeaf;
+    }
+    return tree;
+  }
+
+  private findBestSplits(smaller: number, larger: number, parentSlot: number, constHess: boolean, rootWhole: boolean, tree: Tree): void {
+    const metas = this.metas;
+    const smallSlot = this.slotOf[smaller];
+    const smallFlags = this.splittable[smallSlot];
+    const parentFlags = parentSlot >= 0 ? this.splittable[parentSlot] : null;
+    let nf = 0;
+    for (const f of this.validFeatures) {
+      if (!this.usedByTree[f]) continue;
+      if (parentFlags && !parentFlags[f]) {
+        smallFlags[f] = 0;
+        continue;
+      }
+      this.featList[nf++] = f;
+    }
+    const begin = this.leafBegin[smaller], cnt = this.leafCnt[smaller];
+    if (!rootWhole) {
+      const { grad, hess, ordGrad, ordHess, idx } = this.buf;
+      const end = begin + cnt;
+      for (let i = begin, j = 0; i < end; i++, j++) ordGrad[j] = grad[idx[i]];
+      if (!constHess) for (let i = begin, j = 0; i < end; i++, j++) ordHess[j] = hess[idx[i]];
+    }
+    this.pool.build(this.featList, nf, begin, cnt, !rootWhole, smallSlot, constHess);
+
+    const smallHist = this.buf.slots[smallSlot];
+    const largeHist = larger >= 0 ? this.buf.slots[this.slotOf[larger]] : null;
+    const largeFlags = larger >= 0 ? this.splittable[this.slotOf[larger]] : null;
+    const parentOutSmall = tree.numLeaves === 1 ? leafOutput(this.sumG[smaller], this.sumH[smaller], this.cfg, this.cfg.lambdaL2) : this.leafOut[smaller];
+    const bestSmall = this.best[smaller];
+    bestSmall.reset();
+    if (larger >= 0) this.best[larger].reset();
+    const s = this.tmpSplit;
+    for (let k = 0; k < nf; k++) {
+      const f = this.featList[k];
+      const meta = metas[f]!;
+      if (meta.mostFreqBin !== 0) fixHistogram(smallHist, meta, this.sumG[smaller], this.sumH[smaller]);
+      s.reset();
+      smallFlags[f] = findBestThreshold(smallHist, meta, this.sumG[smaller], this.sumH[smaller], cnt, parentOutSmall, this.cfg, s) ? 1 : 0;
+      s.feature = f;
+      if (s.betterThan(bestSmall)) bestSmall.copyFrom(s);
+      if (largeHist === null) continue;
+      const off = meta.offset, end = off + 2 * meta.numBin;
+      for (let i = off; i < end; i++) largeHist[i] -= smallHist[i];
+      s.reset();
+      largeFlags![f] = findBestThreshold(largeHist, meta, this.sumG[larger], this.sumH[larger], this.leafCnt[larger], this.leafOut[larger], this.cfg, s) ? 1 : 0;
+      s.feature = f;
+      if (s.betterThan(this.best[larger])) this.best[larger].copyFrom(s);
+    }
+  }
+
+  /** Splits a leaf: partitions its rows stably and records the node. Returns the new (right) leaf id. */
+  private split(tree: Tree, leaf: number, info: SplitInfo): number {
+    const f = info.feature;
+    const meta = this.metas[f]!;
+    const mapper = this.mappers[f];
+    const bin = this.bins[f]!;
+    const idx = this.buf.idx;
+    const tmp = this.tmpIdx;
+    const begin = this.leafBegin[leaf], cnt = this.leafCnt[leaf], end = begin + cnt;
+    let l = begin, r = 0;
+    if (meta.isCategorical) {
+      const inSet = new Uint8Array(meta.numBin);
+      for (const b of info.catBins) inSet[b] = 1;
+      for (let i = begin; i < end; i++) {
+        const row = idx[i];
+        if (inSet[bin[row]]) idx[l++] = row;
+        else tmp[r++] = row;
+      }
+    } else {
+      const th = info.threshold;
+      const missBin = meta.missingType === MISSING_NAN ? meta.numBin - 1 : meta.missingType === MISSING_ZERO ? meta.defaultBin : -1;
+      const dl = info.defaultLeft;
+      for (let i = begin; i < end; i++) {
+        const row = idx[i];
+        const b = bin[row];
+        if (b === missBin ? dl : b <= th) idx[l++] = row;
+        else tmp[r++] = row;
+      }
+    }
+    idx.set(tmp.subarray(0, r), l);
+    const leftCnt = l - begin, rightCnt = r;
+    const right = tree.numLeaves;
+    this.leafBegin[right] = l;
+    this.leafCnt[right] = rightCnt;
+    this.leafCnt[leaf] = leftCnt;
+    if (meta.isCategorical) {
+      const cats = info.catBins.map((b) => mapper.bin2cat[b]);
+      tree.splitCategorical(leaf, f, constructBitset(info.catBins), constructBitset(cats), info.leftOutput, info.rightOutput,
+        leftCnt, rightCnt, info.leftSumH, info.rightSumH, info.gain, meta.missingType);
+    } else {
+      tree.splitNumerical(leaf, f, info.threshold, mapper.upperBounds[info.threshold], info.leftOutput, info.rightOutput,
+        leftCnt, rightCnt, info.leftSumH, info.rightSumH, info.gain, meta.missingType, info.defaultLeft);
+    }
+    this.sumG[leaf] = info.leftSumG;
+    this.sumH[leaf] = info.leftSumH;
+    this.leafOut[leaf] = info.leftOutput;
+    this.sumG[right] = info.rightSumG;
+    this.sumH[right] = info.rightSumH;
+    this.leafOut[right] = info.rightOutput;
+    return right;
+  }
+
+  /** Leaf of a training row, routed in bin space (for out-of-bag rows). */
+  leafOfRow(tree: Tree, row: number): number {
+    if (tree.numLeaves <= 1) return 0;
+    let node = 0;
+    while (node >= 0) {
+      const f = tree.splitFeature[node];
+      const b = this.bins[f]![row];
+      const meta = this.metas[f]!;
+      const dt = tree.decisionType[node];
+      if (dt & 1) {
+        const k = tree.thresholdInBin[node];
+        const start = tree.catBoundariesInner[k], words = tree.catBoundariesInner[k + 1] - start;
+        const w = b >>> 5;
+        const hit = w < words && (tree.catThresholdInner[start + w] >>> (b & 31)) & 1;
+        node = hit ? tree.leftChild[node] : tree.rightChild[node];
+      } else {
+        const missBin = meta.missingType === MISSING_NAN ? meta.numBin - 1 : meta.missingType === MISSING_ZERO ? meta.defaultBin : -1;
+        const left = b === missBin ? (dt & 2) !== 0 : b <= tree.thresholdInBin[node];
+        node = left ? tree.leftChild[node] : tree.rightChild[node];
+      }
+    }
+    return ~node;
+  }
+}
+
+/** Dataset::FixHistogram: the most frequent bin is not stored by LightGBM; it is the leaf total minus the rest. */
+function fixHistogram(hist: Float64Array, meta: FeatureMeta, sumG: number, sumH: number): void {
+  const off = meta.offset;
+  const mfb = meta.mostFreqBin;
+  let g = sumG, h = sumH;
+  for (let b = 0; b < meta.numBin; b++) {
+    if (b === mfb) continue;
+    g -= hist[off + 2 * b];
+    h -= hist[off + 2 * b + 1];
+  }
+  hist[off + 2 * mfb] = g;
+  hist[off + 2 * mfb + 1] = h;
+}
