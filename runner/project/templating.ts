@@ -46,7 +46,9 @@ export class TemplateEngine {
   private current: RenderHooks | undefined;
 
   constructor() {
-    this.env = new nunjucks.Environment([], { autoescape: false, throwOnUndefined: false, trimBlocks: false });
+    // dev: true keeps the original error as `cause`, so a ProjectError thrown by var()/ref() inside a
+    // render surfaces as itself instead of being flattened into a generic render error.
+    this.env = new nunjucks.Environment([], { autoescape: false, throwOnUndefined: false, trimBlocks: false, dev: true });
     const hooks = () => {
       if (!this.current) throw new Error('template function called outside a render');
       return this.current;
@@ -161,6 +163,8 @@ export function templateError(err: Error, path: string, source: string): Templat
   let message = (m ? m[3] : raw).replace(/^\s*(Template render error:\s*)?(Error:\s*)?/, '').trim();
   message = message.replace(/^\([^)]*\)\s*/, '');
   let line = m ? Number(m[1]) + (raw.includes('unexpected') || raw.includes('expected') ? 0 : 0) : undefined;
+  // nunjucks reports no position when the parser runs out of input (an unclosed tag or block).
+  if (!m && /end of file|expected/.test(message)) line = source.trimEnd().split('\n').length;
   const named = /`([A-Za-z_][\w.]*)`/.exec(message) ?? /'([A-Za-z_][\w.]*)'/.exec(message);
   if (named) {
     const idx = source.split('\n').findIndex((l) => l.includes(named[1]));
