@@ -1,0 +1,145 @@
+// Shared helpers for the runner tests: throw-away projects written from strings, in-process builds
+// against an open database, and in-process CLI calls with captured output.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Writable } from 'node:stream';
+import { main } from '../../runner/cli/main.ts';
+import type { Database } from '../../runner/db/connect.ts';
+import { Dag } from '../../runner/graph/dag.ts';
+import { selectNodes } from '../../runner/graph/select.ts';
+import { createLogger } from '../../runner/log.ts';
+import { loadProject, type Project } from '../../runner/project/load.ts';
+import { executeNodes, type ExecuteSummary } from '../../runner/execute/execute.ts';
+
+/** Writes `files` (project-relative path -> content) into a new temp folder (or `dir`) and returns it. */
+export function writeProject(files: Record<string, string>, dir?: string): string {
+  const root = dir ?? mkdtempSync(join(tmpdir(), 'dpm-runner-'));
+  if (!('dpm.yml' in files) && !dir) files = { 'dpm.yml': 'name: t\n', ...files };
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), content);
+  }
+  return root;
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** Catches what a function throws (or undefined). */
+export function thrown(fn: () => unknown): Error | undefined {
+  try {
+    fn();
+  } catch (err) {
+    return err as Error;
+  }
+  return undefined;
+}
+
+export interface BuildOptions {
+  select?: string[];
+  exclude?: string[];
+  vars?: Record<string, unknown>;
+  fullRefresh?: boolean;
+  failFast?: boolean;
+  startDate?: string;
+  endDate?: string;
+  threads?: number;
+}
+
+/** The body of `dpm build` without lock, migrations or artifacts, on an already open database. */
+export async function build(dir: string, db: Database, options: BuildOptions = {}): Promise<ExecuteSummary & { project: Project; byName: Record<string, string> }> {
+  const project = loadProject(dir, { vars: options.vars });
+  const dag = new Dag(project.nodes);
+  const selected = selectNodes(dag, { select: options.select, exclude: options.exclude });
+  const sink = new Writable({ write: (_c, _e, cb) => cb() });
+  const log = createLogger({ level: 'error', json: true, stream: sink });
+  const summary = await executeNodes(
+    project,
+    dag,
+    db,
+    selected,
+    { threads: options.threads ?? db.target.threads, failFast: options.failFast ?? false, fullRefresh: options.fullRefresh ?? false, startDate: options.startDate, endDate: options.endDate },
+    log,
+  );
+  const byName: Record<string, string> = {};
+  for (const r of summary.results) byName[project.nodes.get(r.unique_id)!.name] = r.status;
+  return { ...summary, project, byName };
+}
+
+/** Drops every schema a test may have created, so suites can share one database. */
+export async function resetSchemas(db: Database): Promise<void> {
+  const { rows } = await db.knex.raw(
+    `select nspname from pg_namespace where nspname not like 'pg\\_%' and nspname not in ('information_schema', 'public')`,
+  );
+  for (const r of rows as { nspname: string }[]) await db.knex.raw(`drop schema "${r.nspname}" cascade`);
+  await db.knex.raw(`drop schema if exists public cascade`);
+  await db.knex.raw(`create schema public`);
+}
+
+export async function rowsOf(db: Database, sql: string, bindings: unknown[] = []): Promise<Record<string, unknown>[]> {
+  const { rows } = await db.knex.raw(sql, bindings as never);
+  return rows;
+}
+
+/** Relations whose names mark them as scratch (temporary or backup) relations of a run. */
+export async function scratchRelations(db: Database): Promise<string[]> {
+  const rows = await rowsOf(
+    db,
+    `select n.nspname || '.' || c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
+     where c.relname like '%\\_\\_dpm\\_%' and c.relkind in ('r', 'v', 'm')`,
+  );
+  return rows.map((r) => String(r.name));
+}
+
+export interface MainResult {
+  code: number;
+  out: string;
+  err: string;
+}
+
+let mainQueue: Promise<unknown> = Promise.resolve();
+
+/**
+ * Runs the CLI's main() in this process with extra environment, capturing stdout and stderr.
+ * Calls are serialized, since they swap process-wide streams and environment.
+ */
+export function dpm(args: string[], env: Record<string, string> = {}): Promise<MainResult> {
+  const run = async (): Promise<MainResult> => {
+    const saved: Record<string, string | undefined> = { DPM_DATABASE_URL: process.env.DPM_DATABASE_URL };
+    for (const k of Object.keys(env)) saved[k] = process.env[k];
+    delete process.env.DPM_DATABASE_URL;
+    Object.assign(process.env, env);
+    const outWrite = process.stdout.write;
+    const errWrite = process.stderr.write;
+    let out = '';
+    let err = '';
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      out += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
+      const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+      cb?.();
+      return true;
+    }) as typeof process.stdout.write;
+    process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      err += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
+      const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+      cb?.();
+      return true;
+    }) as typeof process.stderr.write;
+    try {
+      const code = await main(args);
+      return { code, out, err };
+    } finally {
+      process.stdout.write = outWrite;
+      process.stderr.write = errWrite;
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  };
+  const next = mainQueue.then(run, run);
+  mainQueue = next.catch(() => undefined);
+  return next;
+}
