@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import * as m001 from './001_dpm_runs.ts';
+import * as m002 from './002_raw_landing.ts';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -7,4 +8,7 @@ export interface Migration {
 }
 
 /** Every migration in order; add new ones at the end, never rename or edit a released one. */
-export const migrations: [name: string, migration: Migration][] = [['001_dpm_runs', m001]];
+export const migrations: [name: string, migration: Migration][] = [
+  ['001_dpm_runs', m001],
+  ['002_raw_landing', m002],
+];

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { redact } from '../db/redact.ts';
 import { DpmError } from '../errors.ts';
 import { registerRunnerCommands } from './runner-commands.ts';
+import { registerIngestCommand } from './ingest-command.ts';
 
 const EXAMPLES: [string, string][] = [
   ['dpm build --select features+', 'build the feature models, everything downstream, and their tests'],
@@ -43,9 +44,11 @@ export async function main(argv: string[]): Promise<number> {
       usageError = msg;
     });
   for (const [cmd, desc] of EXAMPLES) cli.example(cmd, desc);
-  registerRunnerCommands(cli, (c) => {
+  const done = (c: number) => {
     code = c;
-  });
+  };
+  registerRunnerCommands(cli, done);
+  registerIngestCommand(cli, done);
   try {
     await cli.parseAsync();
   } catch (err) {

@@ -1,0 +1,118 @@
+import { resolve } from 'node:path';
+import type { Argv } from 'yargs';
+import { z } from 'zod';
+import { loadProjectConfig } from '../config/project-config.ts';
+import { connect } from '../db/connect.ts';
+import { migrateLatest } from '../db/migrate.ts';
+import { resolveTarget } from '../db/target.ts';
+import { ConfigError, DpmError, UsageError } from '../errors.ts';
+import { ApiClient } from '../ingest/client.ts';
+import { ENDPOINT_SPECS, endpointByName, type EndpointSpec } from '../ingest/endpoints.ts';
+import { ingestEndpoint, IngestWindowError, type IngestOptions, type ListingSummary } from '../ingest/ingest.ts';
+import { dropStaleStages } from '../ingest/landing.ts';
+import { createLogger, formatCount } from '../log.ts';
+import type { CommonArgs } from './session.ts';
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+const apiEnv = z.object({
+  DPM_API_BASE_URL: z.string().url('DPM_API_BASE_URL must be the API base URL, e.g. https://host/risk-analytics/tft/external/'),
+  DPM_API_KEY: z.string().min(1, 'DPM_API_KEY is empty'),
+});
+
+/** Snapshot endpoints first: trades join to accounts through metrics alltime. */
+export const INGEST_ORDER = ['accounts', 'metrics alltime', 'regimes', 'metrics daily', 'trades closed', 'trades open', 'metrics hourly'];
+
+export function resolveEndpoints(words: string[]): EndpointSpec[] {
+  const phrase = words.join(' ').trim();
+  if (!phrase || phrase === 'all') return INGEST_ORDER.map((n) => endpointByName(n)!);
+  if (phrase === 'metrics') return ['metrics alltime', 'metrics daily', 'metrics hourly'].map((n) => endpointByName(n)!);
+  if (phrase === 'trades') return ['trades closed', 'trades open'].map((n) => endpointByName(n)!);
+  const spec = endpointByName(phrase);
+  if (!spec) throw new UsageError(`unknown ingest source '${phrase}'. Choose one of: all, ${ENDPOINT_SPECS.map((e) => e.name).join(', ')}, metrics, trades.`);
+  return [spec];
+}
+
+export interface IngestRunArgs extends CommonArgs {
+  what: string[];
+  startDate?: string;
+  endDate?: string;
+  batchDays: number;
+  maxRps: number;
+  concurrency: number;
+  force: boolean;
+}
+
+export async function runIngest(args: IngestRunArgs, env = process.env): Promise<number> {
+  const log = createLogger({ level: args.logLevel, json: args.json });
+  const parsedEnv = apiEnv.safeParse(env);
+  if (!parsedEnv.success) throw new ConfigError(`${parsedEnv.error.issues[0].message}. Set DPM_API_BASE_URL and DPM_API_KEY (or run dpm demo, which starts the simulated API).`);
+  const specs = resolveEndpoints(args.what);
+  if (specs.some((s) => s.windowParams) && (!args.startDate || !args.endDate)) throw new UsageError('--start-date and --end-date are required for dated sources (metrics daily/hourly, trades, regimes).');
+  const config = loadProjectConfig(resolve(args.projectDir));
+  const db = await connect(resolveTarget(config, args.target), { lockWaitMs: args.lockWait * 1000 });
+  const client = new ApiClient({ baseUrl: parsedEnv.data.DPM_API_BASE_URL, apiKey: parsedEnv.data.DPM_API_KEY, maxRps: args.maxRps, burst: Math.max(20, args.maxRps), onRetry: (m) => log.warn(m) });
+  const options: IngestOptions = { startDate: args.startDate, endDate: args.endDate, batchDays: args.batchDays, concurrency: args.concurrency, flushRows: 20_000, force: args.force };
+  const all: ListingSummary[] = [];
+  let failed = 0;
+  try {
+    const release = await db.acquireRunLock(args.lockWait * 1000);
+    try {
+      await migrateLatest(db.knex);
+      const stale = await dropStaleStages(db);
+      if (stale) log.info(`Dropped ${stale} staging table(s) left by an interrupted ingest`);
+      for (const spec of specs) {
+        try {
+          all.push(...(await ingestEndpoint(db, client, spec, options, log)));
+        } catch (err) {
+          if (!(err instanceof IngestWindowError)) throw err;
+          failed++;
+          log.error(err.message, { endpoint: spec.name, status: 'error' });
+        }
+      }
+    } finally {
+      await release();
+    }
+  } finally {
+    await db.close();
+  }
+  const sum = (k: 'fetched' | 'loaded' | 'rejected' | 'duplicates') => all.reduce((a, s) => a + s[k], 0);
+  const skipped = all.filter((s) => s.status === 'skipped').length;
+  log.info(
+    `Ingest ${failed ? 'finished with errors' : 'done'}: fetched ${formatCount(sum('fetched'))} = loaded ${formatCount(sum('loaded'))} + rejected ${formatCount(sum('rejected'))} + duplicates ${formatCount(sum('duplicates'))}; ` +
+      `${all.length - skipped} window(s) fetched, ${skipped} already done (--force refetches), ${failed} failed; ${client.requests.sent} requests, ${client.requests.retried} retries`,
+    { summary: true, fetched: sum('fetched'), loaded: sum('loaded'), rejected: sum('rejected'), duplicates: sum('duplicates'), failed },
+  );
+  return failed ? 1 : 0;
+}
+
+export function registerIngestCommand(cli: Argv, done: (code: number) => void): void {
+  cli.command(
+    'ingest [what..]',
+    'pull accounts, metrics, trades and regimes from the Risk Analytics API into raw.*',
+    (y) =>
+      y
+        .positional('what', { type: 'string', array: true, describe: 'all | accounts | metrics [alltime|daily|hourly] | trades [closed|open] | regimes' })
+        .option('start-date', { type: 'string', describe: 'first day, YYYY-MM-DD' })
+        .option('end-date', { type: 'string', describe: 'last day (inclusive), YYYY-MM-DD' })
+        .option('batch-days', { type: 'number', default: 7, describe: 'days per window (one checkpoint each)' })
+        .option('max-rps', { type: 'number', default: 15, describe: 'request rate cap (the API allows 15/s)' })
+        .option('concurrency', { type: 'number', default: 4, describe: 'pages fetched at once within a window' })
+        .option('force', { type: 'boolean', default: false, describe: 'refetch windows a previous run finished' })
+        .check((a) => {
+          for (const k of ['start-date', 'end-date'] as const) if (a[k] !== undefined && !DATE.test(String(a[k]))) throw new Error(`--${k} must be YYYY-MM-DD`);
+          if (a['start-date'] && a['end-date'] && String(a['start-date']) > String(a['end-date'])) throw new Error('--start-date is after --end-date');
+          if (!(Number(a['batch-days']) >= 1) || !(Number(a['max-rps']) > 0) || !(Number(a.concurrency) >= 1)) throw new Error('--batch-days, --max-rps and --concurrency must be positive');
+          return true;
+        })
+        .example('DPM_API_BASE_URL=... DPM_API_KEY=... dpm ingest trades closed --start-date 2025-01-01 --end-date 2025-01-31', ''),
+    async (a) => {
+      try {
+        done(await runIngest(a as unknown as IngestRunArgs));
+      } catch (err) {
+        if (err instanceof DpmError) throw err;
+        throw new DpmError((err as Error).message);
+      }
+    },
+  );
+}

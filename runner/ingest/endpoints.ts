@@ -1,0 +1,141 @@
+import { fields, recordSchema, type Field } from './fields.ts';
+
+/** How one API listing lands in one raw table. */
+export interface EndpointSpec {
+  /** CLI name, e.g. `trades closed`. */
+  name: string;
+  path: string;
+  pageLimit: number;
+  table: string;
+  /** Raw-table columns that identify a record, as the source keys it. */
+  key: string[];
+  fields: Field[];
+  /** How a date window becomes query parameters; undefined = the endpoint has no date filter. */
+  windowParams?: (dates: string[]) => Record<string, string>[];
+  /** Identifies a record in rejected_records and messages, from the raw API object. */
+  recordId: (r: Record<string, unknown>) => string;
+  schema: ReturnType<typeof recordSchema>;
+  /** Fields that must not disappear from the API without notice; extra API fields go to the `extra` column. */
+  keepExtra: boolean;
+}
+
+const compact = (d: string) => d.replace(/-/g, '');
+const positive = (name: string) => (v: unknown) => (typeof v === 'number' && !(v > 0) ? `${name} must be > 0, got ${v}` : undefined);
+const side = (v: unknown) => (typeof v === 'string' && !/^(buy|sell)$/i.test(v) ? `side must be Buy or Sell, got ${JSON.stringify(v)}` : undefined);
+
+const IDENTITY = 'login:text! accountId:text! planId:int trader:text status:int type:int phase:int broker:int mt_version:int price_stream:text country:text';
+const MONEY = 'startingBalance:num priorDaysBalance:num priorDaysEquity:num currentBalance:num currentEquity:num approved_payouts:num pending_payouts:num';
+const ACTIVITY = 'firstTradeDate:date daysSinceInitialDeposit:int daysSinceFirstTrade:int numTrades:int';
+const STATS = `netProfit:num grossProfit:num grossLoss:num gainToPain:num profitFactor:num successRate:num meanProfit:num medianProfit:num
+  stdProfits:num riskAdjProfit:num expectancy:num minProfit:num maxProfit:num profitPerc10:num profitPerc25:num profitPerc75:num profitPerc90:num
+  profitTop10PrcntTrades:num profitBottom10PrcntTrades:num top10PrcntProfitContrib:num bottom10PrcntLossContrib:num
+  profitPerUSDVolume:num profitPerLot:num profitPerHour:num meanRet:num stdRets:num riskAdjRet:num downsideStdRets:num downsideRiskAdjRet:num
+  relNetProfit:num relGrossProfit:num relGrossLoss:num relMeanProfit:num relMedianProfit:num relStdProfits:num relMinProfit:num relMaxProfit:num
+  meanDrawDown:num medianDrawDown:num maxDrawDown:num numTradesInDD:int relMeanDrawDown:num relMaxDrawDown:num
+  totalLots:num totalVolume:num meanLots:num winningLots:num losingLots:num winningVolume:num losingVolume:num
+  meanDuration:num medianDuration:num stdDurations:num minDuration:num maxDuration:num cvDurations:num
+  numTradesWithTP:int numTradesWithSL:int tpUsageRate:num slUsageRate:num meanTPvsSL:num
+  maxNumConsecWins:int maxNumConsecLosses:int maxValConsecWins:num maxValConsecLosses:num
+  numOpenPos:int openPosVal:num openPosValToEquity:num meanAccountMargin:num meanFirmMargin:num
+  numTradedSymbols:int mostTradedSymbol:text mostTradedSmbTrades:int`;
+const LIFETIME = `firstTradeOpen:ts lastTradeOpen:ts lastTradeClose:ts lifeTimeInDays:int totalRet:num dailyMeanRet:num dailyStdRet:num
+  dailySharpe:num dailyDownsideStdRet:num dailySortino:num tradesPerDay:num idleDays:int updatedDate:date`;
+const TRADE = `tradeDate:date! broker:int mngr:int platform:int! ticket:text position:text! login:text! trdSymbol:text stdSymbol:text side:text!
+  lots:num! contractSize:num qtyInBaseCrncy:num volumeUSD:num stopLoss:num takeProfit:num openTime:ts! openPrice:num! duration:num
+  profit:num commission:num fee:num swap:num comment:text client_margin:num firm_margin:num`;
+
+function withRules(list: Field[]): Field[] {
+  return list.map((f) => (f.api === 'lots' ? { ...f, refine: positive('lots') } : f.api === 'side' ? { ...f, refine: side } : f));
+}
+
+const metricsId = (r: Record<string, unknown>) => `account ${r.accountId ?? '?'}${r.date ? ` on ${r.date}` : ''}${r.hour !== undefined ? ` hour ${r.hour}` : ''}`;
+const tradeId = (r: Record<string, unknown>) => `trade platform ${r.platform ?? '?'} position ${r.position ?? '?'} on ${r.tradeDate ?? '?'}`;
+const closedAfterOpen = (r: Record<string, unknown>) =>
+  typeof r.closeTime === 'string' && typeof r.openTime === 'string' && Date.parse(r.closeTime) < Date.parse(r.openTime)
+    ? `closeTime ${r.closeTime} is before openTime ${r.openTime}`
+    : undefined;
+
+function spec(s: Omit<EndpointSpec, 'schema' | 'keepExtra'> & { rule?: (r: Record<string, unknown>) => string | undefined }): EndpointSpec {
+  const { rule, ...rest } = s;
+  return { ...rest, keepExtra: true, schema: recordSchema(s.fields, rule) };
+}
+
+const daily = fields(`date:date! ${IDENTITY} ${MONEY} ${ACTIVITY} ${STATS} days_to_next_payout:int todays_payouts:num`);
+
+export const ENDPOINT_SPECS: EndpointSpec[] = [
+  spec({
+    name: 'accounts',
+    path: 'accounts',
+    pageLimit: 500,
+    table: 'raw.accounts',
+    key: ['account_id'],
+    fields: fields(`accountId:text! login:text! traderId:text planId:int startingBalance:num currentBalance:num currentEquity:num profitTargetPct:num
+      maxDailyDrawdownPct:num maxDrawdownPct:num maxLeverage:num isDrawdownRelative:bool breached:bool isUpgraded:bool phase:int status:int createdAt:ts updatedAt:ts`),
+    recordId: (r) => `account ${r.accountId ?? '?'}`,
+  }),
+  spec({
+    name: 'metrics alltime',
+    path: 'v2/metrics/alltime',
+    pageLimit: 1000,
+    table: 'raw.metrics_alltime',
+    key: ['account_id'],
+    fields: fields(`${IDENTITY} ${MONEY} ${ACTIVITY} ${STATS} ${LIFETIME}`),
+    recordId: metricsId,
+  }),
+  spec({
+    name: 'metrics daily',
+    path: 'v2/metrics/daily',
+    pageLimit: 1000,
+    table: 'raw.metrics_daily',
+    key: ['account_id', 'date'],
+    fields: daily,
+    windowParams: (dates) => [{ dates: dates.map(compact).join(',') }],
+    recordId: metricsId,
+  }),
+  spec({
+    name: 'metrics hourly',
+    path: 'v2/metrics/hourly',
+    pageLimit: 1000,
+    table: 'raw.metrics_hourly',
+    key: ['account_id', 'date', 'hour'],
+    fields: [...daily, ...fields('datetime:ts! hour:int!')],
+    // The API documents one date per call for hourly metrics.
+    windowParams: (dates) => dates.map((d) => ({ dates: compact(d) })),
+    recordId: metricsId,
+  }),
+  spec({
+    name: 'trades closed',
+    path: 'v2/trades/closed',
+    pageLimit: 1000,
+    table: 'raw.trades_closed',
+    key: ['platform', 'position', 'trade_date'],
+    fields: withRules(fields(`${TRADE} closeTime:ts! closePrice:num!`)),
+    windowParams: (dates) => [{ 'trade-date-from': compact(dates[0]), 'trade-date-to': compact(dates[dates.length - 1]) }],
+    recordId: tradeId,
+    rule: closedAfterOpen,
+  }),
+  spec({
+    name: 'trades open',
+    path: 'v2/trades/open',
+    pageLimit: 1000,
+    table: 'raw.trades_open',
+    key: ['trade_date', 'platform', 'position'],
+    fields: withRules(fields(TRADE)),
+    windowParams: (dates) => [{ 'trade-date-from': compact(dates[0]), 'trade-date-to': compact(dates[dates.length - 1]) }],
+    recordId: tradeId,
+  }),
+  spec({
+    name: 'regimes',
+    path: 'v2/regimes/daily',
+    pageLimit: 1000,
+    table: 'raw.regimes_daily',
+    key: ['date'],
+    fields: fields('date:date! market_news:json instruments:json country_economic_indicators:json news_analysis:json summary:json created_at:ts updated_at:ts'),
+    windowParams: (dates) => [{ dates: dates.map(compact).join(',') }],
+    recordId: (r) => `regime of ${r.date ?? '?'}`,
+  }),
+];
+
+export function endpointByName(name: string): EndpointSpec | undefined {
+  return ENDPOINT_SPECS.find((e) => e.name === name);
+}

@@ -1,0 +1,108 @@
+import { randomBytes } from 'node:crypto';
+import type { Database } from '../db/connect.ts';
+import type { EndpointSpec } from './endpoints.ts';
+import type { Field } from './fields.ts';
+
+export interface Rejection {
+  pageSkip: number;
+  recordId: string;
+  payload: unknown;
+  error: string;
+}
+
+const q = (v: string) => `"${v.replace(/"/g, '""')}"`;
+
+function cell(f: Field, v: unknown): string {
+  if (v === null || v === undefined) return '';
+  switch (f.kind) {
+    case 'num':
+    case 'int':
+      return String(v);
+    case 'bool':
+      return v ? 't' : 'f';
+    case 'json':
+      return q(JSON.stringify(v));
+    default:
+      return q(String(v));
+  }
+}
+
+/** One validated record as a CSV line for COPY: typed columns, then unknown API fields as JSON. */
+export function csvLine(spec: EndpointSpec, record: Record<string, unknown>, known: Set<string>): string {
+  const out: string[] = [];
+  for (const f of spec.fields) out.push(cell(f, record[f.api]));
+  let extra: Record<string, unknown> | undefined;
+  for (const k in record) {
+    if (!known.has(k)) (extra ??= {})[k] = record[k];
+  }
+  out.push(extra ? q(JSON.stringify(extra)) : '');
+  return out.join(',') + '\n';
+}
+
+/**
+ * Lands validated rows through COPY into a scratch table, then upserts them into the raw table and
+ * advances the checkpoint in one transaction: a kill at any moment leaves either the old state or
+ * the new one, and a rerun refetches only what was not committed.
+ */
+export class Lander {
+  private readonly stage: string;
+  private readonly columns: string[];
+  private created = false;
+
+  constructor(
+    private readonly db: Database,
+    private readonly spec: EndpointSpec,
+  ) {
+    this.stage = `raw._dpm_stage_${randomBytes(4).toString('hex')}`;
+    this.columns = [...spec.fields.map((f) => f.column), 'extra'];
+  }
+
+  async flush(lines: string[], rejections: Rejection[], endpoint: string, windowKey: string, checkpoint: { nextSkip: number; fetched: number; loaded: number; rejected: number; duplicates: number }): Promise<void> {
+    const { knex } = this.db;
+    if (!this.created) {
+      await knex.raw(`create unlogged table ${this.stage} (like ${this.spec.table} including defaults)`);
+      await knex.raw(`alter table ${this.stage} drop column ingested_at`);
+      this.created = true;
+    }
+    if (lines.length) await this.db.copyCsv(this.stage, this.columns, lines.join(''));
+    const cols = this.columns.join(', ');
+    const updates = this.columns.filter((c) => !this.spec.key.includes(c));
+    await knex.transaction(async (trx) => {
+      if (lines.length) {
+        await trx.raw(
+          `insert into ${this.spec.table} as t (${cols}) select ${cols} from ${this.stage}
+           on conflict (${this.spec.key.join(', ')}) do update set ${updates.map((c) => `${c} = excluded.${c}`).join(', ')}, ingested_at = now()
+           where (${updates.map((c) => `t.${c}`).join(', ')}) is distinct from (${updates.map((c) => `excluded.${c}`).join(', ')})`,
+        );
+        await trx.raw(`truncate ${this.stage}`);
+      }
+      if (rejections.length) {
+        await trx('raw.rejected_records')
+          .insert(rejections.map((r) => ({ endpoint, window_key: windowKey, page_skip: r.pageSkip, record_id: r.recordId, payload: JSON.stringify(r.payload ?? null), error: r.error })))
+          .onConflict(['endpoint', 'window_key', 'page_skip', 'record_id', 'error'])
+          .ignore();
+      }
+      await trx('dpm.ingest_checkpoints')
+        .where({ endpoint, window_key: windowKey })
+        .update({
+          next_skip: checkpoint.nextSkip,
+          fetched: checkpoint.fetched,
+          loaded: checkpoint.loaded,
+          rejected: checkpoint.rejected,
+          duplicates: checkpoint.duplicates,
+          updated_at: new Date(),
+        });
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.created) await this.db.knex.raw(`drop table if exists ${this.stage}`);
+  }
+}
+
+/** Scratch tables of ingest runs that were killed; safe to drop while holding the run lock. */
+export async function dropStaleStages(db: Database): Promise<number> {
+  const { rows } = await db.knex.raw(`select tablename from pg_tables where schemaname = 'raw' and tablename like '\\_dpm\\_stage\\_%'`);
+  for (const r of rows as { tablename: string }[]) await db.knex.raw(`drop table if exists raw.${r.tablename}`);
+  return rows.length;
+}
