@@ -10,6 +10,8 @@ export function parseStartDate(s: string): number {
 }
 
 export class Calendar {
+  private readonly isoCache: string[] = [];
+
   constructor(readonly startMs: number, readonly days: number) {}
 
   dayMs(day: number): number {
@@ -18,7 +20,7 @@ export class Calendar {
 
   /** 2025-02-13T00:00:00.000Z */
   iso(day: number): string {
-    return new Date(this.dayMs(day)).toISOString();
+    return (this.isoCache[day] ??= new Date(this.dayMs(day)).toISOString());
   }
 
   /** 20250213 */

@@ -133,6 +133,17 @@ function drawLegs(ctx: TradeContext, acc: Account, day: number, n: number, total
   return legs;
 }
 
+const pad2 = (n: number) => (n < 10 ? `0${n}` : `${n}`);
+const pad3 = (n: number) => (n < 10 ? `00${n}` : n < 100 ? `0${n}` : `${n}`);
+
+/** ISO timestamp; times on `day` reuse its date prefix (toISOString per trade dominated generation). */
+function isoAt(ctx: TradeContext, day: number, ms: number): string {
+  const within = ms - ctx.cal.dayMs(day);
+  if (within < 0 || within >= DAY) return new Date(ms).toISOString();
+  const s = Math.floor(within / 1000);
+  return `${ctx.cal.iso(day).slice(0, 11)}${pad2(Math.floor(s / 3600))}:${pad2(Math.floor(s / 60) % 60)}:${pad2(s % 60)}.${pad3(within % 1000)}Z`;
+}
+
 function roundTo(x: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
@@ -169,9 +180,9 @@ function toRecord(ctx: TradeContext, acc: Account, day: number, j: number, l: Le
     volumeUSD,
     stopLoss,
     takeProfit,
-    openTime: new Date(l.openMs).toISOString(),
+    openTime: isoAt(ctx, day, l.openMs),
     openPrice,
-    closeTime: new Date(l.endMs).toISOString(),
+    closeTime: isoAt(ctx, day, l.endMs),
     closePrice,
     duration: roundTo((l.endMs - l.openMs) / 3600_000, 4),
     profit: l.profitC / 100,
