@@ -24,6 +24,18 @@ export function genericTestSql(test: TestNode, relation: string, toRelation?: st
       const field = quoteIdent(String(args.field));
       return `select child.${col} as from_field\nfrom ${subject} as child\nleft join ${toRelation} as parent on child.${col} = parent.${field}\nwhere child.${col} is not null and parent.${field} is null`;
     }
+    case 'unique_combination_of_columns': {
+      const cols = (args.combination_of_columns as string[]).map(quoteIdent).join(', ');
+      return `select ${cols}, count(*) as n_records\nfrom ${model}\ngroup by ${cols}\nhaving count(*) > 1`;
+    }
+    case 'accepted_range': {
+      const inclusive = args.inclusive !== false;
+      const checks = [
+        args.min_value !== undefined ? `${col} ${inclusive ? '<' : '<='} ${Number(args.min_value)}` : undefined,
+        args.max_value !== undefined ? `${col} ${inclusive ? '>' : '>='} ${Number(args.max_value)}` : undefined,
+      ].filter(Boolean);
+      return `select * from ${model}\nwhere ${checks.join(' or ')}`;
+    }
     case 'expression_is_true':
       return `select * from ${model}\nwhere not (${String(args.expression)})`;
     default:

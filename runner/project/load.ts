@@ -311,7 +311,7 @@ function loadSeeds(config: ProjectConfig, specs: Map<string, ResourceSpec>): See
   return seeds;
 }
 
-const GENERIC_TESTS = ['unique', 'not_null', 'accepted_values', 'relationships', 'expression_is_true'] as const;
+const GENERIC_TESTS = ['unique', 'not_null', 'accepted_values', 'relationships', 'expression_is_true', 'unique_combination_of_columns', 'accepted_range'] as const;
 
 function genericTest(config: ProjectConfig, parentId: string, parentName: string, spec: TestSpec, byName: Map<string, GraphNode>): TestNode {
   if (!(GENERIC_TESTS as readonly string[]).includes(spec.testName)) {
@@ -328,6 +328,10 @@ function genericTest(config: ProjectConfig, parentId: string, parentName: string
   }
   if (spec.testName === 'accepted_values') need('values');
   if (spec.testName === 'expression_is_true') need('expression');
+  if (spec.testName === 'unique_combination_of_columns') need('combination_of_columns');
+  if (spec.testName === 'accepted_range' && spec.args.min_value === undefined && spec.args.max_value === undefined) {
+    throw new ProjectError(spec.file, spec.line, `test 'accepted_range' needs min_value, max_value or both.`);
+  }
   if (spec.testName === 'relationships') {
     need('to');
     need('field');
@@ -336,7 +340,10 @@ function genericTest(config: ProjectConfig, parentId: string, parentName: string
     dependsOn.push(resolveRef(m[1], spec.file, spec.line, byName).uniqueId);
   }
   const column = spec.column ?? (spec.args.column_name as string | undefined);
-  const suffix = spec.testName === 'expression_is_true' ? `_${sha(String(spec.args.expression)).slice(0, 8)}` : '';
+  const suffix =
+    spec.testName === 'expression_is_true' || spec.testName === 'unique_combination_of_columns'
+      ? `_${sha(JSON.stringify(spec.args.expression ?? spec.args.combination_of_columns)).slice(0, 8)}`
+      : '';
   const name = `${spec.testName}_${parentName}${column ? `_${column}` : ''}${suffix}`;
   return {
     resourceType: 'test',
