@@ -20,6 +20,10 @@ export async function swapIntoPlace(
   await knex.transaction(async (trx) => {
     const views = existingKind ? await dependentViews(trx, target) : [];
     if (existingKind) {
+      // A reader locks a view before the relations under it; the swap takes its locks in that same
+      // order (outermost view first, the target last) so a concurrent reader waits instead of deadlocking.
+      const lockable = [...views].reverse().filter((v) => v.kind === 'v').map((v) => qualified(v.schema, v.name));
+      if (existingKind !== 'materialized_view') await trx.raw(`lock table ${[...lockable, String(target)].join(', ')} in access exclusive mode`);
       const kindSql = existingKind === 'materialized_view' ? 'materialized view' : existingKind;
       await trx.raw(`alter ${kindSql} ${String(target)} rename to ${oldName}`);
     }
