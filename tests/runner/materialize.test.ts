@@ -1,0 +1,290 @@
+// Materializations, incremental strategies, incremental equivalence and the atomic swap, on both
+// targets. One database per target; every test drops the schemas it made.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { connect, type Database } from '../../runner/db/connect.ts';
+import { scratchName } from '../../runner/materialize/model.ts';
+import { freshTarget, TARGET_KINDS, type TestTarget } from '../helpers/databases.ts';
+import { build, removeDir, resetSchemas, rowsOf, scratchRelations, writeProject } from './_helpers.ts';
+
+const EVENTS = `{{ config(materialized='table') }}
+-- three ids per day from 2024-01-01 to var('end'); amounts scale with var('version')
+select g::date as day, k as id, (k * 100 + extract(day from g)::int) * {{ var('version', 1) }} as amount
+from generate_series('2024-01-01'::date, '{{ var("end", "2024-01-05") }}'::date, interval '1 day') g
+cross join generate_series(1, 3) k
+`;
+
+const INCREMENTAL = {
+  'models/src/events.sql': EVENTS,
+  'models/inc/inc_append.sql': `{{ config(materialized='incremental') }}
+select * from {{ ref('events') }}
+{% if is_incremental() %}where day > (select max(day) from {{ this }}){% endif %}`,
+  'models/inc/inc_delins.sql': `{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['day', 'id']) }}
+select * from {{ ref('events') }}
+{% if is_incremental() %}where day >= (select max(day) from {{ this }}) - 1{% endif %}`,
+  'models/inc/inc_merge.sql': `{{ config(materialized='incremental', incremental_strategy='merge', unique_key=['day', 'id']) }}
+select * from {{ ref('events') }}
+{% if is_incremental() %}where day >= (select max(day) from {{ this }}) - 1{% endif %}`,
+  'models/inc/inc_micro.sql': `{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='day', begin='2024-01-01', batch_size='day', lookback=1) }}
+select * from {{ ref('events') }}
+where day >= '{{ batch_start }}' and day < '{{ batch_end }}'`,
+};
+
+const day = (n: number) => `2024-01-${String(n).padStart(2, '0')}`;
+
+for (const kind of TARGET_KINDS) {
+  let t: TestTarget;
+  let db: Database;
+  const dirs: string[] = [];
+  const project = (files: Record<string, string>) => {
+    const d = writeProject({ ...files });
+    dirs.push(d);
+    return d;
+  };
+  const table = async (rel: string, order = 'day, id') => rowsOf(db, `select * from ${rel} order by ${order}`);
+  const amounts = async (rel: string) =>
+    Object.fromEntries((await rowsOf(db, `select day, min(amount / (id * 100 + extract(day from day::date)::int)) as version from ${rel} group by day order by day`)).map((r) => [r.day, Number(r.version)]));
+
+  const s = suite(`[${kind}] materializations`);
+  s.before(async () => {
+    t = await freshTarget(kind);
+    db = await connect(t.target);
+  });
+  s.after(async () => {
+    await db.close();
+    await t.dispose();
+    for (const d of dirs) removeDir(d);
+  });
+  s.before.each(async () => resetSchemas(db));
+
+  s('view, table and ephemeral; indexes, hooks and docs from config', async () => {
+    const dir = project({
+      'models/m/tbl.sql': `{{ config(materialized='table',
+    indexes=[{'columns': ['id'], 'unique': True}, {'columns': ['g', 'id']}],
+    pre_hook="create table if not exists m.audit (what text, n int)",
+    post_hook="insert into m.audit select 'post', count(*) from {{ this }}") }}
+select id, id % 2 as g from generate_series(1, 10) id`,
+      'models/m/vw.sql': `select id from {{ ref('tbl') }} where g = 0`,
+      'models/m/eph.sql': `{{ config(materialized='ephemeral') }}\nselect id * 10 as id from {{ ref('vw') }}`,
+      'models/m/uses_eph.sql': `{{ config(materialized='table') }}\nselect * from {{ ref('eph') }}`,
+      'models/m/props.yml': `version: 2\nmodels:\n  - name: tbl\n    description: The table.\n    columns:\n      - name: g\n        description: Parity.\n`,
+    });
+    for (let round = 1; round <= 2; round++) {
+      const r = await build(dir, db);
+      assert.ok(r.ok, JSON.stringify(r.results));
+      const kinds = await rowsOf(db, `select c.relname, c.relkind from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'm' and c.relkind in ('r','v') order by 1`);
+      assert.equal(kinds.map((k) => `${k.relname}:${k.relkind}`), ['audit:r', 'tbl:r', 'uses_eph:r', 'vw:v']);
+      assert.equal((await rowsOf(db, 'select id from m.uses_eph order by id')).map((x) => x.id), [20, 40, 60, 80, 100]);
+      const idx = await rowsOf(db, `select indexdef from pg_indexes where schemaname = 'm' and tablename = 'tbl' order by indexdef`);
+      assert.is(idx.length, 2, 'indexes are recreated, not accumulated');
+      assert.match(String(idx[0].indexdef), 'CREATE INDEX');
+      assert.match(String(idx[0].indexdef), '(g, id)');
+      assert.match(String(idx[1].indexdef), 'CREATE UNIQUE INDEX');
+      assert.equal(await rowsOf(db, `select what, n from m.audit`), Array.from({ length: round }, () => ({ what: 'post', n: 10 })));
+      const docs = await rowsOf(db, `select obj_description('m.tbl'::regclass, 'pg_class') as t, col_description('m.tbl'::regclass, 2) as c`);
+      assert.equal(docs[0], { t: 'The table.', c: 'Parity.' });
+    }
+    assert.equal(await scratchRelations(db), []);
+  });
+
+  s('a failing hook fails the model and names the hook', async () => {
+    const dir = project({ 'models/h/m.sql': `{{ config(materialized='table', post_hook='select * from no_such_table') }}\nselect 1 as x` });
+    const r = await build(dir, db);
+    assert.is(r.byName.m, 'error');
+    assert.match(r.results[0].message, 'post_hook 1 of m failed');
+  });
+
+  s('incremental append adds only new days', async () => {
+    const dir = project(INCREMENTAL);
+    await build(dir, db, { vars: { end: day(3) }, select: ['events', 'inc_append'] });
+    assert.is((await table('inc.inc_append')).length, 9);
+    const r = await build(dir, db, { vars: { end: day(5) }, select: ['events', 'inc_append'] });
+    assert.match(r.results.find((x) => x.unique_id.endsWith('inc_append'))!.message, 'incremental append');
+    assert.is(r.results.find((x) => x.unique_id.endsWith('inc_append'))!.rows_affected, 6);
+    const rows = await table('inc.inc_append');
+    assert.is(rows.length, 15);
+    assert.is(new Set(rows.map((x) => `${x.day}/${x.id}`)).size, 15);
+  });
+
+  for (const strategy of ['delete+insert', 'merge'] as const) {
+    s(`incremental ${strategy} replaces rows by unique_key and inserts new ones`, async () => {
+      const dir = project(INCREMENTAL);
+      const rel = strategy === 'merge' ? 'inc.inc_merge' : 'inc.inc_delins';
+      const sel = ['events', rel.split('.')[1]];
+      await build(dir, db, { vars: { end: day(3), version: 1 }, select: sel });
+      const r = await build(dir, db, { vars: { end: day(4), version: 2 }, select: sel });
+      assert.ok(r.ok);
+      const rows = await table(rel);
+      assert.is(rows.length, 12);
+      assert.is(new Set(rows.map((x) => `${x.day}/${x.id}`)).size, 12, 'no duplicate keys');
+      // The model re-reads from max(day) - 1 = day 2: days 2-4 carry version 2, day 1 keeps version 1.
+      assert.equal(await amounts(rel), { [day(1)]: 1, [day(2)]: 2, [day(3)]: 2, [day(4)]: 2 });
+    });
+  }
+
+  s('microbatch: --start-date/--end-date rebuild exactly that window; without them, the last batch plus lookback', async () => {
+    const dir = project(INCREMENTAL);
+    const sel = ['events', 'inc_micro'];
+    let r = await build(dir, db, { vars: { end: day(7), version: 1 }, select: sel, endDate: day(6) });
+    assert.match(r.results[1].message, `incremental (full build ${day(1)}..${day(6)})`);
+    assert.equal(await amounts('inc.inc_micro'), { [day(1)]: 1, [day(2)]: 1, [day(3)]: 1, [day(4)]: 1, [day(5)]: 1 });
+
+    r = await build(dir, db, { vars: { end: day(7), version: 2 }, select: sel, startDate: day(2), endDate: day(3) });
+    assert.match(r.results[1].message, `incremental microbatch, 1 batch ${day(2)}..${day(3)}`);
+    assert.equal(await amounts('inc.inc_micro'), { [day(1)]: 1, [day(2)]: 2, [day(3)]: 1, [day(4)]: 1, [day(5)]: 1 });
+
+    // No --start-date: from the latest day present (5) minus lookback=1 batch, up to --end-date (exclusive).
+    r = await build(dir, db, { vars: { end: day(7), version: 3 }, select: sel, endDate: day(7) });
+    assert.match(r.results[1].message, `incremental microbatch, 3 batches ${day(4)}..${day(7)}`);
+    assert.equal(await amounts('inc.inc_micro'), { [day(1)]: 1, [day(2)]: 2, [day(3)]: 1, [day(4)]: 3, [day(5)]: 3, [day(6)]: 3 });
+    assert.is((await table('inc.inc_micro')).length, 18);
+
+    // --full-refresh rebuilds everything from begin.
+    r = await build(dir, db, { vars: { end: day(7), version: 4 }, select: sel, endDate: day(8), fullRefresh: true });
+    assert.equal(Object.values(await amounts('inc.inc_micro')), [4, 4, 4, 4, 4, 4, 4]);
+  });
+
+  s('incremental equivalence: day-by-day incremental builds equal one full refresh, for every strategy', async () => {
+    const dir = project(INCREMENTAL);
+    const rels = ['inc.inc_append', 'inc.inc_delins', 'inc.inc_merge', 'inc.inc_micro'];
+    for (let d = 1; d <= 6; d++) {
+      const r = await build(dir, db, { vars: { end: day(d) }, endDate: day(8) });
+      assert.ok(r.ok, JSON.stringify(r.results.filter((x) => x.status !== 'success')));
+    }
+    const incremental = await Promise.all(rels.map((rel) => table(rel)));
+    for (const rows of incremental) assert.is(rows.length, 18);
+    const r = await build(dir, db, { vars: { end: day(6) }, endDate: day(8), fullRefresh: true });
+    assert.ok(r.ok);
+    assert.ok(r.results.every((x) => x.message.includes('full build') || !x.unique_id.includes('inc_')));
+    for (const [i, rel] of rels.entries()) assert.equal(await table(rel), incremental[i], `${rel} differs after --full-refresh`);
+    assert.equal(incremental[0], incremental[3]);
+  });
+
+  s('on_schema_change: fail explains the fix; append_new_columns adds the column', async () => {
+    const model = (cols: string, mode: string) => ({
+      'models/osc/m.sql': `{{ config(materialized='incremental', on_schema_change='${mode}') }}\nselect ${cols} from generate_series(1, 2) id`,
+    });
+    const dir = project(model('id', 'fail'));
+    await build(dir, db);
+    writeProject(model('id, id * 2 as twice', 'fail'), dir);
+    let r = await build(dir, db);
+    assert.is(r.byName.m, 'error');
+    assert.match(r.results[0].message, "added: twice; removed: none) and on_schema_change is 'fail'");
+    assert.match(r.results[0].message, '--full-refresh --select m');
+    writeProject(model('id, id * 2 as twice', 'append_new_columns'), dir);
+    r = await build(dir, db);
+    assert.ok(r.ok);
+    assert.equal(await rowsOf(db, 'select id, twice from osc.m order by id, twice nulls first'), [
+      { id: 1, twice: null },
+      { id: 1, twice: 2 },
+      { id: 2, twice: null },
+      { id: 2, twice: 4 },
+    ]);
+  });
+  s.run();
+
+  const sw = suite(`[${kind}] atomic swap`);
+  sw.before(async () => {
+    t = await freshTarget(kind);
+    db = await connect(t.target);
+  });
+  sw.after(async () => {
+    await db.close();
+    await t.dispose();
+  });
+  sw.before.each(async () => resetSchemas(db));
+
+  const SWAP = {
+    'models/sw/t.sql': `{{ config(materialized='table') }}
+select id{% if not var('drop_v', false) %}, {{ var('v', 1) }} as v{% endif %}
+from generate_series(1, 3) id
+{% if var('fail', false) %}where 1 / (id - id) = 1{% endif %}`,
+    'models/sw/tv.sql': `select id, v from {{ ref('t') }}`,
+    'models/sw/tvv.sql': `select sum(v) as total from {{ ref('tv') }}`,
+  };
+  const setup = async () => {
+    const dir = project(SWAP);
+    assert.ok((await build(dir, db)).ok);
+    // A view in another schema, made by someone else, on the model's table.
+    await db.knex.raw('create schema other');
+    await db.knex.raw('create view other.ext as select count(*) as n, sum(v) as s from sw.t');
+    return dir;
+  };
+  const readable = async (v: number) => {
+    assert.equal(await rowsOf(db, 'select id, v from sw.t order by id'), [1, 2, 3].map((id) => ({ id, v })));
+    assert.equal(await rowsOf(db, 'select count(*) as n from sw.tv'), [{ n: 3 }]);
+    assert.equal(await rowsOf(db, 'select total from sw.tvv'), [{ total: 3 * v }]);
+    assert.equal(await rowsOf(db, 'select n, s from other.ext'), [{ n: 3, s: 3 * v }]);
+  };
+
+  sw('a failing rebuild leaves the old table and its dependent views intact and readable', async () => {
+    const dir = await setup();
+    const r = await build(dir, db, { select: ['t'], vars: { fail: true, v: 2 } });
+    assert.is(r.byName.t, 'error');
+    assert.match(r.results[0].message, 'division by zero');
+    await readable(1);
+    assert.equal(await scratchRelations(db), []);
+  });
+
+  sw('a rebuild whose columns break a dependent view rolls back the whole swap', async () => {
+    const dir = await setup();
+    const r = await build(dir, db, { select: ['t'], vars: { drop_v: true } });
+    assert.is(r.byName.t, 'error');
+    assert.match(r.results[0].message, 'breaks dependent view');
+    assert.match(r.results[0].message, 'The old relation and its views are left in place');
+    await readable(1);
+    assert.equal(await scratchRelations(db), []);
+  });
+
+  sw('a successful rebuild swaps the data in and keeps dependent views, also in another schema', async () => {
+    const dir = await setup();
+    const r = await build(dir, db, { select: ['t'], vars: { v: 5 } });
+    assert.ok(r.ok, JSON.stringify(r.results));
+    await readable(5);
+    const kinds = await rowsOf(db, `select relname, relkind from pg_class where relname in ('t', 'tv', 'tvv', 'ext') order by relname`);
+    assert.equal(kinds.map((k) => `${k.relname}:${k.relkind}`), ['ext:v', 't:r', 'tv:v', 'tvv:v']);
+    // Views rebuilt on a view model keep working too.
+    assert.ok((await build(dir, db, { select: ['tv'], vars: { v: 6 } })).ok);
+    await readable(5);
+    assert.equal(await scratchRelations(db), []);
+  });
+
+  sw('a readers sees the old or the new table, never neither, while a swap runs', async () => {
+    if (kind === 'pglite') {
+      // PGlite is one session: there is no concurrent reader to race with; check the end state instead.
+      const dir = await setup();
+      assert.ok((await build(dir, db, { select: ['t'], vars: { v: 2 } })).ok);
+      await readable(2);
+      return;
+    }
+    const dir = await setup();
+    let stop = false;
+    const errors: string[] = [];
+    let reads = 0;
+    const reader = (async () => {
+      while (!stop) {
+        try {
+          const rows = await rowsOf(db, 'select s from other.ext');
+          if (![3, 6, 9, 12].includes(Number(rows[0].s))) errors.push(`odd total ${rows[0].s}`);
+          reads++;
+        } catch (err) {
+          errors.push((err as Error).message);
+        }
+      }
+    })();
+    for (const v of [2, 3, 4]) assert.ok((await build(dir, db, { select: ['t'], vars: { v }, threads: 1 })).ok);
+    stop = true;
+    await reader;
+    assert.ok(reads > 0);
+    assert.equal(errors, []);
+  });
+
+  sw('scratch names are unique per run and fit in 63 bytes', () => {
+    assert.is.not(scratchName('t', 'tmp', 'aaaa1111'), scratchName('t', 'tmp', 'bbbb2222'));
+    assert.is(scratchName('t', 'old', 'aaaa1111'), 't__dpm_old_aaaa1111');
+    const long = scratchName('x'.repeat(63), 'tmp', 'aaaa1111');
+    assert.ok(long.length <= 63, long);
+    assert.is.not(long, scratchName(`${'x'.repeat(62)}y`, 'tmp', 'aaaa1111'));
+  });
+  sw.run();
+}
