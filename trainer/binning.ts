@@ -5,14 +5,18 @@ import { g17 } from './format.ts';
 
 const INF = Infinity;
 const buf = new Float64Array(1);
-const bits = new BigInt64Array(buf.buffer);
+const words = new Uint32Array(buf.buffer); // little-endian: [low, high]
 
-/** std::nextafter(x, +inf). */
+/** std::nextafter(x, +inf), by stepping the IEEE bit pattern (no BigInt: this runs per sampled value). */
 export function nextUp(x: number): number {
   if (Number.isNaN(x) || x === INF) return x;
   if (x === 0) return Number.MIN_VALUE;
   buf[0] = x;
-  bits[0] += x > 0 ? 1n : -1n;
+  if (x > 0) {
+    if (words[0] === 0xffffffff) { words[0] = 0; words[1]++; } else words[0]++;
+  } else {
+    if (words[0] === 0) { words[0] = 0xffffffff; words[1]--; } else words[0]--;
+  }
   return buf[0];
 }
 

@@ -9,7 +9,6 @@ import { allocateBuffers, featureLayout, TreeLearner } from './learner.ts';
 import { defaultMetric, evalMetric, type MetricName } from './metrics.ts';
 import { createObjective, percentile } from './objectives.ts';
 import { PARAMS, resolveParams, type ParamInput, type Params } from './params.ts';
-import { LcgRandom } from './random.ts';
 import { g6 } from './format.ts';
 import type { Tree } from './tree.ts';
 
@@ -47,7 +46,9 @@ export async function train(params: ParamInput, dataset: Dataset, options: Train
   const layout = featureLayout(dataset);
   const threads = Math.max(1, Math.min(p.num_threads > 0 ? p.num_threads : availableParallelism(), 4));
   const buf = allocateBuffers(N, Math.max(1, layout.totalBins), p.num_leaves);
-  const pool = await HistPool.create({ bins: dataset.bins!, numBins: layout.numBins, offsets: layout.offsets, ...buf }, threads);
+  const b = dataset.binned!;
+  const pool = await HistPool.create({ rowBins: b.rowBins, stride: b.stride, binPos: b.binPos, wide: b.wide,
+    numBins: layout.numBins, offsets: layout.offsets, ...buf }, threads);
   try {
     return runBoosting(p, dataset, valid, validNames, options, layout, buf, pool, info);
   } finally {
@@ -81,7 +82,9 @@ function runBoosting(p: Params, ds: Dataset, valid: Dataset[], validNames: strin
   }
 
   const bagging = p.bagging_fraction < 1 && p.bagging_freq > 0;
-  const bagRands = bagging ? Array.from({ length: Math.ceil(N / 1024) }, (_, b) => new LcgRandom(p.bagging_seed + b)) : [];
+  // One LCG per block of 1024 rows seeded bagging_seed + block (bagging.hpp); states kept in a typed array.
+  const bagStates = new Uint32Array(bagging ? Math.ceil(N / 1024) : 0);
+  for (let b = 0; b < bagStates.length; b++) bagStates[b] = (p.bagging_seed + b) >>> 0;
   const bag = bagging ? new Int32Array(N) : null;
   const oob = bagging ? new Int32Array(N) : null;
   let bagCnt = N, oobCnt = 0;
@@ -96,9 +99,15 @@ function runBoosting(p: Params, ds: Dataset, valid: Dataset[], validNames: strin
     if (bagging && iter % p.bagging_freq === 0) {
       bagCnt = 0; oobCnt = 0;
       const frac = p.bagging_fraction;
-      for (let i = 0; i < N; i++) {
-        if (bagRands[i >> 10].nextFloat() < frac) bag![bagCnt++] = i;
-        else oob![oobCnt++] = i;
+      for (let blk = 0; blk < bagStates.length; blk++) {
+        let x = bagStates[blk];
+        const end = Math.min(N, (blk + 1) * 1024);
+        for (let i = blk * 1024; i < end; i++) {
+          x = (Math.imul(214013, x) + 2531011) >>> 0;
+          if (((x >>> 16) & 0x7fff) / 32768 < frac) bag![bagCnt++] = i;
+          else oob![oobCnt++] = i;
+        }
+        bagStates[blk] = x;
       }
     }
     const tree = learner.train(objective.constHessian, bag, bagCnt);

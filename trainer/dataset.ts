@@ -13,7 +13,14 @@ export interface DatasetInit {
   label: ArrayLike<number>;
 }
 
-export type BinColumn = Uint8Array | Uint16Array;
+/** Binned training data: a row-major byte matrix for features with <= 256 bins, Uint16 columns for the rest. */
+export interface BinnedData {
+  rowBins: Uint8Array;
+  stride: number;
+  /** Byte position of each feature in a row; -1 for trivial or wide features. */
+  binPos: Int32Array;
+  wide: (Uint16Array | null)[];
+}
 
 export class Dataset {
   readonly columns: ArrayLike<number>[];
@@ -23,7 +30,7 @@ export class Dataset {
   readonly label: Float32Array;
   readonly numData: number;
   mappers: BinMapper[] | null = null;
-  bins: (BinColumn | null)[] | null = null;
+  binned: BinnedData | null = null;
   private constructedWith = '';
 
   private constructor(columns: ArrayLike<number>[], featureNames: string[], categorical: Set<number>, label: Float32Array) {
@@ -72,13 +79,12 @@ export class Dataset {
   construct(p: Params): void {
     const key = JSON.stringify([p.max_bin, p.min_data_in_bin, p.bin_construct_sample_cnt, p.data_random_seed, p.use_missing,
       p.zero_as_missing, p.feature_pre_filter, p.min_data_in_leaf]);
-    if (this.mappers && key === this.constructedWith) return;
+    if (this.mappers && this.binned && key === this.constructedWith) return;
     const N = this.numData;
     const sampleCnt = Math.min(N, p.bin_construct_sample_cnt);
     const sample = new LcgRandom(p.data_random_seed).sample(N, sampleCnt);
     const filterCnt = Math.trunc((p.min_data_in_leaf * sample.length) / N);
     const mappers: BinMapper[] = [];
-    const bins: (BinColumn | null)[] = [];
     const tmp = new Float64Array(sample.length);
     for (let f = 0; f < this.numFeatures; f++) {
       const col = this.columns[f];
@@ -87,28 +93,37 @@ export class Dataset {
         const v = col[sample[s]];
         if (v !== v || Math.abs(v) > 1.0000000180025095e-35) tmp[k++] = v;
       }
-      const m = BinMapper.find(tmp.subarray(0, k), sample.length, this.categorical.has(f), {
+      mappers.push(BinMapper.find(tmp.subarray(0, k), sample.length, this.categorical.has(f), {
         maxBin: p.max_bin, minDataInBin: p.min_data_in_bin, filterCnt, preFilter: p.feature_pre_filter,
         useMissing: p.use_missing, zeroAsMissing: p.zero_as_missing,
-      });
-      mappers.push(m);
-      if (m.isTrivial) {
-        bins.push(null);
-        continue;
-      }
-      const wide = m.numBin > 256;
-      const sab = new SharedArrayBuffer(N * (wide ? 2 : 1));
-      const out: BinColumn = wide ? new Uint16Array(sab) : new Uint8Array(sab);
-      binColumn(m, col, out);
-      bins.push(out);
+      }));
     }
+    const binPos = new Int32Array(this.numFeatures).fill(-1);
+    const wide: (Uint16Array | null)[] = mappers.map(() => null);
+    let stride = 0;
+    mappers.forEach((m, f) => {
+      if (!m.isTrivial && m.numBin <= 256) binPos[f] = stride++;
+    });
+    const rowBins = new Uint8Array(new SharedArrayBuffer(Math.max(1, N * stride)));
+    const colBuf = new Uint16Array(N);
+    mappers.forEach((m, f) => {
+      if (m.isTrivial) return;
+      binColumn(m, this.columns[f], colBuf);
+      if (binPos[f] < 0) {
+        wide[f] = new Uint16Array(new SharedArrayBuffer(2 * N));
+        wide[f]!.set(colBuf);
+        return;
+      }
+      const pos = binPos[f];
+      for (let i = 0, o = pos; i < N; i++, o += stride) rowBins[o] = colBuf[i];
+    });
+    this.binned = { rowBins, stride, binPos, wide };
     this.mappers = mappers;
-    this.bins = bins;
     this.constructedWith = key;
   }
 }
 
-function binColumn(m: BinMapper, col: ArrayLike<number>, out: BinColumn): void {
+function binColumn(m: BinMapper, col: ArrayLike<number>, out: Uint16Array): void {
   const n = out.length;
   if (m.isCategorical) {
     for (let i = 0; i < n; i++) out[i] = m.valueToBin(col[i]);

@@ -1,45 +1,57 @@
-// The histogram inner loops, shared by the main thread and the worker. They run N x F times per tree level, so
-// they are written as flat loops over typed arrays with no allocation.
-export type BinArray = Uint8Array | Uint16Array;
+// The histogram inner loops, shared by the main thread and the worker. They run rows x features times per tree
+// level, so they are flat loops over typed arrays with no allocation.
+//
+// Layout: bins are stored row-major (one byte per feature, `stride` bytes per row) so that a leaf's rows each
+// cost one cache line however scattered they are; a thread handles a subset of the features for every row of
+// the leaf, so each feature's histogram is still summed in row order by exactly one thread (deterministic,
+// independent of the thread count).
 
 /**
- * Accumulates (sum_gradient, sum_hessian) per bin of one feature into hist[off ..]. With `idx`, the rows are
- * idx[begin .. begin+cnt) and grad/hess are the leaf's ordered gradients (position i, not row id); without it the
- * rows are begin .. begin+cnt and grad/hess are indexed by row. hess === null means a constant unit hessian:
- * LightGBM then counts rows instead, which gives the same sums.
+ * Accumulates (sum_gradient, sum_hessian) for features k < nf (byte position pos[k] in the row, histogram offset
+ * off[k], len[k] bins) over rows idx[begin .. begin+cnt) (or rows begin .. begin+cnt when idx is null).
+ * hess === null means constant unit hessians: rows are counted instead, as LightGBM does.
  */
-export function buildHistogram(bin: BinArray, numBin: number, idx: Int32Array | null, begin: number, cnt: number,
-  grad: Float32Array, hess: Float32Array | null, hist: Float64Array, off: number): void {
-  hist.fill(0, off, off + 2 * numBin);
-  if (idx !== null) {
-    const end = begin + cnt;
-    if (hess === null) {
-      for (let i = begin, j = 0; i < end; i++, j++) {
-        const b = off + (bin[idx[i]] << 1);
-        hist[b] += grad[j];
+export function buildRowwise(rowBins: Uint8Array, stride: number, pos: Int32Array, off: Int32Array, len: Int32Array,
+  nf: number, idx: Int32Array | null, begin: number, cnt: number, grad: Float32Array, hess: Float32Array | null,
+  hist: Float64Array): void {
+  for (let k = 0; k < nf; k++) hist.fill(0, off[k], off[k] + 2 * len[k]);
+  const end = begin + cnt;
+  if (nf === 0) return;
+  if (hess === null) {
+    for (let i = begin; i < end; i++) {
+      const row = idx === null ? i : idx[i];
+      const g = grad[row];
+      const base = row * stride;
+      for (let k = 0; k < nf; k++) {
+        const b = off[k] + (rowBins[base + pos[k]] << 1);
+        hist[b] += g;
         hist[b + 1] += 1;
-      }
-    } else {
-      for (let i = begin, j = 0; i < end; i++, j++) {
-        const b = off + (bin[idx[i]] << 1);
-        hist[b] += grad[j];
-        hist[b + 1] += hess[j];
       }
     }
   } else {
-    const end = begin + cnt;
-    if (hess === null) {
-      for (let i = begin; i < end; i++) {
-        const b = off + (bin[i] << 1);
-        hist[b] += grad[i];
-        hist[b + 1] += 1;
-      }
-    } else {
-      for (let i = begin; i < end; i++) {
-        const b = off + (bin[i] << 1);
-        hist[b] += grad[i];
-        hist[b + 1] += hess[i];
+    for (let i = begin; i < end; i++) {
+      const row = idx === null ? i : idx[i];
+      const g = grad[row];
+      const h = hess[row];
+      const base = row * stride;
+      for (let k = 0; k < nf; k++) {
+        const b = off[k] + (rowBins[base + pos[k]] << 1);
+        hist[b] += g;
+        hist[b + 1] += h;
       }
     }
+  }
+}
+
+/** Column-wise variant for the rare features with more than 256 bins (stored as separate Uint16 columns). */
+export function buildColumn(bin: Uint16Array, numBin: number, idx: Int32Array | null, begin: number, cnt: number,
+  grad: Float32Array, hess: Float32Array | null, hist: Float64Array, off: number): void {
+  hist.fill(0, off, off + 2 * numBin);
+  const end = begin + cnt;
+  for (let i = begin; i < end; i++) {
+    const row = idx === null ? i : idx[i];
+    const b = off + (bin[row] << 1);
+    hist[b] += grad[row];
+    hist[b + 1] += hess === null ? 1 : hess[row];
   }
 }

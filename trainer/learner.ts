@@ -2,7 +2,6 @@
 // subtraction from the parent, a stable row partition per leaf, feature pruning (is_splittable) and per-tree
 // column sampling.
 import type { Dataset } from './dataset.ts';
-import type { BinArray } from './hist-kernel.ts';
 import type { HistPool } from './hist-pool.ts';
 import type { Params } from './params.ts';
 import { LcgRandom } from './random.ts';
@@ -13,8 +12,6 @@ import type { BinMapper } from './binning.ts';
 export interface LearnerBuffers {
   grad: Float32Array;
   hess: Float32Array;
-  ordGrad: Float32Array;
-  ordHess: Float32Array;
   idx: Int32Array;
   slots: Float64Array[];
 }
@@ -23,7 +20,7 @@ export interface LearnerBuffers {
 export function allocateBuffers(numData: number, totalBins: number, numLeaves: number): LearnerBuffers {
   const f32 = (): Float32Array => new Float32Array(new SharedArrayBuffer(4 * numData));
   return {
-    grad: f32(), hess: f32(), ordGrad: f32(), ordHess: f32(),
+    grad: f32(), hess: f32(),
     idx: new Int32Array(new SharedArrayBuffer(4 * numData)),
     slots: Array.from({ length: numLeaves }, () => new Float64Array(new SharedArrayBuffer(16 * totalBins))),
   };
@@ -64,7 +61,7 @@ export class TreeLearner {
   readonly leafBegin: Int32Array;
   readonly leafCnt: Int32Array;
   private readonly mappers: BinMapper[];
-  private readonly bins: (BinArray | null)[];
+  private readonly binned: NonNullable<Dataset['binned']>;
   private readonly metas: (FeatureMeta | null)[];
   private readonly validFeatures: number[];
   private readonly cfg: SplitConfig;
@@ -87,7 +84,7 @@ export class TreeLearner {
     this.numData = ds.numData;
     this.numLeavesMax = p.num_leaves;
     this.mappers = ds.mappers!;
-    this.bins = ds.bins!;
+    this.binned = ds.binned!;
     this.metas = metas;
     this.validFeatures = metas.map((m, f) => (m ? f : -1)).filter((f) => f >= 0);
     this.cfg = {
@@ -200,12 +197,6 @@ export class TreeLearner {
       this.featList[nf++] = f;
     }
     const begin = this.leafBegin[smaller], cnt = this.leafCnt[smaller];
-    if (!rootWhole) {
-      const { grad, hess, ordGrad, ordHess, idx } = this.buf;
-      const end = begin + cnt;
-      for (let i = begin, j = 0; i < end; i++, j++) ordGrad[j] = grad[idx[i]];
-      if (!constHess) for (let i = begin, j = 0; i < end; i++, j++) ordHess[j] = hess[idx[i]];
-    }
     this.pool.build(this.featList, nf, begin, cnt, !rootWhole, smallSlot, constHess);
 
     const smallHist = this.buf.slots[smallSlot];
@@ -239,7 +230,10 @@ export class TreeLearner {
     const f = info.feature;
     const meta = this.metas[f]!;
     const mapper = this.mappers[f];
-    const bin = this.bins[f]!;
+    const pos = this.binned.binPos[f];
+    const bin: Uint8Array | Uint16Array = pos >= 0 ? this.binned.rowBins : this.binned.wide[f]!;
+    const stride = pos >= 0 ? this.binned.stride : 1;
+    const p0 = pos >= 0 ? pos : 0;
     const idx = this.buf.idx;
     const tmp = this.tmpIdx;
     const begin = this.leafBegin[leaf], cnt = this.leafCnt[leaf], end = begin + cnt;
@@ -249,7 +243,7 @@ export class TreeLearner {
       for (const b of info.catBins) inSet[b] = 1;
       for (let i = begin; i < end; i++) {
         const row = idx[i];
-        if (inSet[bin[row]]) idx[l++] = row;
+        if (inSet[bin[row * stride + p0]]) idx[l++] = row;
         else tmp[r++] = row;
       }
     } else {
@@ -258,7 +252,7 @@ export class TreeLearner {
       const dl = info.defaultLeft;
       for (let i = begin; i < end; i++) {
         const row = idx[i];
-        const b = bin[row];
+        const b = bin[row * stride + p0];
         if (b === missBin ? dl : b <= th) idx[l++] = row;
         else tmp[r++] = row;
       }
@@ -292,7 +286,8 @@ export class TreeLearner {
     let node = 0;
     while (node >= 0) {
       const f = tree.splitFeature[node];
-      const b = this.bins[f]![row];
+      const pos = this.binned.binPos[f];
+      const b = pos >= 0 ? this.binned.rowBins[row * this.binned.stride + pos] : this.binned.wide[f]![row];
       const meta = this.metas[f]!;
       const dt = tree.decisionType[node];
       if (dt & 1) {
