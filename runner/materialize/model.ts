@@ -89,6 +89,8 @@ async function buildTable(node: ModelNode, ctx: MaterializeContext, sql: string)
   try {
     const created = await ctx.knex.raw(`create table ${tmpRel} as\n${sql}`);
     rows = created.rowCount ?? 0;
+    // Fresh tables have no statistics; without them the planner picks nested loops for downstream joins.
+    await ctx.knex.raw(`analyze ${tmpRel}`);
     await distribute(ctx.knex, node, tmpRel);
     for (const index of node.config.indexes ?? []) {
       const cols = index.columns.map(quoteIdent).join(', ');
@@ -130,9 +132,14 @@ async function buildIncremental(node: ModelNode, ctx: MaterializeContext): Promi
     const result = await buildTable(node, ctx, sql);
     return { ...result, message: microbatch ? `incremental (full build ${window!.start}..${window!.end})` : 'incremental (full build)' };
   }
-  if (microbatch) return runBatches(node, ctx);
+  if (microbatch) {
+    const result = await runBatches(node, ctx);
+    await ctx.knex.raw(`analyze ${String(node.relation)}`);
+    return result;
+  }
   const sql = compileNode(node, ctx);
   const rows = await ctx.knex.transaction((trx) => applyDelta(trx, node, sql, ctx));
+  await ctx.knex.raw(`analyze ${String(node.relation)}`);
   return { rows, message: `incremental ${node.config.incremental_strategy ?? 'append'}`, sql };
 }
 

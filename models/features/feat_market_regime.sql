@@ -1,0 +1,43 @@
+-- The market regime of each day as model inputs: sentiment, volatility and liquidity states, rates,
+-- index/FX/crypto/commodity moves and the regime model's transition probabilities.
+with regimes as (select * from {{ ref('stg_regimes_daily') }}),
+
+final as (
+    select
+        date,
+
+        -- sentiment and news
+        sentiment_score,
+        news_bullish,
+        news_bearish,
+        {{ safe_divide('news_bullish - news_bearish', 'news_bullish + news_bearish') }} as news_balance,
+        news_count,
+
+        -- regime states (categorical in the model)
+        volatility_regime,
+        liquidity_state,
+        case volatility_regime when 'low' then 0 when 'normal' then 1 when 'high' then 2 when 'extreme' then 3 end as volatility_regime_level,
+        anomaly_count,
+        prob_risk_on,
+        prob_risk_off,
+        prob_vol_spike,
+        greatest(prob_risk_off, prob_vol_spike) as max_risk_probability,
+
+        -- rates
+        fed_funds_rate,
+        treasury_10y - treasury_2y as yield_curve_spread,
+
+        -- markets
+        spx_return,
+        ndx_return,
+        -eurusd_return as dollar_strength,
+        usdjpy_return,
+        gold_return,
+        oil_return,
+        btc_return,
+        btc_volatility,
+        spx_volatility
+    from regimes
+)
+
+select * from final

@@ -1,0 +1,112 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='microbatch',
+    event_time='date',
+    begin='2000-01-01',
+    lookback=2,
+    unique_key=['account_id', 'date'],
+    indexes=[{'columns': ['account_id', 'date'], 'unique': True}, {'columns': ['date']}],
+    distributed_by='account_id'
+) }}
+
+-- The feature store: one row per account and day D, using only what is known at the end of D.
+-- Families: static (plan), dynamic state, rolling performance, behaviour, market regime, temporal,
+-- and interactions of the account's form with the regime.
+
+with snapshots as (
+    select * from {{ ref('stg_accounts_daily_snapshots') }}
+    where {{ batch_output_filter('date') }}
+),
+
+rolling as (
+    select * from {{ ref('feat_rolling_performance') }}
+    where {{ batch_output_filter('date') }}
+),
+
+behaviour as (
+    select * from {{ ref('feat_behaviour') }}
+    where {{ batch_output_filter('date') }}
+),
+
+regimes as (select * from {{ ref('feat_market_regime') }}),
+
+open_positions as (
+    select account_id, trade_date as date, count(*) as open_positions, sum(volume_usd) as open_positions_volume
+    from {{ ref('stg_trades_open') }}
+    where {{ batch_output_filter('trade_date') }}
+    group by 1, 2
+),
+
+state as (
+    select
+        -- ids
+        s.account_id,
+        s.date,
+        s.plan_id,
+        s.phase,
+        s.status,
+
+        -- static: plan rules
+        s.starting_balance,
+        s.profit_target_pct,
+        s.max_daily_drawdown_pct,
+        s.max_drawdown_pct,
+        s.max_leverage,
+        s.is_drawdown_relative::int as is_drawdown_relative,
+        s.liquidate_friday::int as liquidate_friday,
+        s.inactivity_period,
+        s.daily_drawdown_by_balance_equity::int as daily_drawdown_by_balance_equity,
+        s.enable_consistency::int as enable_consistency,
+        s.profit_share_pct,
+
+        -- dynamic: state at the end of D
+        s.current_balance,
+        s.current_equity,
+        s.net_profit,
+        s.open_pnl,
+        coalesce(op.open_positions, 0) as open_positions,
+        coalesce(op.open_positions_volume, 0) as open_positions_volume,
+        s.distance_to_profit_target,
+        s.distance_to_daily_loss_limit,
+        s.distance_to_max_drawdown,
+        {{ safe_divide('s.distance_to_max_drawdown', 's.starting_balance') }} as relative_distance_to_max_drawdown,
+        {{ safe_divide('s.current_equity - s.starting_balance', 's.starting_balance') }} as return_since_start,
+        s.days_active as active_trading_days_count,
+        s.days_since_first_trade,
+        s.days_since_last_trade,
+        s.days_since_equity_hwm,
+        {{ safe_divide('s.current_equity - s.equity_hwm', 's.equity_hwm') }} as drawdown_from_hwm,
+        least(coalesce(s.days_since_first_trade, 0) / 90.0, 1.0) as experience_factor,
+
+        -- temporal
+        {{ temporal_features('s.date') }}
+    from snapshots as s
+    left join open_positions as op on op.account_id = s.account_id and op.date = s.date
+),
+
+market as (
+    select
+        date, sentiment_score, news_balance, news_count, volatility_regime, liquidity_state, volatility_regime_level,
+        anomaly_count, prob_risk_on, prob_risk_off, prob_vol_spike, max_risk_probability, fed_funds_rate,
+        yield_curve_spread, spx_return, dollar_strength, gold_return, btc_return, btc_volatility, spx_volatility
+    from regimes
+),
+
+joined as (
+    select *
+    from state
+    left join rolling using (account_id, date)
+    left join behaviour using (account_id, date)
+    left join market using (date)
+),
+
+final as (
+    select
+        joined.*,
+        -- interactions of the account's form with the regime
+        pnl_sharpe_7d * (1 - max_risk_probability) as risk_adjusted_sharpe_7d,
+        volatility_regime_level * coalesce(crypto_share_30d, 0) as crypto_exposure_in_volatility
+    from joined
+)
+
+select * from final
