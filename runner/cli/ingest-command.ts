@@ -41,6 +41,8 @@ export interface IngestRunArgs extends CommonArgs {
   maxRps: number;
   concurrency: number;
   force: boolean;
+  flushRows: number;
+  timeout: number;
 }
 
 export async function runIngest(args: IngestRunArgs, env = process.env): Promise<number> {
@@ -51,8 +53,8 @@ export async function runIngest(args: IngestRunArgs, env = process.env): Promise
   if (specs.some((s) => s.windowParams) && (!args.startDate || !args.endDate)) throw new UsageError('--start-date and --end-date are required for dated sources (metrics daily/hourly, trades, regimes).');
   const config = loadProjectConfig(resolve(args.projectDir));
   const db = await connect(resolveTarget(config, args.target), { lockWaitMs: args.lockWait * 1000 });
-  const client = new ApiClient({ baseUrl: parsedEnv.data.DPM_API_BASE_URL, apiKey: parsedEnv.data.DPM_API_KEY, maxRps: args.maxRps, burst: Math.max(20, args.maxRps), onRetry: (m) => log.warn(m) });
-  const options: IngestOptions = { startDate: args.startDate, endDate: args.endDate, batchDays: args.batchDays, concurrency: args.concurrency, flushRows: 20_000, force: args.force };
+  const client = new ApiClient({ baseUrl: parsedEnv.data.DPM_API_BASE_URL, apiKey: parsedEnv.data.DPM_API_KEY, maxRps: args.maxRps, burst: Math.max(20, args.maxRps), timeoutMs: args.timeout * 1000, onRetry: (m) => log.warn(m) });
+  const options: IngestOptions = { startDate: args.startDate, endDate: args.endDate, batchDays: args.batchDays, concurrency: args.concurrency, flushRows: args.flushRows, force: args.force };
   const all: ListingSummary[] = [];
   let failed = 0;
   try {
@@ -64,10 +66,16 @@ export async function runIngest(args: IngestRunArgs, env = process.env): Promise
       for (const spec of specs) {
         try {
           all.push(...(await ingestEndpoint(db, client, spec, options, log)));
+          // Models join these tables right after ingest; stale statistics would make the planner guess badly.
+          await db.knex.raw(`analyze ${spec.table}`);
         } catch (err) {
           if (!(err instanceof IngestWindowError)) throw err;
           failed++;
           log.error(err.message, { endpoint: spec.name, status: 'error' });
+          if (err.fatal) {
+            log.error('Stopping: the API refused the key, so every other source would fail the same way.');
+            break;
+          }
         }
       }
     } finally {
@@ -98,11 +106,14 @@ export function registerIngestCommand(cli: Argv, done: (code: number) => void): 
         .option('batch-days', { type: 'number', default: 7, describe: 'days per window (one checkpoint each)' })
         .option('max-rps', { type: 'number', default: 15, describe: 'request rate cap (the API allows 15/s)' })
         .option('concurrency', { type: 'number', default: 4, describe: 'pages fetched at once within a window' })
+        .option('flush-rows', { type: 'number', default: 20_000, describe: 'records buffered per COPY + upsert + checkpoint' })
+        .option('timeout', { type: 'number', default: 120, describe: 'seconds before a request is abandoned and retried' })
         .option('force', { type: 'boolean', default: false, describe: 'refetch windows a previous run finished' })
         .check((a) => {
           for (const k of ['start-date', 'end-date'] as const) if (a[k] !== undefined && !DATE.test(String(a[k]))) throw new Error(`--${k} must be YYYY-MM-DD`);
           if (a['start-date'] && a['end-date'] && String(a['start-date']) > String(a['end-date'])) throw new Error('--start-date is after --end-date');
-          if (!(Number(a['batch-days']) >= 1) || !(Number(a['max-rps']) > 0) || !(Number(a.concurrency) >= 1)) throw new Error('--batch-days, --max-rps and --concurrency must be positive');
+          if (!(Number(a['batch-days']) >= 1) || !(Number(a['max-rps']) > 0) || !(Number(a.concurrency) >= 1) || !(Number(a['flush-rows']) >= 1) || !(Number(a.timeout) > 0))
+            throw new Error('--batch-days, --max-rps, --concurrency, --flush-rows and --timeout must be positive');
           return true;
         })
         .example('DPM_API_BASE_URL=... DPM_API_KEY=... dpm ingest trades closed --start-date 2025-01-01 --end-date 2025-01-31', ''),
