@@ -4,9 +4,10 @@ import { Calendar, parseStartDate } from './calendar.ts';
 import { loadPlans, PlanCatalog, DEFAULT_PLANS_DIR } from './plans.ts';
 import { RegimeSeries, type RegimeRecord } from './regimes.ts';
 import { runLedger, medianNet, BREACHED, PASSED, type Account, type Ledger } from './ledger.ts';
-import { closedTradesOf, openTradesOf, type ClosedTrade, type OpenTrade, type TradeContext } from './trades.ts';
+import { closedTradesOf, openTradesOf, writeTradesOf, type ClosedTrade, type OpenTrade, type TradeContext } from './trades.ts';
 import { dailyRecord, hourlyRecords, alltimeRecord, statusOn, type MetricsRecord } from './metrics.ts';
 import type { Traits } from './traits.ts';
+import { ByteWriter } from './json.ts';
 
 export interface FirmOptions {
   seed: number;
@@ -50,6 +51,59 @@ export interface OracleRecord {
 
 /** A date as day index, YYYYMMDD, YYYY-MM-DD or ISO timestamp. */
 export type DateLike = number | string;
+
+/**
+ * A day's trades as JSON text: the records joined by ',' (plus a trailing ','). Record i is
+ * buf[offs[i], offs[i + 1] - 1); records i..j-1 are the contiguous run buf[offs[i], offs[j] - 1).
+ */
+export interface TradeDayJson {
+  count: number;
+  buf: Buffer;
+  offs: Uint32Array;
+}
+
+/** Writes a day's trade JSON account by account, so it can be spread over event-loop turns. */
+export class TradeDayBuilder {
+  private next = 0;
+  private at = 0;
+  private readonly w: ByteWriter;
+  private readonly offs: Uint32Array;
+  private result: TradeDayJson | undefined;
+
+  constructor(
+    private readonly ctx: TradeContext,
+    private readonly accounts: readonly Account[],
+    readonly day: number,
+    readonly closing: boolean,
+    readonly count: number,
+  ) {
+    this.w = new ByteWriter(count * 600 + 1024);
+    this.offs = new Uint32Array(count + 1);
+  }
+
+  get done(): boolean {
+    return this.result !== undefined;
+  }
+
+  /** Writes accounts until about `budget` records were written (or the day is complete); true when complete. */
+  step(budget: number): boolean {
+    if (this.result) return true;
+    const stop = this.at + budget;
+    while (this.next < this.accounts.length && this.at < stop) {
+      this.at = writeTradesOf(this.ctx, this.accounts[this.next++], this.day, this.closing, this.w, this.offs, this.at);
+    }
+    if (this.next < this.accounts.length) return false;
+    if (this.at !== this.count) throw new Error(`trade json of day ${this.day}: wrote ${this.at} records, expected ${this.count}`);
+    this.offs[this.count] = this.w.pos;
+    this.result = { count: this.count, buf: this.w.buf.subarray(0, this.w.pos), offs: this.offs };
+    return true;
+  }
+
+  finish(): TradeDayJson {
+    this.step(Infinity);
+    return this.result!;
+  }
+}
 
 export const DEFAULT_START_DATE = '2024-01-01';
 const CACHE_DAYS = 6;
@@ -122,6 +176,29 @@ export class Firm {
     this.tradeCache.set(day, lists);
     if (this.tradeCache.size > CACHE_DAYS) this.tradeCache.delete(this.tradeCache.keys().next().value as number);
     return lists;
+  }
+
+  /** Number of open trades at the end of a day without generating them. */
+  openTradeCount(day: number): number {
+    let n = 0;
+    for (const acc of this.liveAccounts(day)) n += acc.nOpen[day - acc.startDay];
+    return n;
+  }
+
+  /** Incremental writer of a day's closed (or open) trades as JSON; see tradesJson. */
+  tradeJsonBuilder(kind: 'closed' | 'open', day: number): TradeDayBuilder {
+    const closing = kind === 'closed';
+    return new TradeDayBuilder(this.ctx, this.liveAccounts(day), day, closing, closing ? this.closedTradeCount(day) : this.openTradeCount(day));
+  }
+
+  /**
+   * A day's closed (or open) trades as JSON text, written without objects (what the API serves); each record is
+   * byte-identical to JSON.stringify of the matching closedTrades / openTrades record. Not cached.
+   */
+  tradesJson(kind: 'closed' | 'open', date: DateLike): TradeDayJson {
+    const d = this.day(date);
+    if (d === undefined) return { count: 0, buf: Buffer.alloc(0), offs: new Uint32Array(1) };
+    return this.tradeJsonBuilder(kind, d).finish();
   }
 
   closedTrades(date: DateLike): ClosedTrade[] {

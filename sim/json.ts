@@ -20,3 +20,136 @@ export function closedTradeJson(t: ClosedTrade): string {
 export function openTradeJson(t: OpenTrade): string {
   return `{"tradeDate":"${t.tradeDate}","broker":${t.broker},"mngr":${t.mngr},"platform":${t.platform},"ticket":"${t.ticket}","position":"${t.position}","login":"${t.login}","trdSymbol":"${t.trdSymbol}","stdSymbol":"${t.stdSymbol}","side":"${t.side}","lots":${t.lots},"contractSize":${t.contractSize},"qtyInBaseCrncy":${t.qtyInBaseCrncy},"volumeUSD":${t.volumeUSD},"stopLoss":${opt(t.stopLoss)},"takeProfit":${opt(t.takeProfit)},"openTime":"${t.openTime}","openPrice":${t.openPrice},"duration":${t.duration},"profit":${t.profit},"commission":${t.commission},"fee":${t.fee},"swap":${t.swap},"comment":${str(t.comment)},"client_margin":${t.client_margin},"firm_margin":${t.firm_margin}}`;
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Byte-level JSON for serving trades: records are written as ASCII straight into one Buffer per day, numbers from
+// their integer scaled form (value * 10^digits), so no per-trade objects or strings are made. The text equals
+// JSON.stringify of the truth records (tests check it).
+
+const POW10 = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000];
+const DAY_MS = 86_400_000;
+/** "YYYY-MM-DDT" of an epoch day, as bytes. */
+const datePrefixes = new Map<number, Uint8Array>();
+
+export function ascii(s: string): Uint8Array {
+  return Buffer.from(s, 'utf8');
+}
+
+export class ByteWriter {
+  buf: Buffer;
+  pos = 0;
+
+  constructor(capacity: number) {
+    this.buf = Buffer.allocUnsafe(Math.max(1024, capacity));
+  }
+
+  /** Makes room for at least `n` more bytes. */
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  byte(c: number): void {
+    this.buf[this.pos++] = c;
+  }
+
+  bytes(src: Uint8Array): void {
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < src.length; i++) b[p++] = src[i];
+    this.pos = p;
+  }
+
+  /** A non-negative integer (exact up to 2^53). */
+  uint(n: number): void {
+    const b = this.buf;
+    if (n < 10) {
+      b[this.pos++] = 48 + n;
+      return;
+    }
+    let len = 1;
+    for (let x = n; x >= 10; x = Math.floor(x / 10)) len++;
+    let p = this.pos + len;
+    this.pos = p;
+    while (n >= 10) {
+      const q = Math.floor(n / 10);
+      b[--p] = 48 + (n - q * 10);
+      n = q;
+    }
+    b[--p] = 48 + n;
+  }
+
+  /**
+   * The number m / 10^d as JavaScript prints it (String(m / 10 ** d)), for an integer m: exact for the magnitudes
+   * used here (|m| / 10^d far from 2^53 spacing, no exponent notation), -0 prints as 0.
+   */
+  fixed(m: number, d: number): void {
+    if (m < 0) {
+      this.buf[this.pos++] = 45;
+      m = -m;
+    }
+    if (d === 0) return this.uint(m);
+    const f = POW10[d];
+    let ip = Math.floor(m / f);
+    let fp = m - ip * f;
+    if (fp < 0) {
+      ip--;
+      fp += f;
+    } else if (fp >= f) {
+      ip++;
+      fp -= f;
+    }
+    this.uint(ip);
+    if (fp === 0) return;
+    let nd = d;
+    while (fp % 10 === 0) {
+      fp /= 10;
+      nd--;
+    }
+    const b = this.buf;
+    b[this.pos++] = 46;
+    let p = this.pos + nd;
+    this.pos = p;
+    for (let i = 0; i < nd; i++) {
+      const q = Math.floor(fp / 10);
+      b[--p] = 48 + (fp - q * 10);
+      fp = q;
+    }
+  }
+
+  /** new Date(ms).toISOString() without the quotes. */
+  iso(ms: number): void {
+    const epochDay = Math.floor(ms / DAY_MS);
+    let prefix = datePrefixes.get(epochDay);
+    if (!prefix) {
+      prefix = ascii(new Date(epochDay * DAY_MS).toISOString().slice(0, 11));
+      datePrefixes.set(epochDay, prefix);
+    }
+    this.bytes(prefix);
+    let within = ms - epochDay * DAY_MS;
+    const b = this.buf;
+    let p = this.pos;
+    const milli = within % 1000;
+    within = (within - milli) / 1000;
+    const sec = within % 60;
+    within = (within - sec) / 60;
+    const min = within % 60;
+    const hour = (within - min) / 60;
+    b[p++] = 48 + ((hour / 10) | 0);
+    b[p++] = 48 + (hour % 10);
+    b[p++] = 58;
+    b[p++] = 48 + ((min / 10) | 0);
+    b[p++] = 48 + (min % 10);
+    b[p++] = 58;
+    b[p++] = 48 + ((sec / 10) | 0);
+    b[p++] = 48 + (sec % 10);
+    b[p++] = 46;
+    b[p++] = 48 + ((milli / 100) | 0);
+    b[p++] = 48 + (((milli / 10) | 0) % 10);
+    b[p++] = 48 + (milli % 10);
+    b[p++] = 90;
+    this.pos = p;
+  }
+}

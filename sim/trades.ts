@@ -6,6 +6,7 @@ import { INSTRUMENTS, CRYPTO_IDS } from './instruments.ts';
 import type { RegimeSeries } from './regimes.ts';
 import type { Account } from './ledger.ts';
 import type { Traits } from './traits.ts';
+import { ascii, type ByteWriter } from './json.ts';
 
 export interface ClosedTrade {
   tradeDate: string;
@@ -57,6 +58,8 @@ interface Leg {
   k: number;
   side: 'Buy' | 'Sell';
   lots: number;
+  /** lots * 100, an integer. */
+  lotsC: number;
   openPrice: number;
   usdPerQuote: number;
   openMs: number;
@@ -86,7 +89,9 @@ function drawLegs(ctx: TradeContext, acc: Account, day: number, n: number, total
     // Prop firms cap crypto leverage far below FX leverage.
     const leverage = tr.leverageUse * (ins.assetClass === 'crypto' ? 0.2 : 1);
     const notional = (balance * leverage * Math.exp(0.4 * rng.normal())) / Math.pow(n, 0.3);
-    const lots = Math.max(0.01, Math.round((notional / (ins.contractSize * px * usdPerQuote)) * 100) / 100);
+    // Same double as max(0.01, round(x * 100) / 100); the integer is kept for the byte writer.
+    const lotsC = Math.max(1, Math.round((notional / (ins.contractSize * px * usdPerQuote)) * 100));
+    const lots = lotsC / 100;
     const hours = DURATION_HOURS[tr.style](rng);
     const endMs = closing
       ? Math.min(dayMs + DAY - 1, dayMs + Math.floor(Math.max(0, tr.sessionHour + 3 * rng.normal()) * 3600_000) + rng.int(0, 59_999))
@@ -98,6 +103,7 @@ function drawLegs(ctx: TradeContext, acc: Account, day: number, n: number, total
       k,
       side: rng.chance(0.5 + 0.25 * tr.directional * sentiment) ? 'Buy' : 'Sell',
       lots,
+      lotsC,
       openPrice: px,
       usdPerQuote,
       openMs,
@@ -144,25 +150,72 @@ function isoAt(ctx: TradeContext, day: number, ms: number): string {
   return `${ctx.cal.iso(day).slice(0, 11)}${pad2(Math.floor(s / 3600))}:${pad2(Math.floor(s / 60) % 60)}:${pad2(s % 60)}.${pad3(within % 1000)}Z`;
 }
 
-function roundTo(x: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
+const POW10 = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000];
+
+/** round(x * 10^digits): the integer behind a value rounded to `digits` (the value is that / 10^digits). */
+function scaled(x: number, digits: number): number {
+  return Math.round(x * POW10[digits]);
 }
 
-function toRecord(ctx: TradeContext, acc: Account, day: number, j: number, l: Leg, rng: Rng, closing: boolean): ClosedTrade {
+/**
+ * The numbers of one trade at the precision the API carries, as integers scaled by 10^digits (prices: the
+ * instrument's digits; money, lots and sizes: 2; duration: 4). One scratch object is reused: the object records
+ * and the byte writer both read it, so they carry the same values by construction.
+ */
+interface TradeNums {
+  openPriceM: number;
+  closePriceM: number;
+  hasSl: boolean;
+  hasTp: boolean;
+  stopLossM: number;
+  takeProfitM: number;
+  qtyC: number;
+  volumeC: number;
+  durationM: number;
+  /** 0 none, 1 [tp], 2 [sl]. */
+  comment: number;
+  clientMarginC: number;
+  firmMarginC: number;
+  position: number;
+}
+
+const COMMENTS = ['', '[tp]', '[sl]'];
+
+function newNums(): TradeNums {
+  return { openPriceM: 0, closePriceM: 0, hasSl: false, hasTp: false, stopLossM: 0, takeProfitM: 0, qtyC: 0, volumeC: 0, durationM: 0, comment: 0, clientMarginC: 0, firmMarginC: 0, position: 0 };
+}
+
+/** Draws and rounds the per-trade numbers; consumes the rng exactly as the records always have. */
+function tradeNums(ctx: TradeContext, acc: Account, day: number, j: number, l: Leg, rng: Rng, closing: boolean, out: TradeNums): TradeNums {
   const ins = INSTRUMENTS[l.k];
   const tr = ctx.traits[acc.trader];
   const dir = l.side === 'Buy' ? 1 : -1;
   const perPoint = l.lots * ins.contractSize * l.usdPerQuote;
   const move = Math.max(-0.5 * l.openPrice, Math.min(0.5 * l.openPrice, (dir * l.profitC) / 100 / perPoint));
-  const openPrice = roundTo(l.openPrice, ins.digits);
-  const closePrice = roundTo(l.openPrice + move, ins.digits);
+  out.openPriceM = scaled(l.openPrice, ins.digits);
+  out.closePriceM = scaled(l.openPrice + move, ins.digits);
   const hasSl = rng.chance(tr.stopLossUsage);
   const hasTp = rng.chance(tr.takeProfitUsage);
-  const stopLoss = hasSl ? roundTo(l.openPrice * (1 - dir * rng.uniform(0.002, 0.012)), ins.digits) : null;
-  const takeProfit = hasTp ? roundTo(l.openPrice * (1 + dir * rng.uniform(0.002, 0.02)), ins.digits) : null;
-  const volumeUSD = roundTo(l.lots * ins.contractSize * l.openPrice * l.usdPerQuote, 2);
-  const position = String(10_000_000 + acc.idx * 100_000 + day * 100 + j + (closing ? 0 : 80));
+  out.hasSl = hasSl;
+  out.hasTp = hasTp;
+  out.stopLossM = hasSl ? scaled(l.openPrice * (1 - dir * rng.uniform(0.002, 0.012)), ins.digits) : 0;
+  out.takeProfitM = hasTp ? scaled(l.openPrice * (1 + dir * rng.uniform(0.002, 0.02)), ins.digits) : 0;
+  out.volumeC = scaled(l.lots * ins.contractSize * l.openPrice * l.usdPerQuote, 2);
+  const volumeUSD = out.volumeC / 100;
+  out.position = 10_000_000 + acc.idx * 100_000 + day * 100 + j + (closing ? 0 : 80);
+  out.qtyC = scaled(l.lots * ins.contractSize, 2);
+  out.durationM = scaled((l.endMs - l.openMs) / 3600_000, 4);
+  out.comment = closing && hasTp && l.profitC > 0 && rng.chance(0.5) ? 1 : closing && hasSl && l.profitC < 0 && rng.chance(0.5) ? 2 : 0;
+  out.clientMarginC = scaled(volumeUSD / acc.plan.leverage, 2);
+  out.firmMarginC = scaled(volumeUSD / 500, 2);
+  return out;
+}
+
+function toRecord(ctx: TradeContext, acc: Account, day: number, j: number, l: Leg, rng: Rng, closing: boolean): ClosedTrade {
+  const ins = INSTRUMENTS[l.k];
+  const n = tradeNums(ctx, acc, day, j, l, rng, closing, newNums());
+  const f = POW10[ins.digits];
+  const position = String(n.position);
   return {
     tradeDate: ctx.cal.iso(day),
     broker: acc.broker,
@@ -176,22 +229,22 @@ function toRecord(ctx: TradeContext, acc: Account, day: number, j: number, l: Le
     side: l.side,
     lots: l.lots,
     contractSize: ins.contractSize,
-    qtyInBaseCrncy: roundTo(l.lots * ins.contractSize, 2),
-    volumeUSD,
-    stopLoss,
-    takeProfit,
+    qtyInBaseCrncy: n.qtyC / 100,
+    volumeUSD: n.volumeC / 100,
+    stopLoss: n.hasSl ? n.stopLossM / f : null,
+    takeProfit: n.hasTp ? n.takeProfitM / f : null,
     openTime: isoAt(ctx, day, l.openMs),
-    openPrice,
+    openPrice: n.openPriceM / f,
     closeTime: isoAt(ctx, day, l.endMs),
-    closePrice,
-    duration: roundTo((l.endMs - l.openMs) / 3600_000, 4),
+    closePrice: n.closePriceM / f,
+    duration: n.durationM / 10_000,
     profit: l.profitC / 100,
     commission: l.commissionC / 100,
     fee: 0,
     swap: l.swapC / 100,
-    comment: closing && hasTp && l.profitC > 0 && rng.chance(0.5) ? '[tp]' : closing && hasSl && l.profitC < 0 && rng.chance(0.5) ? '[sl]' : '',
-    client_margin: roundTo(volumeUSD / acc.plan.leverage, 2),
-    firm_margin: roundTo(volumeUSD / 500, 2),
+    comment: COMMENTS[n.comment],
+    client_margin: n.clientMarginC / 100,
+    firm_margin: n.firmMarginC / 100,
   };
 }
 
@@ -216,4 +269,104 @@ export function openTradesOf(ctx: TradeContext, acc: Account, day: number): Open
     const { closeTime: _c, closePrice: _p, ...rest } = toRecord(ctx, acc, day, j, l, rng, false);
     return rest;
   });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Trades written straight into JSON bytes (see ByteWriter): the same legs and numbers as the records above, no
+// objects. A day's records are written one after the other, each followed by ','.
+
+const K = {
+  position: ascii('","position":"'),
+  contractSize: ascii(',"contractSize":'),
+  qty: ascii(',"qtyInBaseCrncy":'),
+  volume: ascii(',"volumeUSD":'),
+  stopLoss: ascii(',"stopLoss":'),
+  takeProfit: ascii(',"takeProfit":'),
+  openTime: ascii(',"openTime":"'),
+  openPrice: ascii('","openPrice":'),
+  closeTime: ascii(',"closeTime":"'),
+  closePrice: ascii('","closePrice":'),
+  duration: ascii(',"duration":'),
+  profit: ascii(',"profit":'),
+  commission: ascii(',"commission":'),
+  swap: ascii(',"fee":0,"swap":'),
+  comment: ascii(',"comment":'),
+  clientMargin: ascii(',"client_margin":'),
+  firmMargin: ascii(',"firm_margin":'),
+  null: ascii('null'),
+  end: ascii('},'),
+};
+const COMMENT_BYTES = COMMENTS.map((c) => ascii(JSON.stringify(c)));
+/** Per instrument and side (Buy, Sell): `<trdSymbol>","stdSymbol":"...","side":"...","lots":`. */
+const SYMBOL_BYTES = INSTRUMENTS.map((ins) =>
+  (['Buy', 'Sell'] as const).map((side) => ascii(`${JSON.stringify(ins.trdSymbol).slice(1)},"stdSymbol":${JSON.stringify(ins.symbol)},"side":${JSON.stringify(side)},"lots":`)),
+);
+const CONTRACT_BYTES = INSTRUMENTS.map((ins) => ascii(`${ins.contractSize}`));
+const scratch = newNums();
+
+/**
+ * Writes the closed (or open, `closing` false) trades of an account-day as JSON records, each followed by ',',
+ * recording each record's start offset in `offs` from index `at`. Returns the next index.
+ */
+export function writeTradesOf(ctx: TradeContext, acc: Account, day: number, closing: boolean, w: ByteWriter, offs: Uint32Array, at: number): number {
+  const i = day - acc.startDay;
+  const n = closing ? acc.nTrades[i] : acc.nOpen[i];
+  if (!n) return at;
+  const rng = new Rng(ctx.seed, closing ? 0x7d : 0x0b, acc.idx, day);
+  const legs = drawLegs(ctx, acc, day, n, closing ? acc.net[i] : acc.floating[i], rng, closing);
+  const head = ascii(`{"tradeDate":${JSON.stringify(ctx.cal.iso(day))},"broker":${acc.broker},"mngr":${acc.mngr},"platform":${acc.platform},"ticket":"`);
+  const login = ascii(`","login":${JSON.stringify(acc.login)},"trdSymbol":"`);
+  const room = 1024 + head.length + login.length;
+  for (let j = 0; j < legs.length; j++) {
+    const l = legs[j];
+    const t = tradeNums(ctx, acc, day, j, l, rng, closing, scratch);
+    const digits = INSTRUMENTS[l.k].digits;
+    w.ensure(room);
+    offs[at++] = w.pos;
+    w.bytes(head);
+    w.uint(t.position);
+    w.bytes(K.position);
+    w.uint(t.position);
+    w.bytes(login);
+    w.bytes(SYMBOL_BYTES[l.k][l.side === 'Buy' ? 0 : 1]);
+    w.fixed(l.lotsC, 2);
+    w.bytes(K.contractSize);
+    w.bytes(CONTRACT_BYTES[l.k]);
+    w.bytes(K.qty);
+    w.fixed(t.qtyC, 2);
+    w.bytes(K.volume);
+    w.fixed(t.volumeC, 2);
+    w.bytes(K.stopLoss);
+    if (t.hasSl) w.fixed(t.stopLossM, digits);
+    else w.bytes(K.null);
+    w.bytes(K.takeProfit);
+    if (t.hasTp) w.fixed(t.takeProfitM, digits);
+    else w.bytes(K.null);
+    w.bytes(K.openTime);
+    w.iso(l.openMs);
+    w.bytes(K.openPrice);
+    w.fixed(t.openPriceM, digits);
+    if (closing) {
+      w.bytes(K.closeTime);
+      w.iso(l.endMs);
+      w.bytes(K.closePrice);
+      w.fixed(t.closePriceM, digits);
+    }
+    w.bytes(K.duration);
+    w.fixed(t.durationM, 4);
+    w.bytes(K.profit);
+    w.fixed(l.profitC, 2);
+    w.bytes(K.commission);
+    w.fixed(l.commissionC, 2);
+    w.bytes(K.swap);
+    w.fixed(l.swapC, 2);
+    w.bytes(K.comment);
+    w.bytes(COMMENT_BYTES[t.comment]);
+    w.bytes(K.clientMargin);
+    w.fixed(t.clientMarginC, 2);
+    w.bytes(K.firmMargin);
+    w.fixed(t.firmMarginC, 2);
+    w.bytes(K.end);
+  }
+  return at;
 }
