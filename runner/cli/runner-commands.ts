@@ -29,9 +29,9 @@ function runOptions<T>(y: Argv<T>) {
     .option('end-date', { type: 'string', describe: 'microbatch models: day after the last one to build (exclusive), YYYY-MM-DD' })
     .check((a) => {
       for (const k of ['start-date', 'end-date'] as const) {
-        if (a[k] !== undefined && !DATE.test(String(a[k]))) throw new Error(`--${k} must be YYYY-MM-DD, got ${a[k]}`);
+        if (a[k] !== undefined && !DATE.test(String(a[k]))) throw new UsageError(`--${k} must be YYYY-MM-DD, got ${a[k]}`);
       }
-      if (a.threads !== undefined && (!Number.isInteger(a.threads) || (a.threads as number) < 1)) throw new Error('--threads must be a whole number >= 1');
+      if (a.threads !== undefined && (!Number.isInteger(a.threads) || (a.threads as number) < 1)) throw new UsageError('--threads must be a whole number >= 1');
       return true;
     });
 }
