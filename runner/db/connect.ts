@@ -32,6 +32,10 @@ export interface ConnectOptions {
 
 const RUN_LOCK_KEY = 'dpm.run';
 
+function checkClientConnection(conn: pg.Client, done: (err: Error | null, conn: pg.Client) => void): void {
+  conn.query(`select set_config('client_connection_check_interval', '1000', false) where current_setting('server_version_num')::int >= 140000`, (err: Error | null) => done(err, conn));
+}
+
 export async function connect(target: Target, options: ConnectOptions = {}): Promise<Database> {
   let embedded: EmbeddedServer | undefined;
   let connection: Knex.PgConnectionConfig | string;
@@ -45,7 +49,13 @@ export async function connect(target: Target, options: ConnectOptions = {}): Pro
     client: 'pg',
     connection,
     // PGlite is a single session: more than one pooled connection would interleave transactions.
-    pool: { min: 0, max: target.kind === 'pglite' ? 1 : Math.max(2, options.poolSize ?? target.threads + 1) },
+    // On PostgreSQL, a client killed with -9 leaves its backend running the current statement to the
+    // end, which then commits (a CREATE TABLE AS scratch table appears after the next run cleaned
+    // up); since PostgreSQL 14 the server can notice the vanished client and cancel the statement.
+    pool:
+      target.kind === 'pglite'
+        ? { min: 0, max: 1 }
+        : { min: 0, max: Math.max(2, options.poolSize ?? target.threads + 1), afterCreate: checkClientConnection },
     acquireConnectionTimeout: 600_000,
   });
   try {
