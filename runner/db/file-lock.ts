@@ -38,6 +38,7 @@ export async function acquireFileLock(path: string, what: string, waitMs: number
       const release = () => {
         if (released) return;
         released = true;
+        process.removeListener('exit', release);
         try {
           if (holder(path) === process.pid) unlinkSync(path);
         } catch {
