@@ -4,7 +4,8 @@
 // Layout: bins are stored row-major (one byte per feature, `stride` bytes per row) so that a leaf's rows each
 // cost one cache line however scattered they are; a thread handles a subset of the features for every row of
 // the leaf, so each feature's histogram is still summed in row order by exactly one thread (deterministic,
-// independent of the thread count).
+// independent of the thread count). Gradient and hessian sums live in two arrays: interleaving them in one
+// array measured about 2x slower in V8.
 
 /**
  * Accumulates (sum_gradient, sum_hessian) for features k < nf (byte position pos[k] in the row, histogram offset
@@ -13,8 +14,11 @@
  */
 export function buildRowwise(rowBins: Uint8Array, stride: number, pos: Int32Array, off: Int32Array, len: Int32Array,
   nf: number, idx: Int32Array | null, begin: number, cnt: number, grad: Float32Array, hess: Float32Array | null,
-  hist: Float64Array): void {
-  for (let k = 0; k < nf; k++) hist.fill(0, off[k], off[k] + 2 * len[k]);
+  hg: Float64Array, hh: Float64Array): void {
+  for (let k = 0; k < nf; k++) {
+    hg.fill(0, off[k], off[k] + len[k]);
+    hh.fill(0, off[k], off[k] + len[k]);
+  }
   const end = begin + cnt;
   if (nf === 0) return;
   if (hess === null) {
@@ -23,9 +27,9 @@ export function buildRowwise(rowBins: Uint8Array, stride: number, pos: Int32Arra
       const g = grad[row];
       const base = row * stride;
       for (let k = 0; k < nf; k++) {
-        const b = off[k] + (rowBins[base + pos[k]] << 1);
-        hist[b] += g;
-        hist[b + 1] += 1;
+        const b = off[k] + rowBins[base + pos[k]];
+        hg[b] += g;
+        hh[b] += 1;
       }
     }
   } else {
@@ -35,9 +39,9 @@ export function buildRowwise(rowBins: Uint8Array, stride: number, pos: Int32Arra
       const h = hess[row];
       const base = row * stride;
       for (let k = 0; k < nf; k++) {
-        const b = off[k] + (rowBins[base + pos[k]] << 1);
-        hist[b] += g;
-        hist[b + 1] += h;
+        const b = off[k] + rowBins[base + pos[k]];
+        hg[b] += g;
+        hh[b] += h;
       }
     }
   }
@@ -45,13 +49,14 @@ export function buildRowwise(rowBins: Uint8Array, stride: number, pos: Int32Arra
 
 /** Column-wise variant for the rare features with more than 256 bins (stored as separate Uint16 columns). */
 export function buildColumn(bin: Uint16Array, numBin: number, idx: Int32Array | null, begin: number, cnt: number,
-  grad: Float32Array, hess: Float32Array | null, hist: Float64Array, off: number): void {
-  hist.fill(0, off, off + 2 * numBin);
+  grad: Float32Array, hess: Float32Array | null, hg: Float64Array, hh: Float64Array, off: number): void {
+  hg.fill(0, off, off + numBin);
+  hh.fill(0, off, off + numBin);
   const end = begin + cnt;
   for (let i = begin; i < end; i++) {
     const row = idx === null ? i : idx[i];
-    const b = off + (bin[row] << 1);
-    hist[b] += grad[row];
-    hist[b + 1] += hess === null ? 1 : hess[row];
+    const b = off + bin[row];
+    hg[b] += grad[row];
+    hh[b] += hess === null ? 1 : hess[row];
   }
 }

@@ -18,7 +18,8 @@ export interface SharedBuffers {
   grad: Float32Array;
   hess: Float32Array;
   idx: Int32Array;
-  slots: Float64Array[];
+  slotsG: Float64Array[];
+  slotsH: Float64Array[];
 }
 
 // Below this many bin increments a job is cheaper to do alone than to hand over.
@@ -51,7 +52,7 @@ export class HistPool {
           workerData: {
             entry: new URL('./hist-worker.ts', import.meta.url).href,
             rowBins: sab(s.rowBins), stride: s.stride, grad: sab(s.grad), hess: sab(s.hess), idx: sab(s.idx),
-            slots: s.slots.map(sab), ctrl: ctrl.buffer, feats: feats.buffer,
+            slotsG: s.slotsG.map(sab), slotsH: s.slotsH.map(sab), ctrl: ctrl.buffer, feats: feats.buffer,
           },
         });
         w.unref();
@@ -79,14 +80,14 @@ export class HistPool {
   /** Builds histograms for features feats[0..nFeat) over the leaf rows idx[begin .. begin+cnt) into slot. */
   build(feats: Int32Array, nFeat: number, begin: number, cnt: number, useIdx: boolean, slot: number, constHess: boolean): void {
     const s = this.s;
-    const hist = s.slots[slot];
+    const hg = s.slotsG[slot], hh = s.slotsH[slot];
     const idx = useIdx ? s.idx : null;
     const hess = constHess ? null : s.hess;
     let nn = 0;
     for (let k = 0; k < nFeat; k++) {
       const f = feats[k];
       if (s.binPos[f] < 0) {
-        buildColumn(s.wide[f]!, s.numBins[f], idx, begin, cnt, s.grad, hess, hist, s.offsets[f]);
+        buildColumn(s.wide[f]!, s.numBins[f], idx, begin, cnt, s.grad, hess, hg, hh, s.offsets[f]);
         continue;
       }
       this.pos[nn] = s.binPos[f];
@@ -96,7 +97,7 @@ export class HistPool {
     }
     const nw = this.workers.length;
     if (nw === 0 || cnt * nn < MIN_PARALLEL_WORK || nn < 2) {
-      buildRowwise(s.rowBins, s.stride, this.pos, this.off, this.len, nn, idx, begin, cnt, s.grad, hess, hist);
+      buildRowwise(s.rowBins, s.stride, this.pos, this.off, this.len, nn, idx, begin, cnt, s.grad, hess, hg, hh);
       return;
     }
     const parts = Math.min(nw + 1, nn);
@@ -113,7 +114,7 @@ export class HistPool {
       Atomics.store(c, 0, wk.seq);
       Atomics.notify(c, 0);
     }
-    buildRowwise(s.rowBins, s.stride, this.pos, this.off, this.len, bounds[1], idx, begin, cnt, s.grad, hess, hist);
+    buildRowwise(s.rowBins, s.stride, this.pos, this.off, this.len, bounds[1], idx, begin, cnt, s.grad, hess, hg, hh);
     for (let p = 1; p < parts; p++) {
       const wk = this.workers[p - 1];
       for (;;) {

@@ -9,7 +9,8 @@ interface Init {
   grad: SharedArrayBuffer;
   hess: SharedArrayBuffer;
   idx: SharedArrayBuffer;
-  slots: SharedArrayBuffer[];
+  slotsG: SharedArrayBuffer[];
+  slotsH: SharedArrayBuffer[];
   ctrl: SharedArrayBuffer;
   feats: SharedArrayBuffer;
 }
@@ -19,7 +20,8 @@ const rowBins = new Uint8Array(d.rowBins);
 const grad = new Float32Array(d.grad);
 const hess = new Float32Array(d.hess);
 const idx = new Int32Array(d.idx);
-const slots = d.slots.map((s) => new Float64Array(s));
+const slotsG = d.slotsG.map((s) => new Float64Array(s));
+const slotsH = d.slotsH.map((s) => new Float64Array(s));
 const ctrl = new Int32Array(d.ctrl);
 const featBuf = new Int32Array(d.feats);
 const n = featBuf.length / 3;
@@ -31,7 +33,7 @@ const len = featBuf.subarray(2 * n, 3 * n);
 // [3] count, [4] use indices, [5] slot, [6] constant hessian, [7] number of features.
 function runJob(): void {
   buildRowwise(rowBins, d.stride, pos, off, len, ctrl[7], ctrl[4] === 1 ? idx : null, ctrl[2], ctrl[3], grad,
-    ctrl[6] === 1 ? null : hess, slots[ctrl[5]]);
+    ctrl[6] === 1 ? null : hess, slotsG[ctrl[5]], slotsH[ctrl[5]]);
 }
 
 function loop(): void {

@@ -13,7 +13,8 @@ export interface LearnerBuffers {
   grad: Float32Array;
   hess: Float32Array;
   idx: Int32Array;
-  slots: Float64Array[];
+  slotsG: Float64Array[];
+  slotsH: Float64Array[];
 }
 
 /** Allocates the shared buffers the learner and the histogram workers use. */
@@ -22,7 +23,8 @@ export function allocateBuffers(numData: number, totalBins: number, numLeaves: n
   return {
     grad: f32(), hess: f32(),
     idx: new Int32Array(new SharedArrayBuffer(4 * numData)),
-    slots: Array.from({ length: numLeaves }, () => new Float64Array(new SharedArrayBuffer(16 * totalBins))),
+    slotsG: Array.from({ length: numLeaves }, () => new Float64Array(new SharedArrayBuffer(8 * totalBins))),
+    slotsH: Array.from({ length: numLeaves }, () => new Float64Array(new SharedArrayBuffer(8 * totalBins))),
   };
 }
 
@@ -35,10 +37,10 @@ export function featureLayout(ds: Dataset): { metas: (FeatureMeta | null)[]; tot
     if (m.isTrivial) return null;
     const meta: FeatureMeta = {
       numBin: m.numBin, missingType: m.missingType, defaultBin: m.defaultBin, mostFreqBin: m.mostFreqBin,
-      isCategorical: m.isCategorical, offset: 2 * total,
+      isCategorical: m.isCategorical, offset: total,
     };
     numBins[f] = m.numBin;
-    offsets[f] = 2 * total;
+    offsets[f] = total;
     total += m.numBin;
     return meta;
   });
@@ -199,8 +201,9 @@ export class TreeLearner {
     const begin = this.leafBegin[smaller], cnt = this.leafCnt[smaller];
     this.pool.build(this.featList, nf, begin, cnt, !rootWhole, smallSlot, constHess);
 
-    const smallHist = this.buf.slots[smallSlot];
-    const largeHist = larger >= 0 ? this.buf.slots[this.slotOf[larger]] : null;
+    const smallG = this.buf.slotsG[smallSlot], smallH = this.buf.slotsH[smallSlot];
+    const largeG = larger >= 0 ? this.buf.slotsG[this.slotOf[larger]] : null;
+    const largeH = larger >= 0 ? this.buf.slotsH[this.slotOf[larger]] : null;
     const largeFlags = larger >= 0 ? this.splittable[this.slotOf[larger]] : null;
     const parentOutSmall = tree.numLeaves === 1 ? leafOutput(this.sumG[smaller], this.sumH[smaller], this.cfg, this.cfg.lambdaL2) : this.leafOut[smaller];
     const bestSmall = this.best[smaller];
@@ -210,16 +213,19 @@ export class TreeLearner {
     for (let k = 0; k < nf; k++) {
       const f = this.featList[k];
       const meta = metas[f]!;
-      if (meta.mostFreqBin !== 0) fixHistogram(smallHist, meta, this.sumG[smaller], this.sumH[smaller]);
+      if (meta.mostFreqBin !== 0) fixHistogram(smallG, smallH, meta, this.sumG[smaller], this.sumH[smaller]);
       s.reset();
-      smallFlags[f] = findBestThreshold(smallHist, meta, this.sumG[smaller], this.sumH[smaller], cnt, parentOutSmall, this.cfg, s) ? 1 : 0;
+      smallFlags[f] = findBestThreshold(smallG, smallH, meta, this.sumG[smaller], this.sumH[smaller], cnt, parentOutSmall, this.cfg, s) ? 1 : 0;
       s.feature = f;
       if (s.betterThan(bestSmall)) bestSmall.copyFrom(s);
-      if (largeHist === null) continue;
-      const off = meta.offset, end = off + 2 * meta.numBin;
-      for (let i = off; i < end; i++) largeHist[i] -= smallHist[i];
+      if (largeG === null) continue;
+      const off = meta.offset, end = off + meta.numBin;
+      for (let i = off; i < end; i++) {
+        largeG[i] -= smallG[i];
+        largeH![i] -= smallH[i];
+      }
       s.reset();
-      largeFlags![f] = findBestThreshold(largeHist, meta, this.sumG[larger], this.sumH[larger], this.leafCnt[larger], this.leafOut[larger], this.cfg, s) ? 1 : 0;
+      largeFlags![f] = findBestThreshold(largeG, largeH!, meta, this.sumG[larger], this.sumH[larger], this.leafCnt[larger], this.leafOut[larger], this.cfg, s) ? 1 : 0;
       s.feature = f;
       if (s.betterThan(this.best[larger])) this.best[larger].copyFrom(s);
     }
@@ -307,15 +313,15 @@ export class TreeLearner {
 }
 
 /** Dataset::FixHistogram: the most frequent bin is not stored by LightGBM; it is the leaf total minus the rest. */
-function fixHistogram(hist: Float64Array, meta: FeatureMeta, sumG: number, sumH: number): void {
+function fixHistogram(hg: Float64Array, hh: Float64Array, meta: FeatureMeta, sumG: number, sumH: number): void {
   const off = meta.offset;
   const mfb = meta.mostFreqBin;
   let g = sumG, h = sumH;
   for (let b = 0; b < meta.numBin; b++) {
     if (b === mfb) continue;
-    g -= hist[off + 2 * b];
-    h -= hist[off + 2 * b + 1];
+    g -= hg[off + b];
+    h -= hh[off + b];
   }
-  hist[off + 2 * mfb] = g;
-  hist[off + 2 * mfb + 1] = h;
+  hg[off + mfb] = g;
+  hh[off + mfb] = h;
 }

@@ -1,6 +1,6 @@
 // Split search over one feature's histogram (LightGBM's feature_histogram.hpp): numerical reverse/forward scans
-// with missing-value handling, and categorical one-vs-rest / many-vs-many. Histograms are Float64Arrays of
-// (sum_gradient, sum_hessian) pairs per bin.
+// with missing-value handling, and categorical one-vs-rest / many-vs-many. A histogram is two Float64Arrays,
+// sum of gradients (hg) and sum of hessians (hh) per bin.
 export const K_EPSILON = 1.0000000036274937e-15;
 const K_MIN_SCORE = -Infinity;
 
@@ -24,7 +24,7 @@ export interface FeatureMeta {
   defaultBin: number;
   mostFreqBin: number;
   isCategorical: boolean;
-  /** Offset of bin 0's gradient in the leaf histogram (in doubles). */
+  /** Index of bin 0 in the leaf's gradient/hessian histogram arrays. */
   offset: number;
 }
 
@@ -100,12 +100,12 @@ const roundInt = (x: number): number => Math.trunc(x + 0.5);
  * FeatureHistogram::FindBestThreshold for one feature. `sumH` is the leaf's hessian sum without epsilon.
  * Returns whether any split beat the no-split gain (LightGBM's is_splittable flag).
  */
-export function findBestThreshold(hist: Float64Array, meta: FeatureMeta, sumG: number, sumH: number, numData: number,
+export function findBestThreshold(hg: Float64Array, hh: Float64Array, meta: FeatureMeta, sumG: number, sumH: number, numData: number,
   parentOutput: number, c: SplitConfig, out: SplitInfo): boolean {
   out.gain = K_MIN_SCORE;
   out.defaultLeft = true;
   const H = sumH + 2 * K_EPSILON;
-  if (meta.isCategorical) return findCategorical(hist, meta, sumG, H, numData, parentOutput, c, out);
+  if (meta.isCategorical) return findCategorical(hg, hh, meta, sumG, H, numData, parentOutput, c, out);
   const gainShift = c.maxDeltaStep > 0
     ? leafGainGivenOutput(sumG, H, c.lambdaL1, c.lambdaL2, parentOutput)
     : leafGain(sumG, H, c, c.lambdaL2);
@@ -114,20 +114,20 @@ export function findBestThreshold(hist: Float64Array, meta: FeatureMeta, sumG: n
   const nb = meta.numBin;
   if (nb > 2 && meta.missingType !== 0) {
     if (meta.missingType === 1) {
-      splittable = scan(hist, meta, sumG, H, numData, minGainShift, c, out, true, true, false) || splittable;
-      splittable = scan(hist, meta, sumG, H, numData, minGainShift, c, out, false, true, false) || splittable;
+      splittable = scan(hg, hh, meta, sumG, H, numData, minGainShift, c, out, true, true, false) || splittable;
+      splittable = scan(hg, hh, meta, sumG, H, numData, minGainShift, c, out, false, true, false) || splittable;
     } else {
-      splittable = scan(hist, meta, sumG, H, numData, minGainShift, c, out, true, false, true) || splittable;
-      splittable = scan(hist, meta, sumG, H, numData, minGainShift, c, out, false, false, true) || splittable;
+      splittable = scan(hg, hh, meta, sumG, H, numData, minGainShift, c, out, true, false, true) || splittable;
+      splittable = scan(hg, hh, meta, sumG, H, numData, minGainShift, c, out, false, false, true) || splittable;
     }
   } else {
-    splittable = scan(hist, meta, sumG, H, numData, minGainShift, c, out, true, false, false);
+    splittable = scan(hg, hh, meta, sumG, H, numData, minGainShift, c, out, true, false, false);
     if (meta.missingType === 2) out.defaultLeft = false;
   }
   return splittable;
 }
 
-function scan(hist: Float64Array, meta: FeatureMeta, sumG: number, sumH: number, numData: number, minGainShift: number,
+function scan(hg: Float64Array, hh: Float64Array, meta: FeatureMeta, sumG: number, sumH: number, numData: number, minGainShift: number,
   c: SplitConfig, out: SplitInfo, reverse: boolean, skipDefault: boolean, naAsMissing: boolean): boolean {
   const off = meta.offset;
   const nb = meta.numBin;
@@ -141,7 +141,7 @@ function scan(hist: Float64Array, meta: FeatureMeta, sumG: number, sumH: number,
     let rg = 0, rh = K_EPSILON, rc = 0;
     for (let t = nb - 1 - (naAsMissing ? 1 : 0); t >= 1; t--) {
       if (skipDefault && t === meta.defaultBin) continue;
-      const g = hist[off + 2 * t], h = hist[off + 2 * t + 1];
+      const g = hg[off + t], h = hh[off + t];
       rg += g;
       rh += h;
       rc += roundInt(h * cntFactor);
@@ -174,8 +174,8 @@ function scan(hist: Float64Array, meta: FeatureMeta, sumG: number, sumH: number,
         lh = sumH - K_EPSILON;
         lc = numData;
         for (let i = 1; i < nb; i++) {
-          const h = hist[off + 2 * i + 1];
-          lg -= hist[off + 2 * i];
+          const h = hh[off + i];
+          lg -= hg[off + i];
           lh -= h;
           lc -= roundInt(h * cntFactor);
         }
@@ -187,8 +187,8 @@ function scan(hist: Float64Array, meta: FeatureMeta, sumG: number, sumH: number,
     for (; t <= nb - 2; t++) {
       if (skipDefault && t === meta.defaultBin) continue;
       if (t >= addFrom) {
-        const h = hist[off + 2 * t + 1];
-        lg += hist[off + 2 * t];
+        const h = hh[off + t];
+        lg += hg[off + t];
         lh += h;
         lc += roundInt(h * cntFactor);
       }
@@ -226,7 +226,7 @@ function scan(hist: Float64Array, meta: FeatureMeta, sumG: number, sumH: number,
   return splittable;
 }
 
-function findCategorical(hist: Float64Array, meta: FeatureMeta, sumG: number, sumH: number, numData: number,
+function findCategorical(hg: Float64Array, hh: Float64Array, meta: FeatureMeta, sumG: number, sumH: number, numData: number,
   parentOutput: number, c: SplitConfig, out: SplitInfo): boolean {
   out.defaultLeft = false;
   const off = meta.offset;
@@ -247,7 +247,7 @@ function findCategorical(hist: Float64Array, meta: FeatureMeta, sumG: number, su
   let usedBin = -1;
   if (useOnehot) {
     for (let t = 1; t < nb; t++) {
-      const g = hist[off + 2 * t], h = hist[off + 2 * t + 1];
+      const g = hg[off + t], h = hh[off + t];
       const cnt = roundInt(h * cntFactor);
       if (cnt < c.minDataInLeaf || h < c.minSumHessianInLeaf) continue;
       const otherCnt = numData - cnt;
@@ -268,11 +268,11 @@ function findCategorical(hist: Float64Array, meta: FeatureMeta, sumG: number, su
     }
   } else {
     for (let i = 1; i < nb; i++) {
-      if (roundInt(hist[off + 2 * i + 1] * cntFactor) >= c.catSmooth) sorted.push(i);
+      if (roundInt(hh[off + i] * cntFactor) >= c.catSmooth) sorted.push(i);
     }
     usedBin = sorted.length;
     l2 += c.catL2;
-    const ctr = (i: number): number => hist[off + 2 * i] / (hist[off + 2 * i + 1] + c.catSmooth);
+    const ctr = (i: number): number => hg[off + i] / (hh[off + i] + c.catSmooth);
     const keys = new Map(sorted.map((i) => [i, ctr(i)]));
     sorted = sorted.sort((a, b) => keys.get(a)! - keys.get(b)!); // stable, as std::stable_sort
     const maxNumCat = Math.min(c.maxCatThreshold, Math.trunc((usedBin + 1) / 2));
@@ -283,7 +283,7 @@ function findCategorical(hist: Float64Array, meta: FeatureMeta, sumG: number, su
       for (let i = 0; i < usedBin && i < maxNumCat; i++) {
         const t = sorted[pos];
         pos += dir;
-        const g = hist[off + 2 * t], h = hist[off + 2 * t + 1];
+        const g = hg[off + t], h = hh[off + t];
         const cnt = roundInt(h * cntFactor);
         lg += g;
         lh += h;
