@@ -4,6 +4,7 @@ import { redact } from '../db/redact.ts';
 import { DpmError } from '../errors.ts';
 import { registerRunnerCommands } from './runner-commands.ts';
 import { registerIngestCommand } from './ingest-command.ts';
+import { registerTrainerCommands } from '../../trainer/product/command.ts';
 
 const EXAMPLES: [string, string][] = [
   ['dpm build --select features+', 'build the feature models, everything downstream, and their tests'],
@@ -49,6 +50,7 @@ export async function main(argv: string[]): Promise<number> {
   };
   registerRunnerCommands(cli, done);
   registerIngestCommand(cli, done);
+  registerTrainerCommands(cli, done);
   try {
     await cli.parseAsync();
   } catch (err) {

@@ -42,7 +42,7 @@ export interface ReadOptions {
   /** Feature layout to follow (a registered model's); when absent it is derived from the table. */
   features?: FeatureSpec[];
   where?: string;
-  bindings?: unknown[];
+  bindings?: Knex.RawBinding[];
   batchRows?: number;
 }
 
@@ -75,7 +75,7 @@ export async function readMatrix(knex: Knex, relation: { schema: string; table: 
   const batch = options.batchRows ?? 20_000;
   for (;;) {
     const where = [options.where ? `(${options.where})` : 'true', lastDate ? `(date, account_id) > (?::date, ?)` : 'true'].join(' and ');
-    const bindings = [...(options.bindings ?? []), ...(lastDate ? [lastDate, lastAccount] : [])];
+    const bindings = [...(options.bindings ?? []), ...(lastDate ? [lastDate, lastAccount] : [])] as Knex.RawBinding[];
     const { rows } = await knex.raw(`select ${select} from ${quoteIdent(relation.schema)}.${quoteIdent(relation.table)} where ${where} order by date, account_id limit ${batch}`, bindings);
     for (const row of rows as Record<string, unknown>[]) {
       dates.push(row.date as string);
