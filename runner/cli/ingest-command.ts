@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { z } from 'zod';
 import { loadProjectConfig } from '../config/project-config.ts';
-import { connect } from '../db/connect.ts';
+import { connect, type Database } from '../db/connect.ts';
 import { migrateLatest } from '../db/migrate.ts';
 import { resolveTarget } from '../db/target.ts';
 import { ConfigError, DpmError, UsageError } from '../errors.ts';
@@ -51,38 +51,40 @@ export async function runIngest(args: IngestRunArgs, env = process.env): Promise
   if (!parsedEnv.success) throw new ConfigError(`${parsedEnv.error.issues[0].message}. Set DPM_API_BASE_URL and DPM_API_KEY (or run dpm demo, which starts the simulated API).`);
   const specs = resolveEndpoints(args.what);
   if (specs.some((s) => s.windowParams) && (!args.startDate || !args.endDate)) throw new UsageError('--start-date and --end-date are required for dated sources (metrics daily/hourly, trades, regimes).');
-  const config = loadProjectConfig(resolve(args.projectDir));
-  const db = await connect(resolveTarget(config, args.target), { lockWaitMs: args.lockWait * 1000 });
-  const client = new ApiClient({ baseUrl: parsedEnv.data.DPM_API_BASE_URL, apiKey: parsedEnv.data.DPM_API_KEY, maxRps: args.maxRps, burst: Math.max(20, args.maxRps), timeoutMs: args.timeout * 1000, onRetry: (m) => log.warn(m) });
-  const options: IngestOptions = { startDate: args.startDate, endDate: args.endDate, batchDays: args.batchDays, concurrency: args.concurrency, flushRows: args.flushRows, force: args.force };
+  const client = new ApiClient({ baseUrl: parsedEnv.data.DPM_API_BASE_URL, apiKey: parsedEnv.data.DPM_API_KEY, maxRps: args.maxRps, burst: Math.max(20, args.maxRps), onRetry: (m) => log.warn(m) });
+  const options: IngestOptions = { startDate: args.startDate, endDate: args.endDate, batchDays: args.batchDays, concurrency: args.concurrency, flushRows: 20_000, force: args.force };
   const all: ListingSummary[] = [];
   let failed = 0;
-  try {
-    const release = await db.acquireRunLock(args.lockWait * 1000);
+  const ingestAll = async (db: Database) => {
+    await migrateLatest(db.knex);
+    const stale = await dropStaleStages(db);
+    if (stale) log.info(`Dropped ${stale} staging table(s) left by an interrupted ingest`);
+    for (const spec of specs) {
+      try {
+        all.push(...(await ingestEndpoint(db, client, spec, options, log)));
+        // Models join these tables right after ingest; stale statistics would make the planner guess badly.
+        await db.knex.raw(`analyze ${spec.table}`);
+      } catch (err) {
+        if (!(err instanceof IngestWindowError)) throw err;
+        failed++;
+        log.error(err.message, { endpoint: spec.name, status: 'error' });
+      }
+    }
+  };
+  if (args.db) await ingestAll(args.db);
+  else {
+    const config = loadProjectConfig(resolve(args.projectDir));
+    const db = await connect(resolveTarget(config, args.target), { lockWaitMs: args.lockWait * 1000 });
     try {
-      await migrateLatest(db.knex);
-      const stale = await dropStaleStages(db);
-      if (stale) log.info(`Dropped ${stale} staging table(s) left by an interrupted ingest`);
-      for (const spec of specs) {
-        try {
-          all.push(...(await ingestEndpoint(db, client, spec, options, log)));
-          // Models join these tables right after ingest; stale statistics would make the planner guess badly.
-          await db.knex.raw(`analyze ${spec.table}`);
-        } catch (err) {
-          if (!(err instanceof IngestWindowError)) throw err;
-          failed++;
-          log.error(err.message, { endpoint: spec.name, status: 'error' });
-          if (err.fatal) {
-            log.error('Stopping: the API refused the key, so every other source would fail the same way.');
-            break;
-          }
-        }
+      const release = await db.acquireRunLock(args.lockWait * 1000);
+      try {
+        await ingestAll(db);
+      } finally {
+        await release();
       }
     } finally {
-      await release();
+      await db.close();
     }
-  } finally {
-    await db.close();
   }
   const sum = (k: 'fetched' | 'loaded' | 'rejected' | 'duplicates') => all.reduce((a, s) => a + s[k], 0);
   const skipped = all.filter((s) => s.status === 'skipped').length;

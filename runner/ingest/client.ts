@@ -4,6 +4,8 @@ import { redact, registerSecret } from '../db/redact.ts';
 import { DpmError } from '../errors.ts';
 
 export class ApiError extends DpmError {}
+/** 401/403: every further request would fail the same way, so the run stops at the first one. */
+export class ApiAuthError extends ApiError {}
 
 export interface ApiClientOptions {
   baseUrl: string;
@@ -13,6 +15,8 @@ export interface ApiClientOptions {
   burst?: number;
   timeoutMs?: number;
   retries?: number;
+  /** 429 answers waited out per page before giving up (they do not use up `retries`). */
+  max429?: number;
   /** Consecutive failed requests that open the circuit, and how long it stays open. */
   breakerThreshold?: number;
   breakerCooldownMs?: number;
@@ -46,9 +50,19 @@ class TokenBucket {
   ) {
     this.tokens = burst;
   }
+  private pausedUntil = 0;
+  /** After a 429: nobody starts a request before the server's Retry-After has passed. */
+  pause(ms: number): void {
+    this.pausedUntil = Math.max(this.pausedUntil, Date.now() + ms);
+    this.tokens = 0;
+  }
   async take(): Promise<void> {
     for (;;) {
       const now = Date.now();
+      if (now < this.pausedUntil) {
+        await sleep(this.pausedUntil - now);
+        continue;
+      }
       this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate);
       this.last = now;
       if (this.tokens >= 1) {
@@ -71,35 +85,22 @@ export class ApiClient {
   constructor(private readonly options: ApiClientOptions) {
     registerSecret(options.apiKey);
     this.bucket = new TokenBucket(options.maxRps ?? 15, options.burst ?? 20);
-    const retries = options.retries ?? 3;
+    // Retries are ours (below), not got's: one budget for 5xx, timeouts, dropped connections and
+    // truncated bodies, and 429s that wait as told without using it up.
     this.http = got.extend({
       prefixUrl: options.baseUrl.replace(/\/?$/, '/'),
       headers: { Accept: 'application/json', 'User-Agent': options.userAgent ?? 'dpm/0.1 (+risk analytics ingest)' },
       timeout: { request: options.timeoutMs ?? 120_000 },
       responseType: 'text',
-      retry: {
-        limit: retries,
-        methods: ['GET'],
-        statusCodes: [429, 500, 502, 503, 504],
-        maxRetryAfter: 300_000,
-        calculateDelay: ({ attemptCount, retryOptions, error, retryAfter, computedValue }) => {
-          if (computedValue === 0) return 0;
-          const code = (error as HTTPError).response?.statusCode;
-          const wait = retryAfter ?? Math.min(30_000, 500 * 2 ** (attemptCount - 1)) + Math.floor(Math.random() * 250);
-          this.requests.retried++;
-          options.onRetry?.(redact(`retry ${attemptCount}/${retryOptions.limit} after ${code ?? error.code} in ${(wait / 1000).toFixed(1)}s: ${error.message}`));
-          return wait;
-        },
-      },
-      hooks: {
-        beforeRetry: [async () => this.bucket.take()],
-      },
+      retry: { limit: 0 },
     });
   }
 
   /**
-   * One page of a listing. Truncated or non-JSON bodies are retried like 5xx; a 4xx other than 429
-   * is final. Every message has the API key masked, since the key travels in the URL.
+   * One page of a listing. 5xx, timeouts, dropped connections and truncated or non-JSON bodies are
+   * retried with exponential backoff (`retries` times); a 429 waits for its Retry-After (the whole
+   * client pauses, so concurrent pages do not stampede) up to `max429` times; other 4xx are final.
+   * Every message has the API key masked, since the key travels in the URL.
    */
   async page(path: string, params: Record<string, string>, skip: number, limit: number, includeTotal: boolean): Promise<Page> {
     const now = Date.now();
@@ -107,32 +108,46 @@ export class ApiClient {
       throw new ApiError(`the API circuit is open after ${this.options.breakerThreshold ?? 5} consecutive failures; it half-opens at ${new Date(this.openUntil).toISOString()}. Rerun then; finished pages are kept.`);
     }
     const searchParams = { ...params, limit: String(limit), skip: String(skip), ...(includeTotal ? { 'include-total': '1' } : {}), apiKey: this.options.apiKey };
-    const attempts = (this.options.retries ?? 3) + 1;
-    let lastError = '';
-    for (let attempt = 1; attempt <= attempts; attempt++) {
+    const retries = this.options.retries ?? 3;
+    const max429 = this.options.max429 ?? 20;
+    let failures = 0;
+    let limited = 0;
+    for (;;) {
       await this.bucket.take();
       this.requests.sent++;
-      let body: string;
+      let problem: string;
+      let wait: number;
       try {
-        body = (await this.http.get(path, { searchParams })).body;
+        const body = (await this.http.get(path, { searchParams })).body;
+        let json: unknown;
+        try {
+          json = JSON.parse(body);
+        } catch {
+          throw new BadBody(`the body is not valid JSON (${body.length} bytes, ends ${JSON.stringify(body.slice(-40))})`);
+        }
+        this.failures = 0;
+        return unwrap(json, path, skip);
       } catch (err) {
-        this.recordFailure();
-        throw this.describe(err, path, skip);
+        if (err instanceof ApiError) throw err;
+        const status = err instanceof HTTPError ? err.response.statusCode : undefined;
+        if (status === 429 && limited < max429) {
+          limited++;
+          wait = retryAfterMs(err as HTTPError) ?? backoff(limited);
+          this.bucket.pause(wait);
+          problem = `429 rate limited; Retry-After ${(wait / 1000).toFixed(1)}s`;
+        } else if (retryable(err, status) && failures < retries) {
+          failures++;
+          wait = backoff(failures);
+          problem = err instanceof BadBody ? err.message : status ? `HTTP ${status}` : `${(err as RequestError).code ?? 'request failed'}: ${(err as Error).message}`;
+        } else {
+          this.recordFailure();
+          throw this.describe(err, path, skip, failures + limited);
+        }
       }
-      let json: unknown;
-      try {
-        json = JSON.parse(body);
-      } catch {
-        lastError = `the body is not valid JSON (${body.length} bytes, ends ${JSON.stringify(body.slice(-40))})`;
-        this.requests.retried++;
-        this.options.onRetry?.(`retry ${attempt}/${attempts - 1} of ${path} skip=${skip}: ${lastError}`);
-        continue;
-      }
-      this.failures = 0;
-      return unwrap(json, path, skip);
+      this.requests.retried++;
+      this.options.onRetry?.(redact(`retry ${status429(problem) ? `${limited}/${max429}` : `${failures}/${retries}`} of ${path} skip=${skip} in ${(wait / 1000).toFixed(1)}s after ${problem}`));
+      await sleep(wait);
     }
-    this.recordFailure();
-    throw new ApiError(`${path} skip=${skip}: ${lastError} after ${attempts} tries; the window is left unfinished and resumes from its checkpoint on rerun.`);
   }
 
   private recordFailure(): void {
@@ -140,16 +155,41 @@ export class ApiClient {
     if (this.failures >= (this.options.breakerThreshold ?? 5)) this.openUntil = Date.now() + (this.options.breakerCooldownMs ?? 60_000);
   }
 
-  private describe(err: unknown, path: string, skip: number): ApiError {
+  private describe(err: unknown, path: string, skip: number, retried: number): ApiError {
     if (err instanceof HTTPError) {
       const status = err.response.statusCode;
       const detail = redact(String(err.response.body ?? '').slice(0, 300));
-      const hint = status === 401 || status === 403 ? ' Check DPM_API_KEY.' : status === 429 ? ' The API kept rate-limiting: lower --max-rps.' : '';
-      return new ApiError(redact(`${path} skip=${skip}: HTTP ${status} after retries: ${detail}.${hint}`));
+      const auth = status === 401 || status === 403;
+      const hint = auth ? ' Check DPM_API_KEY.' : status === 429 ? ' The API kept rate-limiting: lower --max-rps.' : '';
+      return new (auth ? ApiAuthError : ApiError)(redact(`${path} skip=${skip}: HTTP ${status}${retried ? ` after ${retried} retries` : ''}: ${detail}.${hint}`));
     }
-    if (err instanceof RequestError) return new ApiError(redact(`${path} skip=${skip}: ${err.code ?? 'request failed'}: ${err.message} (after retries)`));
+    if (err instanceof BadBody) return new ApiError(`${path} skip=${skip}: ${err.message} after ${retried} retries; the window is left unfinished and resumes from its checkpoint on rerun.`);
+    if (err instanceof RequestError) return new ApiError(redact(`${path} skip=${skip}: ${err.code ?? 'request failed'}: ${err.message} (after ${retried} retries)`));
     return new ApiError(redact(`${path} skip=${skip}: ${(err as Error).message}`));
   }
+}
+
+class BadBody extends Error {}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const status429 = (problem: string) => problem.startsWith('429');
+const backoff = (attempt: number) => Math.min(30_000, 500 * 2 ** (attempt - 1)) + Math.floor(Math.random() * 250);
+const RETRY_CODES = new Set(['ETIMEDOUT', 'ECONNRESET', 'EADDRINUSE', 'ECONNREFUSED', 'EPIPE', 'ENOTFOUND', 'ENETUNREACH', 'EAI_AGAIN', 'ERR_STREAM_PREMATURE_CLOSE']);
+
+function retryable(err: unknown, status: number | undefined): boolean {
+  if (err instanceof BadBody) return true;
+  if (status !== undefined) return status >= 500 || status === 408 || status === 429;
+  if (err instanceof RequestError) return RETRY_CODES.has(err.code) || err.name === 'ReadError' || err.name === 'TimeoutError';
+  return false;
+}
+
+/** Retry-After in seconds or as an HTTP date, capped at 5 minutes. */
+function retryAfterMs(err: HTTPError): number | undefined {
+  const h = err.response.headers['retry-after'];
+  if (!h) return undefined;
+  const secs = Number(h);
+  const ms = Number.isFinite(secs) ? secs * 1000 : Date.parse(String(h)) - Date.now();
+  return Number.isFinite(ms) ? Math.min(300_000, Math.max(0, ms)) : undefined;
 }
 
 function unwrap(json: unknown, path: string, skip: number): Page {

@@ -2,7 +2,7 @@ import type { Database } from '../db/connect.ts';
 import { redact } from '../db/redact.ts';
 import type { Logger } from '../log.ts';
 import { formatCount } from '../log.ts';
-import type { ApiClient } from './client.ts';
+import { ApiAuthError, type ApiClient } from './client.ts';
 import type { EndpointSpec } from './endpoints.ts';
 import { csvLine, Lander, type Rejection } from './landing.ts';
 import { Progress } from './progress.ts';
@@ -90,14 +90,16 @@ export async function ingestEndpoint(db: Database, client: ApiClient, spec: Endp
     const limit = spec.pageLimit;
     try {
       const first = await client.page(spec.path, listing.params, resume, limit, includeTotal);
-      const total = first.total;
+      // The total is re-read from every page: rows inserted ahead of the cursor make it grow (and shift
+      // later pages back, repeating records that the key set then counts as duplicates).
+      let total = first.total;
       progress.start(listing.windowKey, total === undefined ? undefined : Math.max(0, total - resume));
-      const skips: number[] = [];
-      if (total !== undefined) for (let s = resume + limit; s < total; s += limit) skips.push(s);
+      let nextAhead = resume + limit;
       const pending = new Map<number, Promise<Awaited<ReturnType<ApiClient['page']>>>>();
       const fetchAhead = () => {
-        while (pending.size < options.concurrency && skips.length) {
-          const s = skips.shift()!;
+        while (pending.size < options.concurrency && total !== undefined && nextAhead < total) {
+          const s = nextAhead;
+          nextAhead += limit;
           const p = client.page(spec.path, listing.params, s, limit, includeTotal);
           p.catch(() => undefined); // surfaced when awaited in order below
           pending.set(s, p);
@@ -106,6 +108,16 @@ export async function ingestEndpoint(db: Database, client: ApiClient, spec: Endp
       let skip = resume;
       let page = first;
       for (;;) {
+        if (page.total !== undefined && page.total !== total) {
+          // The listing changed under the cursor. Pages fetched ahead may predate the change: drop them and
+          // refetch from here, so every later page is read after the change (rows inserted ahead then show
+          // up as duplicates instead of falling into a gap between pages).
+          log.debug(`${spec.name} ${listing.windowKey}: total changed from ${total} to ${page.total} at skip=${skip}; refetching pages read ahead`);
+          total = page.total;
+          pending.clear();
+          nextAhead = skip + limit;
+          progress.retotal(Math.max(0, total - resume));
+        }
         fetchAhead();
         for (const raw of page.records) {
           counts.fetched++;
@@ -130,7 +142,7 @@ export async function ingestEndpoint(db: Database, client: ApiClient, spec: Endp
         landedSkip = skip + page.records.length;
         const finished = page.records.length === 0 || page.records.length < limit || (total !== undefined && landedSkip >= total);
         if (finished || lines.length >= options.flushRows) {
-          await lander.flush(lines, rejections, spec.name, listing.windowKey, { nextSkip: landedSkip, ...counts });
+          await lander.flush(lines, rejections, spec.name, listing.windowKey, { nextSkip: landedSkip, ...counts, done: finished });
           lines = [];
           rejections = [];
         }
@@ -140,10 +152,9 @@ export async function ingestEndpoint(db: Database, client: ApiClient, spec: Endp
         pending.delete(skip);
         page = next ? await next : await client.page(spec.path, listing.params, skip, limit, includeTotal);
       }
-      await db.knex('dpm.ingest_checkpoints').where({ endpoint: spec.name, window_key: listing.windowKey }).update({ status: 'done', updated_at: new Date() });
     } catch (err) {
       progress.stop();
-      throw new IngestWindowError(spec.name, listing.windowKey, landedSkip, (err as Error).message);
+      throw new IngestWindowError(spec.name, listing.windowKey, landedSkip, (err as Error).message, err instanceof ApiAuthError);
     } finally {
       await lander.close();
     }
@@ -161,7 +172,14 @@ export async function ingestEndpoint(db: Database, client: ApiClient, spec: Endp
 }
 
 export class IngestWindowError extends Error {
-  constructor(endpoint: string, windowKey: string, landed: number, cause: string) {
+  constructor(
+    endpoint: string,
+    windowKey: string,
+    landed: number,
+    cause: string,
+    /** The API refused the key: no other source can succeed either. */
+    readonly fatal = false,
+  ) {
     super(redact(`${endpoint} ${windowKey}: ${cause}. Records before skip=${landed} are landed and checkpointed; rerun the same command to resume.`));
     this.name = 'IngestWindowError';
   }

@@ -57,7 +57,7 @@ export class Lander {
     this.columns = [...spec.fields.map((f) => f.column), 'extra'];
   }
 
-  async flush(lines: string[], rejections: Rejection[], endpoint: string, windowKey: string, checkpoint: { nextSkip: number; fetched: number; loaded: number; rejected: number; duplicates: number }): Promise<void> {
+  async flush(lines: string[], rejections: Rejection[], endpoint: string, windowKey: string, checkpoint: { nextSkip: number; fetched: number; loaded: number; rejected: number; duplicates: number; done?: boolean }): Promise<void> {
     const { knex } = this.db;
     if (!this.created) {
       await knex.raw(`create unlogged table ${this.stage} (like ${this.spec.table} including defaults)`);
@@ -85,6 +85,7 @@ export class Lander {
       await trx('dpm.ingest_checkpoints')
         .where({ endpoint, window_key: windowKey })
         .update({
+          ...(checkpoint.done ? { status: 'done' } : {}),
           next_skip: checkpoint.nextSkip,
           fetched: checkpoint.fetched,
           loaded: checkpoint.loaded,

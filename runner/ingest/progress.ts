@@ -21,6 +21,10 @@ export class Progress {
     this.started = Date.now();
   }
 
+  retotal(total: number): void {
+    this.total = total;
+  }
+
   advance(n: number): void {
     this.done += n;
     const now = Date.now();
