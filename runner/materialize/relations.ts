@@ -41,7 +41,9 @@ export interface DependentView {
 /**
  * Views (and materialized views) that depend on a relation, directly or through other views, in the
  * order they must be recreated. Definitions are captured with an empty search_path so every name in
- * them is schema-qualified and resolves to the swapped-in relation afterwards.
+ * them is schema-qualified and resolves to the swapped-in relation afterwards. The recursion uses
+ * UNION: pg_depend holds one row per referenced column, so UNION ALL multiplied the paths at every
+ * level (exponential in the length of a chain of views).
  */
 export async function dependentViews(trx: Knex.Transaction, relation: Relation): Promise<DependentView[]> {
   await trx.raw('set local search_path to pg_catalog');
@@ -50,7 +52,7 @@ export async function dependentViews(trx: Knex.Transaction, relation: Relation):
        select distinct r.ev_class, 1
        from pg_depend d join pg_rewrite r on r.oid = d.objid
        where d.classid = 'pg_rewrite'::regclass and d.refobjid = ?::regclass and r.ev_class <> ?::regclass
-       union all
+       union
        select r.ev_class, deps.depth + 1
        from deps join pg_depend d on d.refobjid = deps.oid join pg_rewrite r on r.oid = d.objid
        where d.classid = 'pg_rewrite'::regclass and r.ev_class <> deps.oid and deps.depth < 50
