@@ -194,6 +194,44 @@ export class Tree {
     }
   }
 
+  private packed: Int32Array | null = null;
+
+  /**
+   * Children packed as [left, right] pairs so a numerical step is one indexed load: child = ch[2*node + (x > t)].
+   * The comparison becomes data instead of a branch, which avoids mispredictions on random inputs.
+   */
+  private children(): Int32Array {
+    if (this.packed && this.packed.length === 2 * (this.numLeaves - 1)) return this.packed;
+    const ch = new Int32Array(2 * Math.max(0, this.numLeaves - 1));
+    for (let i = 0; i < this.numLeaves - 1; i++) {
+      ch[2 * i] = this.leftChild[i];
+      ch[2 * i + 1] = this.rightChild[i];
+    }
+    this.packed = ch;
+    return ch;
+  }
+
+  /** Adds this tree's output for n rows of a row-major block X (stride F) to out. */
+  addPredictionRowMajor(X: Float64Array, F: number, n: number, out: Float64Array): void {
+    if (this.numLeaves <= 1) {
+      const v = this.leafValue[0];
+      for (let r = 0; r < n; r++) out[r] += v;
+      return;
+    }
+    const sf = this.splitFeature, th = this.threshold, dtA = this.decisionType, lv = this.leafValue;
+    const ch = this.children();
+    for (let r = 0, base = 0; r < n; r++, base += F) {
+      let node = 0;
+      while (node >= 0) {
+        const x = X[base + sf[node]];
+        // Inlined common case: numerical split, value present, missing type None or NaN.
+        if (x === x && (dtA[node] & 5) === 0) node = ch[(node << 1) + ((x > th[node]) as unknown as number | 0)];
+        else node = this.decision(x, node);
+      }
+      out[r] += lv[~node];
+    }
+  }
+
   maxDepth(): number {
     if (this.numLeaves <= 1) return 0;
     const walk = (node: number): number =>
