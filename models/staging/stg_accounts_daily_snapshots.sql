@@ -24,7 +24,8 @@ plans as (select * from {{ ref('stg_plans') }}),
 {% if is_incremental() %}
 prior as (
     select distinct on (account_id)
-        account_id, days_active, last_trade_date, equity_hwm, equity_hwm_date
+        account_id, days_active, date - days_since_last_trade as last_trade_date, equity_hwm,
+        date - days_since_equity_hwm as equity_hwm_date
     from {{ this }}
     where date < date '{{ batch_start }}'
     order by account_id, date desc
