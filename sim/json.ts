@@ -29,44 +29,69 @@ export function openTradeJson(t: OpenTrade): string {
 const POW10 = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000];
 const DAY_MS = 86_400_000;
 /** "YYYY-MM-DDT" of an epoch day, as bytes. */
-const datePrefixes = new Map<number, Uint8Array>();
+const datePrefixes = new Map<number, Seg>();
 
-export function ascii(s: string): Uint8Array {
-  return Buffer.from(s, 'utf8');
+/** Constant ASCII text, also as little-endian 32-bit words so it is copied four bytes at a time. */
+export interface Seg {
+  length: number;
+  words: Int32Array;
 }
+
+export function ascii(s: string): Seg {
+  const bytes = Buffer.from(s, 'utf8');
+  const words = new Int32Array(Math.ceil(bytes.length / 4));
+  for (let i = 0; i < bytes.length; i++) words[i >> 2] |= bytes[i] << (8 * (i & 3));
+  return { length: bytes.length, words };
+}
+
+/** Room a writer keeps past what it was asked for: word copies may write up to 3 bytes beyond a segment. */
+const SLACK = 8;
 
 export class ByteWriter {
   buf: Buffer;
+  private view: DataView;
   pos = 0;
 
   constructor(capacity: number) {
     this.buf = Buffer.allocUnsafe(Math.max(1024, capacity));
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
   }
 
   /** Makes room for at least `n` more bytes. */
   ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+    if (this.pos + n + SLACK <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n + SLACK));
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
+    this.view = new DataView(next.buffer, next.byteOffset, next.length);
   }
 
   byte(c: number): void {
     this.buf[this.pos++] = c;
   }
 
-  bytes(src: Uint8Array): void {
-    const b = this.buf;
+  /** Copies a constant segment (whole words: the bytes past its end are overwritten by what follows). */
+  seg(s: Seg): void {
+    const v = this.view;
+    const w = s.words;
     let p = this.pos;
-    for (let i = 0; i < src.length; i++) b[p++] = src[i];
-    this.pos = p;
+    for (let i = 0; i < w.length; i++, p += 4) v.setInt32(p, w[i], true);
+    this.pos += s.length;
   }
 
   /** A non-negative integer (exact up to 2^53). */
   uint(n: number): void {
     const b = this.buf;
-    if (n < 10) {
-      b[this.pos++] = 48 + n;
+    if (n < 2147483648) {
+      let x = n | 0;
+      const len = x < 10 ? 1 : x < 100 ? 2 : x < 1000 ? 3 : x < 10_000 ? 4 : x < 100_000 ? 5 : x < 1_000_000 ? 6 : x < 10_000_000 ? 7 : x < 100_000_000 ? 8 : x < 1_000_000_000 ? 9 : 10;
+      let p = this.pos + len;
+      this.pos = p;
+      do {
+        const q = (x / 10) | 0;
+        b[--p] = 48 + x - q * 10;
+        x = q;
+      } while (x !== 0);
       return;
     }
     let len = 1;
@@ -103,9 +128,10 @@ export class ByteWriter {
     }
     this.uint(ip);
     if (fp === 0) return;
+    let x = fp | 0;
     let nd = d;
-    while (fp % 10 === 0) {
-      fp /= 10;
+    while (x % 10 === 0) {
+      x = (x / 10) | 0;
       nd--;
     }
     const b = this.buf;
@@ -113,9 +139,9 @@ export class ByteWriter {
     let p = this.pos + nd;
     this.pos = p;
     for (let i = 0; i < nd; i++) {
-      const q = Math.floor(fp / 10);
-      b[--p] = 48 + (fp - q * 10);
-      fp = q;
+      const q = (x / 10) | 0;
+      b[--p] = 48 + x - q * 10;
+      x = q;
     }
   }
 
@@ -127,16 +153,16 @@ export class ByteWriter {
       prefix = ascii(new Date(epochDay * DAY_MS).toISOString().slice(0, 11));
       datePrefixes.set(epochDay, prefix);
     }
-    this.bytes(prefix);
-    let within = ms - epochDay * DAY_MS;
+    this.seg(prefix);
+    let within = (ms - epochDay * DAY_MS) | 0;
     const b = this.buf;
     let p = this.pos;
     const milli = within % 1000;
-    within = (within - milli) / 1000;
+    within = ((within - milli) / 1000) | 0;
     const sec = within % 60;
-    within = (within - sec) / 60;
+    within = ((within - sec) / 60) | 0;
     const min = within % 60;
-    const hour = (within - min) / 60;
+    const hour = ((within - min) / 60) | 0;
     b[p++] = 48 + ((hour / 10) | 0);
     b[p++] = 48 + (hour % 10);
     b[p++] = 58;

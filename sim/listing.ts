@@ -51,3 +51,55 @@ export function paginate<T>(src: DaySource<T>, skip: number, limit: number, keep
     }
   }
 }
+
+/** A day's records as one JSON text (records joined by ','); record i is buf[offs[i], offs[i + 1] - 1). */
+export interface DayBytes {
+  count: number;
+  buf: Buffer;
+  offs: Uint32Array;
+}
+
+export interface ByteSource {
+  days: readonly number[];
+  count(day: number): number;
+  bytes(day: number): DayBytes;
+}
+
+export interface BytePage {
+  /** Contiguous runs of records, to be joined by ','. */
+  parts: Buffer[];
+  count: number;
+  total: number;
+  /** Position in `days` of the last day the page reached (-1 when empty). */
+  lastDayIndex: number;
+  /** The page's records as separate JSON strings (for the paths that rewrite records). */
+  records(): string[];
+}
+
+/** Unfiltered offset pagination over byte days: a page is a few slices of each day's text, nothing is copied. */
+export function paginateBytes(src: ByteSource, skip: number, limit: number): BytePage {
+  const runs: { rows: DayBytes; from: number; to: number }[] = [];
+  let seen = 0;
+  let count = 0;
+  let lastDayIndex = -1;
+  for (let k = 0; k < src.days.length; k++) {
+    const day = src.days[k];
+    const n = src.count(day);
+    if (count < limit && seen + n > skip) {
+      const rows = src.bytes(day);
+      const from = Math.max(0, skip - seen);
+      const to = Math.min(n, from + limit - count);
+      runs.push({ rows, from, to });
+      count += to - from;
+      lastDayIndex = k;
+    }
+    seen += n;
+  }
+  return {
+    parts: runs.map((r) => r.rows.buf.subarray(r.rows.offs[r.from], r.rows.offs[r.to] - 1)),
+    count,
+    total: seen,
+    lastDayIndex,
+    records: () => runs.flatMap((r) => Array.from({ length: r.to - r.from }, (_, i) => r.rows.buf.toString('utf8', r.rows.offs[r.from + i], r.rows.offs[r.from + i + 1] - 1))),
+  };
+}

@@ -1,6 +1,6 @@
 // The endpoints: which records each serves, grouped by day, and which query filters narrow them.
-import type { Firm } from './firm.ts';
-import type { DaySource } from './listing.ts';
+import type { Firm, TradeDayBuilder } from './firm.ts';
+import type { ByteSource, BytePage, DaySource, DayBytes } from './listing.ts';
 import { closedTradeJson, openTradeJson } from './json.ts';
 
 export class BadRequest extends Error {}
@@ -16,6 +16,74 @@ export interface Route {
   keep?: (r: Row) => boolean;
   /** Identifies a record in fault reports. */
   key: (r: Row) => string;
+  /** Records also available as JSON bytes per day: the fast path when no filter applies (trades). */
+  bytes?: ByteSource;
+  /** Called after a byte page was served (pre-generates the next day). */
+  served?: (page: BytePage) => void;
+}
+
+/** Days of trade JSON kept per kind, and records written per background step (~1-2 ms). */
+const TRADE_DAYS_CACHED = 4;
+const PREFETCH_STEP = 1500;
+
+/**
+ * Trade days as JSON bytes, a few per kind (LRU), with background pre-generation: prefetch(day) writes the day in
+ * setImmediate steps between requests; a request for a day still being written finishes it at once.
+ */
+export class TradeJsonCache {
+  private readonly days = { closed: new Map<number, TradeDayBuilder>(), open: new Map<number, TradeDayBuilder>() };
+  private readonly queue: TradeDayBuilder[] = [];
+  private timer: NodeJS.Immediate | undefined;
+  private closed = false;
+
+  constructor(private readonly firm: Firm) {}
+
+  private entry(kind: 'closed' | 'open', day: number): TradeDayBuilder {
+    const map = this.days[kind];
+    let b = map.get(day);
+    if (b) {
+      map.delete(day);
+    } else {
+      b = this.firm.tradeJsonBuilder(kind, day);
+      if (map.size >= TRADE_DAYS_CACHED) map.delete(map.keys().next().value as number);
+    }
+    map.set(day, b);
+    return b;
+  }
+
+  get(kind: 'closed' | 'open', day: number): DayBytes {
+    return this.entry(kind, day).finish();
+  }
+
+  has(kind: 'closed' | 'open', day: number): boolean {
+    return this.days[kind].has(day);
+  }
+
+  prefetch(kind: 'closed' | 'open', day: number): void {
+    if (this.closed || day < 0 || day >= this.firm.days || this.days[kind].has(day)) return;
+    const b = this.entry(kind, day);
+    this.queue.push(b);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer || this.closed || this.queue.length === 0) return;
+    this.timer = setImmediate(() => {
+      this.timer = undefined;
+      const b = this.queue[0];
+      const kind = b.closing ? 'closed' : 'open';
+      // Evicted before it was finished, or finished by a request: nothing left to do.
+      if (this.days[kind].get(b.day) !== b || b.step(PREFETCH_STEP)) this.queue.shift();
+      this.schedule();
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearImmediate(this.timer);
+    this.timer = undefined;
+    this.queue.length = 0;
+  }
 }
 
 export const ENDPOINTS = [
@@ -118,8 +186,15 @@ function defined<T>(xs: (T | undefined)[]): T[] {
 
 export class Routes {
   private cache = new Map<string, { items: Row[]; json: string[] }>();
+  readonly tradeJson: TradeJsonCache;
 
-  constructor(private readonly firm: Firm) {}
+  constructor(private readonly firm: Firm) {
+    this.tradeJson = new TradeJsonCache(firm);
+  }
+
+  close(): void {
+    this.tradeJson.close();
+  }
 
   private rows(kind: string, day: number, make: () => Row[], toJson: (r: Row) => string = (r) => JSON.stringify(r)) {
     const key = `${kind}:${day}`;
@@ -208,18 +283,25 @@ export class Routes {
           const b = timeBound(q, param, end);
           if (b !== undefined) preds.push(end ? (r) => String(r[field]) <= b : (r) => String(r[field]) >= b);
         }
-        const count = closed
-          ? (d: number) => firm.closedTradeCount(d)
-          : (d: number) => firm.liveAccounts(d).reduce((n, a) => n + a.nOpen[d - a.startDay], 0);
+        const count = closed ? (d: number) => firm.closedTradeCount(d) : (d: number) => firm.openTradeCount(d);
+        const kind = closed ? 'closed' : 'open';
+        const days = tradeDays(firm, q);
         const rows = closed
           ? (d: number) => this.rows('closed', d, () => firm.closedTrades(d) as unknown as Row[], closedTradeJson as unknown as (r: Row) => string)
           : (d: number) => this.rows('open', d, () => firm.openTrades(d) as unknown as Row[], openTradeJson as unknown as (r: Row) => string);
         return {
           maxLimit: 1000,
           bareList: false,
-          source: { days: tradeDays(firm, q), count, rows },
+          source: { days, count, rows },
           keep: all(...preds),
           key: (r) => `${r.platform}:${r.position}`,
+          bytes: { days, count, bytes: (d) => this.tradeJson.get(kind, d) },
+          // The next day of the listing (or of the calendar after a listing's last day) is likely asked next.
+          served: (page) => {
+            if (page.lastDayIndex < 0) return;
+            const k = page.lastDayIndex;
+            this.tradeJson.prefetch(kind, k + 1 < days.length ? days[k + 1] : days[k] + 1);
+          },
         };
       }
       case 'v2/regimes/daily':

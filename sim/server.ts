@@ -3,7 +3,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { generateFirm, type Firm, type FirmOptions } from './firm.ts';
-import { paginate } from './listing.ts';
+import { paginate, paginateBytes } from './listing.ts';
 import { Routes, BadRequest, ENDPOINTS } from './routes.ts';
 import { TokenBucket, type RateLimit } from './ratelimit.ts';
 import { FaultState, FaultsSchema, type Faults, type FaultKind } from './faults.ts';
@@ -48,6 +48,7 @@ export interface SimServer {
 }
 
 const ISO_FIELDS = ['openTime', 'date', 'datetime', 'createdAt'];
+const COMMA = Buffer.from(',');
 
 /** Mutates a record so it breaks the upstream schema; returns what was done, or undefined if nothing applies. */
 function corrupt(rec: Record<string, unknown>, attempt: number): InvalidRecord['kind'] | undefined {
@@ -89,7 +90,7 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
     invalidRecords: [],
   };
 
-  const send = (res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}) => {
+  const send = (res: ServerResponse, status: number, body: string | Buffer, headers: Record<string, string> = {}) => {
     stats.byStatus[status] = (stats.byStatus[status] ?? 0) + 1;
     res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), ...headers });
     res.end(body);
@@ -147,36 +148,69 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
     const shift = shifts.get(listingKey);
     const extra = shift && skip >= shift.fromSkip ? shift.overlap : 0;
     const wantTotal = q.get('include-total') === '1' || q.get('include-total') === 'true';
-    const page = paginate(route.source, Math.max(0, skip - extra), limit, route.keep, wantTotal || route.bareList);
-    const json = page.json;
-    if (faulty && json.length > 0 && faults.fire('invalid')) {
-      const perPage = Math.min(json.length, faults.faults.invalid?.perPage ?? 1);
-      for (let j = 0; j < perPage; j++) {
-        const at = Math.floor(((j + 0.5) * json.length) / perPage);
-        const rec = JSON.parse(json[at]) as Record<string, unknown>;
-        const key = route.key(page.items[at]);
-        const kind = corrupt(rec, stats.invalidRecords.length);
-        if (!kind) continue;
-        json[at] = JSON.stringify(rec);
-        stats.invalidRecords.push({ endpoint, key, kind });
+    const from = Math.max(0, skip - extra);
+    let json: string[];
+    let items: Record<string, unknown>[];
+    let total: number;
+    if (route.bytes && !route.keep) {
+      // Fast path (unfiltered trades): the page is a few slices of the days' cached JSON text.
+      const page = paginateBytes(route.bytes, from, limit);
+      route.served?.(page);
+      total = page.total;
+      if (!(faulty && page.count > 0 && faults.fire('invalid'))) {
+        stats.recordsServed += page.count;
+        const chunks: Buffer[] = [Buffer.from(`{"Status":"ok","Time":"${new Date().toISOString()}","Data":{"data":[`)];
+        page.parts.forEach((p, i) => (i > 0 ? chunks.push(COMMA, p) : chunks.push(p)));
+        chunks.push(Buffer.from(`],${wantTotal ? `"total":${total + extra},` : ''}"skip":${skip},"limit":${limit},"count":${page.count}}}`));
+        return respond(res, Buffer.concat(chunks), faulty);
       }
+      // Rewriting records (invalid fault): fall back to one string per record.
+      json = page.records();
+      items = json.map((j) => JSON.parse(j) as Record<string, unknown>);
+      corruptPage(json, items);
+    } else {
+      const page = paginate(route.source, from, limit, route.keep, wantTotal || route.bareList);
+      json = page.json;
+      items = page.items;
+      total = page.total;
+      if (faulty && json.length > 0 && faults.fire('invalid')) corruptPage(json, items);
     }
     stats.recordsServed += json.length;
     const time = new Date().toISOString();
     const list = `[${json.join(',')}]`;
     const body = route.bareList
       ? `{"Status":"ok","Time":"${time}","Data":${list}}`
-      : `{"Status":"ok","Time":"${time}","Data":{"data":${list},${wantTotal ? `"total":${page.total + extra},` : ''}"skip":${skip},"limit":${limit},"count":${json.length}}}`;
+      : `{"Status":"ok","Time":"${time}","Data":{"data":${list},${wantTotal ? `"total":${total + extra},` : ''}"skip":${skip},"limit":${limit},"count":${json.length}}}`;
+    return respond(res, body, faulty);
 
-    if (faulty && faults.fire('truncate')) return send(res, 200, body.slice(0, Math.floor(body.length / 2)));
+    /** The invalid fault: corrupts `perPage` records of the page in place and reports them. */
+    function corruptPage(json: string[], items: Record<string, unknown>[]): void {
+      const perPage = Math.min(json.length, faults.faults.invalid?.perPage ?? 1);
+      for (let j = 0; j < perPage; j++) {
+        const at = Math.floor(((j + 0.5) * json.length) / perPage);
+        const rec = JSON.parse(json[at]) as Record<string, unknown>;
+        const key = route!.key(items[at]);
+        const kind = corrupt(rec, stats.invalidRecords.length);
+        if (!kind) continue;
+        json[at] = JSON.stringify(rec);
+        stats.invalidRecords.push({ endpoint, key, kind });
+      }
+    }
+  };
+
+  /** Sends a 200 body, unless the truncate or drop fault cuts it (bodies are ASCII: half the bytes = half the text). */
+  const respond = (res: ServerResponse, body: string | Buffer, faulty: boolean) => {
+    if (faulty && faults.fire('truncate')) return send(res, 200, half(body));
     if (faulty && faults.fire('drop')) {
       stats.byStatus[200] = (stats.byStatus[200] ?? 0) + 1;
       res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
-      res.write(body.slice(0, Math.floor(body.length / 2)), () => res.destroy());
+      res.write(half(body), () => res.destroy());
       return;
     }
     send(res, 200, body);
   };
+
+  const half = (body: string | Buffer) => (typeof body === 'string' ? body.slice(0, Math.floor(body.length / 2)) : body.subarray(0, Math.floor(body.length / 2)));
 
   const server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
@@ -202,6 +236,7 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
     stats: () => ({ ...stats, byStatus: { ...stats.byStatus }, byEndpoint: { ...stats.byEndpoint }, faults: { ...faults.injected }, invalidRecords: [...stats.invalidRecords] }),
     close: () =>
       new Promise<void>((resolve, reject) => {
+        routes.close();
         server.close((e) => (e ? reject(e) : resolve()));
         server.closeAllConnections();
       }),
