@@ -43,7 +43,8 @@ export interface DependentView {
  * order they must be recreated. Definitions are captured with an empty search_path so every name in
  * them is schema-qualified and resolves to the swapped-in relation afterwards. The recursion uses
  * UNION: pg_depend holds one row per referenced column, so UNION ALL multiplied the paths at every
- * level (exponential in the length of a chain of views).
+ * level (exponential in the length of a chain of views). The depth cap only guards against a runaway;
+ * it must exceed any real chain, since views beyond it would be dropped by the cascade and not recreated.
  */
 export async function dependentViews(trx: Knex.Transaction, relation: Relation): Promise<DependentView[]> {
   await trx.raw('set local search_path to pg_catalog');
@@ -55,7 +56,7 @@ export async function dependentViews(trx: Knex.Transaction, relation: Relation):
        union
        select r.ev_class, deps.depth + 1
        from deps join pg_depend d on d.refobjid = deps.oid join pg_rewrite r on r.oid = d.objid
-       where d.classid = 'pg_rewrite'::regclass and r.ev_class <> deps.oid and deps.depth < 50
+       where d.classid = 'pg_rewrite'::regclass and r.ev_class <> deps.oid and deps.depth < 10000
      )
      select n.nspname as schema, c.relname as name, c.relkind as kind, pg_get_viewdef(c.oid) as definition,
             obj_description(c.oid, 'pg_class') as comment, max(deps.depth) as depth
