@@ -1,12 +1,7 @@
-// Number and text formatting shared by the report and the docs site: one place decides how money,
-// shares and dates look, so every table and chart label agrees.
+// Number and text formatting of the report: one place decides how money, shares and dates look, so every
+// table and chart label agrees.
 
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/** Safe for text nodes and double- or single-quoted attributes (also inside SVG). */
-export function escapeHtml(value: unknown): string {
-  return String(value ?? '').replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
-}
+export { escapeHtml } from '../../runner/docs/html.ts';
 
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
