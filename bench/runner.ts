@@ -121,6 +121,7 @@ async function buildBench(label: string, env: Record<string, string>, threadsLis
     if (first.status !== 0) throw new Error(`build failed on ${label}:\n${first.out.slice(-3000)}`);
     // The second run replaces every view through the swap path (rename, recreate dependents, drop old).
     const second = cli(['run', '--project-dir', dir, '--threads', String(threads), '--log-level', 'warn'], env);
+    if (second.status !== 0) throw new Error(`rebuild failed on ${label}:\n${second.out.slice(-3000)}`);
     const startup = median(bare.map((r) => r.ms)) + median(phases.load) + median(phases.graph);
     const perNode = (r: { ms: number }) => ((r.ms - startup) / MODELS).toFixed(1);
     console.log(
