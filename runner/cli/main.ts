@@ -5,6 +5,10 @@ import { DpmError } from '../errors.ts';
 import { registerRunnerCommands } from './runner-commands.ts';
 import { registerIngestCommand } from './ingest-command.ts';
 import { registerTrainerCommands } from '../../trainer/product/command.ts';
+import { registerPipelineCommand } from './pipeline-command.ts';
+import { registerDemoCommand } from './demo.ts';
+import { registerReportCommand } from '../../trainer/report/command.ts';
+import { registerDocsCommand } from '../docs/command.ts';
 
 const EXAMPLES: [string, string][] = [
   ['dpm build --select features+', 'build the feature models, everything downstream, and their tests'],
@@ -51,6 +55,10 @@ export async function main(argv: string[]): Promise<number> {
   registerRunnerCommands(cli, done);
   registerIngestCommand(cli, done);
   registerTrainerCommands(cli, done);
+  registerPipelineCommand(cli, done);
+  registerDemoCommand(cli, done);
+  registerReportCommand(cli, done);
+  registerDocsCommand(cli, done);
   try {
     await cli.parseAsync();
   } catch (err) {

@@ -20,6 +20,8 @@ export interface CommonArgs {
   logLevel: LogLevel;
   json: boolean;
   lockWait: number;
+  /** An open connection whose owner already holds the run lock (set by dpm pipeline, never by the CLI). */
+  db?: Database;
 }
 
 export interface SelectArgs {
@@ -59,11 +61,15 @@ export function select(loaded: Loaded, args: SelectArgs, resourceTypes?: GraphNo
 }
 
 export function targetOf(loaded: Loaded, args: CommonArgs): Target {
-  return resolveTarget(loaded.project.config, args.target);
+  return args.db?.target ?? resolveTarget(loaded.project.config, args.target);
 }
 
-/** Connects, migrates the bookkeeping schema, and holds the run lock for the duration of `fn`. */
+/**
+ * Connects, migrates the bookkeeping schema, and holds the run lock for the duration of `fn`. A caller
+ * that already holds a connection and the lock (dpm pipeline) passes it as `args.db` and it is reused.
+ */
 export async function withDatabase<T>(loaded: Loaded, args: CommonArgs, fn: (db: Database) => Promise<T>, options: { runLock?: boolean; threads?: number } = {}): Promise<T> {
+  if (args.db) return fn(args.db);
   const target = targetOf(loaded, args);
   const db = await connect(target, { lockWaitMs: args.lockWait * 1000, poolSize: (options.threads ?? target.threads) + 1 });
   try {

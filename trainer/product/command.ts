@@ -23,7 +23,9 @@ export function registerTrainerCommands(cli: Argv, done: (code: number) => void)
         .option('intervals', { type: 'boolean', default: true, describe: 'fit 5%/95% quantile models for prediction intervals' })
         .option('artifacts-dir', { type: 'string', default: 'model_artifacts' })
         .option('seed', { type: 'number', default: 42 })
+        .option('train-end', { type: 'string', describe: 'last feature day to train on (YYYY-MM-DD), for backtests' })
         .check((a) => {
+          if (a['train-end'] !== undefined && !DATE.test(String(a['train-end']))) throw new Error('--train-end must be YYYY-MM-DD');
           for (const k of ['folds', 'valid-days', 'trials'] as const) if (!(Number(a[k]) >= 1)) throw new Error(`--${k} must be >= 1`);
           return true;
         })

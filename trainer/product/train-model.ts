@@ -50,6 +50,8 @@ export interface TrainCommandOptions {
   intervals: boolean;
   artifactsDir: string;
   seed: number;
+  /** Train on feature days up to and including this date only (a backtest leaves the rest out). */
+  trainEnd?: string;
 }
 
 export interface TrainResult {
@@ -106,8 +108,8 @@ async function tune(m: Matrix, options: TrainCommandOptions, scale: number, log:
 /** dpm train: CV (optionally after a TPE search), a final fit, quantile models for intervals, registration. */
 export async function trainAndRegister(knex: Knex, options: TrainCommandOptions, log: Logger): Promise<TrainResult> {
   const t0 = Date.now();
-  const m = await readMatrix(knex, { schema: 'training', table: 'model_training_input' });
-  if (m.n === 0) throw new DpmError('training.model_training_input is empty: ingest history and run dpm build first.');
+  const m = await readMatrix(knex, { schema: 'training', table: 'model_training_input' }, options.trainEnd ? { where: 'date <= ?::date', bindings: [options.trainEnd] } : {});
+  if (m.n === 0) throw new DpmError(`training.model_training_input has no rows${options.trainEnd ? ` up to ${options.trainEnd}` : ''}: ingest history and run dpm build first.`);
   log.info(`read ${formatCount(m.n)} rows x ${m.features.length} features from training.model_training_input in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
   const scale = robustScale(m.label);
   const folds = timeSeriesFolds(m.dates, options.folds, options.validDays);
