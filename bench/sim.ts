@@ -49,7 +49,10 @@ let written = 0;
 for (const d of picks.slice(Math.ceil(sample / 2))) written += firm.tradesJson('closed', d).count;
 console.log(`written as JSON bytes (what the server does for a fresh day): ${fmt(written / ((performance.now() - t) / 1000))} trades/s (${fmt(written)} trades)`);
 
-const child = fork(fileURLToPath(import.meta.url), [...process.argv.slice(2), '--child'], { execArgv: ['--import', 'tsx'] });
+const child = fork(fileURLToPath(import.meta.url), [...process.argv.slice(2), '--child'], {
+  // --prof DIR: CPU profile of the server process (node --cpu-prof), written when it exits.
+  execArgv: ['--import', 'tsx', ...(process.argv.includes('--prof') ? ['--cpu-prof', `--cpu-prof-dir=${process.argv[process.argv.indexOf('--prof') + 1]}`] : [])],
+});
 const url = await new Promise<string>((resolve) => child.once('message', (m) => resolve(String(m))));
 
 /** The ingest client (got) sits on node:http; so does this one: keep-alive, body read as bytes, decoded once. */

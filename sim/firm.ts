@@ -157,10 +157,24 @@ export class Firm {
     return Array.from(this.ledger.liveByDay[day] ?? [], (k) => this.ledger.accounts[k]);
   }
 
-  /** Number of closed trades on a day without generating them. */
+  /** Number of closed trades on a day without generating them (memoised: listings ask on every page). */
   closedTradeCount(day: number): number {
-    let n = 0;
-    for (const acc of this.liveAccounts(day)) n += acc.nTrades[day - acc.startDay];
+    return this.tradeCount(day, true);
+  }
+
+  private readonly counts = { closed: new Map<number, number>(), open: new Map<number, number>() };
+
+  private tradeCount(day: number, closing: boolean): number {
+    const memo = closing ? this.counts.closed : this.counts.open;
+    let n = memo.get(day);
+    if (n === undefined) {
+      n = 0;
+      for (const k of this.ledger.liveByDay[day] ?? []) {
+        const acc = this.ledger.accounts[k];
+        n += (closing ? acc.nTrades : acc.nOpen)[day - acc.startDay];
+      }
+      memo.set(day, n);
+    }
     return n;
   }
 
@@ -180,9 +194,7 @@ export class Firm {
 
   /** Number of open trades at the end of a day without generating them. */
   openTradeCount(day: number): number {
-    let n = 0;
-    for (const acc of this.liveAccounts(day)) n += acc.nOpen[day - acc.startDay];
-    return n;
+    return this.tradeCount(day, false);
   }
 
   /** Incremental writer of a day's closed (or open) trades as JSON; see tradesJson. */

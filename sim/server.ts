@@ -162,7 +162,7 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
         const chunks: Buffer[] = [Buffer.from(`{"Status":"ok","Time":"${new Date().toISOString()}","Data":{"data":[`)];
         page.parts.forEach((p, i) => (i > 0 ? chunks.push(COMMA, p) : chunks.push(p)));
         chunks.push(Buffer.from(`],${wantTotal ? `"total":${total + extra},` : ''}"skip":${skip},"limit":${limit},"count":${page.count}}}`));
-        return respond(res, Buffer.concat(chunks), faulty);
+        return respond(res, chunks, faulty);
       }
       // Rewriting records (invalid fault): fall back to one string per record.
       json = page.records();
@@ -198,16 +198,27 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
     }
   };
 
-  /** Sends a 200 body, unless the truncate or drop fault cuts it (bodies are ASCII: half the bytes = half the text). */
-  const respond = (res: ServerResponse, body: string | Buffer, faulty: boolean) => {
-    if (faulty && faults.fire('truncate')) return send(res, 200, half(body));
+  /**
+   * Sends a 200 body (a string, or chunks written as they are, without copying), unless the truncate or drop
+   * fault cuts it (bodies are ASCII: half the bytes = half the text).
+   */
+  const respond = (res: ServerResponse, body: string | Buffer[], faulty: boolean) => {
+    const whole = () => (typeof body === 'string' ? body : Buffer.concat(body));
+    if (faulty && faults.fire('truncate')) return send(res, 200, half(whole()));
     if (faulty && faults.fire('drop')) {
+      const b = whole();
       stats.byStatus[200] = (stats.byStatus[200] ?? 0) + 1;
-      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
-      res.write(half(body), () => res.destroy());
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(b) });
+      res.write(half(b), () => res.destroy());
       return;
     }
-    send(res, 200, body);
+    if (typeof body === 'string') return send(res, 200, body);
+    stats.byStatus[200] = (stats.byStatus[200] ?? 0) + 1;
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': body.reduce((n, c) => n + c.length, 0) });
+    res.cork();
+    for (const c of body) res.write(c);
+    res.uncork();
+    res.end();
   };
 
   const half = (body: string | Buffer) => (typeof body === 'string' ? body.slice(0, Math.floor(body.length / 2)) : body.subarray(0, Math.floor(body.length / 2)));

@@ -6,7 +6,7 @@ import { INSTRUMENTS, CRYPTO_IDS } from './instruments.ts';
 import type { RegimeSeries } from './regimes.ts';
 import type { Account } from './ledger.ts';
 import type { Traits } from './traits.ts';
-import { ascii, type ByteWriter } from './json.ts';
+import { ascii, type ByteWriter, type Seg } from './json.ts';
 
 export interface ClosedTrade {
   tradeDate: string;
@@ -303,6 +303,20 @@ const SYMBOL_BYTES = INSTRUMENTS.map((ins) =>
 );
 const CONTRACT_BYTES = INSTRUMENTS.map((ins) => ascii(`${ins.contractSize}`));
 const scratch = newNums();
+const loginSegs = new WeakMap<Account, Seg>();
+/** Record heads by date, broker, manager and platform (a handful a day). */
+const heads = new Map<string, Seg>();
+
+function headSeg(iso: string, acc: Account): Seg {
+  const key = `${iso}|${acc.broker}|${acc.mngr}|${acc.platform}`;
+  let seg = heads.get(key);
+  if (!seg) {
+    if (heads.size > 4096) heads.clear();
+    seg = ascii(`{"tradeDate":${JSON.stringify(iso)},"broker":${acc.broker},"mngr":${acc.mngr},"platform":${acc.platform},"ticket":"`);
+    heads.set(key, seg);
+  }
+  return seg;
+}
 
 /**
  * Writes the closed (or open, `closing` false) trades of an account-day as JSON records, each followed by ',',
@@ -314,8 +328,9 @@ export function writeTradesOf(ctx: TradeContext, acc: Account, day: number, clos
   if (!n) return at;
   const rng = new Rng(ctx.seed, closing ? 0x7d : 0x0b, acc.idx, day);
   const legs = drawLegs(ctx, acc, day, n, closing ? acc.net[i] : acc.floating[i], rng, closing);
-  const head = ascii(`{"tradeDate":${JSON.stringify(ctx.cal.iso(day))},"broker":${acc.broker},"mngr":${acc.mngr},"platform":${acc.platform},"ticket":"`);
-  const login = ascii(`","login":${JSON.stringify(acc.login)},"trdSymbol":"`);
+  const head = headSeg(ctx.cal.iso(day), acc);
+  let login = loginSegs.get(acc);
+  if (!login) loginSegs.set(acc, (login = ascii(`","login":${JSON.stringify(acc.login)},"trdSymbol":"`)));
   const room = 1024 + head.length + login.length;
   for (let j = 0; j < legs.length; j++) {
     const l = legs[j];
