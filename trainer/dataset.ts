@@ -20,6 +20,11 @@ export interface BinnedData {
   /** Byte position of each feature in a row; -1 for trivial or wide features. */
   binPos: Int32Array;
   wide: (Uint16Array | null)[];
+  /**
+   * The same bins column-major (null for trivial features). Partitioning a leaf reads one feature for scattered
+   * rows: a 1-byte-per-row column stays in cache where the row-major matrix would miss on every row.
+   */
+  cols: (Uint8Array | Uint16Array | null)[];
 }
 
 export class Dataset {
@@ -100,6 +105,7 @@ export class Dataset {
     }
     const binPos = new Int32Array(this.numFeatures).fill(-1);
     const wide: (Uint16Array | null)[] = mappers.map(() => null);
+    const cols: (Uint8Array | Uint16Array | null)[] = mappers.map(() => null);
     let stride = 0;
     mappers.forEach((m, f) => {
       if (!m.isTrivial && m.numBin <= 256) binPos[f] = stride++;
@@ -112,12 +118,14 @@ export class Dataset {
       if (binPos[f] < 0) {
         wide[f] = new Uint16Array(new SharedArrayBuffer(2 * N));
         wide[f]!.set(colBuf);
+        cols[f] = wide[f];
         return;
       }
+      cols[f] = Uint8Array.from(colBuf);
       const pos = binPos[f];
       for (let i = 0, o = pos; i < N; i++, o += stride) rowBins[o] = colBuf[i];
     });
-    this.binned = { rowBins, stride, binPos, wide };
+    this.binned = { rowBins, stride, binPos, wide, cols };
     this.mappers = mappers;
     this.constructedWith = key;
   }

@@ -236,10 +236,7 @@ export class TreeLearner {
     const f = info.feature;
     const meta = this.metas[f]!;
     const mapper = this.mappers[f];
-    const pos = this.binned.binPos[f];
-    const bin: Uint8Array | Uint16Array = pos >= 0 ? this.binned.rowBins : this.binned.wide[f]!;
-    const stride = pos >= 0 ? this.binned.stride : 1;
-    const p0 = pos >= 0 ? pos : 0;
+    const bin = this.binned.cols[f]!;
     const idx = this.buf.idx;
     const tmp = this.tmpIdx;
     const begin = this.leafBegin[leaf], cnt = this.leafCnt[leaf], end = begin + cnt;
@@ -249,7 +246,7 @@ export class TreeLearner {
       for (const b of info.catBins) inSet[b] = 1;
       for (let i = begin; i < end; i++) {
         const row = idx[i];
-        if (inSet[bin[row * stride + p0]]) idx[l++] = row;
+        if (inSet[bin[row]]) idx[l++] = row;
         else tmp[r++] = row;
       }
     } else {
@@ -258,7 +255,7 @@ export class TreeLearner {
       const dl = info.defaultLeft;
       for (let i = begin; i < end; i++) {
         const row = idx[i];
-        const b = bin[row * stride + p0];
+        const b = bin[row];
         if (b === missBin ? dl : b <= th) idx[l++] = row;
         else tmp[r++] = row;
       }
@@ -292,8 +289,7 @@ export class TreeLearner {
     let node = 0;
     while (node >= 0) {
       const f = tree.splitFeature[node];
-      const pos = this.binned.binPos[f];
-      const b = pos >= 0 ? this.binned.rowBins[row * this.binned.stride + pos] : this.binned.wide[f]![row];
+      const b = this.binned.cols[f]![row];
       const meta = this.metas[f]!;
       const dt = tree.decisionType[node];
       if (dt & 1) {
