@@ -144,7 +144,7 @@ function errorOverTimeSection(data: ReportData): string {
 
 function importanceSection(data: ReportData): string {
   const fi = data.model?.featureImportance ?? [];
-  if (!fi.length) return `<h3>Feature importance</h3>${empty('The registered model records no feature importance.')}`;
+  if (!fi.length) return `<h3>Feature importance</h3>${empty(data.model ? 'The registered model records no feature importance.' : 'No model is registered, so there is no feature importance to show.')}`;
   const top = fi.slice(0, FEATURE_BARS);
   const total = fi.reduce((a, f) => a + f.gain, 0) || 1;
   const chart = horizontalBarChart({

@@ -158,7 +158,9 @@ export function lineChart(options: { categories: string[]; series: LineSeries[];
   out += yAxis(ticks, y, m.left, width - m.right, fmt);
   const every = Math.max(1, Math.ceil(n / 8));
   options.categories.forEach((c, i) => {
-    if (i % every === 0 || i === n - 1) out += `<text class="tick" x="${r2(x(i))}" y="${height - m.bottom + 16}" text-anchor="middle">${escapeHtml(c)}</text>`;
+    // The end labels hug the plot edges so they are not clipped by the viewBox.
+    const anchor = n > 1 && i === 0 ? 'start' : n > 1 && i === n - 1 ? 'end' : 'middle';
+    if ((i % every === 0 && i <= n - 1 - every / 2) || i === n - 1) out += `<text class="tick" x="${r2(x(i))}" y="${height - m.bottom + 16}" text-anchor="${anchor}">${escapeHtml(c)}</text>`;
   });
   if (options.reference) {
     const py = r2(y(options.reference.value));
