@@ -85,7 +85,8 @@ export function paginateBytes(src: ByteSource, skip: number, limit: number): Byt
   for (let k = 0; k < src.days.length; k++) {
     const day = src.days[k];
     const n = src.count(day);
-    if (count < limit && seen + n > skip) {
+    // An empty day adds no run: its empty slice would put two commas in a row.
+    if (n > 0 && count < limit && seen + n > skip) {
       const rows = src.bytes(day);
       const from = Math.max(0, skip - seen);
       const to = Math.min(n, from + limit - count);

@@ -187,6 +187,8 @@ function defined<T>(xs: (T | undefined)[]): T[] {
 export class Routes {
   private cache = new Map<string, { items: Row[]; json: string[] }>();
   readonly tradeJson: TradeJsonCache;
+  /** The last two distinct days served per trade kind: prefetch beyond a listing only when the client walks days in order. */
+  private readonly walks = { closed: { prev: -2, day: -2 }, open: { prev: -2, day: -2 } };
 
   constructor(private readonly firm: Firm) {
     this.tradeJson = new TradeJsonCache(firm);
@@ -300,7 +302,11 @@ export class Routes {
           served: (page) => {
             if (page.lastDayIndex < 0) return;
             const k = page.lastDayIndex;
-            this.tradeJson.prefetch(kind, k + 1 < days.length ? days[k + 1] : days[k] + 1);
+            const walk = this.walks[kind];
+            if (days[k] !== walk.day) [walk.prev, walk.day] = [walk.day, days[k]];
+            // Past the listing's last day only when the client walks the calendar (it asked for the day before).
+            if (k + 1 < days.length) this.tradeJson.prefetch(kind, days[k + 1]);
+            else if (walk.prev === days[k] - 1) this.tradeJson.prefetch(kind, days[k] + 1);
           },
         };
       }

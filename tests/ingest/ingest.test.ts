@@ -249,7 +249,7 @@ for (const kind of TARGET_KINDS) {
       const r = keep(await p.run([...ALL_ARGS, '--log-level', 'debug']));
       printed.push(r.stdout.replaceAll(wrong, `<${'wrong key'}>`)); // checked below, separately
       assert.is(r.code, 1, show(r));
-      assert.match(r.stdout + r.stderr, /accounts all: accounts skip=0: HTTP 401 after retries: .*missing or invalid apiKey.*Check DPM_API_KEY/);
+      assert.match(r.stdout + r.stderr, /accounts all: accounts skip=0: HTTP 401: .*missing or invalid apiKey.*Check DPM_API_KEY/);
       assert.match(r.stdout + r.stderr, /Stopping: the API refused the key/);
       assert.is(sim.stats().unauthorized - before, 1, '401 is neither retried nor repeated for other sources');
       assert.not.ok((r.stdout + r.stderr).includes(wrong), 'the wrong key was printed');

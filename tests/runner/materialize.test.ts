@@ -272,7 +272,10 @@ from generate_series(1, 3) id
         }
       }
     })();
-    for (const v of [2, 3, 4]) assert.ok((await build(dir, db, { select: ['t'], vars: { v }, threads: 1 })).ok);
+    for (const v of [2, 3, 4]) {
+      const r = await build(dir, db, { select: ['t'], vars: { v }, threads: 1 });
+      assert.ok(r.ok, JSON.stringify(r.results));
+    }
     stop = true;
     await reader;
     assert.ok(reads > 0);

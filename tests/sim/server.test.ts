@@ -55,6 +55,31 @@ test('closed trades: pages union equals the truth, no gaps or duplicates', async
   assert.is(new Set(got.map((t) => t.position)).size, got.length);
 });
 
+test('unfiltered trade listings page over days without trades into valid JSON', async () => {
+  // This firm has trade-free days at the start, inside and at the end of its history.
+  const opts = { seed: 21, accounts: 40, days: 24, startDate: '2024-03-01' };
+  const quiet = generateFirm(opts);
+  const days = Array.from({ length: quiet.days }, (_, d) => d);
+  const empty = days.filter((d) => quiet.closedTradeCount(d) === 0);
+  assert.ok(empty.some((d) => d > 0 && d < quiet.days - 1) && empty.includes(quiet.days - 1), `empty days: ${empty}`);
+  const other = await startSimServer({ ...opts, apiKey: 'secret', port: 0, firm: quiet });
+  try {
+    for (const kind of ['closed', 'open'] as const) {
+      const truth = days.flatMap((d) => (kind === 'closed' ? quiet.closedTrades(d) : quiet.openTrades(d)));
+      const got: unknown[] = [];
+      for (let skip = 0; skip < truth.length; skip += 1000) {
+        const res = await fetch(`${other.url}v2/trades/${kind}?apiKey=secret&limit=1000&skip=${skip}`);
+        const text = await res.text();
+        got.push(...(JSON.parse(text) as { Data: { data: unknown[] } }).Data.data);
+      }
+      assert.is(got.length, truth.length, kind);
+      assert.equal(got, JSON.parse(JSON.stringify(truth)), kind);
+    }
+  } finally {
+    await other.close();
+  }
+});
+
 test('envelope, include-total and page size caps', async () => {
   const { Status, Data } = await getJson('v2/trades/closed', { 'trade-date-from': '20240101', 'trade-date-to': '20240110', limit: 5000, 'include-total': 1 });
   assert.is(Status, 'ok');

@@ -1,0 +1,65 @@
+// The models on a small simulated firm, per target: a full build and `--select features+` pass every data
+// test, `--full-refresh` likewise, and a day-by-day incremental run (raw data arriving one day at a time)
+// leaves every feature table identical to a full refresh (same rows and keys; floats to 1e-9 relative, as
+// a float sum's last bit depends on the order the plan feeds rows in).
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { TARGET_KINDS } from '../helpers/databases.ts';
+import { landFirm } from './_land.ts';
+import { dayOf, END, FEATURE_TABLES, FIRM, firm, keepCopies, keysOf, land, modelProject, ok, tableDifferences, type ModelProject } from './_helpers.ts';
+
+const FIRST_INCREMENTAL_DAY = 19; // build days 0-18 at once, then 19-24 one invocation per day
+
+for (const kind of TARGET_KINDS) {
+  const test = suite(`[${kind}] models build`);
+  const ctx: { p?: ModelProject } = {};
+  test.after(async () => {
+    await ctx.p?.dispose();
+  });
+
+  test(`[${kind}] dpm build on a fresh database, then --select features+: every model and data test passes`, async () => {
+    ctx.p = await modelProject(kind);
+    await land(ctx.p, 0, FIRM.days - 1);
+    const full = await ctx.p.dpm(['build', '--start-date', FIRM.startDate, '--end-date', END]);
+    ok(full, 'dpm build');
+    assert.match(full.stdout, / 0 error, 0 fail, 0 skipped/);
+    const selected = await ctx.p.dpm(['build', '--select', 'features+', '--end-date', END]);
+    ok(selected, 'dpm build --select features+');
+    assert.match(selected.stdout, /features\.feature_store_account_daily/);
+    assert.match(selected.stdout, /training\.model_training_input/);
+    assert.not.match(selected.stdout, /staging\.stg_accounts_daily_snapshots/, 'staging is upstream of features and not selected');
+    assert.match(selected.stdout, / 0 error, 0 fail, 0 skipped/);
+    const rows = await ctx.p.withDb(async (db) => Number((await db.knex.raw('select count(*)::int as n from features.feature_store_account_daily')).rows[0].n));
+    assert.ok(rows > FIRM.accounts * 10, `feature store has ${rows} rows`);
+  });
+
+  test(`[${kind}] dpm build --full-refresh passes every data test`, async () => {
+    const r = await ctx.p!.dpm(['build', '--full-refresh', '--end-date', END]);
+    ok(r, 'dpm build --full-refresh');
+    assert.match(r.stdout, / 0 error, 0 fail, 0 skipped/);
+  });
+
+  test(`[${kind}] day-by-day incremental runs give the same tables as a full refresh`, async () => {
+    await ctx.p!.dispose();
+    const p = (ctx.p = await modelProject(kind));
+    await land(p, 0, FIRST_INCREMENTAL_DAY - 1);
+    ok(await p.dpm(['build', '--end-date', dayOf(FIRST_INCREMENTAL_DAY)]), 'initial dpm build');
+    for (let d = FIRST_INCREMENTAL_DAY; d < FIRM.days; d++) {
+      await p.withDb((db) => landFirm(db, firm(), d, d, false));
+      ok(await p.dpm(['run', '--start-date', dayOf(d), '--end-date', dayOf(d + 1)]), `dpm run for ${dayOf(d)}`);
+    }
+    ok(await p.dpm(['test']), 'dpm test after the incremental days');
+    await p.withDb((db) => keepCopies(db, 'day_by_day', FEATURE_TABLES));
+    ok(await p.dpm(['run', '--full-refresh', '--end-date', END]), 'dpm run --full-refresh');
+    await p.withDb(async (db) => {
+      for (const t of FEATURE_TABLES) {
+        const n = Number((await db.knex.raw(`select count(*)::int as n from ${t}`)).rows[0].n);
+        assert.ok(n > 0, `${t} is empty`);
+        const diff = await tableDifferences(db, t, `day_by_day.${t.split('.')[1]}`, keysOf(t));
+        assert.is(diff.count, 0, `${t}: full refresh vs day by day differ in ${diff.count} rows, e.g. ${JSON.stringify(diff.examples)}`);
+      }
+    });
+  });
+
+  test.run();
+}
