@@ -32,6 +32,7 @@ tr.best td{font-weight:600}
 .neg{color:var(--loss)}.pos{color:var(--gain)}
 figure{background:var(--card);border:1px solid var(--line);border-radius:8px;margin:14px 0;padding:14px;overflow-x:auto}
 figcaption{color:var(--muted);font-size:13.5px;margin-top:6px;max-width:860px}
+figcaption + h3{margin-top:22px}
 svg.chart{display:block;max-width:100%;height:auto;font:12px system-ui,sans-serif}
 svg.chart .tick,svg.chart .bar-value{fill:#5b6472}svg.chart .axis-title{fill:#1d2430;font-weight:600}
 svg.chart .bar-label{fill:#1d2430}

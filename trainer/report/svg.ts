@@ -92,6 +92,12 @@ function legend(items: { name: string; color: string; dashed?: boolean }[], x: n
     .join('');
 }
 
+/** A dashed horizontal target (e.g. nominal coverage). The label gets a white halo: it often sits over a bar. */
+function referenceLine(ref: { value: number; label: string }, y: (v: number) => number, x0: number, x1: number): string {
+  const py = r2(y(ref.value));
+  return `<line class="reference" x1="${x0}" x2="${x1}" y1="${py}" y2="${py}" stroke="${PALETTE.oracle}" stroke-dasharray="6 4" stroke-width="1.5"/><text class="tick" x="${x1}" y="${py - 5}" text-anchor="end" paint-order="stroke" stroke="#fff" stroke-width="3" stroke-linejoin="round">${escapeHtml(ref.label)}</text>`;
+}
+
 function extent(values: number[]): [number, number] {
   let lo = Infinity;
   let hi = -Infinity;
@@ -162,10 +168,7 @@ export function lineChart(options: { categories: string[]; series: LineSeries[];
     const anchor = n > 1 && i === 0 ? 'start' : n > 1 && i === n - 1 ? 'end' : 'middle';
     if ((i % every === 0 && i <= n - 1 - every / 2) || i === n - 1) out += `<text class="tick" x="${r2(x(i))}" y="${height - m.bottom + 16}" text-anchor="${anchor}">${escapeHtml(c)}</text>`;
   });
-  if (options.reference) {
-    const py = r2(y(options.reference.value));
-    out += `<line class="reference" x1="${m.left}" x2="${width - m.right}" y1="${py}" y2="${py}" stroke="${PALETTE.oracle}" stroke-dasharray="6 4" stroke-width="1.5"/><text class="tick" x="${width - m.right}" y="${py - 5}" text-anchor="end">${escapeHtml(options.reference.label)}</text>`;
-  }
+  if (options.reference) out += referenceLine(options.reference, y, m.left, width - m.right);
   for (const s of options.series) {
     let d = '';
     let pen = false;
@@ -243,10 +246,7 @@ export function groupedBarChart(options: { categories: string[]; series: { name:
       out += `<rect class="bar" x="${r2(left + k * barW)}" y="${r2(Math.min(py, y0))}" width="${r2(barW - 1)}" height="${r2(Math.abs(py - y0))}" fill="${s.color}"><title>${escapeHtml(`${s.name}, ${c}: ${fmt(v)}`)}</title></rect>`;
     });
   });
-  if (options.reference) {
-    const py = r2(y(options.reference.value));
-    out += `<line class="reference" x1="${m.left}" x2="${width - m.right}" y1="${py}" y2="${py}" stroke="${PALETTE.oracle}" stroke-dasharray="6 4" stroke-width="1.5"/><text class="tick" x="${width - m.right}" y="${py - 5}" text-anchor="end">${escapeHtml(options.reference.label)}</text>`;
-  }
+  if (options.reference) out += referenceLine(options.reference, y, m.left, width - m.right);
   out += legend(options.series.map((s) => ({ name: s.name, color: s.color })), m.left, 14);
   out += axisTitles(width, height, m, options.xTitle, options.yTitle) + '</svg>';
   return out;

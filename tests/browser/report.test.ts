@@ -1,0 +1,124 @@
+// The HTML report in headless Chromium: a real report from a small `dpm demo` (simulated firm, embedded
+// database, the whole pipeline) opens from file:// without console errors, and every plot is drawn.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Browser, Page } from 'puppeteer-core';
+import { renderReport } from '../../trainer/report/render.ts';
+import { emptyReportData } from '../report/_fixtures.ts';
+import { runDpm } from '../helpers/cli.ts';
+import { launchChromium, openFile, saveScreenshot } from './_chromium.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+/** The smallest firm the demo accepts; the holdout days are the evaluated days the plots show. */
+const HOLDOUT_DAYS = 3;
+
+const t = suite<{ dir: string; browser: Browser; report: string }>('report in headless Chromium', { dir: '', browser: undefined as unknown as Browser, report: '' });
+
+t.before(async (ctx) => {
+  ctx.dir = mkdtempSync(join(tmpdir(), 'dpm-browser-report-'));
+  // A copy of the project, so the demo's database, model artifacts and target/ stay out of the checkout.
+  const project = join(ctx.dir, 'project');
+  mkdirSync(join(project, 'tests'), { recursive: true });
+  for (const p of ['dpm.yml', 'models', 'macros', 'seeds', 'tests/data']) cpSync(join(ROOT, p), join(project, p), { recursive: true });
+  const demo = await runDpm(['demo', '--accounts', '20', '--days', '45', '--holdout-days', String(HOLDOUT_DAYS), '--project-dir', project], { cwd: project, timeoutMs: 600_000 });
+  assert.is(demo.code, 0, `dpm demo failed:\n${demo.stdout.slice(-3000)}\n${demo.stderr.slice(-3000)}`);
+  ctx.report = join(project, 'target', 'report', 'index.html');
+  assert.ok(demo.stdout.includes(`Report: ${ctx.report}`), demo.stdout.slice(-1000));
+  ctx.browser = await launchChromium();
+});
+
+t.after(async (ctx) => {
+  await ctx.browser?.close();
+  rmSync(ctx.dir, { recursive: true, force: true });
+});
+
+interface Box {
+  width: number;
+  height: number;
+}
+
+/** Size of the chart and of its marks (`pt`, `bar`), and how many marks lie inside the chart's box. */
+function chartMarks(page: Page, selector: string) {
+  return page.$$eval(selector, (svgs) =>
+    svgs.map((svg) => {
+      const box = svg.getBoundingClientRect();
+      const marks = [...svg.querySelectorAll('.pt, .bar')].map((m) => m.getBoundingClientRect());
+      const inside = (r: DOMRect) => r.left >= box.left - 1 && r.right <= box.right + 1 && r.top >= box.top - 1 && r.bottom <= box.bottom + 1;
+      return {
+        chart: svg.getAttribute('data-chart'),
+        box: { width: box.width, height: box.height } as Box,
+        marks: marks.length,
+        drawn: marks.filter((r) => r.width > 0 && r.height > 0).length,
+        inside: marks.filter(inside).length,
+      };
+    }),
+  );
+}
+
+function assertDrawn(charts: Awaited<ReturnType<typeof chartMarks>>, expected: { kind: string; minMarks: number }[], where: string) {
+  assert.equal(charts.map((c) => c.chart), expected.map((e) => e.kind), `${where}: charts`);
+  charts.forEach((c, i) => {
+    assert.ok(c.box.width > 100 && c.box.height > 50, `${where}: ${c.chart} chart is ${c.box.width}x${c.box.height}`);
+    assert.ok(c.marks >= expected[i].minMarks, `${where}: ${c.chart} has ${c.marks} marks, expected at least ${expected[i].minMarks}`);
+    // Zero-height bars are honest (a value of 0), but most marks must be visible and none may fall outside.
+    assert.ok(c.drawn >= expected[i].minMarks, `${where}: only ${c.drawn} of ${c.marks} marks have a size`);
+    assert.is(c.inside, c.marks, `${where}: ${c.marks - c.inside} marks lie outside the ${c.chart} chart`);
+  });
+}
+
+t('the demo report loads without console errors and draws every plot', async (ctx) => {
+  const { page, problems } = await openFile(ctx.browser, ctx.report);
+  assert.equal(problems, []);
+  const accountDays = Number((await page.$eval('#headline .sub', (e) => e.textContent ?? '')).match(/([\d,]+) account-days/)?.[1].replace(/,/g, ''));
+  assert.ok(accountDays > 0, 'the headline pools no account-days');
+
+  // One dot per evaluated account-day.
+  const scatter = await chartMarks(page, '#fig-scatter svg.chart');
+  assertDrawn(scatter, [{ kind: 'scatter', minMarks: 1 }], 'predicted vs actual');
+  assert.is(scatter[0].marks, accountDays, 'one dot per evaluated account-day');
+
+  // Daily MAE of the model and each baseline, then the daily interval coverage: one point per holdout day.
+  assertDrawn(await chartMarks(page, '#fig-error svg.chart'), [{ kind: 'line', minMarks: HOLDOUT_DAYS * 2 }, { kind: 'line', minMarks: HOLDOUT_DAYS }], 'error over time');
+  const modelPoints = await page.$$eval('#fig-error svg.chart [data-series="Model"] .pt', (pts) => pts.length);
+  assert.is(modelPoints, HOLDOUT_DAYS, 'one model point per evaluated day');
+
+  const importance = await chartMarks(page, '#fig-importance svg.chart');
+  assertDrawn(importance, [{ kind: 'bar', minMarks: 20 }], 'feature importance');
+  assert.is(importance[0].marks, 20, 'the top 20 features');
+
+  // Mean predicted and actual per decile, and coverage per decile.
+  assertDrawn(await chartMarks(page, '#fig-calibration svg.chart'), [{ kind: 'grouped-bar', minMarks: 10 }, { kind: 'grouped-bar', minMarks: 5 }], 'calibration');
+
+  // The watch list: largest predicted losses first, each with its reasons.
+  const watch = await page.$$eval('#watch-list table.watch tbody tr', (rows) =>
+    rows.map((r) => ({ predicted: r.children[2].textContent ?? '', reasons: r.querySelectorAll('.reasons li').length, height: r.getBoundingClientRect().height })),
+  );
+  assert.ok(watch.length > 0, 'the watch list is empty');
+  const money = (s: string) => Number(s.replace('\u2212', '-').replace(/[$,]/g, ''));
+  const predicted = watch.map((w) => money(w.predicted));
+  assert.equal(predicted, [...predicted].sort((a, b) => a - b), 'the watch list is sorted by predicted PnL, largest loss first');
+  assert.ok(watch.every((w) => w.reasons > 0 && w.height > 0), 'every watched account shows its reasons');
+
+  // Nothing is wider than the window: no chart or table forces a horizontal scrollbar.
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.is(overflow, 0, 'the page scrolls sideways');
+  await saveScreenshot(page, join(ctx.dir, 'report.png'));
+  await page.close();
+});
+
+t('a report with no data yet opens cleanly and says what is missing', async (ctx) => {
+  const file = join(ctx.dir, 'empty', 'index.html');
+  mkdirSync(join(ctx.dir, 'empty'));
+  writeFileSync(file, renderReport(emptyReportData()));
+  const { page, problems } = await openFile(ctx.browser, file);
+  assert.equal(problems, []);
+  const empties = await page.$$eval('#plots figure .empty', (els) => els.filter((e) => e.getBoundingClientRect().height > 0).length);
+  assert.is(empties, 4, 'each of the four plots explains why it is empty');
+  assert.is(await page.$$eval('svg.chart', (s) => s.length), 0);
+  await page.close();
+});
+
+t.run();
