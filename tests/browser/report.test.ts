@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
 import { renderReport } from '../../trainer/report/render.ts';
-import { emptyReportData } from '../report/_fixtures.ts';
+import { emptyReportData, sampleReportData } from '../report/_fixtures.ts';
 import { runDpm } from '../helpers/cli.ts';
 import { launchChromium, openFile, saveScreenshot } from './_chromium.ts';
 
@@ -109,7 +109,47 @@ t('the demo report loads without console errors and draws every plot', async (ct
   await page.close();
 });
 
-t('a report with no data yet opens cleanly and says what is missing', async (ctx) => {
+t.run();
+
+// Pages rendered from fixed data: shapes the small demo does not reach (ten days, no data at all).
+const f = suite<{ dir: string; browser: Browser }>('report renderer pages in headless Chromium', { dir: '', browser: undefined as unknown as Browser });
+
+f.before(async (ctx) => {
+  ctx.dir = mkdtempSync(join(tmpdir(), 'dpm-browser-pages-'));
+  ctx.browser = await launchChromium();
+});
+
+f.after(async (ctx) => {
+  await ctx.browser?.close();
+  rmSync(ctx.dir, { recursive: true, force: true });
+});
+
+f('no two labels of a chart overlap (ten days, thirty accounts, 25 features)', async (ctx) => {
+  const file = join(ctx.dir, 'sample', 'index.html');
+  mkdirSync(join(ctx.dir, 'sample'));
+  writeFileSync(file, renderReport(sampleReportData()));
+  const { page, problems } = await openFile(ctx.browser, file);
+  assert.equal(problems, []);
+  const clashes = await page.$$eval('svg.chart', (svgs) =>
+    svgs.flatMap((svg) => {
+      const labels = [...svg.querySelectorAll('text')].map((t) => ({ text: t.textContent, r: t.getBoundingClientRect() }));
+      const out: string[] = [];
+      labels.forEach((a, i) =>
+        labels.slice(i + 1).forEach((b) => {
+          // One pixel of tolerance: glyph boxes of neighbouring rows may touch.
+          const overlap = Math.min(a.r.right, b.r.right) - Math.max(a.r.left, b.r.left) > 1 && Math.min(a.r.bottom, b.r.bottom) - Math.max(a.r.top, b.r.top) > 1;
+          if (overlap) out.push(`${svg.getAttribute('aria-label')}: "${a.text}" and "${b.text}"`);
+        }),
+      );
+      return out;
+    }),
+  );
+  assert.equal(clashes, []);
+  assert.is(await page.$$eval('svg.chart', (s) => s.length), 6, 'scatter, two lines, importance, two calibration charts');
+  await page.close();
+});
+
+f('a report with no data yet opens cleanly and says what is missing', async (ctx) => {
   const file = join(ctx.dir, 'empty', 'index.html');
   mkdirSync(join(ctx.dir, 'empty'));
   writeFileSync(file, renderReport(emptyReportData()));
@@ -121,4 +161,4 @@ t('a report with no data yet opens cleanly and says what is missing', async (ctx
   await page.close();
 });
 
-t.run();
+f.run();

@@ -65,11 +65,12 @@ function yAxis(ticks: number[], y: (v: number) => number, x0: number, x1: number
     .join('');
 }
 
+/** Labels 20px below the axis: the lowest y label sits at the same corner and must stay clear of the first. */
 function xAxisNumeric(ticks: number[], x: (v: number) => number, y0: number, y1: number, fmt: Fmt): string {
   return ticks
     .map((t) => {
       const px = r2(x(t));
-      return `<line class="grid" x1="${px}" x2="${px}" y1="${y0}" y2="${y1}" stroke="${t === 0 ? PALETTE.axis : PALETTE.grid}" stroke-width="1"/><text class="tick" x="${px}" y="${y1 + 16}" text-anchor="middle">${escapeHtml(fmt(t))}</text>`;
+      return `<line class="grid" x1="${px}" x2="${px}" y1="${y0}" y2="${y1}" stroke="${t === 0 ? PALETTE.axis : PALETTE.grid}" stroke-width="1"/><text class="tick" x="${px}" y="${y1 + 20}" text-anchor="middle">${escapeHtml(fmt(t))}</text>`;
     })
     .join('');
 }
@@ -164,9 +165,10 @@ export function lineChart(options: { categories: string[]; series: LineSeries[];
   out += yAxis(ticks, y, m.left, width - m.right, fmt);
   const every = Math.max(1, Math.ceil(n / 8));
   options.categories.forEach((c, i) => {
-    // The end labels hug the plot edges so they are not clipped by the viewBox.
+    // The end labels hug the plot edges so they are not clipped by the viewBox; a label less than one step
+    // before the last is dropped, or the two would overlap.
     const anchor = n > 1 && i === 0 ? 'start' : n > 1 && i === n - 1 ? 'end' : 'middle';
-    if ((i % every === 0 && i <= n - 1 - every / 2) || i === n - 1) out += `<text class="tick" x="${r2(x(i))}" y="${height - m.bottom + 16}" text-anchor="${anchor}">${escapeHtml(c)}</text>`;
+    if ((i % every === 0 && i <= n - 1 - every) || i === n - 1) out += `<text class="tick" x="${r2(x(i))}" y="${height - m.bottom + 16}" text-anchor="${anchor}">${escapeHtml(c)}</text>`;
   });
   if (options.reference) out += referenceLine(options.reference, y, m.left, width - m.right);
   for (const s of options.series) {
