@@ -105,7 +105,13 @@ final as (
         -- distances to the plan's limits (positive = room left)
         case when plans.profit_target_pct > 0
              then s.starting_balance * (1 + plans.profit_target_pct / 100) - s.current_equity end as distance_to_profit_target,
-        s.current_equity - (s.prior_days_balance - s.starting_balance * plans.max_daily_drawdown_pct / 100) as distance_to_daily_loss_limit,
+        -- the daily loss floor starts from the prior day's balance, or from the larger of its balance and
+        -- equity when the plan measures the daily drawdown on both
+        s.current_equity - (
+            case when plans.daily_drawdown_by_balance_equity then greatest(s.prior_days_balance, s.prior_days_equity)
+                 else s.prior_days_balance end
+            - s.starting_balance * plans.max_daily_drawdown_pct / 100
+        ) as distance_to_daily_loss_limit,
         s.current_equity - (
             case when plans.is_drawdown_relative then greatest(s.starting_balance, coalesce(s.hwm_before, s.starting_balance))
                  else s.starting_balance end
