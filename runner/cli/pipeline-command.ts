@@ -26,6 +26,8 @@ export function registerPipelineCommand(cli: Argv, done: (code: number) => void)
         .option('concurrency', { type: 'number', default: 4 })
         .option('tune', { type: 'boolean', default: false })
         .option('trials', { type: 'number', default: 30 })
+        .option('folds', { type: 'number', default: 3, describe: 'expanding-window CV folds of the train stage' })
+        .option('valid-days', { type: 'number', default: 7, describe: 'days per validation window of the train stage' })
         .check((a) => {
           for (const k of ['start-date', 'end-date'] as const) if (a[k] !== undefined && !DATE.test(String(a[k]))) throw new Error(`--${k} must be YYYY-MM-DD`);
           return true;
@@ -33,10 +35,10 @@ export function registerPipelineCommand(cli: Argv, done: (code: number) => void)
         .example('dpm pipeline --start-date 2025-03-01 --end-date 2025-03-01', 'the nightly run for one new day')
         .example('dpm pipeline --stages build train --full-refresh --dry-run', 'show what a rebuild and retrain would do'),
     async (a) => {
-      const args = a as unknown as CommonArgs & { stages: Stage[]; startDate?: string; endDate?: string; force: boolean; dryRun: boolean; fullRefresh: boolean; maxRps: number; concurrency: number; tune: boolean; trials: number };
+      const args = a as unknown as CommonArgs & { stages: Stage[]; startDate?: string; endDate?: string; force: boolean; dryRun: boolean; fullRefresh: boolean; maxRps: number; concurrency: number; tune: boolean; trials: number; folds: number; validDays: number };
       const log = createLogger({ level: args.logLevel, json: args.json });
       const config = loadProjectConfig(resolve(args.projectDir));
-      const options = { ...args, train: { tune: args.tune, trials: args.trials }, oracle: simulatorOracle() };
+      const options = { ...args, train: { tune: args.tune, trials: args.trials, folds: args.folds, validDays: args.validDays }, oracle: simulatorOracle() };
       if (args.dryRun) {
         done(await runPipeline(undefined as never, args, options, log));
         return;
