@@ -1,0 +1,86 @@
+// Model build benchmark: a simulated firm landed straight into raw.* (no HTTP), then the whole project
+// built from scratch (`dpm build --full-refresh`: seeds, models and data tests) and the nightly increment
+// (one new day landed, then `dpm build` of that day's batches), on PostgreSQL and on PGlite. Prints wall
+// seconds (CLI start-up included), account-days/s, the slowest nodes and the speed-up of one day over the
+// full refresh. Prints numbers; never passes or fails on time.
+// Usage: npx tsx bench/build.ts [--accounts 2000] [--days 365] [--pglite-accounts 2000] [--targets postgres,pglite]
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cpus, loadavg } from 'node:os';
+import { z } from 'zod';
+import { generateFirm, type Firm } from '../sim/firm.ts';
+import { landFirm } from '../tests/models/_land.ts';
+import { modelProject, ok, type ModelProject } from '../tests/models/_helpers.ts';
+import type { TargetKind } from '../tests/helpers/databases.ts';
+
+const arg = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+};
+const ACCOUNTS = Number(arg('accounts', '2000'));
+const DAYS = Number(arg('days', '365'));
+// PGlite runs one backend in this process's neighbour; a smaller firm keeps a quick run quick.
+const PGLITE_ACCOUNTS = Number(arg('pglite-accounts', String(ACCOUNTS)));
+const TARGETS = arg('targets', 'postgres,pglite').split(',') as TargetKind[];
+const START = '2024-01-01';
+const TIMEOUT_MS = 3_600_000;
+
+const dayOf = (d: number) => new Date(Date.parse(`${START}T00:00:00Z`) + d * 86_400_000).toISOString().slice(0, 10);
+
+const RunResults = z.object({
+  results: z.array(z.object({ unique_id: z.string(), status: z.string(), execution_time: z.number(), rows_affected: z.number().nullable() })),
+});
+
+/** The slowest nodes of the last run (from target/run_results.json), as "name 1.2s". */
+function slowest(p: ModelProject, n: number): string {
+  const { results } = RunResults.parse(JSON.parse(readFileSync(join(p.dir, 'target', 'run_results.json'), 'utf8')));
+  return [...results]
+    .sort((a, b) => b.execution_time - a.execution_time)
+    .slice(0, n)
+    .map((r) => `${r.unique_id.split('.').slice(2).join('.')} ${r.execution_time.toFixed(1)}s`)
+    .join(', ');
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const t0 = performance.now();
+  const out = await fn();
+  return [out, (performance.now() - t0) / 1000];
+}
+
+/** Account-days the firm has on days [from, to] (rows of the daily metrics = rows of the snapshots). */
+function accountDays(firm: Firm, from: number, to: number): number {
+  let n = 0;
+  for (let d = from; d <= to; d++) n += firm.liveAccounts(d).length;
+  return n;
+}
+
+async function bench(kind: TargetKind, accounts: number): Promise<void> {
+  const [firm, genS] = await timed(async () => generateFirm({ seed: 7, accounts, days: DAYS, startDate: START }));
+  const last = DAYS - 1;
+  const history = accountDays(firm, 0, last - 1);
+  const newDay = accountDays(firm, last, last);
+  console.log(`\n[${kind}] firm of ${accounts} accounts x ${DAYS} days (${history} account-days before the last day), generated in ${genS.toFixed(1)} s`);
+  const p = await modelProject(kind);
+  try {
+    const [landed, landS] = await timed(() => p.withDb((db) => landFirm(db, firm, 0, last - 1)));
+    console.log(`  landed ${Object.entries(landed).map(([k, v]) => `${v} ${k}`).join(', ')} in ${landS.toFixed(1)} s`);
+
+    const [full, fullS] = await timed(() => p.dpm(['build', '--full-refresh', '--threads', '4', '--end-date', dayOf(last)], TIMEOUT_MS));
+    ok(full, 'dpm build --full-refresh');
+    console.log(`  full refresh (dpm build --full-refresh): ${fullS.toFixed(1)} s, ${Math.round(history / fullS)} account-days/s`);
+    console.log(`    slowest: ${slowest(p, 6)}`);
+
+    await p.withDb((db) => landFirm(db, firm, last, last, false));
+    const [inc, incS] = await timed(() => p.dpm(['build', '--threads', '4', '--start-date', dayOf(last), '--end-date', dayOf(last + 1)], TIMEOUT_MS));
+    ok(inc, 'dpm build of one new day');
+    console.log(`  one new day (dpm build --start-date ${dayOf(last)}): ${incS.toFixed(1)} s, ${Math.round(newDay / incS)} account-days/s`);
+    console.log(`    slowest: ${slowest(p, 6)}`);
+    console.log(`  speed-up of one day over the full refresh: ${(fullS / incS).toFixed(1)}x`);
+  } finally {
+    await p.dispose();
+  }
+}
+
+console.log(`bench/build: ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at start`);
+for (const kind of TARGETS) await bench(kind, kind === 'pglite' ? PGLITE_ACCOUNTS : ACCOUNTS);
+console.log(`\nload average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the end`);
