@@ -9,7 +9,11 @@ export const STYLES: readonly Style[] = ['scalper', 'intraday', 'swing'];
 export interface Traits {
   traderId: string;
   country: string;
-  /** Edge in units of daily risk: about N(0.03, 0.22); a few are consistently good, many slightly bad. */
+  /**
+   * Edge in units of daily risk: about N(0.03, 0.45); some are consistently good, many bad. Wide enough that a
+   * month of history tells traders apart through the t3 noise: with N(0.03, 0.22) even the oracle's median
+   * forecast was barely better than predicting zero, so no model could show what it learnt.
+   */
   skill: number;
   /** Daily PnL dispersion as a fraction of the starting balance. */
   riskPct: number;
@@ -49,7 +53,7 @@ export function makeTraits(seed: number, trader: number): Traits {
   return {
     traderId: `C${String(500000 + ((trader * 7919 + (seed % 1000)) % 499999)).padStart(6, '0')}`,
     country: rng.pick(COUNTRIES),
-    skill: 0.03 + 0.22 * rng.normal(),
+    skill: 0.03 + 0.45 * rng.normal(),
     riskPct: 0.009 * Math.exp(0.45 * rng.normal()),
     style,
     directional: style === 'swing' ? rng.uniform(0.3, 1) : style === 'intraday' ? rng.uniform(0, 0.6) : rng.uniform(0, 0.2),
