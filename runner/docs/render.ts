@@ -94,6 +94,12 @@ const SCRIPT = `
     document.querySelectorAll('nav.index li').forEach(function (li) {
       li.classList.toggle('hidden', q !== '' && li.textContent.toLowerCase().indexOf(q) < 0);
     });
+    // A kind (models, seeds, sources) with no match loses its heading too.
+    document.querySelectorAll('nav.index ul').forEach(function (ul) {
+      var none = !ul.querySelector('li:not(.hidden)');
+      ul.classList.toggle('hidden', none);
+      if (ul.previousElementSibling) ul.previousElementSibling.classList.toggle('hidden', none);
+    });
   });
   document.documentElement.setAttribute('data-ready', '1');
 })();

@@ -1,9 +1,11 @@
 // Headless Chromium for the browser tests: the system browser (Debian package `chromium`) driven by
 // puppeteer-core, which downloads nothing. Every page records what a reader's console would show.
-import { accessSync, constants, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, delimiter, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { suite, type Test } from 'uvu';
 
 /** DPM_CHROMIUM, else chromium or chromium-browser on PATH; a missing browser fails the test, never skips it. */
 export function findChromium(): string {
@@ -58,11 +60,11 @@ export async function openFile(browser: Browser, file: string, viewport = { widt
 }
 
 /**
- * A full-page PNG at `path` (in the test's temporary folder), and a copy in DPM_BROWSER_SHOTS when set, so a
+ * A PNG (full page unless told otherwise) at `path` (in the test's temporary folder), and a copy in DPM_BROWSER_SHOTS when set, so a
  * person or CI can look at what the test saw. The PNG signature proves Chromium painted something.
  */
-export async function saveScreenshot(page: Page, path: string): Promise<void> {
-  const png = Buffer.from(await page.screenshot({ fullPage: true, type: 'png' }));
+export async function saveScreenshot(page: Page, path: string, options: { fullPage?: boolean } = {}): Promise<void> {
+  const png = Buffer.from(await page.screenshot({ fullPage: options.fullPage ?? true, type: 'png' }));
   if (!png.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) throw new Error(`the screenshot for ${path} is not a PNG`);
   writeFileSync(path, png);
   const keep = process.env.DPM_BROWSER_SHOTS;
@@ -70,4 +72,24 @@ export async function saveScreenshot(page: Page, path: string): Promise<void> {
     mkdirSync(keep, { recursive: true });
     copyFileSync(path, join(keep, basename(path)));
   }
+}
+
+export interface BrowserContext {
+  /** A temporary folder for the pages and screenshots, removed afterwards. */
+  dir: string;
+  browser: Browser;
+}
+
+/** A uvu suite with one Chromium and one temporary folder for all its tests. */
+export function browserSuite<T extends object = object>(name: string, extra: T = {} as T): Test<BrowserContext & T> {
+  const t = suite<BrowserContext & T>(name, { dir: '', browser: undefined as unknown as Browser, ...extra });
+  t.before(async (ctx) => {
+    ctx.dir = mkdtempSync(join(tmpdir(), 'dpm-browser-'));
+    ctx.browser = await launchChromium();
+  });
+  t.after(async (ctx) => {
+    await ctx.browser?.close();
+    rmSync(ctx.dir, { recursive: true, force: true });
+  });
+  return t;
 }

@@ -1,24 +1,22 @@
 // The HTML report in headless Chromium: a real report from a small `dpm demo` (simulated firm, embedded
 // database, the whole pipeline) opens from file:// without console errors, and every plot is drawn.
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Browser, Page } from 'puppeteer-core';
+import type { Page } from 'puppeteer-core';
 import { renderReport } from '../../trainer/report/render.ts';
+import type { ReportData } from '../../trainer/report/types.ts';
 import { emptyReportData, sampleReportData } from '../report/_fixtures.ts';
 import { runDpm } from '../helpers/cli.ts';
-import { launchChromium, openFile, saveScreenshot } from './_chromium.ts';
+import { browserSuite, openFile, saveScreenshot, type BrowserContext } from './_chromium.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 /** The smallest firm the demo accepts; the holdout days are the evaluated days the plots show. */
 const HOLDOUT_DAYS = 3;
 
-const t = suite<{ dir: string; browser: Browser; report: string }>('report in headless Chromium', { dir: '', browser: undefined as unknown as Browser, report: '' });
+const t = browserSuite('report in headless Chromium', { report: '' });
 
 t.before(async (ctx) => {
-  ctx.dir = mkdtempSync(join(tmpdir(), 'dpm-browser-report-'));
   // A copy of the project, so the demo's database, model artifacts and target/ stay out of the checkout.
   const project = join(ctx.dir, 'project');
   mkdirSync(join(project, 'tests'), { recursive: true });
@@ -27,12 +25,6 @@ t.before(async (ctx) => {
   assert.is(demo.code, 0, `dpm demo failed:\n${demo.stdout.slice(-3000)}\n${demo.stderr.slice(-3000)}`);
   ctx.report = join(project, 'target', 'report', 'index.html');
   assert.ok(demo.stdout.includes(`Report: ${ctx.report}`), demo.stdout.slice(-1000));
-  ctx.browser = await launchChromium();
-});
-
-t.after(async (ctx) => {
-  await ctx.browser?.close();
-  rmSync(ctx.dir, { recursive: true, force: true });
 });
 
 interface Box {
@@ -112,24 +104,20 @@ t('the demo report loads without console errors and draws every plot', async (ct
 t.run();
 
 // Pages rendered from fixed data: shapes the small demo does not reach (ten days, no data at all).
-const f = suite<{ dir: string; browser: Browser }>('report renderer pages in headless Chromium', { dir: '', browser: undefined as unknown as Browser });
+const f = browserSuite('report renderer pages in headless Chromium');
 
-f.before(async (ctx) => {
-  ctx.dir = mkdtempSync(join(tmpdir(), 'dpm-browser-pages-'));
-  ctx.browser = await launchChromium();
-});
-
-f.after(async (ctx) => {
-  await ctx.browser?.close();
-  rmSync(ctx.dir, { recursive: true, force: true });
-});
+/** Renders `data` into its own folder and opens it; the page must load without a console problem. */
+async function openRendered(ctx: BrowserContext, name: string, data: ReportData): Promise<Page> {
+  mkdirSync(join(ctx.dir, name));
+  const file = join(ctx.dir, name, 'index.html');
+  writeFileSync(file, renderReport(data));
+  const { page, problems } = await openFile(ctx.browser, file);
+  assert.equal(problems, [], `${name} report`);
+  return page;
+}
 
 f('no two labels of a chart overlap (ten days, thirty accounts, 25 features)', async (ctx) => {
-  const file = join(ctx.dir, 'sample', 'index.html');
-  mkdirSync(join(ctx.dir, 'sample'));
-  writeFileSync(file, renderReport(sampleReportData()));
-  const { page, problems } = await openFile(ctx.browser, file);
-  assert.equal(problems, []);
+  const page = await openRendered(ctx, 'sample', sampleReportData());
   const clashes = await page.$$eval('svg.chart', (svgs) =>
     svgs.flatMap((svg) => {
       const labels = [...svg.querySelectorAll('text')].map((t) => ({ text: t.textContent, r: t.getBoundingClientRect() }));
@@ -150,11 +138,7 @@ f('no two labels of a chart overlap (ten days, thirty accounts, 25 features)', a
 });
 
 f('a report with no data yet opens cleanly and says what is missing', async (ctx) => {
-  const file = join(ctx.dir, 'empty', 'index.html');
-  mkdirSync(join(ctx.dir, 'empty'));
-  writeFileSync(file, renderReport(emptyReportData()));
-  const { page, problems } = await openFile(ctx.browser, file);
-  assert.equal(problems, []);
+  const page = await openRendered(ctx, 'empty', emptyReportData());
   const empties = await page.$$eval('#plots figure .empty', (els) => els.filter((e) => e.getBoundingClientRect().height > 0).length);
   assert.is(empties, 4, 'each of the four plots explains why it is empty');
   assert.is(await page.$$eval('svg.chart', (s) => s.length), 0);
