@@ -51,8 +51,8 @@ export async function runIngest(args: IngestRunArgs, env = process.env): Promise
   if (!parsedEnv.success) throw new ConfigError(`${parsedEnv.error.issues[0].message}. Set DPM_API_BASE_URL and DPM_API_KEY (or run dpm demo, which starts the simulated API).`);
   const specs = resolveEndpoints(args.what);
   if (specs.some((s) => s.windowParams) && (!args.startDate || !args.endDate)) throw new UsageError('--start-date and --end-date are required for dated sources (metrics daily/hourly, trades, regimes).');
-  const client = new ApiClient({ baseUrl: parsedEnv.data.DPM_API_BASE_URL, apiKey: parsedEnv.data.DPM_API_KEY, maxRps: args.maxRps, burst: Math.max(20, args.maxRps), onRetry: (m) => log.warn(m) });
-  const options: IngestOptions = { startDate: args.startDate, endDate: args.endDate, batchDays: args.batchDays, concurrency: args.concurrency, flushRows: 20_000, force: args.force };
+  const client = new ApiClient({ baseUrl: parsedEnv.data.DPM_API_BASE_URL, apiKey: parsedEnv.data.DPM_API_KEY, maxRps: args.maxRps, burst: Math.max(20, args.maxRps), timeoutMs: args.timeout * 1000, onRetry: (m) => log.warn(m) });
+  const options: IngestOptions = { startDate: args.startDate, endDate: args.endDate, batchDays: args.batchDays, concurrency: args.concurrency, flushRows: args.flushRows, force: args.force };
   const all: ListingSummary[] = [];
   let failed = 0;
   const ingestAll = async (db: Database) => {
@@ -68,6 +68,10 @@ export async function runIngest(args: IngestRunArgs, env = process.env): Promise
         if (!(err instanceof IngestWindowError)) throw err;
         failed++;
         log.error(err.message, { endpoint: spec.name, status: 'error' });
+        if (err.fatal) {
+          log.error('Stopping: the API refused the key, so every other source would fail the same way.');
+          break;
+        }
       }
     }
   };
