@@ -1,8 +1,8 @@
 // Model build benchmark: a simulated firm landed straight into raw.* (no HTTP), then the whole project
-// built from scratch (`dpm build --full-refresh`: seeds, models and data tests) and the nightly increment
-// (one new day landed, then `dpm build` of that day's batches), on PostgreSQL and on PGlite. Prints wall
-// seconds (CLI start-up included), account-days/s, the slowest nodes and the speed-up of one day over the
-// full refresh. Prints numbers; never passes or fails on time.
+// rebuilt from scratch (`dpm run --full-refresh`, then `dpm test`: what `dpm build --full-refresh` does after
+// the seed) and the nightly increment (one new day landed, then `dpm run` of that day's batches and `dpm
+// test`), on PostgreSQL and on PGlite. Prints wall seconds (CLI start-up included), account-days/s, the
+// slowest nodes and the speed-up of one day over the full refresh. Prints numbers; never fails on time.
 // Usage: npx tsx bench/build.ts [--accounts 2000] [--days 365] [--pglite-accounts 2000] [--targets postgres,pglite]
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -54,6 +54,22 @@ function accountDays(firm: Firm, from: number, to: number): number {
   return n;
 }
 
+/**
+ * Times `dpm <args>` (models; --threads 4) and then `dpm test` (every data test over the whole tables, as
+ * `dpm build` would run them) and prints both with account-days/s and the slowest nodes.
+ */
+async function step(p: ModelProject, label: string, args: string[], accountDays: number): Promise<{ models: number; tests: number }> {
+  const [run, models] = await timed(() => p.dpm([...args, '--threads', '4'], TIMEOUT_MS));
+  ok(run, `dpm ${args.join(' ')}`);
+  const slowModels = slowest(p, 5);
+  const [test, tests] = await timed(() => p.dpm(['test', '--threads', '4'], TIMEOUT_MS));
+  ok(test, 'dpm test');
+  console.log(`  ${label} (dpm ${args.join(' ')}): models ${models.toFixed(1)} s (${Math.round(accountDays / models)} account-days/s), data tests ${tests.toFixed(1)} s, total ${(models + tests).toFixed(1)} s`);
+  console.log(`    slowest models: ${slowModels}`);
+  console.log(`    slowest tests: ${slowest(p, 3)}`);
+  return { models, tests };
+}
+
 async function bench(kind: TargetKind, accounts: number): Promise<void> {
   const [firm, genS] = await timed(async () => generateFirm({ seed: 7, accounts, days: DAYS, startDate: START }));
   const last = DAYS - 1;
@@ -65,17 +81,11 @@ async function bench(kind: TargetKind, accounts: number): Promise<void> {
     const [landed, landS] = await timed(() => p.withDb((db) => landFirm(db, firm, 0, last - 1)));
     console.log(`  landed ${Object.entries(landed).map(([k, v]) => `${v} ${k}`).join(', ')} in ${landS.toFixed(1)} s`);
 
-    const [full, fullS] = await timed(() => p.dpm(['build', '--full-refresh', '--threads', '4', '--end-date', dayOf(last)], TIMEOUT_MS));
-    ok(full, 'dpm build --full-refresh');
-    console.log(`  full refresh (dpm build --full-refresh): ${fullS.toFixed(1)} s, ${Math.round(history / fullS)} account-days/s`);
-    console.log(`    slowest: ${slowest(p, 6)}`);
-
+    ok(await p.dpm(['seed'], TIMEOUT_MS), 'dpm seed');
+    const full = await step(p, 'full refresh', ['run', '--full-refresh', '--end-date', dayOf(last)], history);
     await p.withDb((db) => landFirm(db, firm, last, last, false));
-    const [inc, incS] = await timed(() => p.dpm(['build', '--threads', '4', '--start-date', dayOf(last), '--end-date', dayOf(last + 1)], TIMEOUT_MS));
-    ok(inc, 'dpm build of one new day');
-    console.log(`  one new day (dpm build --start-date ${dayOf(last)}): ${incS.toFixed(1)} s, ${Math.round(newDay / incS)} account-days/s`);
-    console.log(`    slowest: ${slowest(p, 6)}`);
-    console.log(`  speed-up of one day over the full refresh: ${(fullS / incS).toFixed(1)}x`);
+    const day = await step(p, 'one new day', ['run', '--start-date', dayOf(last), '--end-date', dayOf(last + 1)], newDay);
+    console.log(`  speed-up of one day over the full refresh: models ${(full.models / day.models).toFixed(1)}x, models + data tests ${((full.models + full.tests) / (day.models + day.tests)).toFixed(1)}x`);
   } finally {
     await p.dispose();
   }

@@ -12,11 +12,6 @@
   ((date_trunc('month', {{ d }}) + interval '1 month' - interval '1 day')::date - {{ d }}) as days_to_month_end
 {%- endmacro %}
 
-{# The next day on which the same account has a row: the "next trading day" of that account. #}
-{% macro next_trading_day(d, partition='account_id') -%}
-  lead({{ d }}) over (partition by {{ partition }} order by {{ d }})
-{%- endmacro %}
-
 {# The latest row of `relation` at or before `d` (an as-of join); use after FROM as a lateral join. #}
 {% macro asof_join(relation, alias, d, relation_date='date') -%}
   left join lateral (

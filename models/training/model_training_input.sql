@@ -1,16 +1,32 @@
--- Features of day D aligned with the target: the account's net profit on its next trading day (the next
--- day it has a daily row). Rows whose next day is not known yet are left out (the original filled them
--- with 0, which biases the model toward flat days).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='microbatch',
+    event_time='prediction_date',
+    begin='2000-01-01',
+    lookback=2,
+    unique_key=['account_id', 'date'],
+    indexes=[{'columns': ['account_id', 'date'], 'unique': True}, {'columns': ['prediction_date']}],
+    distributed_by='account_id'
+) }}
 
-with eligible as (select * from {{ ref('prediction_input') }}),
+-- Features of day D aligned with the target: the account's net profit on D + 1 (every live day has a daily
+-- row, weekends included, so D + 1 is the account's next trading day). Rows whose D + 1 is not known yet are
+-- left out (the original filled them with 0, which biases the model toward flat days). Batched by the day
+-- predicted: the day that arrives completes the rows of the day before it, so one new day costs one day.
+
+with eligible as (
+    select * from {{ ref('prediction_input') }}
+    where {{ batch_input_filter('date', 1) }}
+),
 
 next_days as (
     select
         account_id,
-        date,
-        {{ next_trading_day('date') }} as prediction_date,
-        lead(net_profit) over (partition by account_id order by date) as target_net_profit
+        date - 1 as date,
+        date as prediction_date,
+        net_profit as target_net_profit
     from {{ ref('stg_accounts_daily_snapshots') }}
+    where {{ batch_output_filter('date') }}
 ),
 
 final as (
@@ -20,7 +36,6 @@ final as (
         eligible.*
     from eligible
     join next_days using (account_id, date)
-    where next_days.prediction_date is not null
 )
 
 select * from final
