@@ -83,9 +83,19 @@ export interface BrowserContext {
 /** A uvu suite with one Chromium and one temporary folder for all its tests. */
 export function browserSuite<T extends object = object>(name: string, extra: T = {} as T): Test<BrowserContext & T> {
   const t = suite<BrowserContext & T>(name, { dir: '', browser: undefined as unknown as Browser, ...extra });
+  let launchError: unknown;
   t.before(async (ctx) => {
     ctx.dir = mkdtempSync(join(tmpdir(), 'dpm-browser-'));
-    ctx.browser = await launchChromium();
+    try {
+      ctx.browser = await launchChromium();
+    } catch (err) {
+      launchError = err;
+    }
+  });
+  // uvu does not catch an error thrown by `before` (the run would die without its "N passed, N failed"
+  // line); thrown here instead, it fails every test of the suite with the message.
+  t.before.each(() => {
+    if (launchError) throw launchError;
   });
   t.after(async (ctx) => {
     await ctx.browser?.close();

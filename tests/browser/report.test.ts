@@ -14,18 +14,19 @@ const ROOT = resolve(import.meta.dirname, '../..');
 /** The smallest firm the demo accepts; the holdout days are the evaluated days the plots show. */
 const HOLDOUT_DAYS = 3;
 
-const t = browserSuite('report in headless Chromium', { report: '' });
+const t = browserSuite('report in headless Chromium');
 
-t.before(async (ctx) => {
-  // A copy of the project, so the demo's database, model artifacts and target/ stay out of the checkout.
-  const project = join(ctx.dir, 'project');
+/** Runs a small demo in a copy of the project (its database, model artifacts and target/ stay out of the checkout); returns the report's path. */
+async function demoReport(dir: string): Promise<string> {
+  const project = join(dir, 'project');
   mkdirSync(join(project, 'tests'), { recursive: true });
   for (const p of ['dpm.yml', 'models', 'macros', 'seeds', 'tests/data']) cpSync(join(ROOT, p), join(project, p), { recursive: true });
   const demo = await runDpm(['demo', '--accounts', '20', '--days', '45', '--holdout-days', String(HOLDOUT_DAYS), '--project-dir', project], { cwd: project, timeoutMs: 600_000 });
   assert.is(demo.code, 0, `dpm demo failed:\n${demo.stdout.slice(-3000)}\n${demo.stderr.slice(-3000)}`);
-  ctx.report = join(project, 'target', 'report', 'index.html');
-  assert.ok(demo.stdout.includes(`Report: ${ctx.report}`), demo.stdout.slice(-1000));
-});
+  const report = join(project, 'target', 'report', 'index.html');
+  assert.ok(demo.stdout.includes(`Report: ${report}`), demo.stdout.slice(-1000));
+  return report;
+}
 
 interface Box {
   width: number;
@@ -62,7 +63,7 @@ function assertDrawn(charts: Awaited<ReturnType<typeof chartMarks>>, expected: {
 }
 
 t('the demo report loads without console errors and draws every plot', async (ctx) => {
-  const { page, problems } = await openFile(ctx.browser, ctx.report);
+  const { page, problems } = await openFile(ctx.browser, await demoReport(ctx.dir));
   assert.equal(problems, []);
   const accountDays = Number((await page.$eval('#headline .sub', (e) => e.textContent ?? '')).match(/([\d,]+) account-days/)?.[1].replace(/,/g, ''));
   assert.ok(accountDays > 0, 'the headline pools no account-days');
