@@ -261,26 +261,54 @@ from generate_series(1, 3) id
     let stop = false;
     const errors: string[] = [];
     let reads = 0;
-    const reader = (async () => {
+    // One reader follows a chain of views down to the table; the other joins two views in the order
+    // opposite to the swap's, the case where only the swap's yielding on a lock conflict avoids a deadlock.
+    const reader = (sql: string, pauseMs: number) => (async () => {
       while (!stop) {
+        await new Promise((resolve) => setTimeout(resolve, pauseMs));
         try {
-          const rows = await rowsOf(db, 'select s from other.ext');
+          const rows = await rowsOf(db, sql);
           if (![3, 6, 9, 12].includes(Number(rows[0].s))) errors.push(`odd total ${rows[0].s}`);
           reads++;
         } catch (err) {
-          errors.push((err as Error).message);
+          errors.push(`${sql} - ${(err as Error).message}`);
         }
       }
     })();
+    const readers = [reader('select s from other.ext', 0), reader('select max(e.s) as s from other.ext e cross join sw.tv', 5)];
     for (const v of [2, 3, 4]) {
       const r = await build(dir, db, { select: ['t'], vars: { v }, threads: 1 });
       assert.ok(r.ok, JSON.stringify(r.results));
     }
     stop = true;
-    await reader;
+    await Promise.all(readers);
     assert.ok(reads > 0);
     assert.equal(errors, []);
   });
+
+  if (kind === 'postgres') {
+    sw('a reader that locks views in the opposite order is never the deadlock victim: the swap yields and retries', async () => {
+      const dir = await setup();
+      const reader = await db.knex.transaction();
+      try {
+        // The reader holds sw.tv; the swap drops sw.tvv (granted) and then waits for sw.tv.
+        await reader.raw('select count(*) from sw.tv');
+        const swap = build(dir, db, { select: ['t'], vars: { v: 7 }, threads: 1 });
+        const waiting = `select count(*)::int as n from pg_locks where not granted and database = (select oid from pg_database where datname = current_database())`;
+        for (let i = 0; i < 600 && Number((await rowsOf(db, waiting))[0].n) === 0; i++) await new Promise((r) => setTimeout(r, 50));
+        assert.is(Number((await rowsOf(db, waiting))[0].n), 1, 'the swap waits for the reader');
+        // Now the reader asks for sw.tvv, which the swap holds: a deadlock that the swap must resolve by yielding.
+        assert.equal((await reader.raw('select total from sw.tvv')).rows, [{ total: 3 }]);
+        await reader.commit();
+        const r = await swap;
+        assert.ok(r.ok, JSON.stringify(r.results));
+      } finally {
+        if (!reader.isCompleted()) await reader.rollback();
+      }
+      await readable(7);
+      assert.equal(await scratchRelations(db), []);
+    });
+  }
 
   sw('rebuilding a table under a long chain of views stays quick (dependent-view lookup is not exponential) and keeps views more than 50 levels up', async () => {
     const files: Record<string, string> = { 'models/ch/c0.sql': `{{ config(materialized='table') }}\nselect 1 as a, 2 as b, 3 as c` };
