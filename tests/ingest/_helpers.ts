@@ -31,7 +31,8 @@ export interface Project {
   dir: string;
   target: TestTarget;
   env: Record<string, string>;
-  run(args: string[], timeoutMs?: number): Promise<CliResult>;
+  /** `dpm ingest ...` against the project's simulated API, or against `api` (another sim) when given. */
+  run(args: string[], api?: SimServer): Promise<CliResult>;
   spawn(args: string[]): ReturnType<typeof spawnDpm>;
   /** An in-process connection; close it before the next CLI run (PGlite is one process at a time). */
   connect(): Promise<Database>;
@@ -47,7 +48,7 @@ export async function project(kind: TargetKind, sim: SimServer, apiKey = API_KEY
     dir,
     target,
     env,
-    run: (args, timeoutMs = 120_000) => runDpm(['ingest', ...args], { cwd: dir, env, timeoutMs }),
+    run: (args, api) => runDpm(['ingest', ...args], { cwd: dir, env: api ? { ...env, DPM_API_BASE_URL: api.url } : env, timeoutMs: 120_000 }),
     spawn: (args) => spawnDpm(['ingest', ...args], { cwd: dir, env }),
     connect: () => connect(target.target),
     async dispose() {

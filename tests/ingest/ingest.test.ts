@@ -138,10 +138,11 @@ for (const kind of TARGET_KINDS) {
   });
 
   test('5xx bursts, slow responses, dropped connections, truncated JSON, duplicates across pages and 429s are survived', async () => {
-    // Burst 1: every trades window of 3 pages sends its 2 read-ahead pages at once, so at least one of them
-    // meets a 429 however fast or slow the database lands pages (a larger burst made the 429 depend on timing).
-    const limited = await startSim(firm, { rateLimit: { perSecond: 40, burst: 1 } });
-    const p = await project(kind, limited);
+    const faulty = await startSim(firm);
+    // 2 requests/s, burst 1: the single window of the rate-limit step below sends its read-ahead pages at once,
+    // so some of them meet a 429 however fast or slow this machine is (timing decides nothing).
+    const limited = await startSim(firm, { rateLimit: { perSecond: 2, burst: 1 } });
+    const p = await project(kind, faulty);
     try {
       // One kind of fault per source, so that no single page meets more failures than the retry budget (3).
       const steps: [string[], Parameters<SimServer['setFaults']>[0]][] = [
@@ -156,21 +157,25 @@ for (const kind of TARGET_KINDS) {
       const total = { fetched: 0, loaded: 0, rejected: 0, duplicates: 0 };
       let output = '';
       for (const [what, faults] of steps) {
-        limited.setFaults(faults);
+        faulty.setFaults(faults);
         const r = keep(await p.run([...what, '--start-date', START, '--end-date', END, '--batch-days', '10', '--max-rps', '200', '--concurrency', '4', '--timeout', '1']));
         assert.is(r.code, 0, `${what.join(' ')}: ${show(r)}`);
         const s = summary(r.stdout)!;
         for (const k of Object.keys(total) as (keyof typeof total)[]) total[k] += s[k];
         output += r.stdout + r.stderr;
       }
-      const st = limited.stats();
-      assert.equal(st.faults, { serverErrors: 5, slow: 2, drop: 2, truncate: 3, invalid: 0, duplicates: 2 });
-      assert.ok(st.rateLimited > 0, 'the rate limit was hit (429 + Retry-After)');
-      assert.match(output, /after 429 rate limited; Retry-After 1\.0s/);
+      assert.equal(faulty.stats().faults, { serverErrors: 5, slow: 2, drop: 2, truncate: 3, invalid: 0, duplicates: 2 });
       assert.match(output, /after HTTP 503/);
       assert.match(output, /ETIMEDOUT/);
       assert.match(output, /the body is not valid JSON/);
       assert.equal(total, { fetched: expectedCount + 6, loaded: expectedCount, rejected: 0, duplicates: 6 }, output);
+
+      // Closed trades again as one window of 6 pages from the rate-limited API: 429s are waited out as told.
+      const r = keep(await p.run(['trades', 'closed', '--start-date', START, '--end-date', END, '--batch-days', '30', '--max-rps', '200', '--concurrency', '4'], limited));
+      assert.is(r.code, 0, show(r));
+      assert.ok(limited.stats().rateLimited > 0, 'the rate limit was hit (429 + Retry-After)');
+      assert.match(r.stdout + r.stderr, /after 429 rate limited; Retry-After 1\.0s/);
+      assert.equal(summary(r.stdout), { fetched: expected['trades closed'].length, loaded: expected['trades closed'].length, rejected: 0, duplicates: 0 });
       const db = await p.connect();
       try {
         const after = await snapshot(db);
@@ -180,6 +185,7 @@ for (const kind of TARGET_KINDS) {
       }
     } finally {
       await p.dispose();
+      await faulty.close();
       await limited.close();
     }
   });
