@@ -16,8 +16,8 @@ import type { CommonArgs } from './session.ts';
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 const apiEnv = z.object({
-  DPM_API_BASE_URL: z.string().url('DPM_API_BASE_URL must be the API base URL, e.g. https://host/risk-analytics/tft/external/'),
-  DPM_API_KEY: z.string().min(1, 'DPM_API_KEY is empty'),
+  DPM_API_BASE_URL: z.url({ error: (i) => (i.input === undefined ? 'DPM_API_BASE_URL is not set' : 'DPM_API_BASE_URL must be the API base URL, e.g. https://host/risk-analytics/tft/external/') }),
+  DPM_API_KEY: z.string({ error: 'DPM_API_KEY is not set' }).min(1, 'DPM_API_KEY is empty'),
 });
 
 /** Snapshot endpoints first: trades join to accounts through metrics alltime. */
@@ -116,10 +116,10 @@ export function registerIngestCommand(cli: Argv, done: (code: number) => void): 
         .option('timeout', { type: 'number', default: 120, describe: 'seconds before a request is abandoned and retried' })
         .option('force', { type: 'boolean', default: false, describe: 'refetch windows a previous run finished' })
         .check((a) => {
-          for (const k of ['start-date', 'end-date'] as const) if (a[k] !== undefined && !DATE.test(String(a[k]))) throw new Error(`--${k} must be YYYY-MM-DD`);
-          if (a['start-date'] && a['end-date'] && String(a['start-date']) > String(a['end-date'])) throw new Error('--start-date is after --end-date');
+          for (const k of ['start-date', 'end-date'] as const) if (a[k] !== undefined && !DATE.test(String(a[k]))) throw new UsageError(`--${k} must be YYYY-MM-DD, got ${a[k]}`);
+          if (a['start-date'] && a['end-date'] && String(a['start-date']) > String(a['end-date'])) throw new UsageError('--start-date is after --end-date');
           if (!(Number(a['batch-days']) >= 1) || !(Number(a['max-rps']) > 0) || !(Number(a.concurrency) >= 1) || !(Number(a['flush-rows']) >= 1) || !(Number(a.timeout) > 0))
-            throw new Error('--batch-days, --max-rps, --concurrency, --flush-rows and --timeout must be positive');
+            throw new UsageError('--batch-days, --max-rps, --concurrency, --flush-rows and --timeout must be positive');
           return true;
         })
         .example('DPM_API_BASE_URL=... DPM_API_KEY=... dpm ingest trades closed --start-date 2025-01-01 --end-date 2025-01-31', ''),

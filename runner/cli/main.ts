@@ -1,7 +1,7 @@
 import yargs, { type Argv } from 'yargs';
 import { z } from 'zod';
 import { redact } from '../db/redact.ts';
-import { DpmError } from '../errors.ts';
+import { DpmError, UsageError } from '../errors.ts';
 import { registerRunnerCommands } from './runner-commands.ts';
 import { registerIngestCommand } from './ingest-command.ts';
 import { registerTrainerCommands } from '../../trainer/product/command.ts';
@@ -28,7 +28,6 @@ export async function main(argv: string[]): Promise<number> {
     return simMain(argv.slice(1));
   }
   let code = 0;
-  let usageError: string | undefined;
   const cli: Argv = yargs(argv)
     .scriptName('dpm')
     .usage('$0 <command> [options]')
@@ -45,8 +44,8 @@ export async function main(argv: string[]): Promise<number> {
     .version('0.1.0')
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .fail((msg, err) => {
-      if (err) throw err;
-      usageError = msg;
+      // Throwing stops yargs here; a fail handler that returns lets it run the command's handler anyway.
+      throw err ?? new UsageError(`${msg}\nRun dpm --help for usage.`);
     });
   for (const [cmd, desc] of EXAMPLES) cli.example(cmd, desc);
   const done = (c: number) => {
@@ -63,10 +62,6 @@ export async function main(argv: string[]): Promise<number> {
     await cli.parseAsync();
   } catch (err) {
     return reportError(err);
-  }
-  if (usageError) {
-    process.stderr.write(`${redact(usageError)}\nRun dpm --help for usage.\n`);
-    return 2;
   }
   return code;
 }

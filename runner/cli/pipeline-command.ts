@@ -3,6 +3,7 @@ import type { Argv } from 'yargs';
 import { loadProjectConfig } from '../config/project-config.ts';
 import { connect } from '../db/connect.ts';
 import { resolveTarget } from '../db/target.ts';
+import { UsageError } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { simulatorOracle } from '../../trainer/product/oracle.ts';
 import { runPipeline, STAGES, type Stage } from './pipeline.ts';
@@ -29,7 +30,7 @@ export function registerPipelineCommand(cli: Argv, done: (code: number) => void)
         .option('folds', { type: 'number', default: 3, describe: 'expanding-window CV folds of the train stage' })
         .option('valid-days', { type: 'number', default: 7, describe: 'days per validation window of the train stage' })
         .check((a) => {
-          for (const k of ['start-date', 'end-date'] as const) if (a[k] !== undefined && !DATE.test(String(a[k]))) throw new Error(`--${k} must be YYYY-MM-DD`);
+          for (const k of ['start-date', 'end-date'] as const) if (a[k] !== undefined && !DATE.test(String(a[k]))) throw new UsageError(`--${k} must be YYYY-MM-DD, got ${a[k]}`);
           return true;
         })
         .example('dpm pipeline --start-date 2025-03-01 --end-date 2025-03-01', 'the nightly run for one new day')

@@ -86,6 +86,7 @@ export async function ingestEndpoint(db: Database, client: ApiClient, spec: Endp
     let lines: string[] = [];
     let rejections: Rejection[] = [];
     let landedSkip = resume;
+    let checkpointedSkip = resume;
     const includeTotal = spec.path.startsWith('v2/');
     const limit = spec.pageLimit;
     try {
@@ -145,6 +146,7 @@ export async function ingestEndpoint(db: Database, client: ApiClient, spec: Endp
           await lander.flush(lines, rejections, spec.name, listing.windowKey, { nextSkip: landedSkip, ...counts, done: finished });
           lines = [];
           rejections = [];
+          checkpointedSkip = landedSkip;
         }
         if (finished) break;
         skip += limit;
@@ -154,7 +156,7 @@ export async function ingestEndpoint(db: Database, client: ApiClient, spec: Endp
       }
     } catch (err) {
       progress.stop();
-      throw new IngestWindowError(spec.name, listing.windowKey, landedSkip, (err as Error).message, err instanceof ApiAuthError);
+      throw new IngestWindowError(spec.name, listing.windowKey, checkpointedSkip, (err as Error).message, err instanceof ApiAuthError);
     } finally {
       await lander.close();
     }
@@ -180,7 +182,7 @@ export class IngestWindowError extends Error {
     /** The API refused the key: no other source can succeed either. */
     readonly fatal = false,
   ) {
-    super(redact(`${endpoint} ${windowKey}: ${cause}. Records before skip=${landed} are landed and checkpointed; rerun the same command to resume.`));
+    super(redact(`${endpoint} ${windowKey}: ${cause.replace(/\.$/, '')}. Records before skip=${landed} are landed and checkpointed; rerun the same command to resume.`));
     this.name = 'IngestWindowError';
   }
 }

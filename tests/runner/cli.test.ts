@@ -148,6 +148,20 @@ offline('exit 2 on usage errors and project errors, with the message on stderr',
     r = await dpm(['ls', '--project-dir', FIXTURE, '--select', 'tags:x']);
     assert.is(r.code, 2);
     assert.match(r.err, "Did you mean 'tag'");
+    // An unknown flag stops the command before it runs (no listing, no ingest), on every verb.
+    r = await dpm(['ls', '--project-dir', FIXTURE, '--bogus']);
+    assert.is(r.code, 2);
+    assert.is(r.out, '');
+    assert.is(r.err, 'Error: Unknown argument: bogus\nRun dpm --help for usage.\n');
+    r = await dpm(['ingest', 'trades', 'closed', '--batch-dayz', '3', '--start-date', '2024-01-01', '--end-date', '2024-01-02']);
+    assert.is(r.code, 2);
+    assert.match(r.err, 'Unknown arguments: batch-dayz');
+    r = await dpm(['ingest', 'trades', 'closed', '--start-date', '2024-01-05', '--end-date', '2024-01-02']);
+    assert.is(r.code, 2);
+    assert.is(r.err, 'Error: --start-date is after --end-date\n');
+    r = await dpm(['pipeline', '--dry-run', '--start-date', '2024-1-5']);
+    assert.is(r.code, 2);
+    assert.is(r.err, 'Error: --start-date must be YYYY-MM-DD, got 2024-1-5\n');
   } finally {
     removeDir(dir);
   }
