@@ -72,12 +72,31 @@ async function runHooks(node: ModelNode, ctx: MaterializeContext, which: 'pre_ho
 
 async function buildView(node: ModelNode, ctx: MaterializeContext): Promise<MaterializeResult> {
   const sql = compileNode(node, ctx);
+  if (ctx.existing.get(relationKey(node.relation)) === 'view' && (await replaceViewInPlace(node, ctx, sql))) return { rows: null, message: 'view', sql };
   const tmp = scratchName(node.relation.identifier, 'tmp', ctx.runToken);
   await ctx.knex.raw(`create view ${qualified(node.relation.schema, tmp)} as\n${sql}`);
   await swapIntoPlace(ctx.knex, { schema: node.relation.schema, name: tmp }, node.relation, ctx.existing.get(relationKey(node.relation)), scratchName(node.relation.identifier, 'old', ctx.runToken), (trx) =>
     persistDocs(trx, node, 'view'),
   );
   return { rows: null, message: 'view', sql };
+}
+
+/**
+ * A view replaced in place keeps the views that depend on it, so none has to be recreated (rebuilding a
+ * chain of views stays linear). PostgreSQL refuses the replace when columns are renamed, removed or
+ * retyped (42P16); the caller then swaps a new view in and recreates the dependents.
+ */
+async function replaceViewInPlace(node: ModelNode, ctx: MaterializeContext, sql: string): Promise<boolean> {
+  try {
+    await ctx.knex.transaction(async (trx) => {
+      await trx.raw(`create or replace view ${String(node.relation)} as\n${sql}`);
+      await persistDocs(trx, node, 'view');
+    });
+    return true;
+  } catch (err) {
+    if ((err as { code?: string }).code === '42P16') return false;
+    throw err;
+  }
 }
 
 /** Builds the whole query into a scratch table, indexes it, then swaps it in atomically. */

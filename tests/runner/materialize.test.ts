@@ -4,6 +4,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { connect, type Database } from '../../runner/db/connect.ts';
 import { scratchName } from '../../runner/materialize/model.ts';
+import { columnsOf } from '../../runner/materialize/relations.ts';
 import { freshTarget, TARGET_KINDS, type TestTarget } from '../helpers/databases.ts';
 import { build, removeDir, resetSchemas, rowsOf, scratchRelations, writeProject } from './_helpers.ts';
 
@@ -199,7 +200,7 @@ select id, id % 2 as g from generate_series(1, 10) id`,
 select id{% if not var('drop_v', false) %}, {{ var('v', 1) }} as v{% endif %}
 from generate_series(1, 3) id
 {% if var('fail', false) %}where 1 / (id - id) = 1{% endif %}`,
-    'models/sw/tv.sql': `select id, v from {{ ref('t') }}`,
+    'models/sw/tv.sql': `select {% if var('flip', false) %}v, id{% else %}id, v{% endif %} from {{ ref('t') }}`,
     'models/sw/tvv.sql': `select sum(v) as total from {{ ref('tv') }}`,
   };
   const setup = async () => {
@@ -246,6 +247,20 @@ from generate_series(1, 3) id
     // Views rebuilt on a view model keep working too.
     assert.ok((await build(dir, db, { select: ['tv'], vars: { v: 6 } })).ok);
     await readable(5);
+    assert.equal(await scratchRelations(db), []);
+  });
+
+  sw('a view model is replaced in place, or swapped when its columns change; its dependents keep working either way', async () => {
+    const dir = await setup();
+    const oid = async (name: string) => (await rowsOf(db, `select ?::regclass::oid as oid`, [name]))[0].oid;
+    const tvv = await oid('sw.tvv');
+    assert.ok((await build(dir, db, { select: ['tv'] })).ok);
+    assert.is(await oid('sw.tvv'), tvv, 'same columns: replaced in place, the dependent view is untouched');
+    const r = await build(dir, db, { select: ['tv'], vars: { flip: true } });
+    assert.ok(r.ok, JSON.stringify(r.results));
+    assert.equal((await columnsOf(db.knex, 'sw', 'tv')).map((c) => c.name), ['v', 'id']);
+    assert.is.not(await oid('sw.tvv'), tvv, 'columns reordered: swapped, the dependent view recreated');
+    await readable(1);
     assert.equal(await scratchRelations(db), []);
   });
 
