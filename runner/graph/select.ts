@@ -112,6 +112,8 @@ function selectAtom(dag: Dag, atom: Atom, state: SelectionState): Set<string> {
     if (!matches(node, atom, state)) continue;
     out.add(id);
     if (atom.up) for (const p of dag.walk(id, 'parents', atom.up)) out.add(p);
+    // dbt's @: the node and its descendants, each with all its ancestors (the node's own included).
+    if (atom.at) for (const p of dag.walk(id, 'parents')) out.add(p);
     if (atom.down || atom.at) {
       for (const c of dag.walk(id, 'children', atom.at ? Infinity : atom.down)) {
         out.add(c);

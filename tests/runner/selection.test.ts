@@ -70,7 +70,10 @@ graph('name+N limits the descendant depth', () => {
 });
 graph('@name adds descendants and all their ancestors', () => {
   assert.equal(sel(['@b']), ['a', 'b', 'c', 'd', 'e', 'f', 's1']);
-  assert.equal(sel(['@e']), ['e']);
+  assert.equal(sel(['@e']), ['a', 'b', 'c', 'd', 'e', 's1']);
+  // c's ancestors (a, b, s1) come along, but not b's other child f, which no descendant of c needs.
+  assert.equal(sel(['@c']), ['a', 'b', 'c', 'd', 'e', 's1']);
+  assert.equal(sel(['@f']), ['b', 'f']);
 });
 graph('no selection means everything', () => assert.equal(sel(undefined), ['a', 'b', 'c', 'd', 'e', 'f', 's1', 'x']));
 graph('a folder name selects every node under it (fqn)', () => assert.equal(sel(['features']), ['c', 'd']));
