@@ -3,6 +3,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { z } from 'zod';
+import { addDays } from '../dates.ts';
 import { connect } from '../db/connect.ts';
 import { registerSecret } from '../db/redact.ts';
 import { createLogger, type Logger } from '../log.ts';
@@ -22,11 +23,6 @@ export const demoOptions = z.object({
 export type DemoOptions = z.infer<typeof demoOptions>;
 
 const SIM_START = '2024-01-01';
-const addDays = (iso: string, n: number) => {
-  const d = new Date(`${iso}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + n);
-  return d.toISOString().slice(0, 10);
-};
 
 export interface DemoResult {
   code: number;
@@ -67,6 +63,7 @@ export async function runDemo(common: CommonArgs, o: DemoOptions, log: Logger, k
         dryRun: false,
         fullRefresh: false,
         sources: ['accounts', 'metrics alltime', 'regimes', 'metrics daily', 'trades closed', 'trades open'],
+        lookbackDays: 0,
         maxRps: 2000,
         concurrency: 4,
         train: { trainEnd: addDays(holdoutStart, -2), folds: 3, validDays: 7 },

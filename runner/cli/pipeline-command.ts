@@ -23,6 +23,7 @@ export function registerPipelineCommand(cli: Argv, done: (code: number) => void)
         .option('force', { type: 'boolean', default: false, describe: 'rerun finished stages and refetch finished ingest windows' })
         .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan, change nothing' })
         .option('full-refresh', { type: 'boolean', default: false })
+        .option('lookback-days', { type: 'number', default: 1, describe: 'days before --start-date to refetch and rebuild, for late trades and corrections' })
         .option('max-rps', { type: 'number', default: 15 })
         .option('concurrency', { type: 'number', default: 4 })
         .option('tune', { type: 'boolean', default: false })
@@ -31,12 +32,13 @@ export function registerPipelineCommand(cli: Argv, done: (code: number) => void)
         .option('valid-days', { type: 'number', default: 7, describe: 'days per validation window of the train stage' })
         .check((a) => {
           for (const k of ['start-date', 'end-date'] as const) if (a[k] !== undefined && !DATE.test(String(a[k]))) throw new UsageError(`--${k} must be YYYY-MM-DD, got ${a[k]}`);
+          if (!Number.isInteger(a['lookback-days']) || Number(a['lookback-days']) < 0) throw new UsageError('--lookback-days must be a whole number >= 0');
           return true;
         })
         .example('dpm pipeline --start-date 2025-03-01 --end-date 2025-03-01', 'the nightly run for one new day')
         .example('dpm pipeline --stages build train --full-refresh --dry-run', 'show what a rebuild and retrain would do'),
     async (a) => {
-      const args = a as unknown as CommonArgs & { stages: Stage[]; startDate?: string; endDate?: string; force: boolean; dryRun: boolean; fullRefresh: boolean; maxRps: number; concurrency: number; tune: boolean; trials: number; folds: number; validDays: number };
+      const args = a as unknown as CommonArgs & { stages: Stage[]; startDate?: string; endDate?: string; force: boolean; dryRun: boolean; fullRefresh: boolean; lookbackDays: number; maxRps: number; concurrency: number; tune: boolean; trials: number; folds: number; validDays: number };
       const log = createLogger({ level: args.logLevel, json: args.json });
       const config = loadProjectConfig(resolve(args.projectDir));
       const options = { ...args, train: { tune: args.tune, trials: args.trials, folds: args.folds, validDays: args.validDays }, oracle: simulatorOracle() };

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
+import { addDays } from '../dates.ts';
 import type { Database } from '../db/connect.ts';
 import { migrateLatest } from '../db/migrate.ts';
 import { redact } from '../db/redact.ts';
@@ -23,6 +24,8 @@ export interface PipelineOptions {
   fullRefresh: boolean;
   /** Ingest sources (default: everything the models read). */
   sources?: string[];
+  /** Days before --start-date that ingest refetches and build rebuilds (late trades and corrections). */
+  lookbackDays: number;
   maxRps: number;
   concurrency: number;
   train: Partial<TrainCommandOptions>;
@@ -31,11 +34,8 @@ export interface PipelineOptions {
   oracle?: OracleSource;
 }
 
-const nextDay = (iso: string) => {
-  const d = new Date(`${iso}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + 1);
-  return d.toISOString().slice(0, 10);
-};
+/** Where ingest and build start: --lookback-days before --start-date, so late records of those days land too. */
+const windowStart = (o: PipelineOptions) => (o.startDate && !o.fullRefresh ? addDays(o.startDate, -o.lookbackDays) : o.startDate);
 
 /** What each stage would do, for --dry-run and the log. */
 export function describeStage(stage: Stage, o: PipelineOptions): string {
@@ -43,11 +43,11 @@ export function describeStage(stage: Stage, o: PipelineOptions): string {
     case 'migrate':
       return 'apply pending knex migrations';
     case 'ingest':
-      return `fetch ${(o.sources ?? ['all']).join(', ')} for ${o.startDate ?? '?'}..${o.endDate ?? '?'} into raw.*`;
+      return `fetch ${(o.sources ?? ['all']).join(', ')} for ${windowStart(o) ?? '?'}..${o.endDate ?? '?'} into raw.*`;
     case 'seed':
       return 'load seeds (plans)';
     case 'build':
-      return `build models and run data tests${o.fullRefresh ? ' (full refresh)' : ` for ${o.startDate ?? 'new days'}..${o.endDate ?? 'today'}`}`;
+      return `build models and run data tests${o.fullRefresh ? ' (full refresh)' : ` for ${windowStart(o) ?? 'new days'}..${o.endDate ?? 'today'}`}`;
     case 'train':
       return `fit and register a model${o.train.trainEnd ? ` on feature days up to ${o.train.trainEnd}` : ''}${o.train.tune ? ` with a ${o.train.trials}-trial search` : ''}`;
     case 'predict':
@@ -109,7 +109,7 @@ async function runStage(stage: Stage, args: CommonArgs & { db: Database }, o: Pi
     case 'ingest': {
       if (!o.startDate || !o.endDate) throw new UsageError('the ingest stage needs --start-date and --end-date');
       for (const source of o.sources ?? INGEST_ORDER) {
-        fail(await runIngest({ ...args, what: source.split(' '), startDate: o.startDate, endDate: o.endDate, batchDays: 7, maxRps: o.maxRps, concurrency: o.concurrency, flushRows: 20_000, timeout: 120, force: o.force }), `ingest ${source}`);
+        fail(await runIngest({ ...args, what: source.split(' '), startDate: windowStart(o), endDate: o.endDate, batchDays: 7, maxRps: o.maxRps, concurrency: o.concurrency, flushRows: 20_000, timeout: 120, force: o.force }), `ingest ${source}`);
       }
       return null;
     }
@@ -118,7 +118,7 @@ async function runStage(stage: Stage, args: CommonArgs & { db: Database }, o: Pi
       return null;
     case 'build':
       fail(
-        await runCommand('build', { ...args, failFast: false, fullRefresh: o.fullRefresh, startDate: o.fullRefresh ? undefined : o.startDate, endDate: o.endDate ? nextDay(o.endDate) : undefined }, ['seed', 'model', 'test']),
+        await runCommand('build', { ...args, failFast: false, fullRefresh: o.fullRefresh, startDate: o.fullRefresh ? undefined : windowStart(o), endDate: o.endDate ? addDays(o.endDate, 1) : undefined }, ['seed', 'model', 'test']),
         'dpm build',
       );
       return null;

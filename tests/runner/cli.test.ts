@@ -167,6 +167,23 @@ offline('exit 2 on usage errors and project errors, with the message on stderr',
   }
 });
 
+offline('pipeline --dry-run: the nightly window reaches --lookback-days back (late trades land and rebuild), a full refresh does not', async () => {
+  const night = ['pipeline', '--dry-run', '--project-dir', FIXTURE, '--start-date', '2025-03-03', '--end-date', '2025-03-03'];
+  let r = await dpm(night);
+  assert.is(r.code, 0, r.err);
+  assert.match(r.out, 'ingest: fetch all for 2025-03-02..2025-03-03 into raw.*');
+  assert.match(r.out, 'build: build models and run data tests for 2025-03-02..2025-03-03');
+  r = await dpm([...night, '--lookback-days', '3']);
+  assert.match(r.out, 'ingest: fetch all for 2025-02-28..2025-03-03 into raw.*');
+  r = await dpm([...night, '--lookback-days', '0']);
+  assert.match(r.out, 'build: build models and run data tests for 2025-03-03..2025-03-03');
+  r = await dpm([...night, '--full-refresh']);
+  assert.match(r.out, 'build: build models and run data tests (full refresh)');
+  r = await dpm([...night, '--lookback-days', '-1']);
+  assert.is(r.code, 2);
+  assert.is(r.err, 'Error: --lookback-days must be a whole number >= 0\n');
+});
+
 offline('ls prints the selection in DAG order; --output path and json', async () => {
   let r = await dpm(['ls', '--project-dir', FIXTURE, '--select', '+top_traders', '--resource-type', 'model', 'seed']);
   assert.is(r.code, 0, r.err);

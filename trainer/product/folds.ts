@@ -1,3 +1,5 @@
+import { addDays } from '../../runner/dates.ts';
+
 /** One expanding-window split: train on every day up to `trainEnd`, validate on [validStart, validEnd]. */
 export interface Fold {
   trainEnd: string;
@@ -5,11 +7,6 @@ export interface Fold {
   validEnd: string;
 }
 
-const addDays = (iso: string, n: number) => {
-  const d = new Date(`${iso}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + n);
-  return d.toISOString().slice(0, 10);
-};
 
 /**
  * Time-series cross-validation over feature dates: the last `folds` blocks of `validDays` days are the

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { addDays } from '../../runner/dates.ts';
 import { DpmError } from '../../runner/errors.ts';
 import { formatCount, type Logger } from '../../runner/log.ts';
 import { readMatrix } from './matrix.ts';
@@ -17,11 +18,6 @@ export interface Reason {
   value: number | string | null;
 }
 
-const nextDay = (iso: string) => {
-  const d = new Date(`${iso}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + 1);
-  return d.toISOString().slice(0, 10);
-};
 
 /**
  * Scores every eligible account of day D with the active model: the point forecast, a 90% interval
@@ -49,7 +45,7 @@ export async function predictDay(knex: Knex, options: PredictOptions, log: Logge
       model_version: model.modelVersion,
       account_id: m.accounts[i],
       feature_date: date,
-      prediction_date: nextDay(date),
+      prediction_date: addDays(date, 1),
       predicted_net_profit: predicted[i],
       // Quantile models are fitted separately, so a crossing pair is ordered rather than trusted as is.
       lower_bound: lower && upper ? Math.min(lower[i], upper[i], predicted[i]) : null,
@@ -62,6 +58,6 @@ export async function predictDay(knex: Knex, options: PredictOptions, log: Logge
     await trx('dpm.model_predictions').where({ model_version: model.modelVersion, feature_date: date }).delete();
     for (let i = 0; i < rows.length; i += 1000) await trx('dpm.model_predictions').insert(rows.slice(i, i + 1000));
   });
-  log.info(`predicted ${formatCount(m.n)} accounts for ${nextDay(date)} (features of ${date}) with ${model.modelVersion}; ${rows.filter((r) => r.high_risk).length} flagged high-risk`);
+  log.info(`predicted ${formatCount(m.n)} accounts for ${addDays(date, 1)} (features of ${date}) with ${model.modelVersion}; ${rows.filter((r) => r.high_risk).length} flagged high-risk`);
   return { modelVersion: model.modelVersion, featureDate: date, rows: m.n };
 }
