@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import * as m001 from './001_dpm_runs.ts';
 import * as m002 from './002_raw_landing.ts';
 import * as m003 from './003_model_registry.ts';
+import * as m004 from './004_trades_closed_date_index.ts';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -13,4 +14,5 @@ export const migrations: [name: string, migration: Migration][] = [
   ['001_dpm_runs', m001],
   ['002_raw_landing', m002],
   ['003_model_registry', m003],
+  ['004_trades_closed_date_index', m004],
 ];

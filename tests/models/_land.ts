@@ -36,7 +36,12 @@ export async function landFirm(db: Database, firm: Firm, fromDay: number, toDay:
     const spec = endpointByName(name)!;
     counts[name] = 0;
     if (name === 'metrics alltime') {
-      if (alltime) counts[name] += await copyRecords(db, spec, firm.alltimeMetrics());
+      if (alltime) {
+        counts[name] += await copyRecords(db, spec, firm.alltimeMetrics());
+        // As dpm ingest does: without statistics the planner took the accounts for a few rows and joined
+        // millions of trades to them in a nested loop (a relationships test ran for 5 minutes).
+        await db.knex.raw(`analyze ${spec.table}`);
+      }
       continue;
     }
     for (let d = fromDay; d <= toDay; d++) {
