@@ -22,7 +22,6 @@ with eligible as (
 next_days as (
     select
         account_id,
-        date - 1 as date,
         date as prediction_date,
         net_profit as target_net_profit
     from {{ ref('stg_accounts_daily_snapshots') }}
@@ -35,7 +34,8 @@ final as (
         next_days.target_net_profit,
         eligible.*
     from eligible
-    join next_days using (account_id, date)
+    -- on the plain date column, so an index or hash join can use it (a join on "date - 1" scanned every day of the account)
+    join next_days on next_days.account_id = eligible.account_id and next_days.prediction_date = eligible.date + 1
 )
 
 select * from final
