@@ -87,6 +87,7 @@ export async function ingestEndpoint(db: Database, client: ApiClient, spec: Endp
     let rejections: Rejection[] = [];
     let landedSkip = resume;
     let checkpointedSkip = resume;
+    let flushing: Promise<void> | undefined;
     const includeTotal = spec.path.startsWith('v2/');
     const limit = spec.pageLimit;
     try {
@@ -143,12 +144,20 @@ export async function ingestEndpoint(db: Database, client: ApiClient, spec: Endp
         landedSkip = skip + page.records.length;
         const finished = page.records.length === 0 || page.records.length < limit || (total !== undefined && landedSkip >= total);
         if (finished || lines.length >= options.flushRows) {
-          await lander.flush(lines, rejections, spec.name, listing.windowKey, { nextSkip: landedSkip, ...counts, done: finished });
+          // One flush in flight at a time: the database lands this batch while the next pages are parsed.
+          await flushing;
+          const nextSkip = landedSkip;
+          flushing = lander.flush(lines, rejections, spec.name, listing.windowKey, { nextSkip, ...counts, done: finished }).then(() => {
+            checkpointedSkip = nextSkip;
+          });
+          flushing.catch(() => undefined); // surfaced when awaited
           lines = [];
           rejections = [];
-          checkpointedSkip = landedSkip;
         }
-        if (finished) break;
+        if (finished) {
+          await flushing;
+          break;
+        }
         skip += limit;
         const next = pending.get(skip);
         pending.delete(skip);
@@ -156,6 +165,7 @@ export async function ingestEndpoint(db: Database, client: ApiClient, spec: Endp
       }
     } catch (err) {
       progress.stop();
+      await flushing?.catch(() => undefined);
       throw new IngestWindowError(spec.name, listing.windowKey, checkpointedSkip, (err as Error).message, err instanceof ApiAuthError);
     } finally {
       await lander.close();
