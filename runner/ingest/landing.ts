@@ -10,7 +10,10 @@ export interface Rejection {
   error: string;
 }
 
-const q = (v: string) => `"${v.replace(/"/g, '""')}"`;
+// COPY's CSV: an unquoted empty field is NULL, so '' must be quoted; so must anything with a delimiter,
+// quote or line break. Most values (ids, symbols, timestamps) need neither the quotes nor the replace.
+const SPECIAL = /[",\r\n]/;
+const q = (v: string) => (v === '' || SPECIAL.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
 
 function cell(f: Field, v: unknown): string {
   if (v === null || v === undefined) return '';
