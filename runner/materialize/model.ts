@@ -153,13 +153,24 @@ async function buildIncremental(node: ModelNode, ctx: MaterializeContext): Promi
   }
   if (microbatch) {
     const result = await runBatches(node, ctx);
-    await ctx.knex.raw(`analyze ${String(node.relation)}`);
+    await analyzeIfChanged(ctx, node, result.rows ?? 0);
     return result;
   }
   const sql = compileNode(node, ctx);
   const rows = await ctx.knex.transaction((trx) => applyDelta(trx, node, sql, ctx));
-  await ctx.knex.raw(`analyze ${String(node.relation)}`);
+  await analyzeIfChanged(ctx, node, rows);
   return { rows, message: `incremental ${node.config.incremental_strategy ?? 'append'}`, sql };
+}
+
+/**
+ * Refreshes the statistics after an increment that changed a tenth of the table or more (autovacuum's
+ * default threshold). A nightly day is a fraction of a percent of a feature table, whose ANALYZE alone
+ * took longer (4 s on a 576 MB table) than building the day; the planner finds new dates through the index.
+ */
+async function analyzeIfChanged(ctx: MaterializeContext, node: ModelNode, rowsWritten: number): Promise<void> {
+  const { rows } = await ctx.knex.raw(`select reltuples from pg_class where oid = ?::regclass`, [String(node.relation)]);
+  const known = Number(rows[0]?.reltuples ?? -1);
+  if (known < 0 || rowsWritten >= 0.1 * known) await ctx.knex.raw(`analyze ${String(node.relation)}`);
 }
 
 function fullWindow(node: ModelNode, ctx: MaterializeContext): DateWindow {
