@@ -109,6 +109,22 @@ for (const kind of TARGET_KINDS) {
     });
   });
 
+  test(`[${kind}] dpm train --tune: the trials run and are logged, the best one's parameters are registered; --tune needs two folds`, async () => {
+    const r = await p().dpm(['train', '--tune', '--trials', '3', ...TRAIN, '--no-intervals', '--seed', '5']);
+    ok(r, 'dpm train --tune');
+    const out = r.stdout + r.stderr;
+    for (const t of [1, 2, 3]) assert.match(out, new RegExp(`trial ${t}/3: (MAE \\d|pruned)`));
+    const best = /best trial: MAE [\d.]+ with (\{.*\})/.exec(out);
+    assert.ok(best, out.slice(-1500));
+    const chosen = JSON.parse(best![1]) as Record<string, number | string>;
+    const row = await p().withDb((db) => db.knex('dpm.model_registry').where({ is_active: true }).first());
+    const params = json(row.params) as Record<string, number | string>;
+    for (const k of ['objective', 'num_leaves', 'learning_rate', 'min_data_in_leaf']) assert.is(params[k], chosen[k], k);
+    const refused = await p().dpm(['train', '--tune', '--trials', '2', '--folds', '1', '--valid-days', '3']);
+    assert.is(refused.code, 2);
+    assert.match(refused.stderr, '--tune needs --folds 2 or more');
+  });
+
   test(`[${kind}] dpm pipeline: --dry-run runs nothing; a failed build is logged, --force reruns finished stages, a rerun resumes at the failure`, async () => {
     const stages = ['--stages', 'seed', 'build', 'train', 'predict', '--end-date', END, ...TRAIN];
     const before = await p().withDb(stageRows);

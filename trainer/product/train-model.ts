@@ -1,11 +1,11 @@
 import type { Knex } from 'knex';
 import { train } from '../boosting.ts';
 import type { Booster } from '../booster.ts';
-import { DpmError } from '../../runner/errors.ts';
+import { DpmError, UsageError } from '../../runner/errors.ts';
 import { formatCount, type Logger } from '../../runner/log.ts';
 import { crossValidate, toDataset, type CvResult, type Params } from './cross-validate.ts';
 import { score } from './evaluation.ts';
-import { timeSeriesFolds } from './folds.ts';
+import { timeSeriesFolds, type Fold } from './folds.ts';
 import { readMatrix, subset, type Matrix } from './matrix.ts';
 import { newVersion, registerModel } from './registry.ts';
 import { MedianPruner, TpeSampler, type Dimension, type Trial } from './tpe.ts';
@@ -76,10 +76,17 @@ function concrete(point: Params, scale: number): Params {
   return { ...DEFAULT_PARAMS, ...rest, ...(rest.objective === 'huber' ? { alpha: multiple * scale } : {}), ...(rest.objective === 'fair' ? { fair_c: multiple * scale } : {}) };
 }
 
+/**
+ * The fold that scores tuning trials: the one before the last, so the last fold stays a holdout that no
+ * choice of parameters has seen (scoring trials on it and then reporting it as the holdout flattered the model).
+ */
+export function tuningFold(folds: Fold[]): Fold {
+  if (folds.length < 2) throw new UsageError('--tune needs --folds 2 or more: trials are scored on the fold before the last, which stays the holdout.');
+  return folds[folds.length - 2];
+}
+
 async function tune(m: Matrix, options: TrainCommandOptions, scale: number, log: Logger): Promise<Params> {
-  const folds = timeSeriesFolds(m.dates, options.folds, options.validDays);
-  // Trials are scored on the most recent fold only (the original's single validation split); the winner gets full CV.
-  const last = [folds[folds.length - 1]];
+  const last = [tuningFold(timeSeriesFolds(m.dates, options.folds, options.validDays))];
   const sampler = new TpeSampler(SEARCH_SPACE, options.seed);
   const pruner = new MedianPruner(5);
   const history: Trial[] = [];
