@@ -29,6 +29,14 @@ export function scratchName(alias: string, kind: 'tmp' | 'old', token: string): 
   return `${base}__dpm_${kind}_${token}`;
 }
 
+/**
+ * Index names outlive the swap, so a new build's must differ from the live table's: the run token is hashed
+ * in (a prefix of the scratch name cut the token to 2 characters, and 1 rebuild in 256 collided).
+ */
+export function indexName(alias: string, index: unknown, token: string): string {
+  return `${alias.slice(0, 40)}_${createHash('md5').update(JSON.stringify(index) + token).digest('hex').slice(0, 12)}`;
+}
+
 export async function materializeModel(node: ModelNode, ctx: MaterializeContext): Promise<MaterializeResult> {
   await runHooks(node, ctx, 'pre_hook');
   let result: MaterializeResult;
@@ -113,7 +121,7 @@ async function buildTable(node: ModelNode, ctx: MaterializeContext, sql: string)
     await distribute(ctx.knex, node, tmpRel);
     for (const index of node.config.indexes ?? []) {
       const cols = index.columns.map(quoteIdent).join(', ');
-      const name = `${tmp.slice(0, 40)}_${createHash('md5').update(JSON.stringify(index)).digest('hex').slice(0, 8)}`;
+      const name = indexName(node.relation.identifier, index, ctx.runToken);
       await ctx.knex.raw(`create ${index.unique ? 'unique ' : ''}index ${quoteIdent(name)} on ${tmpRel}${index.type ? ` using ${index.type}` : ''} (${cols})`);
     }
     await swapIntoPlace(ctx.knex, { schema: node.relation.schema, name: tmp }, node.relation, ctx.existing.get(relationKey(node.relation)), scratchName(node.relation.identifier, 'old', ctx.runToken), (trx) =>

@@ -74,8 +74,9 @@ export function land(p: ModelProject, from: number, to: number): Promise<Record<
 /** Fails with the CLI's output when a dpm command did not exit 0. */
 export function ok(r: CliResult, what: string): void {
   if (r.code !== 0) {
+    // The failing nodes' lines, then the end of the output, where the runner prints each failure's message.
     const lines = (r.stdout + r.stderr).split('\n').filter((l) => /ERROR|FAIL|Error|error/.test(l)).slice(0, 20);
-    throw new Error(`${what} exited ${r.code}:\n${lines.join('\n') || (r.stdout + r.stderr).slice(-3000)}`);
+    throw new Error(`${what} exited ${r.code}:\n${lines.join('\n')}\n...\n${(r.stdout + r.stderr).slice(-3000)}`);
   }
 }
 

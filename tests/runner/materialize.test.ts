@@ -3,7 +3,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { connect, type Database } from '../../runner/db/connect.ts';
-import { scratchName } from '../../runner/materialize/model.ts';
+import { indexName, scratchName } from '../../runner/materialize/model.ts';
 import { columnsOf } from '../../runner/materialize/relations.ts';
 import { freshTarget, TARGET_KINDS, type TestTarget } from '../helpers/databases.ts';
 import { build, removeDir, resetSchemas, rowsOf, scratchRelations, writeProject } from './_helpers.ts';
@@ -335,6 +335,15 @@ from generate_series(1, 3) id
     assert.ok(r.ok, JSON.stringify(r.results));
     assert.ok(Date.now() - t0 < 15_000, `took ${Date.now() - t0} ms`);
     assert.equal(await rowsOf(db, 'select a, b, c from ch.c55'), [{ a: 1, b: 2, c: 3 }]);
+  });
+
+  sw('index names differ between runs whose tokens share a prefix, and fit in 63 bytes', () => {
+    const index = { columns: ['account_id', 'date'], unique: true };
+    const long = 'stg_accounts_daily_snapshots_with_a_long_name';
+    assert.is.not(indexName(long, index, '0f3f34ea'), indexName(long, index, '0f11aa22'));
+    assert.is(indexName(long, index, '0f3f34ea'), indexName(long, index, '0f3f34ea'));
+    assert.is.not(indexName(long, index, '0f3f34ea'), indexName(long, { columns: ['date'] }, '0f3f34ea'));
+    assert.ok(indexName('x'.repeat(63), index, 'aaaa1111').length <= 63);
   });
 
   sw('scratch names are unique per run and fit in 63 bytes', () => {
