@@ -12,6 +12,7 @@ import { generateFirm, type Firm } from '../sim/firm.ts';
 import { landFirm } from '../tests/models/_land.ts';
 import { modelProject, ok, type ModelProject } from '../tests/models/_helpers.ts';
 import type { TargetKind } from '../tests/helpers/databases.ts';
+import { addDays } from '../runner/dates.ts';
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -25,7 +26,7 @@ const TARGETS = arg('targets', 'postgres,pglite').split(',') as TargetKind[];
 const START = '2024-01-01';
 const TIMEOUT_MS = 3_600_000;
 
-const dayOf = (d: number) => new Date(Date.parse(`${START}T00:00:00Z`) + d * 86_400_000).toISOString().slice(0, 10);
+const dayOf = (d: number) => addDays(START, d);
 
 const RunResults = z.object({
   results: z.array(z.object({ unique_id: z.string(), status: z.string(), execution_time: z.number(), rows_affected: z.number().nullable() })),

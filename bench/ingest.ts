@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { runIngest } from '../runner/cli/ingest-command.ts';
+import { addDays } from '../runner/dates.ts';
 import { connect } from '../runner/db/connect.ts';
 import { migrateLatest } from '../runner/db/migrate.ts';
 import { endpointByName } from '../runner/ingest/endpoints.ts';
@@ -45,7 +46,7 @@ async function main(): Promise<void> {
   const PG_URL = arg('pg-url', process.env.DPM_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test');
   const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
   const duration = (s: number) => (s >= 5400 ? `${(s / 3600).toFixed(1)} h` : s >= 120 ? `${(s / 60).toFixed(0)} min` : `${s.toFixed(0)} s`);
-  const end = new Date(Date.parse(`${START}T00:00:00Z`) + (DAYS - 1) * 86_400_000).toISOString().slice(0, 10);
+  const end = addDays(START, DAYS - 1);
   console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), load ${loadavg().map((l) => l.toFixed(1)).join(' ')}; node ${process.version}`);
 
   let t = performance.now();

@@ -11,9 +11,8 @@ import { ENDPOINT_SPECS, endpointByName, type EndpointSpec } from '../ingest/end
 import { ingestEndpoint, IngestWindowError, type IngestOptions, type ListingSummary } from '../ingest/ingest.ts';
 import { dropStaleStages } from '../ingest/landing.ts';
 import { createLogger, formatCount } from '../log.ts';
-import type { CommonArgs } from './session.ts';
+import { checkDateFlags, type CommonArgs } from './session.ts';
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 const apiEnv = z.object({
   DPM_API_BASE_URL: z.url({ error: (i) => (i.input === undefined ? 'DPM_API_BASE_URL is not set' : 'DPM_API_BASE_URL must be the API base URL, e.g. https://host/risk-analytics/tft/external/') }),
@@ -116,7 +115,7 @@ export function registerIngestCommand(cli: Argv, done: (code: number) => void): 
         .option('timeout', { type: 'number', default: 120, describe: 'seconds before a request is abandoned and retried' })
         .option('force', { type: 'boolean', default: false, describe: 'refetch windows a previous run finished' })
         .check((a) => {
-          for (const k of ['start-date', 'end-date'] as const) if (a[k] !== undefined && !DATE.test(String(a[k]))) throw new UsageError(`--${k} must be YYYY-MM-DD, got ${a[k]}`);
+          checkDateFlags(a);
           if (a['start-date'] && a['end-date'] && String(a['start-date']) > String(a['end-date'])) throw new UsageError('--start-date is after --end-date');
           if (!(Number(a['batch-days']) >= 1) || !(Number(a['max-rps']) > 0) || !(Number(a.concurrency) >= 1) || !(Number(a['flush-rows']) >= 1) || !(Number(a.timeout) > 0))
             throw new UsageError('--batch-days, --max-rps, --concurrency, --flush-rows and --timeout must be positive');

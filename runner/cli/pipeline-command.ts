@@ -7,9 +7,8 @@ import { UsageError } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { simulatorOracle } from '../../trainer/product/oracle.ts';
 import { runPipeline, STAGES, type Stage } from './pipeline.ts';
-import type { CommonArgs } from './session.ts';
+import { checkDateFlags, type CommonArgs } from './session.ts';
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 export function registerPipelineCommand(cli: Argv, done: (code: number) => void): void {
   cli.command(
@@ -31,7 +30,7 @@ export function registerPipelineCommand(cli: Argv, done: (code: number) => void)
         .option('folds', { type: 'number', default: 3, describe: 'expanding-window CV folds of the train stage' })
         .option('valid-days', { type: 'number', default: 7, describe: 'days per validation window of the train stage' })
         .check((a) => {
-          for (const k of ['start-date', 'end-date'] as const) if (a[k] !== undefined && !DATE.test(String(a[k]))) throw new UsageError(`--${k} must be YYYY-MM-DD, got ${a[k]}`);
+          checkDateFlags(a);
           if (!Number.isInteger(a['lookback-days']) || Number(a['lookback-days']) < 0) throw new UsageError('--lookback-days must be a whole number >= 0');
           return true;
         })

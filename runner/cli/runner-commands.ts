@@ -8,10 +8,9 @@ import { listRelations } from '../materialize/relations.ts';
 import { writeCompiled, writeManifest } from '../artifacts/artifacts.ts';
 import { loadProjectConfig } from '../config/project-config.ts';
 import { resolve } from 'node:path';
-import { load, runCommand, select, withDatabase, type CommonArgs, type RunArgs } from './session.ts';
+import { checkDateFlags, load, runCommand, select, withDatabase, type CommonArgs, type RunArgs } from './session.ts';
 import type { GraphNode } from '../project/nodes.ts';
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 function selectionOptions<T>(y: Argv<T>) {
   return y
@@ -28,9 +27,7 @@ function runOptions<T>(y: Argv<T>) {
     .option('start-date', { type: 'string', describe: 'microbatch models: first day to (re)build, YYYY-MM-DD' })
     .option('end-date', { type: 'string', describe: 'microbatch models: day after the last one to build (exclusive), YYYY-MM-DD' })
     .check((a) => {
-      for (const k of ['start-date', 'end-date'] as const) {
-        if (a[k] !== undefined && !DATE.test(String(a[k]))) throw new UsageError(`--${k} must be YYYY-MM-DD, got ${a[k]}`);
-      }
+      checkDateFlags(a);
       if (a.threads !== undefined && (!Number.isInteger(a.threads) || (a.threads as number) < 1)) throw new UsageError('--threads must be a whole number >= 1');
       return true;
     });

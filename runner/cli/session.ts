@@ -24,6 +24,15 @@ export interface CommonArgs {
   db?: Database;
 }
 
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** The yargs check every dated verb shares: --start-date and --end-date, when given, are YYYY-MM-DD. */
+export function checkDateFlags(a: Record<string, unknown>): void {
+  for (const k of ['start-date', 'end-date'] as const) {
+    if (a[k] !== undefined && !DATE.test(String(a[k]))) throw new UsageError(`--${k} must be YYYY-MM-DD, got ${a[k]}`);
+  }
+}
+
 export interface SelectArgs {
   select?: string[];
   exclude?: string[];

@@ -47,20 +47,17 @@ async function swapInTransaction(
   oldName: string,
 ): Promise<void> {
   const views = existingKind ? await dependentViews(trx, target) : [];
+  const existingSql = existingKind === 'materialized_view' ? 'materialized view' : existingKind;
   if (existingKind) {
     // Outermost view first: each drop locks only that view (LOCK TABLE on a view would also lock
     // everything under it, the target included, before the next view: the reverse of a reader's order).
     for (const v of [...views].reverse()) await trx.raw(`drop ${viewKind(v)} ${qualified(v.schema, v.name)}`);
-    const kindSql = existingKind === 'materialized_view' ? 'materialized view' : existingKind;
-    await trx.raw(`alter ${kindSql} ${String(target)} rename to ${oldName}`);
+    await trx.raw(`alter ${existingSql} ${String(target)} rename to ${oldName}`);
   }
   const builtKind = await trx.raw(`select relkind from pg_class where oid = ?::regclass`, [qualified(built.schema, built.name)]);
   const kindSql = builtKind.rows[0].relkind === 'v' ? 'view' : 'table';
   await trx.raw(`alter ${kindSql} ${qualified(built.schema, built.name)} rename to ${quote(target.identifier)}`);
-  if (existingKind) {
-    const oldKind = existingKind === 'materialized_view' ? 'materialized view' : existingKind;
-    await trx.raw(`drop ${oldKind} ${qualified(target.schema, oldName)} cascade`);
-  }
+  if (existingKind) await trx.raw(`drop ${existingSql} ${qualified(target.schema, oldName)} cascade`);
   for (const v of views) {
     const name = qualified(v.schema, v.name);
     try {
