@@ -3,6 +3,9 @@ import { DataError, ModelFormatError } from './errors.ts';
 import { parseModelText, writeModelText } from './model-text.ts';
 import { treeShap } from './shap.ts';
 import { Tree } from './tree.ts';
+import { compileTrees, predictRows, PREDICT_BLOCK, type CompiledModel } from './predict-kernel.ts';
+import { predictParallel } from './predict-pool.ts';
+import { availableParallelism } from 'node:os';
 
 /** Column-major input (one array per feature, the layout the product streams from PostgreSQL) or rows. */
 export type PredictInput = ArrayLike<number>[] | Float64Array[] | Float32Array[] | number[][];
@@ -12,7 +15,14 @@ export interface PredictOptions {
   numIteration?: number;
   /** Treat the input as rows (array of per-row arrays) even if ambiguous. */
   layout?: 'columns' | 'rows';
+  /** Threads for large inputs, the calling one included (default: the machine's cores, at most 4). */
+  numThreads?: number;
 }
+
+// Below this many row x tree visits the trees are walked one by one (compiling the model costs ~50 ms).
+const COMPILE_MIN_WORK = 2_000_000;
+// Below this many row x tree visits prediction stays on the calling thread.
+const PARALLEL_MIN_WORK = 4_000_000;
 
 export interface EvalRecord {
   iteration: number;
@@ -109,9 +119,17 @@ export class Booster {
     const { cols, n } = this.toColumns(input, options.layout);
     const k = this.iterations(options.numIteration);
     const out = new Float64Array(n);
-    // Rows are copied into a small row-major block so one row's features share cache lines, and trees are the
-    // outer loop so each tree's arrays stay hot. Each row still sums trees 0, 1, ... in LightGBM's order, so the
-    // results are bit-identical to LightGBM's.
+    const work = n * k;
+    const m = work >= COMPILE_MIN_WORK ? this.compiled(k) : null;
+    if (m !== null) {
+      const threads = Math.max(1, options.numThreads ?? Math.min(availableParallelism(), 4));
+      if (threads > 1 && work >= PARALLEL_MIN_WORK) predictParallel(m, cols, n, out, threads);
+      else predictRows(m, cols, n, out, new Int32Array(1), new Uint16Array(PREDICT_BLOCK * Math.max(1, m.numFeatures)));
+      return out;
+    }
+    // Small inputs: rows are copied into a small row-major block so one row's features share cache lines, and
+    // trees are the outer loop so each tree's arrays stay hot. Each row still sums trees 0, 1, ... in LightGBM's
+    // order, so the results are bit-identical to LightGBM's (and to the compiled path).
     const F = cols.length;
     const BLOCK = 2048;
     const X = new Float64Array(BLOCK * Math.max(1, F));
@@ -125,6 +143,17 @@ export class Booster {
       for (let t = 0; t < k; t++) this.trees[t].addPredictionRowMajor(X, F, len, part);
     }
     return out;
+  }
+
+  private compiledCache: { trees: Tree[]; model: CompiledModel | null } | null = null;
+
+  /** The first k trees compiled for block prediction (predict-kernel.ts), in shared memory; cached per tree list. */
+  private compiled(k: number): CompiledModel | null {
+    const c = this.compiledCache;
+    if (c && c.trees.length === k && c.trees.every((t, i) => t === this.trees[i])) return c.model;
+    const model = compileTrees(this.trees, k, this.numFeatures, (bytes) => new SharedArrayBuffer(bytes));
+    this.compiledCache = { trees: this.trees.slice(0, k), model };
+    return model;
   }
 
   /** SHAP values: n rows of numFeatures+1 values (last = expected value), row-major; each row sums to predict(). */

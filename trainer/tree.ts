@@ -146,7 +146,8 @@ export class Tree {
     if (dt & CATEGORICAL_MASK) {
       if (x !== x) return this.rightChild[node];
       const iv = Math.trunc(x);
-      if (iv < 0) return this.rightChild[node];
+      // Outside int range (infinities included) static_cast<int> gives INT_MIN on x86: negative, so right.
+      if (!(iv >= 0 && iv < 2147483648)) return this.rightChild[node];
       const k = this.threshold[node] | 0;
       const start = this.catBoundaries[k];
       const word = iv >>> 5;
