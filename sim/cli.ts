@@ -1,4 +1,5 @@
-// `dpm sim serve` and `dpm sim export`: run the simulated Risk Analytics API, or write its records as JSONL.
+// `dpm sim serve`, `dpm sim export` and `dpm sim export-regimes`: run the simulated Risk Analytics API, write
+// its records as JSONL, or write its regimes where the regimes source database keeps them.
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -8,14 +9,21 @@ import { generateFirm, DEFAULT_START_DATE, type Firm } from './firm.ts';
 import { startSimServer } from './server.ts';
 import { FaultsSchema } from './faults.ts';
 import { closedTradeJson, openTradeJson } from './json.ts';
+import { regimeRecords, writeRegimesTable } from './regimes-export.ts';
+import { redact, registerSecret } from '../runner/db/redact.ts';
+import { passwordOf } from '../runner/db/target.ts';
+import { describePgUrl } from '../runner/ingest/regimes.ts';
 
 /** The demo firm: about 150-190 funded accounts trade on a typical weekday. */
 export const DEFAULT_FIRM = { seed: 1, accounts: 250, days: 120, startDate: DEFAULT_START_DATE } as const;
 
-const HELP = `dpm sim <serve|export> [options]
+const HELP = `dpm sim <serve|export|export-regimes> [options]
 
-  serve    run the simulated Risk Analytics API on 127.0.0.1 until interrupted
-  export   write every record type as JSONL files into --out
+  serve           run the simulated Risk Analytics API on 127.0.0.1 until interrupted
+  export          write every record type as JSONL files into --out
+  export-regimes  write the firm's daily regimes as the regimes source database holds them: into the
+                  table --table of the PostgreSQL database --db (created if missing; the exported days
+                  are replaced) and/or into the JSON Lines file --file
 
 options:
   --seed N          generator seed (default ${DEFAULT_FIRM.seed})
@@ -28,10 +36,14 @@ options:
   --burst N         serve: bucket size (default 2 x rate)
   --faults JSON     serve: faults, e.g. '{"serverErrors":{"probability":0.05}}'
   --out DIR         export: output folder
+  --db URL          export-regimes: postgres:// URL of the database to write the table into
+  --table NAME      export-regimes: schema.table (default public.regimes_daily)
+  --file PATH       export-regimes: JSON Lines file, one regimes_daily row a line
 
 examples:
   dpm sim serve --seed 1 --accounts 200 --days 120 --port 8787 --api-key KEY
   dpm sim export --seed 1 --accounts 50 --days 30 --out ./sim-export
+  dpm sim export-regimes --seed 1 --days 120 --db postgres://postgres@127.0.0.1:5432/marketdata
 `;
 
 const int = (min: number) => z.coerce.number().int().min(min);
@@ -59,6 +71,14 @@ const Serve = Common.extend({
     .optional(),
 }).strict();
 const Export = Common.extend({ out: z.string().min(1) }).strict();
+// The regimes depend on the seed and the calendar only; --accounts is accepted for symmetry and changes nothing.
+const ExportRegimes = Common.extend({
+  db: z.string().regex(/^postgres(ql)?:\/\//i, 'a postgres:// URL').optional(),
+  table: z.string().default('public.regimes_daily'),
+  file: z.string().min(1).optional(),
+})
+  .strict()
+  .refine((o) => o.db || o.file, { message: 'give --db URL, --file PATH or both' });
 
 function parseFlags(args: string[]): Record<string, string> {
   const flags: Record<string, string> = {};
@@ -128,7 +148,44 @@ export async function simMain(args: string[]): Promise<number> {
       return 1;
     }
   }
+  if (verb === 'export-regimes') {
+    const parsed = ExportRegimes.safeParse(flags);
+    if (!parsed.success) return usage(parsed.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`).join('; '));
+    const o = parsed.data;
+    if (o.db) registerSecret(passwordOf(o.db));
+    try {
+      const records = regimeRecords(o.seed, o['start-date'], o.days);
+      const span = records.length ? `${records[0].date.slice(0, 10)}..${records[records.length - 1].date.slice(0, 10)}` : 'no days';
+      if (o.db) {
+        const { vectorType } = await writeRegimesTable(o.db, o.table, records);
+        console.log(`wrote ${records.length} regimes (${span}) to ${describePgUrl(o.db)} table ${o.table} (vector_daily_regime ${vectorType}, NULL: the simulator has no embedding)`);
+      }
+      if (o.file) {
+        await writeLines(o.file, async (emit) => {
+          for (const r of records) await emit(JSON.stringify(r));
+        });
+        console.log(`wrote ${records.length} regimes (${span}) to ${o.file}`);
+      }
+      return 0;
+    } catch (e) {
+      console.error(redact(`dpm sim export-regimes: ${e instanceof Error ? e.message : String(e)}`));
+      return 1;
+    }
+  }
   return usage(`unknown command "${verb}"`);
+}
+
+/** Writes one line per emitted string; returns the number of lines. */
+async function writeLines(path: string, lines: (emit: (line: string) => Promise<void>) => Promise<void>): Promise<number> {
+  const out = createWriteStream(path);
+  let n = 0;
+  await lines(async (line) => {
+    n++;
+    if (!out.write(`${line}\n`)) await once(out, 'drain');
+  });
+  out.end();
+  await once(out, 'finish');
+  return n;
 }
 
 /** Writes one JSONL file per record type; returns the number of records per file. */
@@ -136,15 +193,7 @@ export async function exportFirm(firm: Firm, dir: string): Promise<Record<string
   await mkdir(dir, { recursive: true });
   const counts: Record<string, number> = {};
   const write = async (file: string, lines: (emit: (line: string) => Promise<void>) => Promise<void>) => {
-    const out = createWriteStream(join(dir, file));
-    let n = 0;
-    await lines(async (line) => {
-      n++;
-      if (!out.write(`${line}\n`)) await once(out, 'drain');
-    });
-    out.end();
-    await once(out, 'finish');
-    counts[file] = n;
+    counts[file] = await writeLines(join(dir, file), lines);
   };
   const days = Array.from({ length: firm.days }, (_, d) => d);
   await write('accounts.jsonl', async (emit) => {

@@ -63,6 +63,8 @@ export async function runDemo(common: CommonArgs, o: DemoOptions, log: Logger, k
         dryRun: false,
         fullRefresh: false,
         sources: ['accounts', 'metrics alltime', 'regimes', 'metrics daily', 'trades closed', 'trades open'],
+        // The simulated firm's regimes, even where DPM_REGIMES_DATABASE_URL points at a real source database.
+        regimesFrom: 'api',
         lookbackDays: 0,
         maxRps: 2000,
         concurrency: 4,

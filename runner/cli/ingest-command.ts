@@ -1,7 +1,8 @@
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { z } from 'zod';
-import { loadProjectConfig } from '../config/project-config.ts';
+import { loadProjectConfig, PROJECT_FILE, type ProjectConfig } from '../config/project-config.ts';
 import { connect, type Database } from '../db/connect.ts';
 import { migrateLatest } from '../db/migrate.ts';
 import { resolveTarget } from '../db/target.ts';
@@ -10,6 +11,9 @@ import { ApiClient } from '../ingest/client.ts';
 import { ENDPOINT_SPECS, endpointByName, type EndpointSpec } from '../ingest/endpoints.ts';
 import { ingestEndpoint, IngestWindowError, type IngestOptions, type ListingSummary } from '../ingest/ingest.ts';
 import { dropStaleStages } from '../ingest/landing.ts';
+import { resolveRegimesSource, type RegimesFrom, type RegimesSource } from '../ingest/regimes.ts';
+import { ingestRegimesFromDatabase, RegimesSourceError } from '../ingest/regimes-db.ts';
+import { ingestRegimesFromFile } from '../ingest/regimes-file.ts';
 import { createLogger, formatCount } from '../log.ts';
 import { checkDateFlags, type CommonArgs } from './session.ts';
 
@@ -42,16 +46,42 @@ export interface IngestRunArgs extends CommonArgs {
   force: boolean;
   flushRows: number;
   timeout: number;
+  /** Regimes from this file export (JSON Lines or CSV) instead of a database or the API. */
+  fromFile?: string;
+  /** Regimes from the source database or the API; auto = the database when one is configured. */
+  regimesFrom?: RegimesFrom;
 }
 
 export async function runIngest(args: IngestRunArgs, env = process.env): Promise<number> {
   const log = createLogger({ level: args.logLevel, json: args.json });
-  const parsedEnv = apiEnv.safeParse(env);
-  if (!parsedEnv.success) throw new ConfigError(`${parsedEnv.error.issues[0].message}. Set DPM_API_BASE_URL and DPM_API_KEY (or run dpm demo, which starts the simulated API).`);
   const specs = resolveEndpoints(args.what);
-  if (specs.some((s) => s.windowParams) && (!args.startDate || !args.endDate)) throw new UsageError('--start-date and --end-date are required for dated sources (metrics daily/hourly, trades, regimes).');
-  const client = new ApiClient({ baseUrl: parsedEnv.data.DPM_API_BASE_URL, apiKey: parsedEnv.data.DPM_API_KEY, maxRps: args.maxRps, burst: Math.max(20, args.maxRps), timeoutMs: args.timeout * 1000, onRetry: (m) => log.warn(m) });
+  const root = resolve(args.projectDir);
+  let config: ProjectConfig | undefined;
+  const projectConfig = () => (config ??= loadProjectConfig(root));
+  let regimes: RegimesSource | undefined;
+  if (specs.some((s) => s.name === 'regimes')) {
+    // A caller with its own connection (dpm pipeline, benches) may run outside a project folder.
+    const regimesConfig = args.db && !existsSync(join(root, PROJECT_FILE)) ? undefined : projectConfig()['regimes-source'];
+    regimes = resolveRegimesSource({ fromFile: args.fromFile, regimesFrom: args.regimesFrom, config: regimesConfig, env });
+  } else if (args.fromFile !== undefined) throw new UsageError('--from-file reads the regimes: dpm ingest regimes --from-file regimes.jsonl');
+  /** Where a source's records come from: only the regimes have a choice. */
+  const originOf = (s: EndpointSpec) => (s.name === 'regimes' && regimes ? regimes.kind : 'api');
+  // A file export is read whole unless dates are given.
+  if (specs.some((s) => s.windowParams && originOf(s) !== 'file') && (!args.startDate || !args.endDate))
+    throw new UsageError('--start-date and --end-date are required for dated sources (metrics daily/hourly, trades, regimes).');
   const options: IngestOptions = { startDate: args.startDate, endDate: args.endDate, batchDays: args.batchDays, concurrency: args.concurrency, flushRows: args.flushRows, force: args.force };
+  let client: ApiClient | undefined;
+  if (specs.some((s) => originOf(s) === 'api')) {
+    const parsedEnv = apiEnv.safeParse(env);
+    if (!parsedEnv.success) throw new ConfigError(`${parsedEnv.error.issues[0].message}. Set DPM_API_BASE_URL and DPM_API_KEY (or run dpm demo, which starts the simulated API).`);
+    client = new ApiClient({ baseUrl: parsedEnv.data.DPM_API_BASE_URL, apiKey: parsedEnv.data.DPM_API_KEY, maxRps: args.maxRps, burst: Math.max(20, args.maxRps), timeoutMs: args.timeout * 1000, onRetry: (m) => log.warn(m) });
+  }
+  const ingestSource = (db: Database, spec: EndpointSpec): Promise<ListingSummary[]> => {
+    if (regimes?.kind === 'database' && spec.name === 'regimes') return ingestRegimesFromDatabase(db, spec, regimes, options, log);
+    if (regimes?.kind === 'file' && spec.name === 'regimes') return ingestRegimesFromFile(db, spec, regimes, options, log);
+    if (regimes?.kind === 'api' && spec.name === 'regimes') log.info(`regimes from the Risk Analytics API ${spec.path} (${regimes.why})`);
+    return ingestEndpoint(db, client!, spec, options, log);
+  };
   const all: ListingSummary[] = [];
   let failed = 0;
   const ingestAll = async (db: Database) => {
@@ -60,14 +90,14 @@ export async function runIngest(args: IngestRunArgs, env = process.env): Promise
     if (stale) log.info(`Dropped ${stale} staging table(s) left by an interrupted ingest`);
     for (const spec of specs) {
       try {
-        all.push(...(await ingestEndpoint(db, client, spec, options, log)));
+        all.push(...(await ingestSource(db, spec)));
         // Models join these tables right after ingest; stale statistics would make the planner guess badly.
         await db.knex.raw(`analyze ${spec.table}`);
       } catch (err) {
-        if (!(err instanceof IngestWindowError)) throw err;
+        if (!(err instanceof IngestWindowError) && !(err instanceof RegimesSourceError)) throw err;
         failed++;
         log.error(err.message, { endpoint: spec.name, status: 'error' });
-        if (err.fatal) {
+        if (err instanceof IngestWindowError && err.fatal) {
           log.error('Stopping: the API refused the key, so every other source would fail the same way.');
           break;
         }
@@ -76,8 +106,7 @@ export async function runIngest(args: IngestRunArgs, env = process.env): Promise
   };
   if (args.db) await ingestAll(args.db);
   else {
-    const config = loadProjectConfig(resolve(args.projectDir));
-    const db = await connect(resolveTarget(config, args.target), { lockWaitMs: args.lockWait * 1000 });
+    const db = await connect(resolveTarget(projectConfig(), args.target), { lockWaitMs: args.lockWait * 1000 });
     try {
       const release = await db.acquireRunLock(args.lockWait * 1000);
       try {
@@ -93,7 +122,7 @@ export async function runIngest(args: IngestRunArgs, env = process.env): Promise
   const skipped = all.filter((s) => s.status === 'skipped').length;
   log.info(
     `Ingest ${failed ? 'finished with errors' : 'done'}: fetched ${formatCount(sum('fetched'))} = loaded ${formatCount(sum('loaded'))} + rejected ${formatCount(sum('rejected'))} + duplicates ${formatCount(sum('duplicates'))}; ` +
-      `${all.length - skipped} window(s) fetched, ${skipped} already done (--force refetches), ${failed} failed; ${client.requests.sent} requests, ${client.requests.retried} retries`,
+      `${all.length - skipped} window(s) fetched, ${skipped} already done (--force refetches), ${failed} failed${client ? `; ${client.requests.sent} requests, ${client.requests.retried} retries` : ''}`,
     { summary: true, fetched: sum('fetched'), loaded: sum('loaded'), rejected: sum('rejected'), duplicates: sum('duplicates'), failed },
   );
   return failed ? 1 : 0;
@@ -102,7 +131,7 @@ export async function runIngest(args: IngestRunArgs, env = process.env): Promise
 export function registerIngestCommand(cli: Argv, done: (code: number) => void): void {
   cli.command(
     'ingest [what..]',
-    'pull accounts, metrics, trades and regimes from the Risk Analytics API into raw.*',
+    'pull accounts, metrics and trades from the Risk Analytics API, and regimes from their source database (or a file export, or the API), into raw.*',
     (y) =>
       y
         .positional('what', { type: 'string', array: true, describe: 'all | accounts | metrics [alltime|daily|hourly] | trades [closed|open] | regimes' })
@@ -114,6 +143,12 @@ export function registerIngestCommand(cli: Argv, done: (code: number) => void): 
         .option('flush-rows', { type: 'number', default: 20_000, describe: 'records buffered per COPY + upsert + checkpoint' })
         .option('timeout', { type: 'number', default: 120, describe: 'seconds before a request is abandoned and retried' })
         .option('force', { type: 'boolean', default: false, describe: 'refetch windows a previous run finished' })
+        .option('from-file', { type: 'string', describe: 'regimes: read this export instead (.jsonl, one regimes_daily row a line; or .csv as psql \\copy ... csv header writes it)' })
+        .option('regimes-from', {
+          choices: ['auto', 'api', 'database'] as const,
+          default: 'auto' as const,
+          describe: 'regimes: auto = the source database when DPM_REGIMES_DATABASE_URL (or regimes-source in dpm.yml) is set, else the API',
+        })
         .check((a) => {
           checkDateFlags(a);
           if (a['start-date'] && a['end-date'] && String(a['start-date']) > String(a['end-date'])) throw new UsageError('--start-date is after --end-date');
@@ -121,7 +156,9 @@ export function registerIngestCommand(cli: Argv, done: (code: number) => void): 
             throw new UsageError('--batch-days, --max-rps, --concurrency, --flush-rows and --timeout must be positive');
           return true;
         })
-        .example('DPM_API_BASE_URL=... DPM_API_KEY=... dpm ingest trades closed --start-date 2025-01-01 --end-date 2025-01-31', ''),
+        .example('DPM_API_BASE_URL=... DPM_API_KEY=... dpm ingest trades closed --start-date 2025-01-01 --end-date 2025-01-31', '')
+        .example('DPM_REGIMES_DATABASE_URL=postgres://user:pass@host/marketdata dpm ingest regimes --start-date 2025-01-01 --end-date 2025-01-31', 'regimes from public.regimes_daily')
+        .example('dpm ingest regimes --from-file regimes_daily.jsonl', 'regimes from a file export'),
     async (a) => {
       try {
         done(await runIngest(a as unknown as IngestRunArgs));

@@ -8,6 +8,7 @@ import { DpmError, UsageError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { runCommand, type CommonArgs } from './session.ts';
 import { runIngest, INGEST_ORDER } from './ingest-command.ts';
+import type { RegimesFrom } from '../ingest/regimes.ts';
 import { trainAndRegister, type TrainCommandOptions } from '../../trainer/product/train-model.ts';
 import { predictDay } from '../../trainer/product/predict-model.ts';
 import { evaluatePredictions, type OracleSource } from '../../trainer/product/evaluate-model.ts';
@@ -24,6 +25,8 @@ export interface PipelineOptions {
   fullRefresh: boolean;
   /** Ingest sources (default: everything the models read). */
   sources?: string[];
+  /** Where the regimes come from (default auto: the source database when one is configured, else the API). */
+  regimesFrom?: RegimesFrom;
   /** Days before --start-date that ingest refetches and build rebuilds (late trades and corrections). */
   lookbackDays: number;
   maxRps: number;
@@ -109,7 +112,7 @@ async function runStage(stage: Stage, args: CommonArgs & { db: Database }, o: Pi
     case 'ingest': {
       if (!o.startDate || !o.endDate) throw new UsageError('the ingest stage needs --start-date and --end-date');
       for (const source of o.sources ?? INGEST_ORDER) {
-        fail(await runIngest({ ...args, what: source.split(' '), startDate: windowStart(o), endDate: o.endDate, batchDays: 7, maxRps: o.maxRps, concurrency: o.concurrency, flushRows: 20_000, timeout: 120, force: o.force }), `ingest ${source}`);
+        fail(await runIngest({ ...args, what: source.split(' '), startDate: windowStart(o), endDate: o.endDate, batchDays: 7, maxRps: o.maxRps, concurrency: o.concurrency, flushRows: 20_000, timeout: 120, force: o.force, regimesFrom: o.regimesFrom }), `ingest ${source}`);
       }
       return null;
     }

@@ -23,6 +23,18 @@ const targetSchema = z.discriminatedUnion('type', [
 ]);
 export type TargetConfig = z.infer<typeof targetSchema>;
 
+/** Where `dpm ingest regimes` reads the market regimes when they come from a source database, not the API. */
+const regimesSourceSchema = z
+  .object({
+    /** A postgres:// URL; better kept out of the file: `url_env` names the variable that holds it. */
+    url: z.string().regex(/^postgres(ql)?:\/\//i, 'a postgres:// URL, e.g. postgres://user@host:5432/marketdata').optional(),
+    url_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the name of an environment variable').optional(),
+    /** `schema.table` (or a view) holding one row per day and copy; default public.regimes_daily. */
+    table: z.string().min(1).optional(),
+  })
+  .strict();
+export type RegimesSourceConfig = z.infer<typeof regimesSourceSchema>;
+
 const projectSchema = z
   .object({
     name: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'a lowercase identifier'),
@@ -38,6 +50,7 @@ const projectSchema = z
     seeds: z.record(z.string(), z.unknown()).default({}),
     target: z.string().optional(),
     targets: z.record(z.string(), targetSchema).default({}),
+    'regimes-source': regimesSourceSchema.optional(),
   })
   .strict();
 export type ProjectConfig = z.infer<typeof projectSchema> & { root: string; file: string };

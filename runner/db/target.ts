@@ -43,7 +43,8 @@ function postgresUrl(name: string, cfg: Extract<TargetConfig, { type: 'postgres'
   return `postgres://${auth}${cfg.host ?? '127.0.0.1'}:${cfg.port ?? 5432}/${cfg.database ?? 'postgres'}`;
 }
 
-function passwordOf(url: string): string | undefined {
+/** The password of a postgres:// URL, decoded, for the redactor. */
+export function passwordOf(url: string): string | undefined {
   try {
     return decodeURIComponent(new URL(url).password) || undefined;
   } catch {

@@ -11,10 +11,16 @@ export interface CliResult {
   stderr: string;
 }
 
+/** The caller's environment, less the database settings a test did not give (so that runs are hermetic). */
+function childEnv(given: Record<string, string> | undefined): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...given, FORCE_COLOR: '0' };
+  for (const k of ['DPM_DATABASE_URL', 'DPM_REGIMES_DATABASE_URL', 'DPM_REGIMES_TABLE']) if (!given?.[k]) delete env[k];
+  return env;
+}
+
 export function runDpm(args: string[], options: { cwd: string; env?: Record<string, string>; timeoutMs?: number }): Promise<CliResult> {
   return new Promise((done, fail) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, FORCE_COLOR: '0' };
-    if (!options.env?.DPM_DATABASE_URL) delete env.DPM_DATABASE_URL;
+    const env = childEnv(options.env);
     const child = spawn(process.execPath, [DPM_BIN, ...args], { cwd: options.cwd, env });
     let stdout = '';
     let stderr = '';
@@ -31,7 +37,5 @@ export function runDpm(args: string[], options: { cwd: string; env?: Record<stri
 
 /** Starts the CLI and returns the child, for tests that kill it mid-run. */
 export function spawnDpm(args: string[], options: { cwd: string; env?: Record<string, string> }) {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, FORCE_COLOR: '0' };
-  if (!options.env?.DPM_DATABASE_URL) delete env.DPM_DATABASE_URL;
-  return spawn(process.execPath, [DPM_BIN, ...args], { cwd: options.cwd, env });
+  return spawn(process.execPath, [DPM_BIN, ...args], { cwd: options.cwd, env: childEnv(options.env) });
 }

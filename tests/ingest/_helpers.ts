@@ -31,7 +31,7 @@ export interface Project {
   dir: string;
   target: TestTarget;
   env: Record<string, string>;
-  /** `dpm ingest ...` against the project's simulated API, or against `api` (another sim) when given. */
+  /** `dpm ingest ...` against the project's simulated API (if any), or against `api` (another sim) when given. */
   run(args: string[], api?: SimServer): Promise<CliResult>;
   spawn(args: string[]): ReturnType<typeof spawnDpm>;
   /** An in-process connection; close it before the next CLI run (PGlite is one process at a time). */
@@ -39,11 +39,12 @@ export interface Project {
   dispose(): Promise<void>;
 }
 
-export async function project(kind: TargetKind, sim: SimServer, apiKey = API_KEY): Promise<Project> {
+/** A project folder with a fresh target; without `sim`, no API is configured (sources that need none). */
+export async function project(kind: TargetKind, sim?: SimServer, apiKey = API_KEY): Promise<Project> {
   const dir = mkdtempSync(join(tmpdir(), 'dpm-ingest-'));
   copyFileSync(resolve(import.meta.dirname, '../fixtures/project/dpm.yml'), join(dir, 'dpm.yml'));
   const target = await freshTarget(kind, dir);
-  const env = { ...target.env, DPM_API_BASE_URL: sim.url, DPM_API_KEY: apiKey };
+  const env: Record<string, string> = sim ? { ...target.env, DPM_API_BASE_URL: sim.url, DPM_API_KEY: apiKey } : { ...target.env };
   return {
     dir,
     target,

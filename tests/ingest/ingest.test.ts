@@ -52,6 +52,7 @@ for (const kind of TARGET_KINDS) {
       const s = summary(r.stdout);
       assert.equal(s, { fetched: expectedCount, loaded: expectedCount, rejected: 0, duplicates: 0 }, show(r));
       assert.match(r.stdout, /trades closed 2024-03-01\.\.2024-03-10: fetched [\d ]+ = loaded/);
+      assert.match(r.stdout, /regimes from the Risk Analytics API v2\/regimes\/daily \(DPM_REGIMES_DATABASE_URL is not set\)/);
 
       let db = await p.connect();
       try {
