@@ -104,8 +104,12 @@ function runBoosting(p: Params, ds: Dataset, valid: Dataset[], validNames: strin
         const end = Math.min(N, (blk + 1) * 1024);
         for (let i = blk * 1024; i < end; i++) {
           x = (Math.imul(214013, x) + 2531011) >>> 0;
-          if (((x >>> 16) & 0x7fff) / 32768 < frac) bag![bagCnt++] = i;
-          else oob![oobCnt++] = i;
+          // Branch-free: both lists get the row, only one count moves on.
+          const inBag = ((((x >>> 16) & 0x7fff) / 32768 < frac) as unknown as number) | 0;
+          bag![bagCnt] = i;
+          oob![oobCnt] = i;
+          bagCnt += inBag;
+          oobCnt += 1 - inBag;
         }
         bagStates[blk] = x;
       }
@@ -138,10 +142,7 @@ function runBoosting(p: Params, ds: Dataset, valid: Dataset[], validNames: strin
       const begin = learner.leafBegin[l], end = begin + learner.leafCnt[l];
       for (let i = begin; i < end; i++) score[buf.idx[i]] += v;
     }
-    for (let k = 0; k < oobCnt; k++) {
-      const row = oob![k];
-      score[row] += tree.leafValue[learner.leafOfRow(tree, row)];
-    }
+    if (oobCnt > 0) learner.addOutOfBag(tree, oob!, oobCnt, score);
     for (let i = 0; i < valid.length; i++) tree.addPrediction(valid[i].columns, valid[i].numData, validScores[i]);
     if (iter === 0 && init !== 0) tree.addBias(init);
     trees.push(tree);
