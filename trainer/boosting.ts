@@ -45,9 +45,9 @@ export async function train(params: ParamInput, dataset: Dataset, options: Train
   dataset.construct(p);
   const layout = featureLayout(dataset);
   const threads = Math.max(1, Math.min(p.num_threads > 0 ? p.num_threads : availableParallelism(), 4));
-  const buf = allocateBuffers(N, Math.max(1, layout.totalBins), p.num_leaves);
   const b = dataset.binned!;
-  const pool = await HistPool.create({ rowBins: b.rowBins, stride: b.stride, binPos: b.binPos, wide: b.wide,
+  const buf = allocateBuffers(N, Math.max(1, layout.totalBins), p.num_leaves, b.rowBins, dataset.numFeatures, threads);
+  const pool = await HistPool.create({ stride: b.stride, binPos: b.binPos, wide: b.wide,
     numBins: layout.numBins, offsets: layout.offsets, ...buf }, threads);
   try {
     return runBoosting(p, dataset, valid, validNames, options, layout, buf, pool, info);

@@ -4,6 +4,7 @@
 import { Worker } from 'node:worker_threads';
 import { once } from 'node:events';
 import { buildColumn, buildRowwise } from './hist-kernel.ts';
+import { buildRowwiseWasm, histModule, instantiateHist, type HistFn, type SharedArena } from './hist-wasm.ts';
 import { TrainerError } from './errors.ts';
 
 export interface SharedBuffers {
@@ -20,6 +21,10 @@ export interface SharedBuffers {
   idx: Int32Array;
   slotsG: Float64Array[];
   slotsH: Float64Array[];
+  /** Per thread: feature positions, offsets and bin counts (3 x number of features). */
+  feats: Int32Array[];
+  /** When set, every buffer above is a view into this memory and the WebAssembly kernel builds the histograms. */
+  arena: SharedArena | null;
 }
 
 // Below this many bin increments a job is cheaper to do alone than to hand over.
@@ -27,32 +32,44 @@ const MIN_PARALLEL_WORK = 100_000;
 
 interface WorkerHandle { w: Worker; ctrl: Int32Array; pos: Int32Array; off: Int32Array; len: Int32Array; seq: number }
 
+const thirds = (a: Int32Array): [Int32Array, Int32Array, Int32Array] => {
+  const n = a.length / 3;
+  return [a.subarray(0, n), a.subarray(n, 2 * n), a.subarray(2 * n, 3 * n)];
+};
+
 export class HistPool {
   private workers: WorkerHandle[] = [];
   private pos: Int32Array;
   private off: Int32Array;
   private len: Int32Array;
+  private readonly kernel: HistFn | null;
   private constructor(private s: SharedBuffers) {
-    const n = s.binPos.length;
-    this.pos = new Int32Array(n);
-    this.off = new Int32Array(n);
-    this.len = new Int32Array(n);
+    [this.pos, this.off, this.len] = thirds(s.feats[0]);
+    const module = s.arena ? histModule() : null;
+    this.kernel = module && s.arena ? instantiateHist(module, s.arena.memory) : null;
+  }
+
+  /** buildRowwise on the WebAssembly kernel when the buffers live in its memory. */
+  private rowwise(nf: number, idx: Int32Array | null, begin: number, cnt: number, hess: Float32Array | null, hg: Float64Array, hh: Float64Array): void {
+    const s = this.s;
+    if (this.kernel) buildRowwiseWasm(this.kernel, s.rowBins, s.stride, this.pos, this.off, this.len, nf, idx, begin, cnt, s.grad, hess, hg, hh);
+    else buildRowwise(s.rowBins, s.stride, this.pos, this.off, this.len, nf, idx, begin, cnt, s.grad, hess, hg, hh);
   }
 
   static async create(s: SharedBuffers, threads: number): Promise<HistPool> {
     const pool = new HistPool(s);
     const n = Math.max(0, threads - 1);
-    const nf = Math.max(1, s.binPos.length);
-    const sab = (a: ArrayBufferView): SharedArrayBuffer => a.buffer as SharedArrayBuffer;
     try {
       for (let i = 0; i < n; i++) {
         const ctrl = new Int32Array(new SharedArrayBuffer(64));
-        const feats = new Int32Array(new SharedArrayBuffer(12 * nf));
+        const feats = s.feats[i + 1];
+        // Typed arrays over shared memory arrive in the worker as views of the same memory.
         const w = new Worker(new URL('./worker-boot.mjs', import.meta.url), {
           workerData: {
             entry: new URL('./hist-worker.ts', import.meta.url).href,
-            rowBins: sab(s.rowBins), stride: s.stride, grad: sab(s.grad), hess: sab(s.hess), idx: sab(s.idx),
-            slotsG: s.slotsG.map(sab), slotsH: s.slotsH.map(sab), ctrl: ctrl.buffer, feats: feats.buffer,
+            rowBins: s.rowBins, stride: s.stride, grad: s.grad, hess: s.hess, idx: s.idx,
+            slotsG: s.slotsG, slotsH: s.slotsH, ctrl: ctrl.buffer, feats,
+            memory: s.arena?.memory ?? null, module: s.arena ? histModule() : null,
           },
         });
         w.unref();
@@ -64,7 +81,8 @@ export class HistPool {
           await w.terminate();
           throw new TrainerError(`histogram worker failed to start (${String(ready)}); set num_threads=1 to train without workers`);
         }
-        pool.workers.push({ w, ctrl, pos: feats.subarray(0, nf), off: feats.subarray(nf, 2 * nf), len: feats.subarray(2 * nf, 3 * nf), seq: 0 });
+        const [pos, off, len] = thirds(feats);
+        pool.workers.push({ w, ctrl, pos, off, len, seq: 0 });
       }
     } catch (e) {
       await pool.close();
@@ -97,7 +115,7 @@ export class HistPool {
     }
     const nw = this.workers.length;
     if (nw === 0 || cnt * nn < MIN_PARALLEL_WORK || nn < 2) {
-      buildRowwise(s.rowBins, s.stride, this.pos, this.off, this.len, nn, idx, begin, cnt, s.grad, hess, hg, hh);
+      this.rowwise(nn, idx, begin, cnt, hess, hg, hh);
       return;
     }
     const parts = Math.min(nw + 1, nn);
@@ -114,7 +132,7 @@ export class HistPool {
       Atomics.store(c, 0, wk.seq);
       Atomics.notify(c, 0);
     }
-    buildRowwise(s.rowBins, s.stride, this.pos, this.off, this.len, bounds[1], idx, begin, cnt, s.grad, hess, hg, hh);
+    this.rowwise(bounds[1], idx, begin, cnt, hess, hg, hh);
     for (let p = 1; p < parts; p++) {
       const wk = this.workers[p - 1];
       for (;;) {

@@ -2,38 +2,38 @@
 // and signals completion. No messages on the hot path, so handing over a job costs microseconds.
 import { workerData, parentPort } from 'node:worker_threads';
 import { buildRowwise } from './hist-kernel.ts';
+import { buildRowwiseWasm, instantiateHist } from './hist-wasm.ts';
 
 interface Init {
-  rowBins: SharedArrayBuffer;
+  rowBins: Uint8Array;
   stride: number;
-  grad: SharedArrayBuffer;
-  hess: SharedArrayBuffer;
-  idx: SharedArrayBuffer;
-  slotsG: SharedArrayBuffer[];
-  slotsH: SharedArrayBuffer[];
+  grad: Float32Array;
+  hess: Float32Array;
+  idx: Int32Array;
+  slotsG: Float64Array[];
+  slotsH: Float64Array[];
   ctrl: SharedArrayBuffer;
-  feats: SharedArrayBuffer;
+  feats: Int32Array;
+  /** The shared memory all the arrays above live in, and the kernel module, when the WebAssembly kernel runs. */
+  memory: WebAssembly.Memory | null;
+  module: WebAssembly.Module | null;
 }
 
 const d = workerData as Init;
-const rowBins = new Uint8Array(d.rowBins);
-const grad = new Float32Array(d.grad);
-const hess = new Float32Array(d.hess);
-const idx = new Int32Array(d.idx);
-const slotsG = d.slotsG.map((s) => new Float64Array(s));
-const slotsH = d.slotsH.map((s) => new Float64Array(s));
+const { rowBins, grad, hess, idx, slotsG, slotsH } = d;
 const ctrl = new Int32Array(d.ctrl);
-const featBuf = new Int32Array(d.feats);
-const n = featBuf.length / 3;
-const pos = featBuf.subarray(0, n);
-const off = featBuf.subarray(n, 2 * n);
-const len = featBuf.subarray(2 * n, 3 * n);
+const n = d.feats.length / 3;
+const pos = d.feats.subarray(0, n);
+const off = d.feats.subarray(n, 2 * n);
+const len = d.feats.subarray(2 * n, 3 * n);
+const kernel = d.memory && d.module ? instantiateHist(d.module, d.memory) : null;
 
 // ctrl layout: [0] job seq (main writes; -1 = exit), [1] done seq (worker writes; negative = failed), [2] begin,
 // [3] count, [4] use indices, [5] slot, [6] constant hessian, [7] number of features.
 function runJob(): void {
-  buildRowwise(rowBins, d.stride, pos, off, len, ctrl[7], ctrl[4] === 1 ? idx : null, ctrl[2], ctrl[3], grad,
-    ctrl[6] === 1 ? null : hess, slotsG[ctrl[5]], slotsH[ctrl[5]]);
+  const useIdx = ctrl[4] === 1 ? idx : null, h = ctrl[6] === 1 ? null : hess;
+  if (kernel) buildRowwiseWasm(kernel, rowBins, d.stride, pos, off, len, ctrl[7], useIdx, ctrl[2], ctrl[3], grad, h, slotsG[ctrl[5]], slotsH[ctrl[5]]);
+  else buildRowwise(rowBins, d.stride, pos, off, len, ctrl[7], useIdx, ctrl[2], ctrl[3], grad, h, slotsG[ctrl[5]], slotsH[ctrl[5]]);
 }
 
 function loop(): void {

@@ -8,6 +8,7 @@ import { LcgRandom } from './random.ts';
 import { findBestThreshold, leafOutput, SplitInfo, type FeatureMeta, type SplitConfig } from './split.ts';
 import { MISSING_NAN, MISSING_ZERO, Tree } from './tree.ts';
 import type { BinMapper } from './binning.ts';
+import { histModule, SharedArena } from './hist-wasm.ts';
 
 export interface LearnerBuffers {
   grad: Float32Array;
@@ -15,16 +16,43 @@ export interface LearnerBuffers {
   idx: Int32Array;
   slotsG: Float64Array[];
   slotsH: Float64Array[];
+  /** The row-major bins the histograms read (a copy in the arena when there is one). */
+  rowBins: Uint8Array;
+  /** Per thread (0 = the calling one): feature byte positions, histogram offsets and bin counts, 3 x numFeatures. */
+  feats: Int32Array[];
+  /** The shared WebAssembly memory holding all of the above, when the WebAssembly kernel can run. */
+  arena: SharedArena | null;
 }
 
-/** Allocates the shared buffers the learner and the histogram workers use. */
-export function allocateBuffers(numData: number, totalBins: number, numLeaves: number): LearnerBuffers {
+/**
+ * Allocates the shared buffers the learner and the histogram workers use: in one shared WebAssembly memory (with
+ * a copy of the row-major bins) when possible, so the WebAssembly histogram kernel can address them, else in
+ * SharedArrayBuffers for the JavaScript kernel.
+ */
+export function allocateBuffers(numData: number, totalBins: number, numLeaves: number, rowBins: Uint8Array,
+  numFeatures: number, threads: number): LearnerBuffers {
+  const nf = Math.max(1, numFeatures);
+  const arena = histModule() === null ? null : SharedArena.create(SharedArena.size([
+    rowBins.length, 4 * numData, 4 * numData, 4 * numData,
+    ...new Array<number>(2 * numLeaves).fill(8 * totalBins), ...new Array<number>(threads).fill(12 * nf),
+  ]));
+  if (arena !== null) {
+    const rb = arena.u8(rowBins.length);
+    rb.set(rowBins);
+    return {
+      rowBins: rb, grad: arena.f32(numData), hess: arena.f32(numData), idx: arena.i32(numData),
+      slotsG: Array.from({ length: numLeaves }, () => arena.f64(totalBins)),
+      slotsH: Array.from({ length: numLeaves }, () => arena.f64(totalBins)),
+      feats: Array.from({ length: threads }, () => arena.i32(3 * nf)), arena,
+    };
+  }
   const f32 = (): Float32Array => new Float32Array(new SharedArrayBuffer(4 * numData));
   return {
-    grad: f32(), hess: f32(),
+    rowBins, grad: f32(), hess: f32(),
     idx: new Int32Array(new SharedArrayBuffer(4 * numData)),
     slotsG: Array.from({ length: numLeaves }, () => new Float64Array(new SharedArrayBuffer(8 * totalBins))),
     slotsH: Array.from({ length: numLeaves }, () => new Float64Array(new SharedArrayBuffer(8 * totalBins))),
+    feats: Array.from({ length: threads }, () => new Int32Array(new SharedArrayBuffer(12 * nf))), arena: null,
   };
 }
 
@@ -336,7 +364,7 @@ export class TreeLearner {
       nodes[4 * n + 2] = n;
       nodes[4 * n + 3] = n;
     }
-    const rb = this.binned.rowBins, stride = this.binned.stride, lv = tree.leafValue;
+    const rb = this.buf.rowBins, stride = this.binned.stride, lv = tree.leafValue;
     let k = 0;
     for (; k + 4 <= cnt; k += 4) {
       const ra = rows[k], rbb = rows[k + 1], rc = rows[k + 2], rd = rows[k + 3];
