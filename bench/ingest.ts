@@ -18,6 +18,7 @@ import { runIngest } from '../runner/cli/ingest-command.ts';
 import { addDays } from '../runner/dates.ts';
 import { connect } from '../runner/db/connect.ts';
 import { migrateLatest } from '../runner/db/migrate.ts';
+import { postgresTarget } from '../runner/db/target.ts';
 import { endpointByName } from '../runner/ingest/endpoints.ts';
 import { startSimServer } from '../sim/server.ts';
 
@@ -69,7 +70,7 @@ async function main(): Promise<void> {
   dbUrl.pathname = `/${name}`;
   const dir = mkdtempSync(join(tmpdir(), 'dpm-bench-ingest-'));
   try {
-    const db = await connect({ kind: 'postgres', name: 'bench', url: dbUrl.toString(), threads: 4 });
+    const db = await connect(postgresTarget('bench', dbUrl.toString()));
     let landed: number;
     let e2e: number;
     try {

@@ -18,6 +18,8 @@ const targetSchema = z.discriminatedUnion('type', [
       password_env: z.string().optional(),
       database: z.string().optional(),
       threads: z.number().int().min(1).optional(),
+      /** Session settings for every connection (SET name = value), e.g. work_mem: 256MB; jit is off unless set. */
+      settings: z.record(z.string().regex(/^[a-z_][a-z0-9_.]*$/, 'a PostgreSQL setting name, e.g. work_mem'), z.union([z.string(), z.number(), z.boolean()])).optional(),
     })
     .strict(),
 ]);

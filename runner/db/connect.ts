@@ -4,7 +4,7 @@ import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { DatabaseError, LockError } from '../errors.ts';
-import { startEmbeddedServer, type EmbeddedServer } from './pglite-server.ts';
+import type { EmbeddedServer } from './pglite-server.ts';
 import { redact } from './redact.ts';
 import type { Target } from './target.ts';
 
@@ -32,14 +32,30 @@ export interface ConnectOptions {
 
 const RUN_LOCK_KEY = 'dpm.run';
 
-function checkClientConnection(conn: pg.Client, done: (err: Error | null, conn: pg.Client) => void): void {
-  conn.query(`select set_config('client_connection_check_interval', '1000', false) where current_setting('server_version_num')::int >= 140000`, (err: Error | null) => done(err, conn));
+/**
+ * Prepares each new PostgreSQL connection: the target's session settings, and (PostgreSQL 14+) a check
+ * for a vanished client, so that a backend whose client was killed with -9 cancels its statement instead
+ * of running it to the end and committing it (a CREATE TABLE AS scratch table appeared after the next run
+ * cleaned up).
+ */
+function prepareConnection(settings: Record<string, string>) {
+  return (conn: pg.Client, done: (err: Error | null, conn: pg.Client) => void): void => {
+    (async () => {
+      await conn.query(`select set_config('client_connection_check_interval', '1000', false) where current_setting('server_version_num')::int >= 140000`);
+      for (const [name, value] of Object.entries(settings)) await conn.query('select set_config($1, $2, false)', [name, value]);
+    })().then(
+      () => done(null, conn),
+      (err: Error) => done(new DatabaseError(`cannot apply the target's session settings (${Object.keys(settings).join(', ')}): ${err.message}. Fix settings: in dpm.yml.`), conn),
+    );
+  };
 }
 
 export async function connect(target: Target, options: ConnectOptions = {}): Promise<Database> {
   let embedded: EmbeddedServer | undefined;
   let connection: Knex.PgConnectionConfig | string;
   if (target.kind === 'pglite') {
+    // Loaded only for the embedded target: importing PGlite costs about a second of every CLI start.
+    const { startEmbeddedServer } = await import('./pglite-server.ts');
     embedded = await startEmbeddedServer(target.dataDir, options.lockWaitMs ?? 0);
     connection = { host: '127.0.0.1', port: embedded.port, user: 'postgres', database: 'postgres' };
   } else {
@@ -49,13 +65,10 @@ export async function connect(target: Target, options: ConnectOptions = {}): Pro
     client: 'pg',
     connection,
     // PGlite is a single session: more than one pooled connection would interleave transactions.
-    // On PostgreSQL, a client killed with -9 leaves its backend running the current statement to the
-    // end, which then commits (a CREATE TABLE AS scratch table appears after the next run cleaned
-    // up); since PostgreSQL 14 the server can notice the vanished client and cancel the statement.
     pool:
       target.kind === 'pglite'
         ? { min: 0, max: 1 }
-        : { min: 0, max: Math.max(2, options.poolSize ?? target.threads + 1), afterCreate: checkClientConnection },
+        : { min: 0, max: Math.max(2, options.poolSize ?? target.threads + 1), afterCreate: prepareConnection(target.settings) },
     acquireConnectionTimeout: 600_000,
   });
   try {

@@ -205,7 +205,7 @@ function parseModel(
     variable: (n, fallback, has) => readVar(vars, n, fallback, has, file, rawSql),
     isIncremental: () => false,
     self: () => new Relation('__parse__', name),
-    extra: { batch_start: null, batch_end: null, run_started_at: new Date().toISOString(), invocation_id: 'parse', target_name: 'parse' },
+    extra: { batch_start: null, batch_end: null, batch_days: null, run_started_at: new Date().toISOString(), invocation_id: 'parse', target_name: 'parse' },
   };
   engine.render(template, file, rawSql, hooks);
 

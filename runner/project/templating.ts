@@ -97,7 +97,7 @@ export class TemplateEngine {
         return hooks().self()?.identifier;
       },
     });
-    for (const name of ['batch_start', 'batch_end', 'run_started_at', 'invocation_id', 'target_name']) {
+    for (const name of ['batch_start', 'batch_end', 'batch_days', 'run_started_at', 'invocation_id', 'target_name']) {
       Object.defineProperty((this.env as unknown as { globals: object }).globals, name, {
         get: () => engine.current?.extra[name],
         enumerable: true,

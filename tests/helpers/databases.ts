@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import type { Target } from '../../runner/db/target.ts';
+import { postgresTarget, type Target } from '../../runner/db/target.ts';
 
 export type TargetKind = 'pglite' | 'postgres';
 
@@ -55,7 +55,7 @@ export async function freshTarget(kind: TargetKind, dir?: string): Promise<TestT
   url.pathname = `/${name}`;
   return {
     kind,
-    target: { kind: 'postgres', name: 'test', url: url.toString(), threads: 4 },
+    target: postgresTarget('test', url.toString()),
     env: { DPM_DATABASE_URL: url.toString() },
     async dispose() {
       const c = new pg.Client({ connectionString: TEST_PG_URL });

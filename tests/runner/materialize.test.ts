@@ -88,6 +88,34 @@ select id, id % 2 as g from generate_series(1, 10) id`,
     assert.equal(await scratchRelations(db), []);
   });
 
+  s('a new table has statistics on its keys and indexed columns right away; a table without keys on every column', async () => {
+    const dir = project({
+      'models/st/keyed.sql': `{{ config(materialized='table', unique_key=['id'], indexes=[{'columns': ['g']}]) }}
+select id, id % 3 as g, id * 1.5 as wide from generate_series(1, 200) id`,
+      'models/st/plain.sql': `{{ config(materialized='table') }}\nselect id, id * 2 as twice from generate_series(1, 50) id`,
+    });
+    assert.ok((await build(dir, db)).ok);
+    const analyzed = async (table: string) =>
+      (await rowsOf(db, `select attname from pg_stats where schemaname = 'st' and tablename = '${table}' order by attname`)).map((r) => r.attname);
+    assert.equal(await analyzed('keyed'), ['g', 'id']);
+    assert.equal(await analyzed('plain'), ['id', 'twice']);
+  });
+
+  s('batch_days is the length of the microbatch window, none outside one', async () => {
+    const dir = project({
+      'models/src/events.sql': EVENTS,
+      'models/bd/days.sql': `{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='day', begin='2024-01-01', batch_size='day') }}
+select day, {{ batch_days }} as batch_days from {{ ref('events') }}
+where day >= '{{ batch_start }}' and day < '{{ batch_end }}'`,
+      'models/bd/outside.sql': `select {{ 'none' if batch_days is none else batch_days }}::text as batch_days`,
+    });
+    assert.ok((await build(dir, db, { endDate: day(5) })).ok);
+    assert.equal((await rowsOf(db, 'select distinct batch_days from bd.days')).map((r) => r.batch_days), [4], 'a first build is one window: 2024-01-01..2024-01-05');
+    assert.ok((await build(dir, db, { select: ['days'], startDate: day(3), endDate: day(5) })).ok);
+    assert.equal((await rowsOf(db, `select day, batch_days from bd.days where day >= '${day(3)}' order by day`)).map((r) => r.batch_days), [1, 1], 'then one batch per day');
+    assert.equal((await rowsOf(db, 'select batch_days from bd.outside'))[0].batch_days, 'none');
+  });
+
   s('a failing hook fails the model and names the hook', async () => {
     const dir = project({ 'models/h/m.sql': `{{ config(materialized='table', post_hook='select * from no_such_table') }}\nselect 1 as x` });
     const r = await build(dir, db);
