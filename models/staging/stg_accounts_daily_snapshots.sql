@@ -22,13 +22,20 @@ with daily as (
 plans as (select * from {{ ref('stg_plans') }}),
 
 {% if is_incremental() %}
+-- each batch account's last row before the batch, through the (account_id, date) index: a scan of the
+-- whole table for the latest row per account cost a second for every nightly day
 prior as (
-    select distinct on (account_id)
-        account_id, days_active, date - days_since_last_trade as last_trade_date, equity_hwm,
-        date - days_since_equity_hwm as equity_hwm_date
-    from {{ this }}
-    where date < date '{{ batch_start }}'
-    order by account_id, date desc
+    select last_row.*
+    from (select distinct account_id from daily) as accounts
+    cross join lateral (
+        select
+            account_id, days_active, date - days_since_last_trade as last_trade_date, equity_hwm,
+            date - days_since_equity_hwm as equity_hwm_date
+        from {{ this }}
+        where account_id = accounts.account_id and date < date '{{ batch_start }}'
+        order by date desc
+        limit 1
+    ) as last_row
 ),
 {% else %}
 prior as (
