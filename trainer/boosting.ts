@@ -5,7 +5,7 @@ import { Booster, type EvalRecord } from './booster.ts';
 import type { Dataset } from './dataset.ts';
 import { DataError } from './errors.ts';
 import { HistPool } from './hist-pool.ts';
-import { allocateBuffers, featureLayout, TreeLearner } from './learner.ts';
+import { allocateBuffers, featureLayout, splitConfig, TreeLearner } from './learner.ts';
 import { defaultMetric, evalMetric, type MetricName } from './metrics.ts';
 import { createObjective, percentile } from './objectives.ts';
 import { PARAMS, resolveParams, type ParamInput, type Params } from './params.ts';
@@ -48,7 +48,7 @@ export async function train(params: ParamInput, dataset: Dataset, options: Train
   const b = dataset.binned!;
   const buf = allocateBuffers(N, Math.max(1, layout.totalBins), p.num_leaves, b.rowBins, dataset.numFeatures, threads);
   const pool = await HistPool.create({ stride: b.stride, binPos: b.binPos, wide: b.wide,
-    numBins: layout.numBins, offsets: layout.offsets, ...buf }, threads);
+    numBins: layout.numBins, offsets: layout.offsets, ...buf }, threads, layout.metas, splitConfig(p));
   try {
     return runBoosting(p, dataset, valid, validNames, options, layout, buf, pool, info);
   } finally {

@@ -3,6 +3,7 @@
 import { workerData, parentPort } from 'node:worker_threads';
 import { buildRowwise } from './hist-kernel.ts';
 import { buildRowwiseWasm, instantiateHist } from './hist-wasm.ts';
+import { searchFeatures, SplitInfo, writeSplit, type FeatureMeta, type SplitConfig } from './split.ts';
 
 interface Init {
   rowBins: Uint8Array;
@@ -13,7 +14,14 @@ interface Init {
   slotsG: Float64Array[];
   slotsH: Float64Array[];
   ctrl: SharedArrayBuffer;
+  /** Positions, offsets, bin counts and feature ids of this worker's features (4 x number of features). */
   feats: Int32Array;
+  /** Per histogram slot: is_splittable flags; leaf sums of the current search; where the best splits go. */
+  flags: Uint8Array[];
+  stats: Float64Array;
+  result: Float64Array;
+  metas: (FeatureMeta | null)[];
+  cfg: SplitConfig;
   /** The shared memory all the arrays above live in, and the kernel module, when the WebAssembly kernel runs. */
   memory: WebAssembly.Memory | null;
   module: WebAssembly.Module | null;
@@ -22,18 +30,31 @@ interface Init {
 const d = workerData as Init;
 const { rowBins, grad, hess, idx, slotsG, slotsH } = d;
 const ctrl = new Int32Array(d.ctrl);
-const n = d.feats.length / 3;
+const n = d.feats.length / 4;
 const pos = d.feats.subarray(0, n);
 const off = d.feats.subarray(n, 2 * n);
 const len = d.feats.subarray(2 * n, 3 * n);
+const fid = d.feats.subarray(3 * n);
+const tmp = new SplitInfo(), bestSmall = new SplitInfo(), bestLarge = new SplitInfo();
 const kernel = d.memory && d.module ? instantiateHist(d.module, d.memory) : null;
 
 // ctrl layout: [0] job seq (main writes; -1 = exit), [1] done seq (worker writes; negative = failed), [2] begin,
-// [3] count, [4] use indices, [5] slot, [6] constant hessian, [7] number of features.
+// [3] count, [4] use indices, [5] slot, [6] constant hessian, [7] number of features, [8] larger leaf's slot (-1:
+// none). After building, the worker searches its features' splits and writes the two best to `result`.
 function runJob(): void {
   const useIdx = ctrl[4] === 1 ? idx : null, h = ctrl[6] === 1 ? null : hess;
-  if (kernel) buildRowwiseWasm(kernel, rowBins, d.stride, pos, off, len, ctrl[7], useIdx, ctrl[2], ctrl[3], grad, h, slotsG[ctrl[5]], slotsH[ctrl[5]]);
-  else buildRowwise(rowBins, d.stride, pos, off, len, ctrl[7], useIdx, ctrl[2], ctrl[3], grad, h, slotsG[ctrl[5]], slotsH[ctrl[5]]);
+  const slot = ctrl[5], nf = ctrl[7], large = ctrl[8];
+  const hg = slotsG[slot], hh = slotsH[slot];
+  if (kernel) buildRowwiseWasm(kernel, rowBins, d.stride, pos, off, len, nf, useIdx, ctrl[2], ctrl[3], grad, h, hg, hh);
+  else buildRowwise(rowBins, d.stride, pos, off, len, nf, useIdx, ctrl[2], ctrl[3], grad, h, hg, hh);
+  bestSmall.reset();
+  bestLarge.reset();
+  searchFeatures(fid, 0, nf, d.metas, d.cfg, hg, hh, {
+    stats: d.stats, smallFlags: d.flags[slot], largeFlags: large >= 0 ? d.flags[large] : null,
+    largeG: large >= 0 ? slotsG[large] : null, largeH: large >= 0 ? slotsH[large] : null,
+  }, tmp, bestSmall, bestLarge);
+  writeSplit(bestSmall, d.result, 0);
+  writeSplit(bestLarge, d.result, d.result.length / 2);
 }
 
 function loop(): void {

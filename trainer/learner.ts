@@ -5,7 +5,7 @@ import type { Dataset } from './dataset.ts';
 import type { HistPool } from './hist-pool.ts';
 import type { Params } from './params.ts';
 import { LcgRandom } from './random.ts';
-import { findBestThreshold, leafOutput, SplitInfo, type FeatureMeta, type SplitConfig } from './split.ts';
+import { leafOutput, SplitInfo, type FeatureMeta, type SplitConfig } from './split.ts';
 import { MISSING_NAN, MISSING_ZERO, Tree } from './tree.ts';
 import type { BinMapper } from './binning.ts';
 import { histModule, SharedArena } from './hist-wasm.ts';
@@ -18,8 +18,10 @@ export interface LearnerBuffers {
   slotsH: Float64Array[];
   /** The row-major bins the histograms read (a copy in the arena when there is one). */
   rowBins: Uint8Array;
-  /** Per thread (0 = the calling one): feature byte positions, histogram offsets and bin counts, 3 x numFeatures. */
+  /** Per thread (0 = the calling one): feature byte positions, histogram offsets, bin counts, ids: 4 x numFeatures. */
   feats: Int32Array[];
+  /** Per histogram slot: LightGBM's is_splittable flag of each feature (shared: the workers search splits). */
+  flags: Uint8Array[];
   /** The shared WebAssembly memory holding all of the above, when the WebAssembly kernel can run. */
   arena: SharedArena | null;
 }
@@ -34,7 +36,7 @@ export function allocateBuffers(numData: number, totalBins: number, numLeaves: n
   const nf = Math.max(1, numFeatures);
   const arena = histModule() === null ? null : SharedArena.create(SharedArena.size([
     rowBins.length, 4 * numData, 4 * numData, 4 * numData,
-    ...new Array<number>(2 * numLeaves).fill(8 * totalBins), ...new Array<number>(threads).fill(12 * nf),
+    ...new Array<number>(2 * numLeaves).fill(8 * totalBins), ...new Array<number>(threads).fill(16 * nf),
   ]));
   if (arena !== null) {
     const rb = arena.u8(rowBins.length);
@@ -43,7 +45,7 @@ export function allocateBuffers(numData: number, totalBins: number, numLeaves: n
       rowBins: rb, grad: arena.f32(numData), hess: arena.f32(numData), idx: arena.i32(numData),
       slotsG: Array.from({ length: numLeaves }, () => arena.f64(totalBins)),
       slotsH: Array.from({ length: numLeaves }, () => arena.f64(totalBins)),
-      feats: Array.from({ length: threads }, () => arena.i32(3 * nf)), arena,
+      feats: Array.from({ length: threads }, () => arena.i32(4 * nf)), flags: sharedFlags(numLeaves, nf), arena,
     };
   }
   const f32 = (): Float32Array => new Float32Array(new SharedArrayBuffer(4 * numData));
@@ -52,8 +54,22 @@ export function allocateBuffers(numData: number, totalBins: number, numLeaves: n
     idx: new Int32Array(new SharedArrayBuffer(4 * numData)),
     slotsG: Array.from({ length: numLeaves }, () => new Float64Array(new SharedArrayBuffer(8 * totalBins))),
     slotsH: Array.from({ length: numLeaves }, () => new Float64Array(new SharedArrayBuffer(8 * totalBins))),
-    feats: Array.from({ length: threads }, () => new Int32Array(new SharedArrayBuffer(12 * nf))), arena: null,
+    feats: Array.from({ length: threads }, () => new Int32Array(new SharedArrayBuffer(16 * nf))), flags: sharedFlags(numLeaves, nf),
+    arena: null,
   };
+}
+
+export function splitConfig(p: Params): SplitConfig {
+  return {
+    lambdaL1: p.lambda_l1, lambdaL2: p.lambda_l2, maxDeltaStep: p.max_delta_step, minDataInLeaf: p.min_data_in_leaf,
+    minSumHessianInLeaf: p.min_sum_hessian_in_leaf, minGainToSplit: p.min_gain_to_split, catSmooth: p.cat_smooth,
+    catL2: p.cat_l2, maxCatThreshold: p.max_cat_threshold, minDataPerGroup: p.min_data_per_group,
+    maxCatToOnehot: p.max_cat_to_onehot,
+  };
+}
+
+function sharedFlags(numLeaves: number, numFeatures: number): Uint8Array[] {
+  return Array.from({ length: numLeaves }, () => new Uint8Array(new SharedArrayBuffer(numFeatures)));
 }
 
 export function featureLayout(ds: Dataset): { metas: (FeatureMeta | null)[]; totalBins: number; numBins: Int32Array; offsets: Int32Array } {
@@ -108,8 +124,8 @@ export class TreeLearner {
   private leafOut: Float64Array;
   private readonly maxDepth: number;
   private readonly minDataInLeaf: number;
-  private tmpSplit = new SplitInfo();
   private goLeft = new Uint8Array(65536);
+  private noLarger = new SplitInfo();
 
   constructor(ds: Dataset, p: Params, private buf: LearnerBuffers, private pool: HistPool, metas: (FeatureMeta | null)[]) {
     this.numData = ds.numData;
@@ -118,12 +134,7 @@ export class TreeLearner {
     this.binned = ds.binned!;
     this.metas = metas;
     this.validFeatures = metas.map((m, f) => (m ? f : -1)).filter((f) => f >= 0);
-    this.cfg = {
-      lambdaL1: p.lambda_l1, lambdaL2: p.lambda_l2, maxDeltaStep: p.max_delta_step, minDataInLeaf: p.min_data_in_leaf,
-      minSumHessianInLeaf: p.min_sum_hessian_in_leaf, minGainToSplit: p.min_gain_to_split, catSmooth: p.cat_smooth,
-      catL2: p.cat_l2, maxCatThreshold: p.max_cat_threshold, minDataPerGroup: p.min_data_per_group,
-      maxCatToOnehot: p.max_cat_to_onehot,
-    };
+    this.cfg = splitConfig(p);
     this.maxDepth = p.max_depth;
     this.minDataInLeaf = p.min_data_in_leaf;
     const L = p.num_leaves;
@@ -133,7 +144,7 @@ export class TreeLearner {
     this.sumH = new Float64Array(L);
     this.leafOut = new Float64Array(L);
     this.best = Array.from({ length: L }, () => new SplitInfo());
-    this.splittable = Array.from({ length: L }, () => new Uint8Array(metas.length));
+    this.splittable = buf.flags;
     this.slotOf = new Int32Array(L).fill(-1);
     this.featList = new Int32Array(metas.length);
     this.tmpIdx = new Int32Array(this.numData);
@@ -214,7 +225,6 @@ export class TreeLearner {
   }
 
   private findBestSplits(smaller: number, larger: number, parentSlot: number, constHess: boolean, rootWhole: boolean, tree: Tree): void {
-    const metas = this.metas;
     const smallSlot = this.slotOf[smaller];
     const smallFlags = this.splittable[smallSlot];
     const parentFlags = parentSlot >= 0 ? this.splittable[parentSlot] : null;
@@ -228,36 +238,19 @@ export class TreeLearner {
       this.featList[nf++] = f;
     }
     const begin = this.leafBegin[smaller], cnt = this.leafCnt[smaller];
-    this.pool.build(this.featList, nf, begin, cnt, !rootWhole, smallSlot, constHess);
-
-    const smallG = this.buf.slotsG[smallSlot], smallH = this.buf.slotsH[smallSlot];
-    const largeG = larger >= 0 ? this.buf.slotsG[this.slotOf[larger]] : null;
-    const largeH = larger >= 0 ? this.buf.slotsH[this.slotOf[larger]] : null;
-    const largeFlags = larger >= 0 ? this.splittable[this.slotOf[larger]] : null;
     const parentOutSmall = tree.numLeaves === 1 ? leafOutput(this.sumG[smaller], this.sumH[smaller], this.cfg, this.cfg.lambdaL2) : this.leafOut[smaller];
+    const st = this.pool.stats;
+    st[0] = this.sumG[smaller]; st[1] = this.sumH[smaller]; st[2] = cnt; st[3] = parentOutSmall;
+    if (larger >= 0) {
+      st[4] = this.sumG[larger]; st[5] = this.sumH[larger]; st[6] = this.leafCnt[larger]; st[7] = this.leafOut[larger];
+    }
     const bestSmall = this.best[smaller];
     bestSmall.reset();
     if (larger >= 0) this.best[larger].reset();
-    const s = this.tmpSplit;
-    for (let k = 0; k < nf; k++) {
-      const f = this.featList[k];
-      const meta = metas[f]!;
-      if (meta.mostFreqBin !== 0) fixHistogram(smallG, smallH, meta, this.sumG[smaller], this.sumH[smaller]);
-      s.reset();
-      smallFlags[f] = findBestThreshold(smallG, smallH, meta, this.sumG[smaller], this.sumH[smaller], cnt, parentOutSmall, this.cfg, s) ? 1 : 0;
-      s.feature = f;
-      if (s.betterThan(bestSmall)) bestSmall.copyFrom(s);
-      if (largeG === null) continue;
-      const off = meta.offset, end = off + meta.numBin;
-      for (let i = off; i < end; i++) {
-        largeG[i] -= smallG[i];
-        largeH![i] -= smallH[i];
-      }
-      s.reset();
-      largeFlags![f] = findBestThreshold(largeG, largeH!, meta, this.sumG[larger], this.sumH[larger], this.leafCnt[larger], this.leafOut[larger], this.cfg, s) ? 1 : 0;
-      s.feature = f;
-      if (s.betterThan(this.best[larger])) this.best[larger].copyFrom(s);
-    }
+    this.noLarger.reset();
+    this.pool.build(this.featList, nf, begin, cnt, !rootWhole, smallSlot, constHess, {
+      largeSlot: larger >= 0 ? this.slotOf[larger] : -1, bestSmall, bestLarge: larger >= 0 ? this.best[larger] : this.noLarger,
+    });
   }
 
   /** Splits a leaf: partitions its rows stably and records the node. Returns the new (right) leaf id. */
@@ -407,18 +400,4 @@ export class TreeLearner {
     }
     return ~node;
   }
-}
-
-/** Dataset::FixHistogram: the most frequent bin is not stored by LightGBM; it is the leaf total minus the rest. */
-function fixHistogram(hg: Float64Array, hh: Float64Array, meta: FeatureMeta, sumG: number, sumH: number): void {
-  const off = meta.offset;
-  const mfb = meta.mostFreqBin;
-  let g = sumG, h = sumH;
-  for (let b = 0; b < meta.numBin; b++) {
-    if (b === mfb) continue;
-    g -= hg[off + b];
-    h -= hh[off + b];
-  }
-  hg[off + mfb] = g;
-  hh[off + mfb] = h;
 }

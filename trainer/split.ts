@@ -330,3 +330,77 @@ function findCategorical(hg: Float64Array, hh: Float64Array, meta: FeatureMeta, 
   }
   return splittable;
 }
+
+/** Dataset::FixHistogram: the most frequent bin is not stored by LightGBM; it is the leaf total minus the rest. */
+export function fixHistogram(hg: Float64Array, hh: Float64Array, meta: FeatureMeta, sumG: number, sumH: number): void {
+  const off = meta.offset;
+  const mfb = meta.mostFreqBin;
+  let g = sumG, h = sumH;
+  for (let b = 0; b < meta.numBin; b++) {
+    if (b === mfb) continue;
+    g -= hg[off + b];
+    h -= hh[off + b];
+  }
+  hg[off + mfb] = g;
+  hh[off + mfb] = h;
+}
+
+/** What one leaf pair's split search needs besides the histograms (shared with the histogram workers). */
+export interface SearchJob {
+  /** [smaller: sumG, sumH, count, parent output, larger: sumG, sumH, count, parent output]. */
+  stats: Float64Array;
+  smallFlags: Uint8Array;
+  /** null when only the smaller (root) leaf is searched. */
+  largeFlags: Uint8Array | null;
+  largeG: Float64Array | null;
+  largeH: Float64Array | null;
+}
+
+/**
+ * FindBestSplitsFromHistograms for features fids[from..to): per feature, fix the smaller leaf's histogram, search
+ * it, turn the larger leaf's (the parent's) into its own by subtraction and search it, keeping the best split of
+ * each leaf and LightGBM's is_splittable flags. Every feature is independent, so the features can be split over
+ * threads and the bests merged with betterThan in any order.
+ */
+export function searchFeatures(fids: ArrayLike<number>, from: number, to: number, metas: (FeatureMeta | null)[], c: SplitConfig,
+  smallG: Float64Array, smallH: Float64Array, job: SearchJob, s: SplitInfo, bestSmall: SplitInfo, bestLarge: SplitInfo): void {
+  const st = job.stats;
+  const { largeG, largeH, largeFlags, smallFlags } = job;
+  for (let k = from; k < to; k++) {
+    const f = fids[k];
+    const meta = metas[f]!;
+    if (meta.mostFreqBin !== 0) fixHistogram(smallG, smallH, meta, st[0], st[1]);
+    s.reset();
+    smallFlags[f] = findBestThreshold(smallG, smallH, meta, st[0], st[1], st[2], st[3], c, s) ? 1 : 0;
+    s.feature = f;
+    if (s.betterThan(bestSmall)) bestSmall.copyFrom(s);
+    if (largeG === null || largeH === null || largeFlags === null) continue;
+    const off = meta.offset, end = off + meta.numBin;
+    for (let i = off; i < end; i++) {
+      largeG[i] -= smallG[i];
+      largeH[i] -= smallH[i];
+    }
+    s.reset();
+    largeFlags[f] = findBestThreshold(largeG, largeH, meta, st[4], st[5], st[6], st[7], c, s) ? 1 : 0;
+    s.feature = f;
+    if (s.betterThan(bestLarge)) bestLarge.copyFrom(s);
+  }
+}
+
+/** Float64 slots of one SplitInfo in a shared result buffer, then the categorical bins (count first). */
+export const SPLIT_SLOTS = 13;
+
+export function writeSplit(x: SplitInfo, out: Float64Array, at: number): void {
+  out[at] = x.feature; out[at + 1] = x.threshold; out[at + 2] = x.gain; out[at + 3] = x.leftOutput;
+  out[at + 4] = x.rightOutput; out[at + 5] = x.leftCount; out[at + 6] = x.rightCount; out[at + 7] = x.leftSumG;
+  out[at + 8] = x.leftSumH; out[at + 9] = x.rightSumG; out[at + 10] = x.rightSumH; out[at + 11] = x.defaultLeft ? 1 : 0;
+  out[at + 12] = x.catBins.length;
+  for (let i = 0; i < x.catBins.length; i++) out[at + SPLIT_SLOTS + i] = x.catBins[i];
+}
+
+export function readSplit(x: SplitInfo, src: Float64Array, at: number): void {
+  x.feature = src[at]; x.threshold = src[at + 1]; x.gain = src[at + 2]; x.leftOutput = src[at + 3];
+  x.rightOutput = src[at + 4]; x.leftCount = src[at + 5]; x.rightCount = src[at + 6]; x.leftSumG = src[at + 7];
+  x.leftSumH = src[at + 8]; x.rightSumG = src[at + 9]; x.rightSumH = src[at + 10]; x.defaultLeft = src[at + 11] === 1;
+  x.catBins = Array.from(src.subarray(at + SPLIT_SLOTS, at + SPLIT_SLOTS + src[at + 12]));
+}
