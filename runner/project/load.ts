@@ -6,7 +6,8 @@ import { CycleError, ProjectError, UnknownRefError, didYouMean } from '../errors
 import { listFiles } from './files.ts';
 import { checkConfig, modelConfigSchema, normalizeConfigKeys, seedConfigSchema, testConfigSchema } from './node-config.ts';
 import type { ColumnDoc, GraphNode, ModelNode, ResolvedModelConfig, SeedNode, SourceTable, TestNode } from './nodes.ts';
-import { readProperties, type ResourceSpec, type TestSpec } from './properties.ts';
+import type { ResourceSpec, TestSpec } from './properties.ts';
+import { PropertiesCache } from './properties-cache.ts';
 import { Relation, TemplateEngine, type RenderHooks } from './templating.ts';
 
 export interface Project {
@@ -38,9 +39,10 @@ export function loadProject(root: string, options: LoadOptions = {}): Project {
   const seedSpecs = new Map<string, ResourceSpec>();
   const sources = new Map<string, SourceTable>();
   const sourceTests: { table: SourceTable; spec: ResourceSpec }[] = [];
+  const propertiesCache = new PropertiesCache(join(root, config['target-path']));
   for (const dir of [...config['model-paths'], ...config['seed-paths']]) {
     for (const file of listFiles(root, dir, ['.yml', '.yaml'])) {
-      const props = readProperties(join(root, file), file);
+      const props = propertiesCache.read(readFileSync(join(root, file), 'utf8'), file);
       for (const m of props.models) {
         const previous = modelSpecs.get(m.name);
         if (previous) throw new ProjectError(file, m.line, `model '${m.name}' is already described in ${previous.file}:${previous.line}`);
@@ -63,6 +65,8 @@ export function loadProject(root: string, options: LoadOptions = {}): Project {
       }
     }
   }
+
+  propertiesCache.save();
 
   const nodes = new Map<string, GraphNode>();
   const byName = new Map<string, GraphNode>();

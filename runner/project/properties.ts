@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { z } from 'zod';
 import { ProjectError } from '../errors.ts';
@@ -90,8 +89,8 @@ const fileShape = z
   })
   .strict();
 
-export function readProperties(absPath: string, relPath: string): PropertiesFile {
-  const text = readFileSync(absPath, 'utf8');
+/** Parses the text of the property file `relPath`; errors name the file and line. */
+export function parseProperties(text: string, relPath: string): PropertiesFile {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines });
   if (doc.errors.length) {

@@ -1,4 +1,6 @@
 // Project loading errors (each names file:line and the fix) and templating, without a database.
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CycleError, ProjectError, TemplateError, UnknownRefError } from '../../runner/errors.ts';
@@ -240,3 +242,29 @@ templating('the example project loads: nodes, tests and edges', () => {
 });
 
 templating.run();
+
+const partial = suite('partial parsing of property files');
+
+partial('a second load reads target/partial_parse.json and gives the same project; an edit or a broken cache is parsed again', () => {
+  const yml = (desc: string) => `version: 2\nmodels:\n  - name: m\n    description: ${desc}\n    columns:\n      - name: id\n        data_tests: [unique, not_null]\n`;
+  const dir = writeProject({ 'models/m.sql': 'select 1 as id', 'models/m.yml': yml('First.') });
+  const cacheFile = join(dir, 'target', 'partial_parse.json');
+  const summary = (p: Project) => [...p.nodes.values()].map((n) => `${n.uniqueId}|${'description' in n ? n.description : ''}|${'line' in n ? n.line : ''}`).sort();
+  try {
+    const first = summary(loadProject(dir));
+    assert.ok(existsSync(cacheFile), 'the parsed properties are cached');
+    assert.equal(summary(loadProject(dir)), first, 'the cached properties give the same nodes, lines included');
+    // A cache whose entry no longer matches the file's text is not used.
+    writeFileSync(join(dir, 'models/m.yml'), yml('Second.'));
+    assert.is((loadProject(dir).nodes.get('model.t.m') as ModelNode).description, 'Second.');
+    writeFileSync(cacheFile, '{ not json');
+    assert.is((loadProject(dir).nodes.get('model.t.m') as ModelNode).description, 'Second.', 'a broken cache is ignored');
+    // Errors still name file:line when the file is parsed again.
+    writeFileSync(join(dir, 'models/m.yml'), 'version: 2\nmodels:\n  - name: m\n    colums: []\n');
+    assert.match(thrown(() => loadProject(dir))!.message, /^models\/m\.yml:3: models.0: unknown key 'colums'/);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+partial.run();
