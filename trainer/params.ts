@@ -52,7 +52,7 @@ export const PARAMS: readonly ParamSpec[] = [
   { name: 'num_iterations', kind: 'int', default: 100, min: 0, max: INT_MAX, aliases: ['num_iteration', 'n_iter', 'num_tree', 'num_trees', 'num_round', 'num_rounds', 'nrounds', 'num_boost_round', 'n_estimators', 'max_iter'], doc: 'number of boosting iterations (trees)' },
   { name: 'learning_rate', kind: 'float', default: 0.1, min: 0, minOpen: true, max: Infinity, aliases: ['shrinkage_rate', 'eta'], doc: 'shrinkage applied to each tree' },
   { name: 'num_leaves', kind: 'int', default: 31, min: 2, max: 131072, aliases: ['num_leaf', 'max_leaves', 'max_leaf', 'max_leaf_nodes'], doc: 'maximum leaves per tree (leaf-wise growth)' },
-  { name: 'num_threads', kind: 'int', default: 0, min: 0, max: 64, aliases: ['num_thread', 'nthread', 'nthreads', 'n_jobs'], doc: 'threads for histogram construction; 0 = all cores (capped at 2 workers)' },
+  { name: 'num_threads', kind: 'int', default: 0, min: 0, max: 64, aliases: ['num_thread', 'nthread', 'nthreads', 'n_jobs'], doc: 'training threads (histograms and split search), the calling one included; 0 = all cores, at most 4' },
   { name: 'deterministic', kind: 'bool', default: false, aliases: [], doc: 'accepted for LightGBM compatibility; this engine is always deterministic' },
   { name: 'force_col_wise', kind: 'bool', default: false, aliases: [], doc: 'accepted for LightGBM compatibility; histograms are always built col-wise' },
   { name: 'force_row_wise', kind: 'bool', default: false, aliases: [], doc: 'accepted for LightGBM compatibility; no effect' },
