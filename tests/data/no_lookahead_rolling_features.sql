@@ -3,9 +3,11 @@
 -- whose stored value differs. A feature that read data after D would differ here.
 {{ config(severity='error') }}
 
+-- One row in 29 (about 23 000 of 2 000 accounts x a year): a feature that reads ahead does so on every row,
+-- and each sampled row re-aggregates up to 90 days of history (one in 7 took a minute of every build).
 with features as (
     select * from {{ ref('feature_store_account_daily') }}
-    where abs(hashtext(account_id || ':' || date::text)) % 7 = 0
+    where abs(hashtext(account_id || ':' || date::text)) % 29 = 0
 ),
 
 snapshots as (select account_id, date, net_profit, current_equity from {{ ref('stg_accounts_daily_snapshots') }}),
