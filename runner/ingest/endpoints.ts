@@ -1,3 +1,4 @@
+import { compileEncoder, type RecordEncoder } from './encoder.ts';
 import { fields, recordSchema, type Field } from './fields.ts';
 
 /** How one API listing lands in one raw table. */
@@ -15,6 +16,8 @@ export interface EndpointSpec {
   /** Identifies a record in rejected_records and messages, from the raw API object. */
   recordId: (r: Record<string, unknown>) => string;
   schema: ReturnType<typeof recordSchema>;
+  /** The schema's fast path straight to the CSV line and key (encoder.ts); false leaves the record to `schema`. */
+  encode: RecordEncoder;
   /** Fields that must not disappear from the API without notice; extra API fields go to the `extra` column. */
   keepExtra: boolean;
 }
@@ -55,9 +58,9 @@ const closedAfterOpen = (r: Record<string, unknown>) =>
     ? `closeTime ${r.closeTime} is before openTime ${r.openTime}`
     : undefined;
 
-function spec(s: Omit<EndpointSpec, 'schema' | 'keepExtra'> & { rule?: (r: Record<string, unknown>) => string | undefined }): EndpointSpec {
+function spec(s: Omit<EndpointSpec, 'schema' | 'encode' | 'keepExtra'> & { rule?: (r: Record<string, unknown>) => string | undefined }): EndpointSpec {
   const { rule, ...rest } = s;
-  return { ...rest, keepExtra: true, schema: recordSchema(s.fields, rule) };
+  return { ...rest, keepExtra: true, schema: recordSchema(s.fields, rule), encode: compileEncoder({ fields: s.fields, key: s.key, rule }) };
 }
 
 const daily = fields(`date:date! ${IDENTITY} ${MONEY} ${ACTIVITY} ${STATS} days_to_next_payout:int todays_payouts:num`);

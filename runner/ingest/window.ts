@@ -5,6 +5,7 @@ import type { Database } from '../db/connect.ts';
 import { redact } from '../db/redact.ts';
 import { formatCount, type Logger } from '../log.ts';
 import type { EndpointSpec } from './endpoints.ts';
+import type { Encoded } from './encoder.ts';
 import { csvLine, Lander, type Rejection } from './landing.ts';
 import type { Progress } from './progress.ts';
 
@@ -56,6 +57,7 @@ export class WindowLoad {
   private rejections: Rejection[] = [];
   private flushing: Promise<void> | undefined;
   private shown = 0;
+  private readonly encoded: Encoded = { key: '', line: '' };
 
   constructor(
     private readonly lander: Lander,
@@ -83,20 +85,30 @@ export class WindowLoad {
 
   /** One record from the source, found at `at` (page skip, row or line number); `payload` is what a rejection keeps (default: the record). */
   offer(raw: unknown, at: number, recordId?: string, payload: unknown = raw): void {
-    const v = this.validate(raw);
-    if (!v.ok) {
-      this.reject(payload, at, recordId ?? this.spec.recordId((raw ?? {}) as Record<string, unknown>), v.error);
-      return;
+    const out = this.encoded;
+    let key: string;
+    let line: string | undefined;
+    if (this.spec.encode(raw, out)) {
+      key = out.key;
+      line = out.line;
+    } else {
+      // Not certainly valid on the fast path: zod decides, and words the rejection.
+      const v = this.validate(raw);
+      if (!v.ok) {
+        this.reject(payload, at, recordId ?? this.spec.recordId((raw ?? {}) as Record<string, unknown>), v.error);
+        return;
+      }
+      key = this.keyFields.map((k) => String(v.record[k])).join('\u0001');
+      if (!this.seen.has(key)) line = csvLine(this.spec, v.record, this.known);
     }
     this.counts.fetched++;
-    const key = this.keyFields.map((k) => String(v.record[k])).join('\u0001');
     if (this.seen.has(key)) {
       this.counts.duplicates++;
       return;
     }
     this.seen.add(key);
     this.counts.loaded++;
-    this.lines.push(csvLine(this.spec, v.record, this.known));
+    this.lines.push(line!);
   }
 
   /** A record that failed before validation (not JSON, a broken CSV row) or its validation. */
