@@ -50,19 +50,39 @@ export function listingsFor(spec: EndpointSpec, options: Pick<IngestOptions, 'st
 
 /**
  * Fetches every listing of one endpoint into its raw table. Pages are fetched `concurrency` at a time
- * but landed in order, so the checkpoint (next skip) always marks a gap-free prefix.
+ * but landed in order, so the checkpoint (next skip) always marks a gap-free prefix. On PostgreSQL the
+ * next window is read while the last flush of the one before lands (each window has its own scratch
+ * table and checkpoint row; at most one window lands behind the one being read). PGlite is one session,
+ * so there windows run one after another.
  */
 export async function ingestEndpoint(db: Database, client: ApiClient, spec: EndpointSpec, options: IngestOptions, log: Logger): Promise<ListingSummary[]> {
-  const summaries: ListingSummary[] = [];
-  const progress = new Progress(spec.name, log);
+  const overlap = db.target.kind === 'postgres';
+  const running: Promise<ListingSummary>[] = [];
+  let failed = false;
   for (const listing of listingsFor(spec, options)) {
-    summaries.push(
-      await runWindow(db, spec, { key: listing.windowKey, windowed: listing.windowed, resumable: true }, options, log, progress, (load, resume) => readListing(client, spec, listing, options.concurrency, load, resume, progress, log), {
-        fatal: (err) => err instanceof ApiAuthError,
-      }),
-    );
+    // The window before the previous one must have landed before a third one starts.
+    if (running.length >= 2) await running[running.length - 2].catch(() => undefined);
+    if (failed) break;
+    let readDone!: () => void;
+    const read = new Promise<void>((resolve) => (readDone = resolve));
+    const progress = new Progress(spec.name, log);
+    const window = runWindow(db, spec, { key: listing.windowKey, windowed: listing.windowed, resumable: true }, options, log, progress, (load, resume) => readListing(client, spec, listing, options.concurrency, load, resume, progress, log), {
+      fatal: (err) => err instanceof ApiAuthError,
+      onLastFlush: overlap ? readDone : undefined,
+    });
+    running.push(window);
+    window.then(readDone, () => {
+      failed = true;
+      readDone();
+    });
+    await read;
+    if (failed) break;
   }
-  return summaries;
+  // Every window started is waited for; the first failure (in window order) is the endpoint's.
+  const results = await Promise.allSettled(running);
+  const bad = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (bad) throw bad.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<ListingSummary>).value);
 }
 
 async function readListing(client: ApiClient, spec: EndpointSpec, listing: Listing, concurrency: number, load: WindowLoad, resume: number, progress: Progress, log: Logger): Promise<void> {

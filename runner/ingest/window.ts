@@ -58,6 +58,8 @@ export class WindowLoad {
   private flushing: Promise<void> | undefined;
   private shown = 0;
   private readonly encoded: Encoded = { key: '', line: '' };
+  /** Called once the window's last flush is handed to the database (the reader is done with the source). */
+  onLastFlush?: () => void;
 
   constructor(
     private readonly lander: Lander,
@@ -138,7 +140,10 @@ export class WindowLoad {
       this.lines = [];
       this.rejections = [];
     }
-    if (finished) await this.flushing;
+    if (finished) {
+      this.onLastFlush?.();
+      await this.flushing;
+    }
   }
 
   /** Waits for the flush in flight, whatever its outcome (after a failure, before reporting the checkpoint). */
@@ -165,7 +170,7 @@ export async function runWindow(
   log: Logger,
   progress: Progress,
   read: (load: WindowLoad, resume: number) => Promise<void>,
-  more: { fatal?: (err: unknown) => boolean; showRejections?: boolean } = {},
+  more: { fatal?: (err: unknown) => boolean; showRejections?: boolean; onLastFlush?: () => void } = {},
 ): Promise<ListingSummary> {
   const t0 = Date.now();
   const cp = await db.knex('dpm.ingest_checkpoints').where({ endpoint: spec.name, window_key: plan.key }).first();
@@ -184,6 +189,7 @@ export async function runWindow(
 
   const lander = new Lander(db, spec);
   const load = new WindowLoad(lander, spec, plan.key, resume, counts, options.flushRows, more.showRejections ? log : undefined);
+  load.onLastFlush = more.onLastFlush;
   try {
     await read(load, resume);
   } catch (err) {
