@@ -53,10 +53,19 @@ function withRules(list: Field[]): Field[] {
 
 const metricsId = (r: Record<string, unknown>) => `account ${r.accountId ?? '?'}${r.date ? ` on ${r.date}` : ''}${r.hour !== undefined ? ` hour ${r.hour}` : ''}`;
 const tradeId = (r: Record<string, unknown>) => `trade platform ${r.platform ?? '?'} position ${r.position ?? '?'} on ${r.tradeDate ?? '?'}`;
-const closedAfterOpen = (r: Record<string, unknown>) =>
-  typeof r.closeTime === 'string' && typeof r.openTime === 'string' && Date.parse(r.closeTime) < Date.parse(r.openTime)
-    ? `closeTime ${r.closeTime} is before openTime ${r.openTime}`
-    : undefined;
+/** Two timestamps in the API's own form (`2024-01-01T09:30:00.000Z`) sort as text in time order: no Date.parse. */
+const SAME_FORM = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const closedAfterOpen = (r: Record<string, unknown>) => {
+  const { closeTime: close, openTime: open } = r;
+  if (typeof close !== 'string' || typeof open !== 'string') return undefined;
+  // Not before as text, then not before in time either: Date.parse only moves a value later than its text
+  // (T24:00 is the next day, Feb 30 is Mar 1), which cannot put close first unless it moves open, so open's
+  // day must be one every month has (or both on the same day, moved alike).
+  if (close >= open && close.length === 24 && open.length === 24 && (open < open.slice(0, 8) + '29' || close.slice(0, 10) === open.slice(0, 10)) && SAME_FORM.test(close) && SAME_FORM.test(open)) {
+    return undefined;
+  }
+  return Date.parse(close) < Date.parse(open) ? `closeTime ${close} is before openTime ${open}` : undefined;
+};
 
 function spec(s: Omit<EndpointSpec, 'schema' | 'encode' | 'keepExtra'> & { rule?: (r: Record<string, unknown>) => string | undefined }): EndpointSpec {
   const { rule, ...rest } = s;

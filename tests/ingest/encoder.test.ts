@@ -127,6 +127,23 @@ enc('the API form of a record (all fields present, plain JSON types) is always t
   assert.not.ok(spec.encode(Object.assign(Object.create(null), rec), out));
 });
 
+enc("closed trades: closeTime before openTime is judged as Date.parse judges it, also for days past a month's end and T24:00", () => {
+  const spec = ENDPOINT_SPECS.find((s) => s.name === 'trades closed')!;
+  const base = { tradeDate: '2024-03-01', platform: 1, position: 'p', login: 'l', side: 'Buy', lots: 1, openPrice: 1, closePrice: 1 };
+  const times = ['2024-02-28T23:00:00.000Z', '2024-02-29T12:00:00.000Z', '2024-02-30T00:00:00.000Z', '2024-02-31T06:00:00.000Z', '2024-03-01T00:00:00.000Z',
+    '2024-03-01T12:00:00.000Z', '2024-02-29T24:00:00.000Z', '2024-03-01T24:00:00.000Z', '2024-03-02T00:00:00.000Z', '2024-04-31T00:00:00.000Z', '2024-05-01T00:00:00.000Z',
+    '2024-03-01T12:00:00Z', '2024-03-01T13:00:00+02:00', '2024-03-01T23:59:60.000Z', '2024-13-01T00:00:00.000Z'];
+  const stats = { fast: 0, zod: 0, rejected: 0 };
+  for (const openTime of times) {
+    for (const closeTime of times) {
+      const raw = { ...base, openTime, closeTime };
+      agree(spec, raw, stats);
+      const before = Date.parse(closeTime) < Date.parse(openTime);
+      assert.is(spec.schema.safeParse(raw).success, !before, `${openTime} -> ${closeTime}`);
+    }
+  }
+});
+
 enc('odd shapes: a field list of every kind, with and without a record rule', () => {
   const list = fields('id:text! n:int x:num d:date t:ts b:bool doc:json req:json! note:text');
   for (const rule of [undefined, (r: Record<string, unknown>) => (r.n === 7 ? 'n must not be 7' : undefined)]) {
