@@ -117,17 +117,16 @@
   reads each output day's history once; the window functions compute every history day too.
 #}
 {% macro filtered_parts(days, prefix) -%}
-  {%- set in_window = 'h.date > o.date - ' ~ days -%}
-  count(h.cents) filter (where {{ in_window }}) as n_{{ days }}d,
-  sum(h.cents) filter (where {{ in_window }}) as sum_{{ days }}d
+  {{ trailing_agg('count', 'h.cents', days, true) }} as n_{{ days }}d,
+  {{ trailing_agg('sum', 'h.cents', days, true) }} as sum_{{ days }}d
   {%- if days > 1 %},
-  (sum(h.cents::bigint * h.cents) filter (where {{ in_window }}))::bigint as sq_{{ days }}d,
-  sum(greatest(h.cents, 0)) filter (where {{ in_window }}) as gain_{{ days }}d,
-  sum(greatest(-h.cents, 0)) filter (where {{ in_window }}) as loss_{{ days }}d,
-  (sum(least(h.cents, 0)::bigint * least(h.cents, 0)) filter (where {{ in_window }}))::bigint as loss_sq_{{ days }}d,
-  count(*) filter (where {{ in_window }} and h.cents > 0) as wins_{{ days }}d,
-  min(h.net_profit) filter (where {{ in_window }}) as {{ prefix }}_min_{{ days }}d,
-  max(h.net_profit) filter (where {{ in_window }}) as {{ prefix }}_max_{{ days }}d
+  ({{ trailing_agg('sum', 'h.cents::bigint * h.cents', days, true) }})::bigint as sq_{{ days }}d,
+  {{ trailing_agg('sum', 'greatest(h.cents, 0)', days, true) }} as gain_{{ days }}d,
+  {{ trailing_agg('sum', 'greatest(-h.cents, 0)', days, true) }} as loss_{{ days }}d,
+  ({{ trailing_agg('sum', 'least(h.cents, 0)::bigint * least(h.cents, 0)', days, true) }})::bigint as loss_sq_{{ days }}d,
+  {{ trailing_agg('count', 'case when h.cents > 0 then 1 end', days, true) }} as wins_{{ days }}d,
+  {{ trailing_agg('min', 'h.net_profit', days, true) }} as {{ prefix }}_min_{{ days }}d,
+  {{ trailing_agg('max', 'h.net_profit', days, true) }} as {{ prefix }}_max_{{ days }}d
   {%- endif %}
 {%- endmacro %}
 

@@ -1,3 +1,4 @@
+import { daysBetween } from '../dates.ts';
 import { readVar, type Project } from './load.ts';
 import type { GraphNode, ModelNode, SeedNode, SourceTable, TestNode } from './nodes.ts';
 import { Relation, type RenderHooks } from './templating.ts';
@@ -56,7 +57,7 @@ function hooksFor(node: ModelNode | TestNode, ctx: CompileContext, ctes: Map<str
     extra: {
       batch_start: ctx.batch?.start ?? null,
       batch_end: ctx.batch?.end ?? null,
-      batch_days: ctx.batch ? Math.round((Date.parse(ctx.batch.end) - Date.parse(ctx.batch.start)) / 86_400_000) : null,
+      batch_days: ctx.batch ? daysBetween(ctx.batch.start, ctx.batch.end) : null,
       run_started_at: ctx.runStartedAt,
       invocation_id: ctx.invocationId,
       target_name: ctx.targetName,

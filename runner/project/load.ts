@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { loadProjectConfig, type ProjectConfig } from '../config/project-config.ts';
 import { CycleError, ProjectError, UnknownRefError, didYouMean } from '../errors.ts';
+import { sha256 as sha } from '../hash.ts';
 import { listFiles } from './files.ts';
 import { checkConfig, modelConfigSchema, normalizeConfigKeys, seedConfigSchema, testConfigSchema } from './node-config.ts';
 import type { ColumnDoc, GraphNode, ModelNode, ResolvedModelConfig, SeedNode, SourceTable, TestNode } from './nodes.ts';
@@ -23,7 +23,6 @@ export interface LoadOptions {
   vars?: Record<string, unknown>;
 }
 
-const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** Reads every model, seed, macro, property file and test; finds dependencies without touching a database. */
 export function loadProject(root: string, options: LoadOptions = {}): Project {

@@ -1,15 +1,13 @@
 // Partial parsing, as dbt does it: property files (.yml) parsed once are kept in target/partial_parse.json
 // keyed by a hash of their text and of the parser, so a CLI start reads the cache instead of parsing
 // 3 000 lines of YAML with line positions (about a quarter of a second on every command).
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writeArtifact } from '../artifacts/artifacts.ts';
 import { redact } from '../db/redact.ts';
+import { sha256 as sha } from '../hash.ts';
 import { parseProperties, type PropertiesFile } from './properties.ts';
-
-const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 
 // A change to the parser (or to what it returns) must not be answered from an old cache.
 const PARSER_VERSION = sha(readFileSync(new URL('./properties.ts', import.meta.url), 'utf8'));
