@@ -17,8 +17,11 @@ pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
 export interface Database {
   readonly target: Target;
   readonly knex: Knex;
-  /** Loads CSV text (or a stream of CSV chunks) into an existing table through COPY. */
-  copyCsv(table: string, columns: string[], csv: string | AsyncIterable<string>): Promise<void>;
+  /**
+   * Loads CSV text (or a stream of CSV chunks) into an existing table through COPY; `within`, a transaction
+   * of this database's knex (PostgreSQL only), makes the COPY commit or roll back with it.
+   */
+  copyCsv(table: string, columns: string[], csv: string | AsyncIterable<string>, within?: Knex.Transaction): Promise<void>;
   /** Takes the run lock of this target; waits up to waitMs, then fails with a LockError. */
   acquireRunLock(waitMs: number): Promise<() => Promise<void>>;
   close(): Promise<void>;
@@ -82,9 +85,11 @@ export async function connect(target: Target, options: ConnectOptions = {}): Pro
     );
   }
 
-  async function copyCsv(table: string, columns: string[], csv: string | AsyncIterable<string>): Promise<void> {
+  async function copyCsv(table: string, columns: string[], csv: string | AsyncIterable<string>, within?: Knex.Transaction): Promise<void> {
     const columnList = columns.map((c) => `"${c.replace(/"/g, '""')}"`).join(', ');
     if (embedded) {
+      // The in-process COPY does not go through the pooled session, so it cannot join a knex transaction.
+      if (within) throw new Error('COPY inside a transaction needs a PostgreSQL target; the embedded database loads outside one');
       // The socket protocol of PGlite does not carry COPY FROM STDIN; its in-process /dev/blob does.
       const chunks: string[] = [];
       if (typeof csv === 'string') chunks.push(csv);
@@ -92,12 +97,14 @@ export async function connect(target: Target, options: ConnectOptions = {}): Pro
       await embedded.db.query(`COPY ${table} (${columnList}) FROM '/dev/blob' (FORMAT csv)`, [], { blob: new Blob(chunks) });
       return;
     }
-    const client = (await knex.client.acquireConnection()) as pg.PoolClient;
+    // A transaction's client hands out the transaction's own connection (and releases nothing).
+    const via = (within ?? knex).client;
+    const client = (await via.acquireConnection()) as pg.PoolClient;
     try {
       const stream = client.query(copyFrom(`COPY ${table} (${columnList}) FROM STDIN (FORMAT csv)`));
       await pipeline(typeof csv === 'string' ? Readable.from([csv]) : Readable.from(csv), stream);
     } finally {
-      await knex.client.releaseConnection(client);
+      await via.releaseConnection(client);
     }
   }
 

@@ -187,7 +187,9 @@ export async function runWindow(
     .onConflict(['endpoint', 'window_key'])
     .merge();
 
-  const lander = new Lander(db, spec);
+  // A window never finished before is expected to bring new keys: try the direct COPY (PostgreSQL only,
+  // where a COPY can share the checkpoint's transaction). A forced re-read of a finished one upserts.
+  const lander = new Lander(db, spec, db.target.kind === 'postgres' && cp?.status !== 'done');
   const load = new WindowLoad(lander, spec, plan.key, resume, counts, options.flushRows, more.showRejections ? log : undefined);
   load.onLastFlush = more.onLastFlush;
   try {

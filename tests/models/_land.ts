@@ -1,5 +1,5 @@
 // Lands a simulated firm's records straight into the raw.* tables, as `dpm ingest` would store them
-// (the same zod schemas and CSV encoding, then COPY), without the HTTP round trip. The model tests and
+// (the same fast-path encoder, zod schemas and CSV encoding, then COPY), without the HTTP round trip. The model tests and
 // bench/build.ts measure and check the models, not the ingest; the ingest has its own tests.
 import type { Firm } from '../../sim/firm.ts';
 import type { Database } from '../../runner/db/connect.ts';
@@ -15,7 +15,13 @@ async function copyRecords(db: Database, spec: EndpointSpec, records: object[]):
   const known = new Set(spec.fields.map((f) => f.api));
   const columns = [...spec.fields.map((f) => f.column), 'extra'];
   const lines: string[] = [];
+  const out = { key: '', line: '' };
   for (const raw of records) {
+    // The ingest's fast-path encoder writes the same line as zod + csvLine (tests/ingest/encoder.test.ts).
+    if (spec.encode(raw, out)) {
+      lines.push(out.line);
+      continue;
+    }
     const parsed = spec.schema.safeParse(raw);
     if (!parsed.success) throw new Error(`${spec.name}: firm record fails the ingest schema: ${parsed.error.issues[0].message}`);
     lines.push(csvLine(spec, parsed.data as Record<string, unknown>, known));
