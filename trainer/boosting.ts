@@ -46,7 +46,7 @@ export async function train(params: ParamInput, dataset: Dataset, options: Train
   const layout = featureLayout(dataset);
   const threads = Math.max(1, Math.min(p.num_threads > 0 ? p.num_threads : availableParallelism(), 4));
   const b = dataset.binned!;
-  const buf = allocateBuffers(N, Math.max(1, layout.totalBins), p.num_leaves, b.rowBins, dataset.numFeatures, threads);
+  const buf = allocateBuffers(N, Math.max(1, layout.totalBins), p.num_leaves, b, dataset.numFeatures, threads);
   const pool = await HistPool.create({ stride: b.stride, binPos: b.binPos, wide: b.wide,
     numBins: layout.numBins, offsets: layout.offsets, ...buf }, threads, layout.metas, splitConfig(p));
   try {

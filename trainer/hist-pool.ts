@@ -6,7 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { once } from 'node:events';
 import { buildColumn, buildRowwise } from './hist-kernel.ts';
-import { buildRowwiseWasm, histModule, instantiateHist, type HistFn, type SharedArena } from './hist-wasm.ts';
+import { buildHistWasm, histModule, instantiateHist, type ColumnBuffers, type HistKernels, type SharedArena } from './hist-wasm.ts';
 import { TrainerError } from './errors.ts';
 import { readSplit, searchFeatures, SPLIT_SLOTS, SplitInfo, type FeatureMeta, type SearchJob, type SplitConfig } from './split.ts';
 
@@ -28,6 +28,8 @@ export interface SharedBuffers {
   feats: Int32Array[];
   /** Per histogram slot: LightGBM's is_splittable flag of each feature. */
   flags: Uint8Array[];
+  /** Per thread (0 = the calling one): the column kernel's buffers, with the WebAssembly kernels. */
+  columns: ColumnBuffers[] | null;
   /** When set, every buffer above is a view into this memory and the WebAssembly kernel builds the histograms. */
   arena: SharedArena | null;
 }
@@ -55,7 +57,7 @@ export class HistPool {
   private pos: Int32Array;
   private off: Int32Array;
   private len: Int32Array;
-  private readonly kernel: HistFn | null;
+  private readonly kernel: HistKernels | null;
   private fid: Int32Array;
   /** Leaf statistics of the current search, shared with the workers (SearchJob.stats). */
   readonly stats = new Float64Array(new SharedArrayBuffer(64));
@@ -69,10 +71,10 @@ export class HistPool {
     this.kernel = module && s.arena ? instantiateHist(module, s.arena.memory) : null;
   }
 
-  /** buildRowwise on the WebAssembly kernel when the buffers live in its memory. */
+  /** buildRowwise on the WebAssembly kernels when the buffers live in their memory. */
   private rowwise(nf: number, idx: Int32Array | null, begin: number, cnt: number, hess: Float32Array | null, hg: Float64Array, hh: Float64Array): void {
     const s = this.s;
-    if (this.kernel) buildRowwiseWasm(this.kernel, s.rowBins, s.stride, this.pos, this.off, this.len, nf, idx, begin, cnt, s.grad, hess, hg, hh);
+    if (this.kernel) buildHistWasm(this.kernel, s.rowBins, s.stride, this.pos, this.off, this.len, nf, idx, begin, cnt, s.grad, hess, hg, hh, s.columns?.[0] ?? null);
     else buildRowwise(s.rowBins, s.stride, this.pos, this.off, this.len, nf, idx, begin, cnt, s.grad, hess, hg, hh);
   }
 
@@ -92,6 +94,7 @@ export class HistPool {
             entry: new URL('./hist-worker.ts', import.meta.url).href,
             rowBins: s.rowBins, stride: s.stride, grad: s.grad, hess: s.hess, idx: s.idx,
             slotsG: s.slotsG, slotsH: s.slotsH, ctrl: ctrl.buffer, feats, flags: s.flags, stats: pool.stats, result,
+            columns: s.columns?.[i + 1] ?? null,
             metas, cfg,
             memory: s.arena?.memory ?? null, module: s.arena ? histModule() : null,
           },

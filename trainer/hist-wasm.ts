@@ -1,7 +1,15 @@
-// The histogram kernel as WebAssembly, assembled here from a few opcodes (no toolchain, no binary blob), and the
-// shared memory it works in. It computes exactly what buildRowwise (hist-kernel.ts) computes, in the same order
-// per bin (f32 gradients promoted to f64, summed row by row), so models do not change; it is about 1.5x faster
-// because V8 re-checks typed arrays after every store in JavaScript while WebAssembly addresses memory directly.
+// The histogram kernels as WebAssembly, assembled here from a few opcodes (no toolchain, no binary blob), and the
+// shared memory they work in. They compute exactly what buildRowwise (hist-kernel.ts) computes, in the same order
+// per bin (f32 gradients promoted to f64, summed row by row), so models do not change; the row kernel is about
+// 1.5x faster than JavaScript because V8 re-checks typed arrays after every store while WebAssembly addresses
+// memory directly.
+//
+// Two kernels, as LightGBM has row-wise and col-wise histograms. The row kernel reads each row of the leaf once
+// (one cache line however scattered the rows are) and updates every feature's histogram; the column kernel first
+// gathers the leaf's gradients in row order, then runs one feature at a time down a column-major copy of the bins,
+// so the feature's histogram stays in L1. On a dense leaf the column kernel is 2-2.5x faster per bin increment
+// (2.2 against 5.0 ns at 40% of 1 M rows; 4.9 against 6.7 at 5%); on a sparse one every column read misses the
+// cache and the row kernel wins (7.6 against 13.9 ns at 2%). buildHistWasm picks by the leaf's share of the rows.
 //
 // All buffers the kernel touches (row-major bins, gradients, hessians, row indices, histogram slots and each
 // thread's feature lists) live in one shared WebAssembly.Memory, so the worker threads run the same module on the
@@ -92,33 +100,94 @@ function rowGroup(rows: number): Code {
   return code;
 }
 
+// The column kernel's parameters, then locals (all i32).
+const C = { cb: 0, n: 1, pos: 2, off: 3, nf: 4, idx: 5, useIdx: 6, begin: 7, cnt: 8, grad: 9, hess: 10, og: 11, oh: 12, hg: 13, hh: 14 };
+const CPARAM = 15;
+const CL = { i: 15, k: 16, kk: 17, col: 18, o: 19, b: 20, r: 21, at: 22 };
+const CI32 = 8;
+const COL_UNROLL = 4;
+
+/** The row of leaf position `at` (a local): idx[begin + at], or begin + at over all rows. */
+const leafRow = (at: number): Code => ifElse(I32, get(C.useIdx), loadI32(add(get(C.idx), shl(add(get(C.begin), get(at)), 2))), add(get(C.begin), get(at)));
+
+/** One bin increment of the current feature for leaf position i + r, from the gathered gradients. */
+function columnStep(r: number): Code {
+  const hg = add(get(C.hg), get(CL.b)), hh = add(get(C.hh), get(CL.b));
+  return [
+    ...set(CL.at, add(get(CL.i), i32(r))),
+    ...set(CL.b, shl(add(get(CL.o), loadU8(add(get(CL.col), leafRow(CL.at)))), 3)),
+    ...storeF64(hg, addF64(loadF64(hg), loadF64(add(get(C.og), shl(get(CL.at), 3))))),
+    ...storeF64(hh, addF64(loadF64(hh), ifElse(F64, get(C.hess), loadF64(add(get(C.oh), shl(get(CL.at), 3))), f64(1)))),
+  ];
+}
+
+/** Gathers the leaf's gradients (and hessians) in row order, then builds one feature's histogram at a time. */
+function columnBody(): Code {
+  const gather: Code = [
+    ...set(CL.r, leafRow(CL.i)),
+    ...storeF64(add(get(C.og), shl(get(CL.i), 3)), loadF32AsF64(add(get(C.grad), shl(get(CL.r), 2)))),
+    ...ifElse(VOID, get(C.hess), storeF64(add(get(C.oh), shl(get(CL.i), 3)), loadF32AsF64(add(get(C.hess), shl(get(CL.r), 2)))), []),
+    ...set(CL.i, add(get(CL.i), i32(1))),
+  ];
+  const unrolled: Code = [];
+  for (let r = 0; r < COL_UNROLL; r++) unrolled.push(...columnStep(r));
+  unrolled.push(...set(CL.i, add(get(CL.i), i32(COL_UNROLL))));
+  const feature: Code = [
+    ...set(CL.kk, shl(get(CL.k), 2)),
+    ...set(CL.col, add(get(C.cb), mul(loadI32(add(get(C.pos), get(CL.kk))), get(C.n)))),
+    ...set(CL.o, loadI32(add(get(C.off), get(CL.kk)))),
+    ...set(CL.i, i32(0)),
+    ...whileNot(gtS(add(get(CL.i), i32(COL_UNROLL)), get(C.cnt)), unrolled),
+    ...whileNot(geS(get(CL.i), get(C.cnt)), [...columnStep(0), ...set(CL.i, add(get(CL.i), i32(1)))]),
+    ...set(CL.k, add(get(CL.k), i32(1))),
+  ];
+  return [
+    ...set(CL.i, i32(0)),
+    ...whileNot(geS(get(CL.i), get(C.cnt)), gather),
+    ...set(CL.k, i32(0)),
+    ...whileNot(geU(get(CL.k), get(C.nf)), feature),
+    0x0b,
+  ];
+}
+
 function moduleBytes(): Uint8Array<ArrayBuffer> {
-  const body: Code = [
+  const rowBody: Code = [
     ...set(L.i, get(P.begin)),
     ...set(L.end, add(get(P.begin), get(P.cnt))),
     ...whileNot(gtS(add(get(L.i), i32(ROWS)), get(L.end)), rowGroup(ROWS)),
     ...whileNot(geS(get(L.i), get(L.end)), rowGroup(1)),
     0x0b,
   ];
-  const fn = [...uleb(2), ...uleb(NI32), I32, ...uleb(2 * ROWS), F64, ...body];
+  const rowFn = [...uleb(2), ...uleb(NI32), I32, ...uleb(2 * ROWS), F64, ...rowBody];
+  const colBody = columnBody();
+  const colFn = [...uleb(1), ...uleb(CI32), I32, ...colBody];
   const section = (id: number, content: Code): Code => [id, ...uleb(content.length), ...content];
   const name = (s: string): Code => [...uleb(s.length), ...Buffer.from(s)];
+  const fnType = (params: number): Code => [0x60, ...uleb(params), ...new Array<number>(params).fill(I32), 0];
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, [1, 0x60, ...uleb(NPARAM), ...new Array<number>(NPARAM).fill(I32), 0]),
+    ...section(1, [2, ...fnType(NPARAM), ...fnType(CPARAM)]),
     ...section(2, [1, ...name('env'), ...name('memory'), 0x02, 0x03, ...uleb(1), ...uleb(65536)]),
-    ...section(3, [1, 0]),
-    ...section(7, [1, ...name('hist'), 0x00, 0]),
-    ...section(10, [1, ...uleb(fn.length), ...fn]),
+    ...section(3, [2, 0, 1]),
+    ...section(7, [2, ...name('hist'), 0x00, 0, ...name('cols'), 0x00, 1]),
+    ...section(10, [2, ...uleb(rowFn.length), ...rowFn, ...uleb(colFn.length), ...colFn]),
   ]);
 }
 
 export type HistFn = (rb: number, stride: number, pos: number, off: number, nf: number, idx: number, useIdx: number,
   begin: number, cnt: number, grad: number, hess: number, hg: number, hh: number) => void;
+export type ColumnFn = (cb: number, n: number, pos: number, off: number, nf: number, idx: number, useIdx: number,
+  begin: number, cnt: number, grad: number, hess: number, og: number, oh: number, hg: number, hh: number) => void;
+
+/** The two kernels of one instance (one per thread, all on the same memory). */
+export interface HistKernels {
+  rows: HistFn;
+  cols: ColumnFn;
+}
 
 let compiled: WebAssembly.Module | null | undefined;
 
-/** The compiled kernel module, or null where WebAssembly (threads) is unavailable. */
+/** The compiled kernels' module, or null where WebAssembly (threads) is unavailable. */
 export function histModule(): WebAssembly.Module | null {
   if (compiled === undefined) {
     try {
@@ -130,8 +199,9 @@ export function histModule(): WebAssembly.Module | null {
   return compiled;
 }
 
-export function instantiateHist(module: WebAssembly.Module, memory: WebAssembly.Memory): HistFn {
-  return new WebAssembly.Instance(module, { env: { memory } }).exports.hist as HistFn;
+export function instantiateHist(module: WebAssembly.Module, memory: WebAssembly.Memory): HistKernels {
+  const { exports } = new WebAssembly.Instance(module, { env: { memory } });
+  return { rows: exports.hist as HistFn, cols: exports.cols as ColumnFn };
 }
 
 /** Bump allocator over one shared WebAssembly.Memory sized up front (it never grows, so views stay valid). */
@@ -171,18 +241,40 @@ export class SharedArena {
   f64(n: number): Float64Array { return new Float64Array(this.memory.buffer, this.take(8 * n), n); }
 }
 
+/** What the column kernel needs besides the row kernel's buffers, all in the kernels' memory. */
+export interface ColumnBuffers {
+  /** Column-major copy of the row-major bins: byte position p of row r at p * numData + r. */
+  colBins: Uint8Array;
+  numData: number;
+  /** This thread's gathered gradients and hessians (numData each). */
+  og: Float64Array;
+  oh: Float64Array;
+}
+
+/** A leaf with at least 1/COLUMN_SHARE of the rows is built column by column (see the measurements above). */
+const COLUMN_SHARE = 25;
+
+/** Whether buildHistWasm builds a leaf of `cnt` rows out of `numData` with the column kernel. */
+export const usesColumns = (cnt: number, numData: number): boolean => cnt * COLUMN_SHARE >= numData;
+
 /**
- * buildRowwise's contract (hist-kernel.ts) on the WebAssembly kernel: every array must be a view into the memory
- * the kernel was instantiated with.
+ * buildRowwise's contract (hist-kernel.ts) on the WebAssembly kernels: every array must be a view into the memory
+ * the kernels were instantiated with. With `columns`, a dense leaf goes through the column kernel.
  */
-export function buildRowwiseWasm(hist: HistFn, rowBins: Uint8Array, stride: number, pos: Int32Array, off: Int32Array,
+export function buildHistWasm(k: HistKernels, rowBins: Uint8Array, stride: number, pos: Int32Array, off: Int32Array,
   len: Int32Array, nf: number, idx: Int32Array | null, begin: number, cnt: number, grad: Float32Array,
-  hess: Float32Array | null, hg: Float64Array, hh: Float64Array): void {
-  for (let k = 0; k < nf; k++) {
-    hg.fill(0, off[k], off[k] + len[k]);
-    hh.fill(0, off[k], off[k] + len[k]);
+  hess: Float32Array | null, hg: Float64Array, hh: Float64Array, columns: ColumnBuffers | null): void {
+  for (let f = 0; f < nf; f++) {
+    hg.fill(0, off[f], off[f] + len[f]);
+    hh.fill(0, off[f], off[f] + len[f]);
   }
   if (nf === 0 || cnt <= 0) return;
-  hist(rowBins.byteOffset, stride, pos.byteOffset, off.byteOffset, nf, idx === null ? 0 : idx.byteOffset, idx === null ? 0 : 1,
-    begin, cnt, grad.byteOffset, hess === null ? 0 : hess.byteOffset, hg.byteOffset, hh.byteOffset);
+  const idxAt = idx === null ? 0 : idx.byteOffset, useIdx = idx === null ? 0 : 1, hessAt = hess === null ? 0 : hess.byteOffset;
+  if (columns !== null && usesColumns(cnt, columns.numData)) {
+    k.cols(columns.colBins.byteOffset, columns.numData, pos.byteOffset, off.byteOffset, nf, idxAt, useIdx, begin, cnt,
+      grad.byteOffset, hessAt, columns.og.byteOffset, columns.oh.byteOffset, hg.byteOffset, hh.byteOffset);
+  } else {
+    k.rows(rowBins.byteOffset, stride, pos.byteOffset, off.byteOffset, nf, idxAt, useIdx, begin, cnt, grad.byteOffset, hessAt,
+      hg.byteOffset, hh.byteOffset);
+  }
 }

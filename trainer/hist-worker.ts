@@ -2,7 +2,7 @@
 // and signals completion. No messages on the hot path, so handing over a job costs microseconds.
 import { workerData, parentPort } from 'node:worker_threads';
 import { buildRowwise } from './hist-kernel.ts';
-import { buildRowwiseWasm, instantiateHist } from './hist-wasm.ts';
+import { buildHistWasm, instantiateHist, type ColumnBuffers } from './hist-wasm.ts';
 import { searchFeatures, SplitInfo, writeSplit, type FeatureMeta, type SplitConfig } from './split.ts';
 
 interface Init {
@@ -22,6 +22,8 @@ interface Init {
   result: Float64Array;
   metas: (FeatureMeta | null)[];
   cfg: SplitConfig;
+  /** This thread's column kernel buffers (views of `memory`), with the WebAssembly kernels. */
+  columns: ColumnBuffers | null;
   /** The shared memory all the arrays above live in, and the kernel module, when the WebAssembly kernel runs. */
   memory: WebAssembly.Memory | null;
   module: WebAssembly.Module | null;
@@ -45,7 +47,7 @@ function runJob(): void {
   const useIdx = ctrl[4] === 1 ? idx : null, h = ctrl[6] === 1 ? null : hess;
   const slot = ctrl[5], nf = ctrl[7], large = ctrl[8];
   const hg = slotsG[slot], hh = slotsH[slot];
-  if (kernel) buildRowwiseWasm(kernel, rowBins, d.stride, pos, off, len, nf, useIdx, ctrl[2], ctrl[3], grad, h, hg, hh);
+  if (kernel) buildHistWasm(kernel, rowBins, d.stride, pos, off, len, nf, useIdx, ctrl[2], ctrl[3], grad, h, hg, hh, d.columns);
   else buildRowwise(rowBins, d.stride, pos, off, len, nf, useIdx, ctrl[2], ctrl[3], grad, h, hg, hh);
   bestSmall.reset();
   bestLarge.reset();

@@ -1,14 +1,14 @@
 // LightGBM's SerialTreeLearner: leaf-wise growth on histograms, the smaller child built and the larger one by
 // subtraction from the parent, a stable row partition per leaf, feature pruning (is_splittable) and per-tree
 // column sampling.
-import type { Dataset } from './dataset.ts';
+import type { BinnedData, Dataset } from './dataset.ts';
 import type { HistPool } from './hist-pool.ts';
 import type { Params } from './params.ts';
 import { LcgRandom } from './random.ts';
 import { leafOutput, SplitInfo, type FeatureMeta, type SplitConfig } from './split.ts';
 import { MISSING_NAN, MISSING_ZERO, Tree } from './tree.ts';
 import type { BinMapper } from './binning.ts';
-import { histModule, SharedArena } from './hist-wasm.ts';
+import { histModule, SharedArena, type ColumnBuffers } from './hist-wasm.ts';
 
 export interface LearnerBuffers {
   grad: Float32Array;
@@ -22,30 +22,40 @@ export interface LearnerBuffers {
   feats: Int32Array[];
   /** Per histogram slot: LightGBM's is_splittable flag of each feature (shared: the workers search splits). */
   flags: Uint8Array[];
+  /** Per thread: the column kernel's buffers (the column-major bins are shared); with the WebAssembly kernels only. */
+  columns: ColumnBuffers[] | null;
   /** The shared WebAssembly memory holding all of the above, when the WebAssembly kernel can run. */
   arena: SharedArena | null;
 }
 
 /**
  * Allocates the shared buffers the learner and the histogram workers use: in one shared WebAssembly memory (with
- * a copy of the row-major bins) when possible, so the WebAssembly histogram kernel can address them, else in
- * SharedArrayBuffers for the JavaScript kernel.
+ * copies of the row-major and column-major bins and each thread's gathered gradients) when possible, so the
+ * WebAssembly histogram kernels can address them, else in SharedArrayBuffers for the JavaScript kernel.
  */
-export function allocateBuffers(numData: number, totalBins: number, numLeaves: number, rowBins: Uint8Array,
+export function allocateBuffers(numData: number, totalBins: number, numLeaves: number, binned: BinnedData,
   numFeatures: number, threads: number): LearnerBuffers {
+  const { rowBins, binPos, cols } = binned;
   const nf = Math.max(1, numFeatures);
   const arena = histModule() === null ? null : SharedArena.create(SharedArena.size([
-    rowBins.length, 4 * numData, 4 * numData, 4 * numData,
+    rowBins.length, rowBins.length, 4 * numData, 4 * numData, 4 * numData,
     ...new Array<number>(2 * numLeaves).fill(8 * totalBins), ...new Array<number>(threads).fill(16 * nf),
+    ...new Array<number>(2 * threads).fill(8 * numData),
   ]));
   if (arena !== null) {
     const rb = arena.u8(rowBins.length);
     rb.set(rowBins);
+    const colBins = arena.u8(rowBins.length);
+    binPos.forEach((p, f) => {
+      if (p >= 0) colBins.set(cols[f]!, p * numData);
+    });
     return {
       rowBins: rb, grad: arena.f32(numData), hess: arena.f32(numData), idx: arena.i32(numData),
       slotsG: Array.from({ length: numLeaves }, () => arena.f64(totalBins)),
       slotsH: Array.from({ length: numLeaves }, () => arena.f64(totalBins)),
-      feats: Array.from({ length: threads }, () => arena.i32(4 * nf)), flags: sharedFlags(numLeaves, nf), arena,
+      feats: Array.from({ length: threads }, () => arena.i32(4 * nf)), flags: sharedFlags(numLeaves, nf),
+      columns: Array.from({ length: threads }, () => ({ colBins, numData, og: arena.f64(numData), oh: arena.f64(numData) })),
+      arena,
     };
   }
   const f32 = (): Float32Array => new Float32Array(new SharedArrayBuffer(4 * numData));
@@ -55,7 +65,7 @@ export function allocateBuffers(numData: number, totalBins: number, numLeaves: n
     slotsG: Array.from({ length: numLeaves }, () => new Float64Array(new SharedArrayBuffer(8 * totalBins))),
     slotsH: Array.from({ length: numLeaves }, () => new Float64Array(new SharedArrayBuffer(8 * totalBins))),
     feats: Array.from({ length: threads }, () => new Int32Array(new SharedArrayBuffer(16 * nf))), flags: sharedFlags(numLeaves, nf),
-    arena: null,
+    columns: null, arena: null,
   };
 }
 
