@@ -137,11 +137,7 @@ function runBoosting(p: Params, ds: Dataset, valid: Dataset[], validNames: strin
       }
     }
     tree.shrink(p.learning_rate);
-    for (let l = 0; l < tree.numLeaves; l++) {
-      const v = tree.leafValue[l];
-      const begin = learner.leafBegin[l], end = begin + learner.leafCnt[l];
-      for (let i = begin; i < end; i++) score[buf.idx[i]] += v;
-    }
+    learner.addInBag(tree, score);
     if (oobCnt > 0) learner.addOutOfBag(tree, oob!, oobCnt, score);
     for (let i = 0; i < valid.length; i++) tree.addPrediction(valid[i].columns, valid[i].numData, validScores[i]);
     if (iter === 0 && init !== 0) tree.addBias(init);

@@ -136,6 +136,11 @@ export class TreeLearner {
   private readonly minDataInLeaf: number;
   private goLeft = new Uint8Array(65536);
   private noLarger = new SplitInfo();
+  /** The rows the last tree was grown on (the bag, or null for all rows) and how many. */
+  private grownOn: Int32Array | null = null;
+  private grownCnt = 0;
+  /** Per row: its leaf in the last tree (only the rows it was grown on); as narrow as num_leaves allows. */
+  private readonly leafOf: Uint8Array | Uint16Array | Int32Array;
 
   constructor(ds: Dataset, p: Params, private buf: LearnerBuffers, private pool: HistPool, metas: (FeatureMeta | null)[]) {
     this.numData = ds.numData;
@@ -158,6 +163,7 @@ export class TreeLearner {
     this.slotOf = new Int32Array(L).fill(-1);
     this.featList = new Int32Array(metas.length);
     this.tmpIdx = new Int32Array(this.numData);
+    this.leafOf = L <= 256 ? new Uint8Array(this.numData) : L <= 65536 ? new Uint16Array(this.numData) : new Int32Array(this.numData);
     this.usedByTree = new Uint8Array(metas.length);
     const nValid = this.validFeatures.length;
     // ColSampler: GetCnt(n, f) = max(RoundInt(n*f), min(1, n)); one draw at Init, then one before every tree.
@@ -183,6 +189,8 @@ export class TreeLearner {
     if (this.colRandom) this.sampleColumns();
     const tree = new Tree(this.numLeavesMax);
     const n = bag ? bagCnt : this.numData;
+    this.grownOn = bag;
+    this.grownCnt = n;
     if (bag) idx.set(bag.subarray(0, bagCnt));
     else for (let i = 0; i < n; i++) idx[i] = i;
     this.leafBegin[0] = 0;
@@ -313,6 +321,30 @@ export class TreeLearner {
     this.sumH[right] = info.rightSumH;
     this.leafOut[right] = info.rightOutput;
     return right;
+  }
+
+  /**
+   * score[row] += the last tree's output for the rows it was grown on. Leaf by leaf those rows are scattered over
+   * the whole score array (a cache miss each: about 35 ms a tree for 800 000 rows), so each row's leaf goes to a
+   * small per-row array first and the scores are then updated in row order. Every row gets the same single
+   * addition either way.
+   */
+  addInBag(tree: Tree, score: Float64Array): void {
+    const { idx } = this.buf;
+    const leafOf = this.leafOf, lv = tree.leafValue;
+    for (let l = 0; l < tree.numLeaves; l++) {
+      const begin = this.leafBegin[l], end = begin + this.leafCnt[l];
+      for (let i = begin; i < end; i++) leafOf[idx[i]] = l;
+    }
+    const rows = this.grownOn, n = this.grownCnt;
+    if (rows) {
+      for (let k = 0; k < n; k++) {
+        const r = rows[k];
+        score[r] += lv[leafOf[r]];
+      }
+    } else {
+      for (let r = 0; r < n; r++) score[r] += lv[leafOf[r]];
+    }
   }
 
   private oobNodes = new Int32Array(0);
