@@ -30,6 +30,9 @@ export interface SharedBuffers {
   flags: Uint8Array[];
   /** Per thread (0 = the calling one): the column kernel's buffers, with the WebAssembly kernels. */
   columns: ColumnBuffers[] | null;
+  /** The partition's scratch and go-left table (a worker partitions half of a large leaf). */
+  tmp: Int32Array;
+  goLeft: Uint8Array;
   /** When set, every buffer above is a view into this memory and the WebAssembly kernel builds the histograms. */
   arena: SharedArena | null;
 }
@@ -48,6 +51,25 @@ export const quarters = (a: Int32Array): [Int32Array, Int32Array, Int32Array, In
   const n = a.length / 4;
   return [a.subarray(0, n), a.subarray(n, 2 * n), a.subarray(2 * n, 3 * n), a.subarray(3 * n)];
 };
+
+/** ctrl[9]: what the worker is asked to do. */
+export const JOB_HISTOGRAMS = 0;
+export const JOB_PARTITION = 1;
+
+function post(wk: WorkerHandle): void {
+  wk.seq++;
+  Atomics.store(wk.ctrl, 0, wk.seq);
+  Atomics.notify(wk.ctrl, 0);
+}
+
+function awaitJob(wk: WorkerHandle, what: string): void {
+  for (;;) {
+    const done = Atomics.load(wk.ctrl, 1);
+    if (done === wk.seq) return;
+    if (done === -wk.seq) throw new TrainerError(`a histogram worker failed while ${what}`);
+    Atomics.wait(wk.ctrl, 1, done, 10_000);
+  }
+}
 
 /** What the learner hands over for a split search with the histograms. */
 export interface SearchRequest { largeSlot: number; bestSmall: SplitInfo; bestLarge: SplitInfo }
@@ -94,7 +116,7 @@ export class HistPool {
             entry: new URL('./hist-worker.ts', import.meta.url).href,
             rowBins: s.rowBins, stride: s.stride, grad: s.grad, hess: s.hess, idx: s.idx,
             slotsG: s.slotsG, slotsH: s.slotsH, ctrl: ctrl.buffer, feats, flags: s.flags, stats: pool.stats, result,
-            columns: s.columns?.[i + 1] ?? null,
+            columns: s.columns?.[i + 1] ?? null, tmp: s.tmp, goLeft: s.goLeft,
             metas, cfg,
             memory: s.arena?.memory ?? null, module: s.arena ? histModule() : null,
           },
@@ -173,20 +195,14 @@ export class HistPool {
       wk.fid.set(this.fid.subarray(from, to));
       const c = wk.ctrl;
       c[2] = begin; c[3] = cnt; c[4] = useIdx ? 1 : 0; c[5] = slot; c[6] = constHess ? 1 : 0; c[7] = to - from; c[8] = large;
-      wk.seq++;
-      Atomics.store(c, 0, wk.seq);
-      Atomics.notify(c, 0);
+      c[9] = JOB_HISTOGRAMS;
+      post(wk);
     }
     this.rowwise(bounds[1], idx, begin, cnt, hess, hg, hh);
     search(this.fid, 0, bounds[1]);
     for (let p = 1; p < parts; p++) {
       const wk = this.workers[p - 1];
-      for (;;) {
-        const done = Atomics.load(wk.ctrl, 1);
-        if (done === wk.seq) break;
-        if (done === -wk.seq) throw new TrainerError('a histogram worker failed while building histograms');
-        Atomics.wait(wk.ctrl, 1, done, 10_000);
-      }
+      awaitJob(wk, 'building histograms');
       const o = this.other;
       readSplit(o, wk.result, 0);
       if (o.betterThan(bestSmall)) bestSmall.copyFrom(o);
@@ -195,6 +211,27 @@ export class HistPool {
         if (o.betterThan(bestLarge)) bestLarge.copyFrom(o);
       }
     }
+  }
+
+  /**
+   * Starts the stable partition of idx[from, to) on the first worker (the feature at byte position `pos` of a
+   * row, read from the column-major bins; the s.goLeft table set): lefts stay in idx from `from`, rights go to
+   * s.tmp from `tmpStart`. False when there is no worker or no column-major copy: partition serially then.
+   */
+  startPartition(pos: number, from: number, to: number, tmpStart: number): boolean {
+    const wk = this.workers[0];
+    if (wk === undefined || this.s.columns === null) return false;
+    const c = wk.ctrl;
+    c[2] = from; c[3] = to; c[5] = pos; c[7] = tmpStart; c[9] = JOB_PARTITION;
+    post(wk);
+    return true;
+  }
+
+  /** Waits for the partition startPartition handed out; returns its left count. */
+  finishPartition(): number {
+    const wk = this.workers[0];
+    awaitJob(wk, 'partitioning a leaf');
+    return wk.ctrl[10];
   }
 
   async close(): Promise<void> {

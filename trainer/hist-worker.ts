@@ -1,7 +1,8 @@
 // Histogram worker: waits on a shared control block (Atomics), builds its share of the features of one leaf,
 // and signals completion. No messages on the hot path, so handing over a job costs microseconds.
 import { workerData, parentPort } from 'node:worker_threads';
-import { buildRowwise } from './hist-kernel.ts';
+import { buildRowwise, partitionRows } from './hist-kernel.ts';
+import { JOB_PARTITION } from './hist-pool.ts';
 import { buildHistWasm, instantiateHist, type ColumnBuffers } from './hist-wasm.ts';
 import { searchFeatures, SplitInfo, writeSplit, type FeatureMeta, type SplitConfig } from './split.ts';
 
@@ -24,6 +25,9 @@ interface Init {
   cfg: SplitConfig;
   /** This thread's column kernel buffers (views of `memory`), with the WebAssembly kernels. */
   columns: ColumnBuffers | null;
+  /** The partition's scratch for right-going rows and its go-left table per bin. */
+  tmp: Int32Array;
+  goLeft: Uint8Array;
   /** The shared memory all the arrays above live in, and the kernel module, when the WebAssembly kernel runs. */
   memory: WebAssembly.Memory | null;
   module: WebAssembly.Module | null;
@@ -40,10 +44,18 @@ const fid = d.feats.subarray(3 * n);
 const tmp = new SplitInfo(), bestSmall = new SplitInfo(), bestLarge = new SplitInfo();
 const kernel = d.memory && d.module ? instantiateHist(d.module, d.memory) : null;
 
-// ctrl layout: [0] job seq (main writes; -1 = exit), [1] done seq (worker writes; negative = failed), [2] begin,
-// [3] count, [4] use indices, [5] slot, [6] constant hessian, [7] number of features, [8] larger leaf's slot (-1:
-// none). After building, the worker searches its features' splits and writes the two best to `result`.
+// ctrl layout: [0] job seq (main writes; -1 = exit), [1] done seq (worker writes; negative = failed), [9] the job.
+// Histograms: [2] begin, [3] count, [4] use indices, [5] slot, [6] constant hessian, [7] number of features, [8]
+// larger leaf's slot (-1: none); after building, the worker searches its features' splits and writes the two best
+// to `result`. Partition: [2] from, [3] to, [5] the feature's byte position, [7] where its rights start in tmp;
+// the worker writes its left count to [10].
 function runJob(): void {
+  if (ctrl[9] === JOB_PARTITION) {
+    const cols = d.columns!;
+    const bin = cols.colBins.subarray(ctrl[5] * cols.numData, (ctrl[5] + 1) * cols.numData);
+    ctrl[10] = partitionRows(idx, d.tmp, bin, d.goLeft, ctrl[2], ctrl[3], ctrl[7]);
+    return;
+  }
   const useIdx = ctrl[4] === 1 ? idx : null, h = ctrl[6] === 1 ? null : hess;
   const slot = ctrl[5], nf = ctrl[7], large = ctrl[8];
   const hg = slotsG[slot], hh = slotsH[slot];

@@ -9,6 +9,10 @@ import { leafOutput, SplitInfo, type FeatureMeta, type SplitConfig } from './spl
 import { MISSING_NAN, MISSING_ZERO, Tree } from './tree.ts';
 import type { BinMapper } from './binning.ts';
 import { histModule, SharedArena, type ColumnBuffers } from './hist-wasm.ts';
+import { partitionRows } from './hist-kernel.ts';
+
+/** Leaves of at least this many rows are partitioned by the main thread and a worker, half each. */
+const PARALLEL_PARTITION = 32_768;
 
 export interface LearnerBuffers {
   grad: Float32Array;
@@ -24,6 +28,9 @@ export interface LearnerBuffers {
   flags: Uint8Array[];
   /** Per thread: the column kernel's buffers (the column-major bins are shared); with the WebAssembly kernels only. */
   columns: ColumnBuffers[] | null;
+  /** The partition's scratch for right-going rows, and its go-left table per bin (shared: a worker partitions too). */
+  tmp: Int32Array;
+  goLeft: Uint8Array;
   /** The shared WebAssembly memory holding all of the above, when the WebAssembly kernel can run. */
   arena: SharedArena | null;
 }
@@ -38,7 +45,7 @@ export function allocateBuffers(numData: number, totalBins: number, numLeaves: n
   const { rowBins, binPos, cols } = binned;
   const nf = Math.max(1, numFeatures);
   const arena = histModule() === null ? null : SharedArena.create(SharedArena.size([
-    rowBins.length, rowBins.length, 4 * numData, 4 * numData, 4 * numData,
+    rowBins.length, rowBins.length, 4 * numData, 4 * numData, 4 * numData, 4 * numData, 65536,
     ...new Array<number>(2 * numLeaves).fill(8 * totalBins), ...new Array<number>(threads).fill(16 * nf),
     ...new Array<number>(2 * threads).fill(8 * numData),
   ]));
@@ -51,6 +58,7 @@ export function allocateBuffers(numData: number, totalBins: number, numLeaves: n
     });
     return {
       rowBins: rb, grad: arena.f32(numData), hess: arena.f32(numData), idx: arena.i32(numData),
+      tmp: arena.i32(numData), goLeft: arena.u8(65536),
       slotsG: Array.from({ length: numLeaves }, () => arena.f64(totalBins)),
       slotsH: Array.from({ length: numLeaves }, () => arena.f64(totalBins)),
       feats: Array.from({ length: threads }, () => arena.i32(4 * nf)), flags: sharedFlags(numLeaves, nf),
@@ -62,6 +70,7 @@ export function allocateBuffers(numData: number, totalBins: number, numLeaves: n
   return {
     rowBins, grad: f32(), hess: f32(),
     idx: new Int32Array(new SharedArrayBuffer(4 * numData)),
+    tmp: new Int32Array(new SharedArrayBuffer(4 * numData)), goLeft: new Uint8Array(new SharedArrayBuffer(65536)),
     slotsG: Array.from({ length: numLeaves }, () => new Float64Array(new SharedArrayBuffer(8 * totalBins))),
     slotsH: Array.from({ length: numLeaves }, () => new Float64Array(new SharedArrayBuffer(8 * totalBins))),
     feats: Array.from({ length: threads }, () => new Int32Array(new SharedArrayBuffer(16 * nf))), flags: sharedFlags(numLeaves, nf),
@@ -127,14 +136,12 @@ export class TreeLearner {
   private readonly splittable: Uint8Array[];
   private readonly slotOf: Int32Array;
   private readonly featList: Int32Array;
-  private readonly tmpIdx: Int32Array;
   private best: SplitInfo[] = [];
   private sumG: Float64Array;
   private sumH: Float64Array;
   private leafOut: Float64Array;
   private readonly maxDepth: number;
   private readonly minDataInLeaf: number;
-  private goLeft = new Uint8Array(65536);
   private noLarger = new SplitInfo();
   /** The rows the last tree was grown on (the bag, or null for all rows) and how many. */
   private grownOn: Int32Array | null = null;
@@ -162,7 +169,6 @@ export class TreeLearner {
     this.splittable = buf.flags;
     this.slotOf = new Int32Array(L).fill(-1);
     this.featList = new Int32Array(metas.length);
-    this.tmpIdx = new Int32Array(this.numData);
     this.leafOf = L <= 256 ? new Uint8Array(this.numData) : L <= 65536 ? new Uint16Array(this.numData) : new Int32Array(this.numData);
     this.usedByTree = new Uint8Array(metas.length);
     const nValid = this.validFeatures.length;
@@ -277,12 +283,9 @@ export class TreeLearner {
     const meta = this.metas[f]!;
     const mapper = this.mappers[f];
     const bin = this.binned.cols[f]!;
-    const idx = this.buf.idx;
-    const tmp = this.tmpIdx;
+    const { idx, tmp, goLeft } = this.buf;
     const begin = this.leafBegin[leaf], cnt = this.leafCnt[leaf], end = begin + cnt;
-    // Which bins go left, as data: the stable partition below is then branch-free (a left/right branch on random
-    // rows mispredicts about half the time).
-    const goLeft = this.goLeft;
+    // Which bins go left, as data: the partition is then branch-free.
     if (meta.isCategorical) {
       goLeft.fill(0, 0, meta.numBin);
       for (const b of info.catBins) goLeft[b] = 1;
@@ -291,16 +294,25 @@ export class TreeLearner {
       const missBin = meta.missingType === MISSING_NAN ? meta.numBin - 1 : meta.missingType === MISSING_ZERO ? meta.defaultBin : -1;
       for (let b = 0; b < meta.numBin; b++) goLeft[b] = (b === missBin ? info.defaultLeft : b <= th) ? 1 : 0;
     }
-    let l = begin, r = 0;
-    for (let i = begin; i < end; i++) {
-      const row = idx[i];
-      const g = goLeft[bin[row]];
-      idx[l] = row;
-      tmp[r] = row;
-      l += g;
-      r += 1 - g;
+    let l: number, r: number;
+    const pos = this.binned.binPos[f];
+    if (cnt >= PARALLEL_PARTITION && pos >= 0 && this.pool.startPartition(pos, begin + (cnt >> 1), end, cnt >> 1)) {
+      // The worker partitions the second half (its rights go to tmp after the first half's room); the halves are
+      // then concatenated lefts first, so the order is the serial partition's.
+      const mid = begin + (cnt >> 1);
+      const l1 = partitionRows(idx, tmp, bin, goLeft, begin, mid, 0);
+      const l2 = this.pool.finishPartition();
+      const r1 = mid - begin - l1, r2 = end - mid - l2;
+      idx.copyWithin(begin + l1, mid, mid + l2);
+      idx.set(tmp.subarray(0, r1), begin + l1 + l2);
+      idx.set(tmp.subarray(mid - begin, mid - begin + r2), begin + l1 + l2 + r1);
+      l = begin + l1 + l2;
+      r = r1 + r2;
+    } else {
+      l = begin + partitionRows(idx, tmp, bin, goLeft, begin, end, 0);
+      r = cnt - (l - begin);
+      idx.set(tmp.subarray(0, r), l);
     }
-    idx.set(tmp.subarray(0, r), l);
     const leftCnt = l - begin, rightCnt = r;
     const right = tree.numLeaves;
     this.leafBegin[right] = l;
