@@ -1,31 +1,22 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='microbatch',
-    event_time='date',
-    begin='2000-01-01',
-    lookback=2,
-    unique_key=['account_id', 'date'],
-    indexes=[{'columns': ['account_id', 'date'], 'unique': True}, {'columns': ['date']}],
-    distributed_by='account_id'
-) }}
+{{ config(materialized='view') }}
 
 -- The feature store: one row per account and day D, using only what is known at the end of D.
 -- Families: static (plan), dynamic state, rolling performance, behaviour, market regime, temporal,
 -- and interactions of the account's form with the regime.
+-- A view over the family tables, each incremental and indexed on (account_id, date) and on date: a table
+-- here copied them into a 924 MB fourth table on every full refresh (15 of 55 s on 2 000 x 365), while its
+-- readers take one day (`dpm predict`, through the date indexes) or the eligible rows (the training table).
 
 with snapshots as (
     select * from {{ ref('stg_accounts_daily_snapshots') }}
-    where {{ batch_output_filter('date') }}
 ),
 
 rolling as (
     select * from {{ ref('feat_rolling_performance') }}
-    where {{ batch_output_filter('date') }}
 ),
 
 behaviour as (
     select * from {{ ref('feat_behaviour') }}
-    where {{ batch_output_filter('date') }}
 ),
 
 regimes as (select * from {{ ref('feat_market_regime') }}),
@@ -33,7 +24,6 @@ regimes as (select * from {{ ref('feat_market_regime') }}),
 open_positions as (
     select account_id, trade_date as date, count(*) as open_positions, sum(volume_usd) as open_positions_volume
     from {{ ref('stg_trades_open') }}
-    where {{ batch_output_filter('trade_date') }}
     group by 1, 2
 ),
 

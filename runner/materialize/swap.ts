@@ -4,6 +4,7 @@ import { quoteLiteral, type Relation } from '../project/templating.ts';
 import { dependentViews, qualified, type DependentView } from './relations.ts';
 
 const LOCK_CONFLICT = new Set(['55P03', '40P01']); // lock_not_available (lock_timeout), deadlock_detected
+const SWAP_LOCK_KEY = 'dpm swap';
 
 /**
  * Puts a freshly built relation in place of `target` in one transaction. Unlike dbt's
@@ -15,6 +16,10 @@ const LOCK_CONFLICT = new Set(['55P03', '40P01']); // lock_not_available (lock_t
  * still meet the swap in a deadlock, and PostgreSQL would cancel whichever side notices first; so each
  * try waits for a lock for less than `deadlock_timeout` and the swap starts over on a conflict: the swap
  * is the side that yields, never the reader, and like a plain lock wait it goes on until it gets through.
+ *
+ * Swaps take turns (a transaction-level advisory lock): two tables under one view, built side by
+ * side, would otherwise both capture the view, and the second swap would then drop a view the first one had
+ * already replaced ("could not open relation with OID ...").
  */
 export async function swapIntoPlace(
   knex: Knex,
@@ -28,6 +33,7 @@ export async function swapIntoPlace(
     try {
       await knex.transaction(async (trx) => {
         await trx.raw(`select set_config('lock_timeout', (select least(100, greatest(1, setting::int / 4))::text from pg_settings where name = 'deadlock_timeout'), true)`);
+        await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [SWAP_LOCK_KEY]);
         await swapInTransaction(trx, built, target, existingKind, oldName);
         if (afterSwap) await afterSwap(trx);
       });

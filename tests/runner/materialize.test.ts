@@ -354,6 +354,25 @@ from generate_series(1, 3) id
     });
   }
 
+  if (kind === 'postgres') {
+    sw('two tables under one view, rebuilt side by side, both swap in and the view follows both', async () => {
+      const table = (n: number) => `{{ config(materialized='table') }}\nselect id, id * {{ var('v', 1) }} as v${n} from generate_series(1, 3) id`;
+      const dir = project({
+        'models/pair/p1.sql': table(1),
+        'models/pair/p2.sql': table(2),
+        'models/pair/pv.sql': `select p1.id, v1, v2 from {{ ref('p1') }} p1 join {{ ref('p2') }} p2 using (id)`,
+      });
+      assert.ok((await build(dir, db)).ok);
+      // Both swaps find the view; without taking turns one of them drops a view the other already replaced.
+      for (let v = 2; v <= 8; v++) {
+        const r = await build(dir, db, { select: ['p1', 'p2'], vars: { v }, threads: 2 });
+        assert.ok(r.ok, JSON.stringify(r.results));
+        assert.equal(await rowsOf(db, 'select sum(v1)::int as s1, sum(v2)::int as s2 from pair.pv'), [{ s1: 6 * v, s2: 6 * v }]);
+      }
+      assert.equal(await scratchRelations(db), []);
+    });
+  }
+
   sw('rebuilding a table under a long chain of views stays quick (dependent-view lookup is not exponential) and keeps views more than 50 levels up', async () => {
     const files: Record<string, string> = { 'models/ch/c0.sql': `{{ config(materialized='table') }}\nselect 1 as a, 2 as b, 3 as c` };
     for (let i = 1; i <= 55; i++) files[`models/ch/c${i}.sql`] = `select a, b, c from {{ ref('c${i - 1}') }}`;
