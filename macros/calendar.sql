@@ -33,3 +33,16 @@
     else 'other'
   end
 {%- endmacro %}
+
+{#
+  Hour (0-23) and ISO weekday (1 = Monday) of a timestamptz in UTC, whatever the session's time zone
+  (extract(hour ...) follows the session's TimeZone): from the seconds since the epoch, which are UTC by
+  definition, and cheaper than extract, which returns numeric.
+#}
+{% macro utc_hour(ts) -%}
+  ((floor(date_part('epoch', {{ ts }}) / 3600)::bigint % 24 + 24) % 24)
+{%- endmacro %}
+
+{% macro utc_isodow(ts) -%}
+  (((floor(date_part('epoch', {{ ts }}) / 86400)::bigint + 3) % 7 + 7) % 7 + 1)
+{%- endmacro %}

@@ -34,10 +34,10 @@ by_symbol as (
         count(*) filter (where has_stop_loss) as with_stop_loss,
         count(*) filter (where has_take_profit) as with_take_profit,
         count(*) filter (where side = 'buy') as buys,
-        count(*) filter (where extract(hour from open_time) between 6 and 11) as morning,
-        count(*) filter (where extract(hour from open_time) between 12 and 17) as afternoon,
-        count(*) filter (where extract(hour from open_time) >= 18 or extract(hour from open_time) < 6) as evening,
-        count(*) filter (where extract(isodow from open_time) >= 6) as weekend
+        count(*) filter (where {{ utc_hour('open_time') }} between 6 and 11) as morning,
+        count(*) filter (where {{ utc_hour('open_time') }} between 12 and 17) as afternoon,
+        count(*) filter (where {{ utc_hour('open_time') }} not between 6 and 17) as evening,
+        count(*) filter (where {{ utc_isodow('open_time') }} >= 6) as weekend
     from trades
     group by 1, 2, 3
 ),

@@ -135,6 +135,12 @@ export class Reference {
       out[`avg_lots_per_trade_${w}d`] = ratio(sum(ts.map((t) => t.lots)), ts.length);
       out[`buy_share_${w}d`] = ratio(ts.filter((t) => t.side.toLowerCase() === 'buy').length, ts.length);
       out[`stop_loss_usage_rate_${w}d`] = ratio(ts.filter((t) => t.stopLoss !== null && t.stopLoss !== 0).length, ts.length);
+      // UTC hour and weekday of the open (the SQL must not follow the session's time zone)
+      const hours = ts.map((t) => new Date(t.openTime).getUTCHours());
+      out[`morning_share_${w}d`] = ratio(hours.filter((h) => h >= 6 && h <= 11).length, ts.length);
+      out[`afternoon_share_${w}d`] = ratio(hours.filter((h) => h >= 12 && h <= 17).length, ts.length);
+      out[`evening_share_${w}d`] = ratio(hours.filter((h) => h >= 18 || h < 6).length, ts.length);
+      out[`weekend_share_${w}d`] = ratio(ts.filter((t) => [0, 6].includes(new Date(t.openTime).getUTCDay())).length, ts.length);
     }
 
     // distances to the plan's limits

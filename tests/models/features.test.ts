@@ -38,6 +38,8 @@ for (const kind of TARGET_KINDS) {
 
   test(`[${kind}] features of day D built from data truncated at D equal those built from all data`, async () => {
     const p = (ctx.p = await modelProject(kind));
+    // A session time zone far from UTC: features of UTC days and hours must not follow it.
+    if (kind === 'postgres') await p.withDb((db) => db.knex.raw(`do $$ begin execute format('alter database %I set timezone to %L', current_database(), 'America/New_York'); end $$`));
     await land(p, 0, AS_OF);
     // Seeds and models in one process; the data tests run in tests/models/build.test.ts.
     ok(await p.dpm(['build', '--exclude', 'resource_type:test', '--end-date', dayOf(AS_OF + 1)]), `dpm build on data up to ${dayOf(AS_OF)}`);
