@@ -21,11 +21,7 @@ behaviour as (
 
 regimes as (select * from {{ ref('feat_market_regime') }}),
 
-open_positions as (
-    select account_id, trade_date as date, count(*) as open_positions, sum(volume_usd) as open_positions_volume
-    from {{ ref('stg_trades_open') }}
-    group by 1, 2
-),
+open_positions as (select * from {{ ref('fct_open_positions_daily') }}),
 
 state as (
     select
