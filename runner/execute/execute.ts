@@ -155,7 +155,7 @@ export async function executeNodes(project: Project, dag: Dag, db: Database, sel
 }
 
 /**
- * What each node waits for: its selected parents, plus the selected tests of those parents (dbt
+ * What each node waits for: its nearest selected ancestors (Dag.parentsWithin), plus the selected tests of those parents (dbt
  * build: a failing test of a model keeps its children from running) unless that test itself needs
  * the node or something downstream of it.
  */
@@ -167,7 +167,7 @@ function runBlockers(dag: Dag, selected: Set<string>): Map<string, string[]> {
   }
   const out = new Map<string, string[]>();
   for (const id of selected) {
-    const parents = dag.parents.get(id)!.filter((p) => selected.has(p));
+    const parents = dag.parentsWithin(id, selected);
     const waits = new Set(parents);
     if (dag.nodes.get(id)!.resourceType !== 'test') {
       let downstream: Set<string> | undefined;

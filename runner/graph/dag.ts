@@ -39,17 +39,40 @@ export class Dag {
     return seen;
   }
 
-  /** Kahn's order restricted to `subset`, ties broken by name so output is stable. */
+  /**
+   * The nearest ancestors of `id` in `subset`: its parents there, and through parents outside it, theirs. A
+   * selection of a model and a table two steps below it must still build them in that order, as dbt's subset
+   * graph keeps the paths that unselected nodes connect.
+   */
+  parentsWithin(id: string, subset: Set<string>): string[] {
+    const out: string[] = [];
+    const seen = new Set<string>();
+    const stack = [...this.parents.get(id)!];
+    while (stack.length) {
+      const p = stack.pop()!;
+      if (seen.has(p)) continue;
+      seen.add(p);
+      if (subset.has(p)) out.push(p);
+      else stack.push(...this.parents.get(p)!);
+    }
+    return out;
+  }
+
+  /** Kahn's order of `subset` under parentsWithin, ties broken by name so output is stable. */
   topoOrder(subset: Set<string>): string[] {
     const indegree = new Map<string, number>();
-    for (const id of subset) indegree.set(id, this.parents.get(id)!.filter((p) => subset.has(p)).length);
+    const childrenWithin = new Map<string, string[]>([...subset].map((id) => [id, []]));
+    for (const id of subset) {
+      const parents = this.parentsWithin(id, subset);
+      indegree.set(id, parents.length);
+      for (const p of parents) childrenWithin.get(p)!.push(id);
+    }
     const ready = [...subset].filter((id) => indegree.get(id) === 0).sort();
     const out: string[] = [];
     while (ready.length) {
       const id = ready.shift()!;
       out.push(id);
-      for (const c of this.children.get(id)!) {
-        if (!subset.has(c)) continue;
+      for (const c of childrenWithin.get(id)!) {
         const n = indegree.get(c)! - 1;
         indegree.set(c, n);
         if (n === 0) {

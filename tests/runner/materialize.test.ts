@@ -373,6 +373,21 @@ from generate_series(1, 3) id
     });
   }
 
+  sw('selected models that an unselected one connects are built in order: the later table sees the new data', async () => {
+    // z_first -> m_view (not selected) -> a_last: by name a_last would come first, and side by side it would
+    // read z_first's old rows while z_first is still sleeping.
+    const dir = project({
+      'models/chain/z_first.sql': `{{ config(materialized='table') }}\nselect {{ var('v', 1) }} as v from (select pg_sleep(0.4)) s`,
+      'models/chain/m_view.sql': `select v from {{ ref('z_first') }}`,
+      'models/chain/a_last.sql': `{{ config(materialized='table') }}\nselect v from {{ ref('m_view') }}`,
+    });
+    assert.ok((await build(dir, db)).ok);
+    const r = await build(dir, db, { select: ['z_first', 'a_last'], vars: { v: 2 }, threads: 4 });
+    assert.ok(r.ok, JSON.stringify(r.results));
+    assert.equal(r.results.map((x) => r.project.nodes.get(x.unique_id)!.name), ['z_first', 'a_last']);
+    assert.equal(await rowsOf(db, 'select v from chain.a_last'), [{ v: 2 }]);
+  });
+
   sw('rebuilding a table under a long chain of views stays quick (dependent-view lookup is not exponential) and keeps views more than 50 levels up', async () => {
     const files: Record<string, string> = { 'models/ch/c0.sql': `{{ config(materialized='table') }}\nselect 1 as a, 2 as b, 3 as c` };
     for (let i = 1; i <= 55; i++) files[`models/ch/c${i}.sql`] = `select a, b, c from {{ ref('c${i - 1}') }}`;
