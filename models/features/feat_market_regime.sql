@@ -1,3 +1,5 @@
+{{ config(indexes=[{'columns': ['date'], 'unique': True}]) }}
+
 -- The market regime of each day as model inputs: sentiment, volatility and liquidity states, rates,
 -- index/FX/crypto/commodity moves and the regime model's transition probabilities.
 with regimes as (select * from {{ ref('stg_regimes_daily') }}),
