@@ -3,7 +3,7 @@ import { DataError, ModelFormatError } from './errors.ts';
 import { parseModelText, writeModelText } from './model-text.ts';
 import { treeShap } from './shap.ts';
 import { Tree } from './tree.ts';
-import { compileTrees, predictRows, PREDICT_BLOCK, type CompiledModel } from './predict-kernel.ts';
+import { compileTrees, predictRows, type CompiledModel } from './predict-kernel.ts';
 import { predictParallel } from './predict-pool.ts';
 import { availableParallelism } from 'node:os';
 
@@ -124,7 +124,7 @@ export class Booster {
     if (m !== null) {
       const threads = Math.max(1, options.numThreads ?? Math.min(availableParallelism(), 4));
       if (threads > 1 && work >= PARALLEL_MIN_WORK) predictParallel(m, cols, n, out, threads);
-      else predictRows(m, cols, n, out, new Int32Array(1), new Uint16Array(PREDICT_BLOCK * Math.max(1, m.numFeatures)));
+      else predictRows(m, cols, n, out);
       return out;
     }
     // Small inputs: rows are copied into a small row-major block so one row's features share cache lines, and
@@ -147,11 +147,11 @@ export class Booster {
 
   private compiledCache: { trees: Tree[]; model: CompiledModel | null } | null = null;
 
-  /** The first k trees compiled for block prediction (predict-kernel.ts), in shared memory; cached per tree list. */
+  /** The first k trees compiled for block prediction (predict-kernel.ts), in WebAssembly memory; cached per tree list. */
   private compiled(k: number): CompiledModel | null {
     const c = this.compiledCache;
     if (c && c.trees.length === k && c.trees.every((t, i) => t === this.trees[i])) return c.model;
-    const model = compileTrees(this.trees, k, this.numFeatures, (bytes) => new SharedArrayBuffer(bytes));
+    const model = compileTrees(this.trees, k, this.numFeatures);
     this.compiledCache = { trees: this.trees.slice(0, k), model };
     return model;
   }

@@ -15,52 +15,10 @@
 // thread's feature lists) live in one shared WebAssembly.Memory, so the worker threads run the same module on the
 // same memory. Arguments are byte addresses in that memory.
 
-const I32 = 0x7f, F64 = 0x7c, VOID = 0x40;
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-}
-
-type Code = number[];
-const get = (l: number): Code => [0x20, ...uleb(l)];
-const set = (l: number, e: Code): Code => [...e, 0x21, ...uleb(l)];
-const i32 = (v: number): Code => [0x41, ...sleb(v)];
-const f64 = (v: number): Code => [0x44, ...new Uint8Array(new Float64Array([v]).buffer)];
-const add = (a: Code, b: Code): Code => [...a, ...b, 0x6a];
-const mul = (a: Code, b: Code): Code => [...a, ...b, 0x6c];
-const shl = (a: Code, s: number): Code => [...a, ...i32(s), 0x74];
-const gtS = (a: Code, b: Code): Code => [...a, ...b, 0x4a];
-const geS = (a: Code, b: Code): Code => [...a, ...b, 0x4e];
-const geU = (a: Code, b: Code): Code => [...a, ...b, 0x4f];
-const loadI32 = (a: Code): Code => [...a, 0x28, 2, 0];
-const loadU8 = (a: Code): Code => [...a, 0x2d, 0, 0];
-const loadF32AsF64 = (a: Code): Code => [...a, 0x2a, 2, 0, 0xbb];
-const loadF64 = (a: Code): Code => [...a, 0x2b, 3, 0];
-const storeF64 = (a: Code, v: Code): Code => [...a, ...v, 0x39, 3, 0];
-const addF64 = (a: Code, b: Code): Code => [...a, ...b, 0xa0];
-const ifElse = (type: number, c: Code, t: Code, e: Code): Code => [...c, 0x04, type, ...t, 0x05, ...e, 0x0b];
-/** block { loop { br_if(exit) 1; body; br 0 } } */
-const whileNot = (exit: Code, body: Code): Code => [0x02, VOID, 0x03, VOID, ...exit, 0x0d, 1, ...body, 0x0c, 0, 0x0b, 0x0b];
+import {
+  add, addF64, F64, f64, geS, geU, get, gtS, I32, i32, ifElse, load, loadF32AsF64, loadF64, loadU8, loopUntil, mul, set, shl, storeF64,
+  VOID, wasmModule, type Code,
+} from './wasm-asm.ts';
 
 // Parameters, then locals.
 const P = { rb: 0, stride: 1, pos: 2, off: 3, nf: 4, idx: 5, useIdx: 6, begin: 7, cnt: 8, grad: 9, hess: 10, hg: 11, hh: 12 };
@@ -78,15 +36,15 @@ function rowGroup(rows: number): Code {
   const code: Code = [];
   for (let r = 0; r < rows; r++) {
     const at = add(get(L.i), i32(r));
-    code.push(...set(rowL(r), ifElse(I32, get(P.useIdx), loadI32(add(get(P.idx), shl(at, 2))), at)));
+    code.push(...set(rowL(r), ifElse(I32, get(P.useIdx), load(add(get(P.idx), shl(at, 2))), at)));
     code.push(...set(gL(r), loadF32AsF64(add(get(P.grad), shl(get(rowL(r)), 2)))));
     code.push(...set(hL(r), ifElse(F64, get(P.hess), loadF32AsF64(add(get(P.hess), shl(get(rowL(r)), 2))), f64(1))));
     code.push(...set(baseL(r), add(get(P.rb), mul(get(rowL(r)), get(P.stride)))));
   }
   const feature: Code = [
     ...set(L.kk, shl(get(L.k), 2)),
-    ...set(L.p, loadI32(add(get(P.pos), get(L.kk)))),
-    ...set(L.o, loadI32(add(get(P.off), get(L.kk)))),
+    ...set(L.p, load(add(get(P.pos), get(L.kk)))),
+    ...set(L.o, load(add(get(P.off), get(L.kk)))),
   ];
   for (let r = 0; r < rows; r++) {
     feature.push(...set(L.b, shl(add(get(L.o), loadU8(add(get(baseL(r)), get(L.p)))), 3)));
@@ -95,7 +53,7 @@ function rowGroup(rows: number): Code {
     feature.push(...storeF64(hh, addF64(loadF64(hh), get(hL(r)))));
   }
   feature.push(...set(L.k, add(get(L.k), i32(1))));
-  code.push(...set(L.k, i32(0)), ...whileNot(geU(get(L.k), get(P.nf)), feature));
+  code.push(...set(L.k, i32(0)), ...loopUntil(geU(get(L.k), get(P.nf)), feature));
   code.push(...set(L.i, add(get(L.i), i32(rows))));
   return code;
 }
@@ -108,7 +66,7 @@ const CI32 = 8;
 const COL_UNROLL = 4;
 
 /** The row of leaf position `at` (a local): idx[begin + at], or begin + at over all rows. */
-const leafRow = (at: number): Code => ifElse(I32, get(C.useIdx), loadI32(add(get(C.idx), shl(add(get(C.begin), get(at)), 2))), add(get(C.begin), get(at)));
+const leafRow = (at: number): Code => ifElse(I32, get(C.useIdx), load(add(get(C.idx), shl(add(get(C.begin), get(at)), 2))), add(get(C.begin), get(at)));
 
 /** One bin increment of the current feature for leaf position i + r, from the gathered gradients. */
 function columnStep(r: number): Code {
@@ -134,18 +92,18 @@ function columnBody(): Code {
   unrolled.push(...set(CL.i, add(get(CL.i), i32(COL_UNROLL))));
   const feature: Code = [
     ...set(CL.kk, shl(get(CL.k), 2)),
-    ...set(CL.col, add(get(C.cb), mul(loadI32(add(get(C.pos), get(CL.kk))), get(C.n)))),
-    ...set(CL.o, loadI32(add(get(C.off), get(CL.kk)))),
+    ...set(CL.col, add(get(C.cb), mul(load(add(get(C.pos), get(CL.kk))), get(C.n)))),
+    ...set(CL.o, load(add(get(C.off), get(CL.kk)))),
     ...set(CL.i, i32(0)),
-    ...whileNot(gtS(add(get(CL.i), i32(COL_UNROLL)), get(C.cnt)), unrolled),
-    ...whileNot(geS(get(CL.i), get(C.cnt)), [...columnStep(0), ...set(CL.i, add(get(CL.i), i32(1)))]),
+    ...loopUntil(gtS(add(get(CL.i), i32(COL_UNROLL)), get(C.cnt)), unrolled),
+    ...loopUntil(geS(get(CL.i), get(C.cnt)), [...columnStep(0), ...set(CL.i, add(get(CL.i), i32(1)))]),
     ...set(CL.k, add(get(CL.k), i32(1))),
   ];
   return [
     ...set(CL.i, i32(0)),
-    ...whileNot(geS(get(CL.i), get(C.cnt)), gather),
+    ...loopUntil(geS(get(CL.i), get(C.cnt)), gather),
     ...set(CL.k, i32(0)),
-    ...whileNot(geU(get(CL.k), get(C.nf)), feature),
+    ...loopUntil(geU(get(CL.k), get(C.nf)), feature),
     0x0b,
   ];
 }
@@ -154,23 +112,13 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
   const rowBody: Code = [
     ...set(L.i, get(P.begin)),
     ...set(L.end, add(get(P.begin), get(P.cnt))),
-    ...whileNot(gtS(add(get(L.i), i32(ROWS)), get(L.end)), rowGroup(ROWS)),
-    ...whileNot(geS(get(L.i), get(L.end)), rowGroup(1)),
+    ...loopUntil(gtS(add(get(L.i), i32(ROWS)), get(L.end)), rowGroup(ROWS)),
+    ...loopUntil(geS(get(L.i), get(L.end)), rowGroup(1)),
     0x0b,
   ];
-  const rowFn = [...uleb(2), ...uleb(NI32), I32, ...uleb(2 * ROWS), F64, ...rowBody];
-  const colBody = columnBody();
-  const colFn = [...uleb(1), ...uleb(CI32), I32, ...colBody];
-  const section = (id: number, content: Code): Code => [id, ...uleb(content.length), ...content];
-  const name = (s: string): Code => [...uleb(s.length), ...Buffer.from(s)];
-  const fnType = (params: number): Code => [0x60, ...uleb(params), ...new Array<number>(params).fill(I32), 0];
-  return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, [2, ...fnType(NPARAM), ...fnType(CPARAM)]),
-    ...section(2, [1, ...name('env'), ...name('memory'), 0x02, 0x03, ...uleb(1), ...uleb(65536)]),
-    ...section(3, [2, 0, 1]),
-    ...section(7, [2, ...name('hist'), 0x00, 0, ...name('cols'), 0x00, 1]),
-    ...section(10, [2, ...uleb(rowFn.length), ...rowFn, ...uleb(colFn.length), ...colFn]),
+  return wasmModule([
+    { name: 'hist', params: NPARAM, locals: [[NI32, I32], [2 * ROWS, F64]], body: rowBody },
+    { name: 'cols', params: CPARAM, locals: [[CI32, I32]], body: columnBody() },
   ]);
 }
 

@@ -1,23 +1,21 @@
-// Parallel prediction that stays synchronous: the main thread hands a chunk of rows to worker threads over
-// SharedArrayBuffers, predicts blocks of the same chunk itself, and blocks (Atomics.wait) until the workers are
-// done. So Booster.predict keeps its synchronous signature for every caller.
+// Parallel prediction that stays synchronous: the main thread stages a chunk of rows in the model's shared
+// WebAssembly memory, has worker threads run the same kernel on it, predicts blocks of the same chunk itself, and
+// blocks (Atomics.wait) until the workers are done. So Booster.predict keeps its synchronous signature for every
+// caller.
 //
-// The workers run the kernel's own functions from their source text (Function.prototype.toString), started with
-// `eval: true`: no module loader or TypeScript hook is involved in a worker, it starts in milliseconds, and it
-// cannot drift from the main thread's kernel. Rows are handed out in blocks from a shared counter, and every row's
-// trees are summed by one thread in tree order, so the output is bit-identical whatever the thread count.
+// A worker is a few lines of JavaScript started with `eval: true` (no module loader or TypeScript hook, it starts
+// in milliseconds) that instantiates the kernel's module (predict-wasm.ts) on the memory it is sent. Rows are
+// handed out in blocks from a counter in that memory, and every row's trees are summed by one thread in tree
+// order, so the output is bit-identical whatever the thread count.
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import { encodeBlock, predictRows, PREDICT_BLOCK, traverseBlock, type CompiledModel } from './predict-kernel.ts';
+import { predictChunks, type CompiledModel } from './predict-kernel.ts';
+import { predictModule } from './predict-wasm.ts';
 
 const WORKER_SOURCE = `'use strict';
-var __name = (f) => f;
-${encodeBlock.toString()}
-${traverseBlock.toString()}
-${predictRows.toString()}
 const { workerData, receiveMessageOnPort } = require('node:worker_threads');
 const ctrl = new Int32Array(workerData.ctrl);
 const port = workerData.port;
-let job = null, codes = null, cols = null;
+let predict = null, args = null;
 Atomics.store(ctrl, 2, 1);
 Atomics.notify(ctrl, 2);
 let last = 0;
@@ -28,13 +26,11 @@ for (;;) {
   last = seq;
   try {
     for (let msg = receiveMessageOnPort(port); msg !== undefined; msg = receiveMessageOnPort(port)) {
-      job = msg.message;
-      const F = job.model.numFeatures, rows = job.rows;
-      codes = new Uint16Array(${PREDICT_BLOCK} * Math.max(1, F));
-      cols = [];
-      for (let f = 0; f < F; f++) cols.push(job.input.subarray(f * rows, (f + 1) * rows));
+      const job = msg.message;
+      if (job.memory) predict = new WebAssembly.Instance(workerData.module, { env: { memory: job.memory } }).exports.predict;
+      args = job.args;
     }
-    predictRows(job.model, cols, job.rows, job.out, job.counter, codes);
+    predict(...args);
     Atomics.store(ctrl, 1, seq);
   } catch (e) {
     Atomics.store(ctrl, 1, -seq);
@@ -43,10 +39,8 @@ for (;;) {
 }
 `;
 
-interface Helper { w: Worker; ctrl: Int32Array; port: MessagePort; seq: number }
+interface Helper { w: Worker; ctrl: Int32Array; port: MessagePort; seq: number; memory: WebAssembly.Memory | null }
 
-/** Rows copied into shared memory per round: 1/4 M values (16 MB of float64). */
-const CHUNK_VALUES = 1 << 21;
 /** How long a new worker may take to start before prediction goes on without it. */
 const START_TIMEOUT_MS = 10_000;
 
@@ -60,7 +54,9 @@ function ensureHelpers(count: number): number {
     const { port1, port2 } = new MessageChannel();
     let w: Worker;
     try {
-      w = new Worker(WORKER_SOURCE, { eval: true, workerData: { ctrl: ctrl.buffer, port: port2 }, transferList: [port2] });
+      w = new Worker(WORKER_SOURCE, {
+        eval: true, workerData: { ctrl: ctrl.buffer, port: port2, module: predictModule() }, transferList: [port2],
+      });
     } catch {
       broken = true;
       break;
@@ -73,57 +69,31 @@ function ensureHelpers(count: number): number {
       broken = true;
       break;
     }
-    helpers.push({ w, ctrl, port: port1, seq: 0 });
+    helpers.push({ w, ctrl, port: port1, seq: 0, memory: null });
   }
   return Math.min(count, helpers.length);
 }
 
-/** Scratch shared with the workers, grown as needed. */
-let shared: { input: Float64Array; out: Float64Array; counter: Int32Array } | null = null;
-
 /**
  * out[r] = prediction of row r of column-major cols, r < n, on `threads` threads (the main thread included).
- * The model must live in SharedArrayBuffers. Falls back to the main thread alone when workers cannot run.
+ * Falls back to the main thread alone when workers cannot run.
  */
 export function predictParallel(m: CompiledModel, cols: ArrayLike<number>[], n: number, out: Float64Array, threads: number): void {
-  const F = m.numFeatures;
   const nw = ensureHelpers(Math.max(0, threads - 1));
-  const codes = new Uint16Array(PREDICT_BLOCK * Math.max(1, F));
-  if (nw === 0) {
-    predictRows(m, cols, n, out, new Int32Array(1), codes);
-    return;
-  }
-  const chunk = Math.max(PREDICT_BLOCK, Math.min(n, Math.floor(CHUNK_VALUES / Math.max(1, F))));
-  if (!shared || shared.out.length < chunk || shared.input.length < chunk * F) {
-    shared = {
-      input: new Float64Array(new SharedArrayBuffer(8 * chunk * Math.max(1, F))),
-      out: new Float64Array(new SharedArrayBuffer(8 * chunk)),
-      counter: new Int32Array(new SharedArrayBuffer(4)),
-    };
-  }
-  const { input, out: sOut, counter } = shared;
-  for (let start = 0; start < n; start += chunk) {
-    const rows = Math.min(chunk, n - start);
-    const sCols: Float64Array[] = [];
-    for (let f = 0; f < F; f++) {
-      const c = cols[f], dst = input.subarray(f * rows, (f + 1) * rows);
-      if (ArrayBuffer.isView(c)) dst.set((c as Float64Array).subarray(start, start + rows));
-      else for (let r = 0; r < rows; r++) dst[r] = c[start + r];
-      sCols.push(dst);
-    }
-    const o = sOut.subarray(0, rows);
-    o.fill(0);
-    Atomics.store(counter, 0, 0);
-    for (let i = 0; i < nw; i++) {
+  predictChunks(m, cols, n, out, 1 + nw, (chunk) => {
+    const used = broken ? 0 : Math.min(nw, chunk.threads - 1);
+    for (let i = 0; i < used; i++) {
       const h = helpers[i];
-      h.port.postMessage({ model: m, input, rows, out: sOut, counter });
+      // A worker instantiates the kernel again only when it is sent a memory (another model's).
+      h.port.postMessage({ memory: h.memory === m.memory ? null : m.memory, args: chunk.args(i + 1) });
+      h.memory = m.memory;
       h.seq++;
       Atomics.store(h.ctrl, 0, h.seq);
       Atomics.notify(h.ctrl, 0);
     }
-    predictRows(m, sCols, rows, o, counter, codes);
+    m.predict(...chunk.args(0));
     let failed = false;
-    for (let i = 0; i < nw; i++) {
+    for (let i = 0; i < used; i++) {
       const h = helpers[i];
       for (;;) {
         const done = Atomics.load(h.ctrl, 1);
@@ -137,9 +107,8 @@ export function predictParallel(m: CompiledModel, cols: ArrayLike<number>[], n: 
       broken = true;
       for (const h of helpers) void h.w.terminate();
       helpers = [];
-      o.fill(0);
-      predictRows(m, sCols, rows, o, new Int32Array(1), codes);
+      chunk.rewind();
+      m.predict(...chunk.args(0));
     }
-    out.set(o, start);
-  }
+  });
 }

@@ -3,9 +3,9 @@ import * as assert from 'uvu/assert';
 import { Booster } from '../../trainer/booster.ts';
 import { train } from '../../trainer/boosting.ts';
 import { Dataset } from '../../trainer/dataset.ts';
-import { compileTrees, predictRows, PREDICT_BLOCK } from '../../trainer/predict-kernel.ts';
+import { compileTrees, predictRows } from '../../trainer/predict-kernel.ts';
 import { predictParallel } from '../../trainer/predict-pool.ts';
-import { K_ZERO_THRESHOLD } from '../../trainer/tree.ts';
+import { K_ZERO_THRESHOLD, Tree } from '../../trainer/tree.ts';
 import { readFixture, readPredictions, readTable } from './helpers.ts';
 
 const t = suite('trainer: compiled and parallel prediction');
@@ -18,11 +18,11 @@ function reference(b: Booster, cols: Float64Array[], n: number): Float64Array {
 }
 
 function compiledOn(b: Booster, cols: Float64Array[], n: number, threads: number): Float64Array {
-  const m = compileTrees(b.trees, b.trees.length, b.numFeatures, (bytes) => new SharedArrayBuffer(bytes))!;
+  const m = compileTrees(b.trees, b.trees.length, b.numFeatures)!;
   assert.ok(m !== null);
   const out = new Float64Array(n);
   if (threads > 1) predictParallel(m, cols, n, out, threads);
-  else predictRows(m, cols, n, out, new Int32Array(1), new Uint16Array(PREDICT_BLOCK * b.numFeatures));
+  else predictRows(m, cols, n, out);
   return out;
 }
 
@@ -124,6 +124,68 @@ t('the compiled model is cached and follows numIteration', () => {
   const first = new Booster({ trees: b.trees.slice(0, 150), featureNames: b.featureNames, featureInfos: b.featureInfos, objective: b.objective });
   assertSame(some, reference(first, cols, cols[0].length), '150 trees');
   assertSame(b.predict(cols, { numThreads: 1 }), all, 'again, 1 thread');
+});
+
+t('the kernel on row counts off its groups and blocks, an unused feature, single-leaf trees, array and float32 columns', async () => {
+  const n = 3000;
+  let s = 5;
+  const rnd = (): number => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const constant = new Float64Array(n).fill(1), x = new Float64Array(n), cat = new Float64Array(n), y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    x[i] = rnd() < 0.1 ? NaN : rnd() * 4 - 2;
+    cat[i] = Math.floor(rnd() * 9);
+    y[i] = (Number.isNaN(x[i]) ? 2 : x[i] * x[i]) + (cat[i] % 2) * 3 + rnd();
+  }
+  // The constant first column is never split on: leaves must step on another feature's codes.
+  const ds = Dataset.fromColumns({ columns: [constant, x, cat], featureNames: ['c', 'x', 'cat'], categorical: ['cat'], label: y });
+  const trained = await train({ num_iterations: 20, learning_rate: 0.3, num_leaves: 31, min_data_in_leaf: 5, min_data_per_group: 5, verbosity: -1 }, ds);
+  assert.ok(trained.trees.every((tr) => Array.from(tr.splitFeature.subarray(0, tr.numLeaves - 1)).every((f) => f !== 0)));
+  const stump = (v: number): Tree => {
+    const tr = new Tree(1);
+    tr.leafValue[0] = v;
+    return tr;
+  };
+  const trees = [stump(0.25), ...trained.trees.slice(0, 10), stump(-1.5), ...trained.trees.slice(10)];
+  const b = new Booster({ trees, featureNames: trained.featureNames, featureInfos: trained.featureInfos, objective: trained.objective });
+  // One compiled model, fewer rows each time: a smaller chunk puts the codes where earlier inputs were, so the
+  // code slots of the unused feature hold stale bytes.
+  const m = compileTrees(b.trees, b.trees.length, b.numFeatures)!;
+  for (const rows of [1003, 129, 127, 9, 7, 1]) {
+    const cols = tricky(b, [constant, x, cat], rows, rows);
+    const ref = reference(b, cols, rows);
+    for (const threads of [1, 3]) {
+      const out = new Float64Array(rows);
+      predictParallel(m, cols, rows, out, threads);
+      assertSame(out, ref, `${rows} rows, ${threads} threads`);
+    }
+  }
+  const cols = tricky(b, [constant, x, cat], 1003, 1);
+  const ref = reference(b, cols, 1003);
+  assertSame(compiledOn(b, cols.map((c) => Array.from(c)) as unknown as Float64Array[], 1003, 2), ref, 'array columns');
+  const f32 = cols.map((c) => Float32Array.from(c));
+  assertSame(compiledOn(b, f32 as unknown as Float64Array[], 1003, 2), reference(b, f32 as unknown as Float64Array[], 1003), 'float32 columns');
+});
+
+t('rows beyond one chunk, and two models taking turns on the workers', () => {
+  // 30 trees each: enough row x tree visits for the parallel path, few enough for a quick reference.
+  const first30 = (name: string): Booster => {
+    const full = Booster.fromString(readFixture(name));
+    return new Booster({ trees: full.trees.slice(0, 30), featureNames: full.featureNames, featureInfos: full.featureInfos, objective: full.objective });
+  };
+  const a = first30('lightgbm_model_regression.txt.gz'), b = first30('lightgbm_model_huber.txt.gz');
+  const test = readTable('test.csv.gz');
+  const n0 = test.label.length;
+  // Over two chunks of rows (a chunk holds 2^21 values: 87 381 rows of 24 features), ending off a block.
+  const n = 180_001;
+  const cols = test.columns.map((c) => {
+    const out = new Float64Array(n);
+    for (let r = 0; r < n; r++) out[r] = c[r % n0];
+    return out;
+  });
+  const refA = reference(a, cols, n), refB = reference(b, cols, n);
+  assertSame(a.predict(cols, { numThreads: 2 }), refA, 'model a');
+  assertSame(b.predict(cols, { numThreads: 2 }), refB, 'model b');
+  assertSame(a.predict(cols, { numThreads: 2 }), refA, 'model a again');
 });
 
 t.run();
