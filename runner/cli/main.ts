@@ -10,7 +10,7 @@ type Register = (cli: Argv, done: (code: number) => void) => void;
  * alone: every module loaded took 0.25-0.4 s of each start-up (the trainer, the simulator, the API client),
  * which the nightly one-day `dpm run` of 1.5 s paid in full. Help, a typo or a command missing here loads all.
  */
-const COMMAND_MODULES: { commands: string[]; load: () => Promise<Register> }[] = [
+export const COMMAND_MODULES: { commands: string[]; load: () => Promise<Register> }[] = [
   { commands: ['build', 'run', 'seed', 'test', 'ls', 'compile', 'debug', 'migrate'], load: async () => (await import('./runner-commands.ts')).registerRunnerCommands },
   { commands: ['ingest'], load: async () => (await import('./ingest-command.ts')).registerIngestCommand },
   { commands: ['train', 'predict'], load: async () => (await import('../../trainer/product/command.ts')).registerTrainerCommands },
