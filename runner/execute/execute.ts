@@ -155,9 +155,9 @@ export async function executeNodes(project: Project, dag: Dag, db: Database, sel
 }
 
 /**
- * What each node waits for: its nearest selected ancestors (Dag.parentsWithin), plus the selected tests of those parents (dbt
- * build: a failing test of a model keeps its children from running) unless that test itself needs
- * the node or something downstream of it.
+ * What each node waits for: its nearest selected ancestors (Dag.parentsWithin), plus the selected
+ * tests of those (dbt build: a failing test of a model keeps its children from running) unless that
+ * test itself needs the node or something downstream of it.
  */
 function runBlockers(dag: Dag, selected: Set<string>): Map<string, string[]> {
   const testsOf = new Map<string, string[]>();
