@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// The CLI is TypeScript run through tsx, so a clone needs no build step before `npx dpm`.
-import { register } from 'tsx/esm/api';
+// The CLI is TypeScript; it runs from a bundle rebuilt when a source changes (see cli-bundle.js), so a clone
+// needs no build step before `npx dpm`.
+import { cliEntry } from './cli-bundle.js';
 
-register();
-const { main } = await import('../runner/cli/main.ts');
+const { main } = await import(await cliEntry());
 process.exitCode = await main(process.argv.slice(2));

@@ -68,12 +68,13 @@ export function didYouMean(name: string, candidates: Iterable<string>): string {
 
 /**
  * knex prefixes driver errors with the whole SQL text ("<sql> - <message>"); keep the server's
- * message with its detail and hint, since the compiled SQL is on disk under target/.
+ * message with its detail and hint, since the compiled SQL is on disk under target/. Statements run
+ * verbatim (runner/db/verbatim.ts) carry the server's message untouched.
  */
 export function describeDbError(err: unknown): string {
-  const e = err as Error & { code?: string; detail?: string; hint?: string; routine?: string };
+  const e = err as Error & { code?: string; detail?: string; hint?: string; routine?: string; serverMessage?: string };
   if (!e || typeof e !== 'object' || !e.routine) return (e as Error)?.message ?? String(err);
   const sep = e.message.lastIndexOf(' - ');
-  const core = sep >= 0 ? e.message.slice(sep + 3) : e.message;
+  const core = e.serverMessage ?? (sep >= 0 ? e.message.slice(sep + 3) : e.message);
   return `${core}${e.code ? ` [SQLSTATE ${e.code}]` : ''}${e.detail ? `; ${e.detail}` : ''}${e.hint ? `; hint: ${e.hint}` : ''}`;
 }

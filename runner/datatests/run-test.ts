@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { TestNode } from '../project/nodes.ts';
+import { runVerbatim } from '../db/verbatim.ts';
 
 export interface TestOutcome {
   status: 'pass' | 'fail' | 'warn';
@@ -8,7 +9,7 @@ export interface TestOutcome {
 
 /** Counts the failing rows a test query returns; severity decides whether failures fail or warn. */
 export async function runDataTest(knex: Knex, test: TestNode, sql: string): Promise<TestOutcome> {
-  const { rows } = await knex.raw(`select count(*)::bigint as failures from (\n${sql}\n) as dpm_test`);
+  const { rows } = await runVerbatim(knex, `select count(*)::bigint as failures from (\n${sql}\n) as dpm_test`);
   const failures = Number(rows[0].failures);
   if (failures === 0) return { status: 'pass', failures };
   return { status: test.config.severity === 'warn' ? 'warn' : 'fail', failures };

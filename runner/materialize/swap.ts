@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { ModelRunError } from '../errors.ts';
 import { quoteLiteral, type Relation } from '../project/templating.ts';
 import { dependentViews, qualified, type DependentView } from './relations.ts';
+import { runVerbatim } from '../db/verbatim.ts';
 
 const LOCK_CONFLICT = new Set(['55P03', '40P01']); // lock_not_available (lock_timeout), deadlock_detected
 const SWAP_LOCK_KEY = 'dpm swap';
@@ -67,8 +68,8 @@ async function swapInTransaction(
   for (const v of views) {
     const name = qualified(v.schema, v.name);
     try {
-      await trx.raw(`create ${viewKind(v)} ${name} as ${v.definition.replace(/;\s*$/, '')}`);
-      if (v.comment) await trx.raw(`comment on ${viewKind(v)} ${name} is ${quoteLiteral(v.comment)}`);
+      await runVerbatim(trx, `create ${viewKind(v)} ${name} as ${v.definition.replace(/;\s*$/, '')}`);
+      if (v.comment) await runVerbatim(trx, `comment on ${viewKind(v)} ${name} is ${quoteLiteral(v.comment)}`);
     } catch (err) {
       throw new ModelRunError(
         `the new ${String(target)} breaks dependent view ${name}: ${(err as Error).message}. ` +

@@ -7,7 +7,7 @@ import { listFiles } from './files.ts';
 import { checkConfig, modelConfigSchema, normalizeConfigKeys, seedConfigSchema, testConfigSchema } from './node-config.ts';
 import type { ColumnDoc, GraphNode, ModelNode, ResolvedModelConfig, SeedNode, SourceTable, TestNode } from './nodes.ts';
 import type { ResourceSpec, TestSpec } from './properties.ts';
-import { PropertiesCache } from './properties-cache.ts';
+import { PartialParse } from './partial-parse.ts';
 import { Relation, TemplateEngine, type RenderHooks } from './templating.ts';
 
 export interface Project {
@@ -38,10 +38,10 @@ export function loadProject(root: string, options: LoadOptions = {}): Project {
   const seedSpecs = new Map<string, ResourceSpec>();
   const sources = new Map<string, SourceTable>();
   const sourceTests: { table: SourceTable; spec: ResourceSpec }[] = [];
-  const propertiesCache = new PropertiesCache(join(root, config['target-path']));
+  const partialParse = new PartialParse(join(root, config['target-path']));
   for (const dir of [...config['model-paths'], ...config['seed-paths']]) {
     for (const file of listFiles(root, dir, ['.yml', '.yaml'])) {
-      const props = propertiesCache.read(readFileSync(join(root, file), 'utf8'), file);
+      const props = partialParse.properties(readFileSync(join(root, file), 'utf8'), file);
       for (const m of props.models) {
         const previous = modelSpecs.get(m.name);
         if (previous) throw new ProjectError(file, m.line, `model '${m.name}' is already described in ${previous.file}:${previous.line}`);
@@ -65,8 +65,6 @@ export function loadProject(root: string, options: LoadOptions = {}): Project {
     }
   }
 
-  propertiesCache.save();
-
   const nodes = new Map<string, GraphNode>();
   const byName = new Map<string, GraphNode>();
   const register = (node: GraphNode, file: string, line: number | undefined) => {
@@ -78,7 +76,8 @@ export function loadProject(root: string, options: LoadOptions = {}): Project {
     nodes.set(node.uniqueId, node);
   };
 
-  for (const seed of loadSeeds(config, seedSpecs)) register(seed, seed.path, undefined);
+  for (const seed of loadSeeds(config, seedSpecs, partialParse)) register(seed, seed.path, undefined);
+  partialParse.save();
   for (const dir of config['model-paths']) {
     for (const file of listFiles(root, dir, ['.sql'])) {
       const model = parseModel(config, engine, vars, file, dir, modelSpecs.get(basename(file, '.sql')));
@@ -267,7 +266,7 @@ export function readVar(vars: Record<string, unknown>, name: string, fallback: u
   throw new ProjectError(file, lineOf(source, new RegExp(`var\\(\\s*['"]${name}['"]`)), `var('${name}') is not set and has no default: define it under vars: in dpm.yml or pass --vars '{"${name}": ...}'.`);
 }
 
-function loadSeeds(config: ProjectConfig, specs: Map<string, ResourceSpec>): SeedNode[] {
+function loadSeeds(config: ProjectConfig, specs: Map<string, ResourceSpec>, partialParse: PartialParse): SeedNode[] {
   const groups = new Map<string, { files: string[]; folders: string[] }>();
   for (const dir of config['seed-paths']) {
     for (const file of listFiles(config.root, dir, ['.csv'])) {
@@ -294,7 +293,6 @@ function loadSeeds(config: ProjectConfig, specs: Map<string, ResourceSpec>): See
     }
     const schema = (merged.schema as string) ?? 'seeds';
     const alias = (merged.alias as string) ?? name;
-    const content = files.map((f) => readFileSync(join(config.root, f))).join('\n');
     seeds.push({
       resourceType: 'seed',
       uniqueId: `seed.${config.name}.${name}`,
@@ -303,7 +301,7 @@ function loadSeeds(config: ProjectConfig, specs: Map<string, ResourceSpec>): See
       fqn: [config.name, name],
       tags: (merged.tags as string[]) ?? [],
       dependsOn: [],
-      checksum: sha(content + JSON.stringify(merged)),
+      checksum: sha(files.map((f) => partialParse.fileHash(config.root, f)).join('\n') + JSON.stringify(merged)),
       description: spec?.description,
       columns: columnDocs(spec),
       config: { ...merged, schema, alias, tags: (merged.tags as string[]) ?? [], enabled: (merged.enabled as boolean) ?? true },

@@ -4,6 +4,7 @@ import { parse } from 'csv-parse/sync';
 import type { Knex } from 'knex';
 import type { Database } from '../db/connect.ts';
 import { SeedError } from '../errors.ts';
+import { runVerbatim } from '../db/verbatim.ts';
 import type { SeedNode } from '../project/nodes.ts';
 import { quoteIdent, quoteLiteral } from '../project/templating.ts';
 import { qualified } from '../materialize/relations.ts';
@@ -152,7 +153,7 @@ export async function loadSeed(db: Database, seed: SeedNode, parsed: ParsedSeed,
       await db.copyCsv(qualified(schema, tmp), parsed.columns.map((c) => c.name), toCsv(parsed.rows.slice(i, i + batch)));
     }
     await swapIntoPlace(knex, { schema, name: tmp }, seed.relation, existingKind, scratchName(seed.relation.identifier, 'old', runToken), (trx: Knex.Transaction) =>
-      seed.description ? trx.raw(`comment on table ${String(seed.relation)} is ${quoteLiteral(seed.description)}`).then(() => undefined) : Promise.resolve(),
+      seed.description ? runVerbatim(trx, `comment on table ${String(seed.relation)} is ${quoteLiteral(seed.description)}`).then(() => undefined) : Promise.resolve(),
     );
   } catch (err) {
     await knex.raw(`drop table if exists ${qualified(schema, tmp)}`).catch(() => undefined);

@@ -1,5 +1,5 @@
 // Project loading errors (each names file:line and the fix) and templating, without a database.
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -262,6 +262,21 @@ partial('a second load reads target/partial_parse.json and gives the same projec
     // Errors still name file:line when the file is parsed again.
     writeFileSync(join(dir, 'models/m.yml'), 'version: 2\nmodels:\n  - name: m\n    colums: []\n');
     assert.match(thrown(() => loadProject(dir))!.message, /^models\/m\.yml:3: models.0: unknown key 'colums'/);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+partial('a seed keeps its checksum from the cache while its file is unchanged, and gets a new one when it is edited', () => {
+  const dir = writeProject({ 'models/m.sql': 'select 1 as id', 'seeds/plans.csv': 'plan_id,name\n1,a\n' });
+  const checksum = () => loadProject(dir).nodes.get('seed.t.plans')!.checksum;
+  try {
+    const first = checksum();
+    const cache = JSON.parse(readFileSync(join(dir, 'target', 'partial_parse.json'), 'utf8'));
+    assert.ok(cache.hashes['seeds/plans.csv'], 'the file hash is cached');
+    assert.is(checksum(), first);
+    writeFileSync(join(dir, 'seeds/plans.csv'), 'plan_id,name\n1,b\n2,c\n');
+    assert.is.not(checksum(), first, 'an edited seed is modified for state:modified');
   } finally {
     removeDir(dir);
   }

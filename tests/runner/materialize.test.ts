@@ -1,5 +1,7 @@
 // Materializations, incremental strategies, incremental equivalence and the atomic swap, on both
 // targets. One database per target; every test drops the schemas it made.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { connect, type Database } from '../../runner/db/connect.ts';
@@ -68,8 +70,10 @@ select id, id % 2 as g from generate_series(1, 10) id`,
       'models/m/vw.sql': `select id from {{ ref('tbl') }} where g = 0`,
       'models/m/eph.sql': `{{ config(materialized='ephemeral') }}\nselect id * 10 as id from {{ ref('vw') }}`,
       'models/m/uses_eph.sql': `{{ config(materialized='table') }}\nselect * from {{ ref('eph') }}`,
-      'models/m/props.yml': `version: 2\nmodels:\n  - name: tbl\n    description: The table.\n    columns:\n      - name: g\n        description: Parity.\n`,
+      'models/m/props.yml': `version: 2\nmodels:\n  - name: tbl\n    description: The table.\n    columns:\n      - name: g\n        description: Parity.\n` +
+        `  - name: vw\n    description: "Even ids? It's the view."\n    columns:\n      - name: id\n        description: The id.\n`,
     });
+    const viewDocs = async () => (await rowsOf(db, `select obj_description('m.vw'::regclass, 'pg_class') as t, col_description('m.vw'::regclass, 1) as c`))[0];
     for (let round = 1; round <= 2; round++) {
       const r = await build(dir, db);
       assert.ok(r.ok, JSON.stringify(r.results));
@@ -84,8 +88,31 @@ select id, id % 2 as g from generate_series(1, 10) id`,
       assert.equal(await rowsOf(db, `select what, n from m.audit`), Array.from({ length: round }, () => ({ what: 'post', n: 10 })));
       const docs = await rowsOf(db, `select obj_description('m.tbl'::regclass, 'pg_class') as t, col_description('m.tbl'::regclass, 2) as c`);
       assert.equal(docs[0], { t: 'The table.', c: 'Parity.' });
+      assert.equal(await viewDocs(), { t: "Even ids? It's the view.", c: 'The id.' }, 'a view replaced in place keeps its comments');
     }
+    // A changed description is written over the kept one.
+    writeFileSync(join(dir, 'models/m/props.yml'), readFileSync(join(dir, 'models/m/props.yml'), 'utf8').replace('The id.', 'The id; even.'));
+    assert.ok((await build(dir, db)).ok);
+    assert.equal(await viewDocs(), { t: "Even ids? It's the view.", c: 'The id; even.' });
     assert.equal(await scratchRelations(db), []);
+  });
+
+  s('SQL runs as written: a ? in a jsonb operator, a literal, a data test or a description is no bind parameter', async () => {
+    const dir = project({
+      'models/q/qv.sql': `select '{"a": 1}'::jsonb ? 'a' as has_a, 'why?' as question`,
+      'models/q/qt.sql': `{{ config(materialized='table') }}\nselect * from {{ ref('qv') }} where question like '%?'`,
+      'models/q/qi.sql': `{{ config(materialized='incremental', unique_key=['question'], incremental_strategy='merge') }}\nselect * from {{ ref('qv') }} where has_a and '?' = '?'`,
+      'models/q/props.yml': `version: 2\nmodels:\n  - name: qt\n    description: "Any question?"\n    columns:\n      - name: has_a\n        description: "Has key a?"\n`,
+      'tests/data/every_question_asked.sql': `select * from {{ ref('qi') }} where question <> 'why?' or not ('{"b": 2}'::jsonb ?| array['b'])`,
+    });
+    for (let round = 1; round <= 2; round++) {
+      const r = await build(dir, db);
+      assert.ok(r.ok, JSON.stringify(r.results));
+      assert.equal(await rowsOf(db, 'select has_a, question from q.qt'), [{ has_a: true, question: 'why?' }]);
+      assert.equal(await rowsOf(db, 'select has_a, question from q.qi'), [{ has_a: true, question: 'why?' }], `round ${round}: the merge keeps one row`);
+      assert.equal(await rowsOf(db, `select obj_description('q.qt'::regclass, 'pg_class') as t, col_description('q.qt'::regclass, 1) as c`), [{ t: 'Any question?', c: 'Has key a?' }]);
+      assert.is(r.results.find((x) => x.unique_id.includes('every_question_asked'))?.status, 'pass');
+    }
   });
 
   s('a new table has statistics on its keys and indexed columns right away; a table without keys on every column', async () => {
