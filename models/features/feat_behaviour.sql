@@ -5,7 +5,7 @@
     begin='2000-01-01',
     lookback=2,
     unique_key=['account_id', 'date'],
-    indexes=[{'columns': ['account_id', 'date'], 'unique': True}, {'columns': ['date']}],
+    indexes=[{'columns': ['date', 'account_id'], 'unique': True}],
     distributed_by='account_id'
 ) }}
 
@@ -18,7 +18,7 @@
 
 with days as (
     select account_id, date
-    from {{ ref('stg_accounts_daily_snapshots') }}
+    from {{ ref('fct_daily_pnl') }}
     where {{ batch_input_filter('date', history) }}
 ),
 

@@ -1,8 +1,21 @@
-{{ config(indexes=[{'columns': ['date'], 'unique': True}]) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='microbatch',
+    event_time='date',
+    begin='2000-01-01',
+    lookback=2,
+    unique_key=['date'],
+    indexes=[{'columns': ['date'], 'unique': True}]
+) }}
 
 -- The market regime of each day as model inputs: sentiment, volatility and liquidity states, rates,
--- index/FX/crypto/commodity moves and the regime model's transition probabilities.
-with regimes as (select * from {{ ref('stg_regimes_daily') }}),
+-- index/FX/crypto/commodity moves and the regime model's transition probabilities. Each day depends on its
+-- own regimes row only, so a nightly run adds the new days (a day restated later than the lookback needs
+-- --full-refresh); rebuilt as a table, its swap recreated the feature store views every night.
+with regimes as (
+    select * from {{ ref('stg_regimes_daily') }}
+    where {{ batch_input_filter('date') }}
+),
 
 final as (
     select

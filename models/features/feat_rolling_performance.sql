@@ -5,7 +5,7 @@
     begin='2000-01-01',
     lookback=2,
     unique_key=['account_id', 'date'],
-    indexes=[{'columns': ['account_id', 'date'], 'unique': True}, {'columns': ['date']}],
+    indexes=[{'columns': ['date', 'account_id'], 'unique': True}],
     distributed_by='account_id'
 ) }}
 
@@ -22,16 +22,16 @@
 -- Money sums are exact in whole cents (var money_decimals; integer: up to 21 million a day): a window's
 -- total is then the same whichever way it is computed, and the difference of two running totals carries
 -- no rounding of the history. (A sum of integers is a bigint; of bigint squares, a numeric cast back.)
-with snapshots as (
+with daily_pnl as (
     select account_id, date, net_profit, current_equity, round(net_profit * {{ scale }})::integer as cents
-    from {{ ref('stg_accounts_daily_snapshots') }}
+    from {{ ref('fct_daily_pnl') }}
     where {{ batch_input_filter('date', history) }}
 ),
 
 {% if batch_days and batch_days <= var('short_batch_days') %}
 
 outputs as (
-    select account_id, date, current_equity from snapshots
+    select account_id, date, current_equity from daily_pnl
     where {{ batch_output_filter('date') }}
 ),
 
@@ -48,13 +48,13 @@ parts as (
         min(h.date) as window_start_{{ history }}d,
         max(h.current_equity) filter (where h.date > o.date - 30) as equity_peak_30d
     from outputs as o
-    join snapshots as h on h.account_id = o.account_id and h.date <= o.date and h.date > o.date - {{ history }}
+    join daily_pnl as h on h.account_id = o.account_id and h.date <= o.date and h.date > o.date - {{ history }}
     group by o.account_id, o.date, o.current_equity
 ),
 
 {% else %}
 
-{{ dense_calendar('snapshots', ['net_profit', 'current_equity', 'cents'], 'calendar') }},
+{{ dense_calendar('daily_pnl', ['net_profit', 'current_equity', 'cents'], 'calendar') }},
 
 {{ sliding_extremes('calendar', ['account_id', 'date', 'net_profit', 'current_equity', 'cents', 'row_date'], [
     ['pnl_min', 'least', 'net_profit', multi_day],

@@ -5,7 +5,7 @@
     begin='2000-01-01',
     lookback=2,
     unique_key=['account_id', 'date'],
-    indexes=[{'columns': ['account_id', 'date'], 'unique': True}, {'columns': ['prediction_date']}],
+    indexes=[{'columns': ['prediction_date', 'account_id'], 'unique': True}],
     distributed_by='account_id'
 ) }}
 

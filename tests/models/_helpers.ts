@@ -25,6 +25,7 @@ export function firm(): Firm {
 export const FEATURE_TABLES = [
   'staging.stg_accounts_daily_snapshots',
   'features.fct_daily_trading_activity',
+  'features.fct_daily_pnl',
   'features.fct_open_positions_daily',
   'features.feat_rolling_performance',
   'features.feat_behaviour',
