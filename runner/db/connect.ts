@@ -2,7 +2,6 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import { DatabaseError, LockError } from '../errors.ts';
 import type { EmbeddedServer } from './pglite-server.ts';
 import { redact } from './redact.ts';
@@ -99,6 +98,8 @@ export async function connect(target: Target, options: ConnectOptions = {}): Pro
     }
     // A transaction's client hands out the transaction's own connection (and releases nothing).
     const via = (within ?? knex).client;
+    // Loaded here: only seeds and ingestion COPY, and every command's start-up paid for the import.
+    const { from: copyFrom } = await import('pg-copy-streams');
     const client = (await via.acquireConnection()) as pg.PoolClient;
     try {
       const stream = client.query(copyFrom(`COPY ${table} (${columnList}) FROM STDIN (FORMAT csv)`));
