@@ -109,7 +109,7 @@ const ls = [1, 2, 3].map(() => cli(['ls', '--project-dir', dir]));
 const compile = [1, 2, 3].map(() => cli(['compile', '--project-dir', dir]));
 const bare = [1, 2, 3].map(() => cli(['--version']));
 if (ls[0].status !== 0 || compile[0].status !== 0) throw new Error(`CLI failed:\n${ls[0].out}\n${compile[0].out}`);
-console.log(`\nCLI processes (median of 3, includes Node + tsx start-up of ${median(bare.map((r) => r.ms)).toFixed(0)} ms for 'dpm --version'):`);
+console.log(`\nCLI processes (median of 3, includes the start-up of ${median(bare.map((r) => r.ms)).toFixed(0)} ms for 'dpm --version'):`);
 console.log(`  dpm ls      ${median(ls.map((r) => r.ms)).toFixed(0)} ms   (${ls[0].out.trim().split('\n').length} lines)`);
 console.log(`  dpm compile ${median(compile.map((r) => r.ms)).toFixed(0)} ms   (writes target/compiled/ and manifest.json)`);
 
