@@ -1,9 +1,4 @@
 {{ config(
-    materialized='incremental',
-    incremental_strategy='microbatch',
-    event_time='date',
-    begin='2000-01-01',
-    lookback=2,
     unique_key=['account_id', 'date'],
     indexes=[{'columns': ['date', 'account_id'], 'unique': True}],
     distributed_by='account_id'
