@@ -14,12 +14,12 @@ const STAMP = join(CACHE, 'stamp.json');
 // Builds other processes may still be loading chunks from (a long `dpm pipeline`) are kept this long.
 const KEEP_OLD_BUILDS_MS = 24 * 3600_000;
 
-/** A hash of the bundle's inputs as they are now, or undefined when one is gone. */
-function inputsHash(inputs) {
+/** A hash of the bundle's inputs: their text as `read` gives it, undefined when one is gone. */
+function inputsHash(inputs, read = (rel) => readFileSync(join(ROOT, rel))) {
   const h = createHash('sha256');
   for (const rel of inputs) {
     try {
-      h.update(rel).update('\0').update(readFileSync(join(ROOT, rel))).update('\0');
+      h.update(rel).update('\0').update(read(rel)).update('\0');
     } catch {
       return undefined;
     }
@@ -38,25 +38,30 @@ function readStamp() {
 
 /**
  * Each module keeps seeing its own source location: `import.meta.url` (and dirname, filename) become the file's, so
- * relative paths (the trainer's worker entry, the seeds folder) resolve as they do from the sources.
+ * relative paths (the trainer's worker entry, the seeds folder) resolve as they do from the sources. The text
+ * read is kept in `seen`: the stamp hashes what was bundled, even if a file changes while esbuild runs.
  */
-const sourceLocation = {
+const sourceLocation = (seen) => ({
   name: 'source-location',
   setup(build) {
     build.onLoad({ filter: /\.ts$/ }, (args) => {
-      const contents = readFileSync(args.path, 'utf8')
+      const text = readFileSync(args.path, 'utf8');
+      seen.set(relative(ROOT, args.path), text);
+      const contents = text
         .replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href))
         .replaceAll('import.meta.dirname', JSON.stringify(dirname(args.path)))
         .replaceAll('import.meta.filename', JSON.stringify(args.path));
       return { contents, loader: 'ts' };
     });
   },
-};
+});
 
+/** Bundles the CLI into a new folder of the cache and points the stamp at it; returns the folder's name. */
 async function build() {
   const esbuild = await import('esbuild');
-  const build = `b${Date.now().toString(36)}-${process.pid}`;
-  const tmp = join(CACHE, `.tmp-${build}`);
+  const id = `b${Date.now().toString(36)}-${process.pid}`;
+  const tmp = join(CACHE, `.tmp-${id}`);
+  const seen = new Map();
   const result = await esbuild.build({
     entryPoints: [ENTRY],
     bundle: true,
@@ -69,16 +74,16 @@ async function build() {
     sourcemap: 'linked',
     metafile: true,
     logLevel: 'silent',
-    plugins: [sourceLocation],
+    plugins: [sourceLocation(seen)],
   });
   const inputs = Object.keys(result.metafile.inputs).map((p) => relative(ROOT, resolve(process.cwd(), p))).sort();
-  const hash = inputsHash(inputs);
-  renameSync(tmp, join(CACHE, build));
+  const hash = inputsHash(inputs, (rel) => seen.get(rel) ?? readFileSync(join(ROOT, rel)));
+  renameSync(tmp, join(CACHE, id));
   // Written then renamed: a process starting meanwhile reads the old stamp or the new one, never half of one.
-  const stampTmp = join(CACHE, `.stamp-${build}`);
-  writeFileSync(stampTmp, JSON.stringify({ build, hash, inputs }));
+  const stampTmp = join(CACHE, `.stamp-${id}`);
+  writeFileSync(stampTmp, JSON.stringify({ build: id, hash, inputs }));
   renameSync(stampTmp, STAMP);
-  return build;
+  return id;
 }
 
 function removeOldBuilds(current) {
