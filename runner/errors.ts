@@ -69,7 +69,7 @@ export function didYouMean(name: string, candidates: Iterable<string>): string {
 /**
  * knex prefixes driver errors with the whole SQL text ("<sql> - <message>"); keep the server's
  * message with its detail and hint, since the compiled SQL is on disk under target/. Statements run
- * verbatim (runner/db/verbatim.ts) carry the server's message untouched.
+ * verbatim (runner/db/pg-connection.ts) carry the server's message untouched.
  */
 export function describeDbError(err: unknown): string {
   const e = err as Error & { code?: string; detail?: string; hint?: string; routine?: string; serverMessage?: string };

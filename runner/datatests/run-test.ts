@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { TestNode } from '../project/nodes.ts';
-import { runVerbatim } from '../db/verbatim.ts';
+import { runVerbatim } from '../db/pg-connection.ts';
 
 export interface TestOutcome {
   status: 'pass' | 'fail' | 'warn';

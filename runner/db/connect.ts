@@ -5,6 +5,7 @@ import pg from 'pg';
 import { DatabaseError, LockError } from '../errors.ts';
 import type { EmbeddedServer } from './pglite-server.ts';
 import { redact } from './redact.ts';
+import { withPgConnection } from './pg-connection.ts';
 import type { Target } from './target.ts';
 
 // Numeric and bigint come back as JS numbers: money is double precision from staging on and row counts fit.
@@ -96,17 +97,12 @@ export async function connect(target: Target, options: ConnectOptions = {}): Pro
       await embedded.db.query(`COPY ${table} (${columnList}) FROM '/dev/blob' (FORMAT csv)`, [], { blob: new Blob(chunks) });
       return;
     }
-    // A transaction's client hands out the transaction's own connection (and releases nothing).
-    const via = (within ?? knex).client;
     // Loaded here: only seeds and ingestion COPY, and every command's start-up paid for the import.
     const { from: copyFrom } = await import('pg-copy-streams');
-    const client = (await via.acquireConnection()) as pg.PoolClient;
-    try {
+    await withPgConnection(within ?? knex, async (client) => {
       const stream = client.query(copyFrom(`COPY ${table} (${columnList}) FROM STDIN (FORMAT csv)`));
       await pipeline(typeof csv === 'string' ? Readable.from([csv]) : Readable.from(csv), stream);
-    } finally {
-      await via.releaseConnection(client);
-    }
+    });
   }
 
   async function acquireRunLock(waitMs: number): Promise<() => Promise<void>> {

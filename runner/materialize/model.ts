@@ -6,7 +6,7 @@ import type { ModelNode } from '../project/nodes.ts';
 import { quoteIdent, quoteLiteral } from '../project/templating.ts';
 import { columnsOf, qualified, type ColumnInfo } from './relations.ts';
 import { swapIntoPlace } from './swap.ts';
-import { runVerbatim } from '../db/verbatim.ts';
+import { runVerbatim } from '../db/pg-connection.ts';
 import { batchWindows, type DateWindow } from './batches.ts';
 
 export interface MaterializeResult {

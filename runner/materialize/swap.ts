@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { ModelRunError } from '../errors.ts';
 import { quoteLiteral, type Relation } from '../project/templating.ts';
 import { dependentViews, qualified, type DependentView } from './relations.ts';
-import { runVerbatim } from '../db/verbatim.ts';
+import { runVerbatim } from '../db/pg-connection.ts';
 
 const LOCK_CONFLICT = new Set(['55P03', '40P01']); // lock_not_available (lock_timeout), deadlock_detected
 const SWAP_LOCK_KEY = 'dpm swap';

@@ -4,7 +4,7 @@ import { parse } from 'csv-parse/sync';
 import type { Knex } from 'knex';
 import type { Database } from '../db/connect.ts';
 import { SeedError } from '../errors.ts';
-import { runVerbatim } from '../db/verbatim.ts';
+import { runVerbatim } from '../db/pg-connection.ts';
 import type { SeedNode } from '../project/nodes.ts';
 import { quoteIdent, quoteLiteral } from '../project/templating.ts';
 import { qualified } from '../materialize/relations.ts';
