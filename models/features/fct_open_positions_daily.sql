@@ -5,7 +5,7 @@
 ) }}
 
 -- The positions each account held open at the end of each day (the end-of-day snapshot of open trades).
--- A table of its own, indexed on (account_id, date): the feature store view then reads the rows of the days
+-- A table of its own, indexed on (date, account_id): the feature store view then reads the rows of the days
 -- asked for, where a grouping inside the view aggregated every open trade of every day for one nightly day.
 
 with positions as (
