@@ -14,12 +14,12 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
-import { runIngest } from '../runner/cli/ingest-command.ts';
+import { runIngest } from '../cli/ingest-command.ts';
 import { addDays } from '../runner/dates.ts';
 import { connect } from '../runner/db/connect.ts';
-import { migrateLatest } from '../runner/db/migrate.ts';
+import { migrateLatest } from '../migrations/migrate.ts';
 import { postgresTarget } from '../runner/db/target.ts';
-import { endpointByName } from '../runner/ingest/endpoints.ts';
+import { endpointByName } from '../ingest/endpoints.ts';
 import { startSimServer } from '../sim/server.ts';
 
 const arg = (name: string, fallback: string) => {

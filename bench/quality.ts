@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../runner/log.ts';
-import { demoOptions, runDemo } from '../runner/cli/demo.ts';
+import { demoOptions, runDemo } from '../cli/demo.ts';
 
 const { values } = parseArgs({ options: { accounts: { type: 'string' }, days: { type: 'string' }, 'holdout-days': { type: 'string' }, seed: { type: 'string' } } });
 // The demo command's defaults: the firm the README's figures are about.

@@ -2,9 +2,9 @@
 // categorical column), huber, 300 iterations, 63 leaves. Prints training time, peak memory and prediction
 // throughput. Never fails on time: it reports numbers.
 // Usage: npx tsx bench/trainer.ts [rows=1000000] [iterations=300]
-import { train } from '../trainer/boosting.ts';
-import { Dataset } from '../trainer/dataset.ts';
-import { resolveParams } from '../trainer/params.ts';
+import { train } from '../trainer/boosting/boosting.ts';
+import { Dataset } from '../trainer/io/dataset.ts';
+import { resolveParams } from '../trainer/io/params.ts';
 
 const ROWS = Number(process.argv[2] ?? 1_000_000);
 const ITERS = Number(process.argv[3] ?? 300);

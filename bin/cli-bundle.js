@@ -8,7 +8,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const ENTRY = join(ROOT, 'runner', 'cli', 'main.ts');
+const ENTRY = join(ROOT, 'cli', 'main.ts');
 const CACHE = join(ROOT, 'node_modules', '.cache', 'dpm-cli');
 const STAMP = join(CACHE, 'stamp.json');
 // Builds other processes may still be loading chunks from (a long `dpm pipeline`) are kept this long.

@@ -7,8 +7,8 @@ import { generateFirm, type Firm } from '../../sim/firm.ts';
 import type { Faults } from '../../sim/faults.ts';
 import { startSimServer, type SimServer } from '../../sim/server.ts';
 import { connect, type Database } from '../../runner/db/connect.ts';
-import { ENDPOINT_SPECS, type EndpointSpec } from '../../runner/ingest/endpoints.ts';
-import { normalizeDate } from '../../runner/ingest/fields.ts';
+import { ENDPOINT_SPECS, type EndpointSpec } from '../../ingest/endpoints.ts';
+import { normalizeDate } from '../../ingest/fields.ts';
 import { freshTarget, type TargetKind, type TestTarget } from '../helpers/databases.ts';
 import { runDpm, spawnDpm, type CliResult } from '../helpers/cli.ts';
 

@@ -4,7 +4,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { generateFirm } from '../../sim/firm.ts';
 import { startSimServer, type SimServer } from '../../sim/server.ts';
-import { ApiClient, ApiError } from '../../runner/ingest/client.ts';
+import { ApiClient, ApiError } from '../../ingest/client.ts';
 
 const KEY = 'client-test-key-7f3a9';
 const test = suite('ingest client');

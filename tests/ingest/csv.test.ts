@@ -3,9 +3,9 @@
 import { parse } from 'csv-parse/sync';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { EndpointSpec } from '../../runner/ingest/endpoints.ts';
-import { fields } from '../../runner/ingest/fields.ts';
-import { csvLine } from '../../runner/ingest/landing.ts';
+import type { EndpointSpec } from '../../ingest/endpoints.ts';
+import { fields } from '../../ingest/fields.ts';
+import { csvLine } from '../../ingest/landing.ts';
 
 const csv = suite('ingest: CSV lines for COPY');
 const spec = { fields: fields('name:text n:num ok:bool doc:json note:text') } as unknown as EndpointSpec;

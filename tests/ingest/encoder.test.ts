@@ -3,10 +3,10 @@
 // rejects, and when it accepts, its CSV line and key must be csvLine's and the window's for zod's output.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ENDPOINT_SPECS, type EndpointSpec } from '../../runner/ingest/endpoints.ts';
-import { compileEncoder, type Encoded } from '../../runner/ingest/encoder.ts';
-import { fields, recordSchema, type Field } from '../../runner/ingest/fields.ts';
-import { csvLine } from '../../runner/ingest/landing.ts';
+import { ENDPOINT_SPECS, type EndpointSpec } from '../../ingest/endpoints.ts';
+import { compileEncoder, type Encoded } from '../../ingest/encoder.ts';
+import { fields, recordSchema, type Field } from '../../ingest/fields.ts';
+import { csvLine } from '../../ingest/landing.ts';
 
 const enc = suite('ingest: fast-path encoder vs zod');
 

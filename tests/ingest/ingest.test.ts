@@ -5,7 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Firm } from '../../sim/firm.ts';
 import type { SimServer } from '../../sim/server.ts';
-import { ENDPOINT_SPECS, endpointByName } from '../../runner/ingest/endpoints.ts';
+import { ENDPOINT_SPECS, endpointByName } from '../../ingest/endpoints.ts';
 import { TARGET_KINDS } from '../helpers/databases.ts';
 import { ALL_ARGS, API_KEY, END, START, dumpTable, keyOf, makeFirm, project, snapshot, sortRows, startSim, summary, truth, type Row } from './_helpers.ts';
 

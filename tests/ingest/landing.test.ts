@@ -4,9 +4,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { connect, type Database } from '../../runner/db/connect.ts';
-import { migrateLatest } from '../../runner/db/migrate.ts';
-import { endpointByName } from '../../runner/ingest/endpoints.ts';
-import { csvLine, Lander } from '../../runner/ingest/landing.ts';
+import { migrateLatest } from '../../migrations/migrate.ts';
+import { endpointByName } from '../../ingest/endpoints.ts';
+import { csvLine, Lander } from '../../ingest/landing.ts';
 import { freshTarget, TARGET_KINDS, type TestTarget } from '../helpers/databases.ts';
 import { dumpTable, expectedRow, makeFirm, sortRows, type Row } from './_helpers.ts';
 

@@ -3,9 +3,9 @@
 // bench/build.ts measure and check the models, not the ingest; the ingest has its own tests.
 import type { Firm } from '../../sim/firm.ts';
 import type { Database } from '../../runner/db/connect.ts';
-import { migrateLatest } from '../../runner/db/migrate.ts';
-import { endpointByName, type EndpointSpec } from '../../runner/ingest/endpoints.ts';
-import { csvLine } from '../../runner/ingest/landing.ts';
+import { migrateLatest } from '../../migrations/migrate.ts';
+import { endpointByName, type EndpointSpec } from '../../ingest/endpoints.ts';
+import { csvLine } from '../../ingest/landing.ts';
 
 /** The sources the models read (hourly metrics and the accounts listing are not used by any model). */
 export const MODEL_SOURCES = ['metrics alltime', 'regimes', 'metrics daily', 'trades closed', 'trades open'];

@@ -1,6 +1,6 @@
 // Deterministic report data for renderer and browser tests: a few evaluated days, deciles, a watch list.
-import type { ReportData } from '../../trainer/report/report.ts';
-import { headlineOf } from '../../trainer/report/gather.ts';
+import type { ReportData } from '../../forecast/report/report.ts';
+import { headlineOf } from '../../forecast/report/gather.ts';
 
 /** Park-Miller: deterministic without pulling in the simulator. */
 function rng(seed: number): () => number {

@@ -2,10 +2,10 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { resolve } from 'node:path';
-import { renderReport } from '../../trainer/report/render.ts';
-import { headlineOf, poolScores } from '../../trainer/report/gather.ts';
-import { formatMoney, formatPct, formatNumber, formatImprovement } from '../../trainer/report/format.ts';
-import { groupedBarChart, horizontalBarChart, lineChart, niceTicks, scatterChart } from '../../trainer/report/svg.ts';
+import { renderReport } from '../../forecast/report/render.ts';
+import { headlineOf, poolScores } from '../../forecast/report/gather.ts';
+import { formatMoney, formatPct, formatNumber, formatImprovement } from '../../forecast/report/format.ts';
+import { groupedBarChart, horizontalBarChart, lineChart, niceTicks, scatterChart } from '../../forecast/report/svg.ts';
 import { buildCatalog, catalogFromManifest, type NodeLike } from '../../runner/docs/catalog.ts';
 import { catalogFromProject } from '../../runner/docs/docs.ts';
 import { depths, layoutGraph } from '../../runner/docs/layout.ts';

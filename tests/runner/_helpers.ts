@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
-import { main } from '../../runner/cli/main.ts';
+import { main } from '../../cli/main.ts';
 import type { Database } from '../../runner/db/connect.ts';
 import { Dag } from '../../runner/graph/dag.ts';
 import { selectNodes } from '../../runner/graph/select.ts';

@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { connect } from '../../runner/db/connect.ts';
-import { migrateLatest, migrateRollback } from '../../runner/db/migrate.ts';
+import { migrateLatest, migrateRollback } from '../../migrations/migrate.ts';
 import { migrations } from '../../migrations/index.ts';
 import { freshTarget, TARGET_KINDS } from '../helpers/databases.ts';
 

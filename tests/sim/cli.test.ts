@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { simMain } from '../../sim/cli.ts';
+import { simMain } from '../../cli/sim-command.ts';
 import { generateFirm } from '../../sim/firm.ts';
 
 const test = suite('sim cli');

@@ -4,8 +4,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { gbdtMain, parseConfigText } from '../../trainer/cli/gbdt.ts';
-import { Booster } from '../../trainer/booster.ts';
+import { gbdtMain, parseConfigText } from '../../trainer/application/gbdt.ts';
+import { Booster } from '../../trainer/boosting/booster.ts';
 import { FIXTURES, readFixture, readPredictions } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dpm-gbdt-'));

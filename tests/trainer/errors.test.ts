@@ -1,10 +1,10 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Booster } from '../../trainer/booster.ts';
-import { train } from '../../trainer/boosting.ts';
-import { Dataset } from '../../trainer/dataset.ts';
-import { DataError, ModelFormatError, ParameterError } from '../../trainer/errors.ts';
-import { resolveParams } from '../../trainer/params.ts';
+import { Booster } from '../../trainer/boosting/booster.ts';
+import { train } from '../../trainer/boosting/boosting.ts';
+import { Dataset } from '../../trainer/io/dataset.ts';
+import { DataError, ModelFormatError, ParameterError } from '../../trainer/utils/errors.ts';
+import { resolveParams } from '../../trainer/io/params.ts';
 import { readFixture } from './helpers.ts';
 
 const t = suite('trainer: bad input is a clear error');

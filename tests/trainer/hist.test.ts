@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { buildRowwise } from '../../trainer/hist-kernel.ts';
-import { buildHistWasm, histModule, instantiateHist, SharedArena, usesColumns } from '../../trainer/hist-wasm.ts';
+import { buildRowwise } from '../../trainer/treelearner/hist-kernel.ts';
+import { buildHistWasm, histModule, instantiateHist, SharedArena, usesColumns } from '../../trainer/treelearner/hist-wasm.ts';
 
 const t = suite('trainer: histogram kernels');
 

@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Booster } from '../../trainer/booster.ts';
+import { Booster } from '../../trainer/boosting/booster.ts';
 import { OBJECTIVES, readFixture, readPredictions, readTable } from './helpers.ts';
 
 const t = suite('trainer: LightGBM model files predict like LightGBM');

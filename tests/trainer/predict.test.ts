@@ -1,11 +1,11 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Booster } from '../../trainer/booster.ts';
-import { train } from '../../trainer/boosting.ts';
-import { Dataset } from '../../trainer/dataset.ts';
-import { compileTrees, predictRows } from '../../trainer/predict-kernel.ts';
-import { predictParallel } from '../../trainer/predict-pool.ts';
-import { K_ZERO_THRESHOLD, Tree } from '../../trainer/tree.ts';
+import { Booster } from '../../trainer/boosting/booster.ts';
+import { train } from '../../trainer/boosting/boosting.ts';
+import { Dataset } from '../../trainer/io/dataset.ts';
+import { compileTrees, predictRows } from '../../trainer/predict/predict-kernel.ts';
+import { predictParallel } from '../../trainer/predict/predict-pool.ts';
+import { K_ZERO_THRESHOLD, Tree } from '../../trainer/io/tree.ts';
 import { readFixture, readPredictions, readTable } from './helpers.ts';
 
 const t = suite('trainer: compiled and parallel prediction');

@@ -1,8 +1,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Booster } from '../../trainer/booster.ts';
-import { train } from '../../trainer/boosting.ts';
-import { Dataset } from '../../trainer/dataset.ts';
+import { Booster } from '../../trainer/boosting/booster.ts';
+import { train } from '../../trainer/boosting/boosting.ts';
+import { Dataset } from '../../trainer/io/dataset.ts';
 import { readFixture, readPredictions, readTable } from './helpers.ts';
 
 const t = suite('trainer: categorical and missing values route as in LightGBM');

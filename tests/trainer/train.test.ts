@@ -1,9 +1,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Booster } from '../../trainer/booster.ts';
-import { train } from '../../trainer/boosting.ts';
-import { readTextData } from '../../trainer/csv.ts';
-import { Dataset } from '../../trainer/dataset.ts';
+import { Booster } from '../../trainer/boosting/booster.ts';
+import { train } from '../../trainer/boosting/boosting.ts';
+import { readTextData } from '../../trainer/io/csv.ts';
+import { Dataset } from '../../trainer/io/dataset.ts';
 import { FIXTURES, l1, OBJECTIVES, readFixture } from './helpers.ts';
 
 // Holdout l1 of LightGBM 4.x after 200 trees (tests/fixtures/gbdt-reference/README.md).

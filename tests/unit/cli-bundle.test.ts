@@ -13,7 +13,7 @@ const ROOT = resolve(import.meta.dirname, '../..');
 
 function copyCli(): string {
   const dir = mkdtempSync(join(tmpdir(), 'dpm-bundle-'));
-  for (const part of ['bin', 'runner', 'trainer', 'sim', 'migrations', 'seeds', 'package.json']) cpSync(join(ROOT, part), join(dir, part), { recursive: true });
+  for (const part of ['bin', 'cli', 'runner', 'ingest', 'trainer', 'forecast', 'sim', 'migrations', 'seeds', 'package.json']) cpSync(join(ROOT, part), join(dir, part), { recursive: true });
   mkdirSync(join(dir, 'node_modules'));
   for (const name of readdirSync(join(ROOT, 'node_modules'))) {
     if (name !== '.cache') symlinkSync(join(ROOT, 'node_modules', name), join(dir, 'node_modules', name));
@@ -29,12 +29,12 @@ test('the first command builds the bundle, the next reuses it, an edited source 
   try {
     assert.is(dpm(dir, '--version').trim(), '0.1.0');
     const first = stamp(dir);
-    assert.ok(first.inputs.includes('runner/cli/main.ts') && first.inputs.includes('runner/project/load.ts'), 'the stamp lists the sources bundled');
+    assert.ok(first.inputs.includes('cli/main.ts') && first.inputs.includes('runner/project/load.ts'), 'the stamp lists the sources bundled');
     assert.ok(existsSync(join(dir, 'node_modules', '.cache', 'dpm-cli', first.build, 'main.js')));
     dpm(dir, '--version');
     assert.is(stamp(dir).build, first.build, 'unchanged sources reuse the bundle');
 
-    const main = join(dir, 'runner', 'cli', 'main.ts');
+    const main = join(dir, 'cli', 'main.ts');
     writeFileSync(main, readFileSync(main, 'utf8').replace(".version('0.1.0')", ".version('0.1.0-edited')"));
     assert.is(dpm(dir, '--version').trim(), '0.1.0-edited', 'the edit is what runs');
     assert.is.not(stamp(dir).build, first.build);

@@ -1,10 +1,10 @@
-// The CLI loads only the module of the command it is given (runner/cli/main.ts), from a table of which module
+// The CLI loads only the module of the command it is given (cli/main.ts), from a table of which module
 // registers which commands. A command listed under the wrong module would be unknown to yargs; one missing from
 // the table only costs start-up time. Each module is registered alone here and its commands compared.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import yargs, { type Argv } from 'yargs';
-import { COMMAND_MODULES } from '../../runner/cli/main.ts';
+import { COMMAND_MODULES } from '../../cli/main.ts';
 
 /** yargs keeps no public list of registered commands; its command instance has one. */
 const commandsOf = (cli: Argv): string[] =>

@@ -1,0 +1,46 @@
+import type { Knex } from 'knex';
+import { migrations } from './index.ts';
+
+// Migrations are imported statically (not discovered on disk) so they work the same under tsx and in tests.
+const source: Knex.MigrationSource<string> = {
+  getMigrations: async () => migrations.map(([name]) => name),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => migrations.find(([n]) => n === name)![1],
+};
+
+const config: Knex.MigratorConfig = { migrationSource: source, schemaName: 'dpm', tableName: 'knex_migrations' };
+
+/**
+ * True when every migration is recorded as applied: one query, where knex's migrator checks its tables, takes
+ * its lock and lists the applied migrations in six (about 25 ms of every command on an up-to-date database).
+ */
+async function upToDate(knex: Knex): Promise<boolean> {
+  try {
+    const { rows } = await knex.raw('select name from dpm.knex_migrations');
+    const applied = new Set((rows as { name: string }[]).map((r) => r.name));
+    return migrations.every(([name]) => applied.has(name));
+  } catch (err) {
+    // A new database: no dpm schema (3F000) or no migrations table (42P01) yet.
+    if (['42P01', '3F000'].includes((err as { code?: string }).code ?? '')) return false;
+    throw err;
+  }
+}
+
+/** Applies pending migrations; returns the names applied now. */
+export async function migrateLatest(knex: Knex): Promise<string[]> {
+  if (await upToDate(knex)) return [];
+  await knex.raw('create schema if not exists dpm');
+  const [, applied] = (await knex.migrate.latest(config)) as [number, string[]];
+  return applied;
+}
+
+export async function migrateRollback(knex: Knex): Promise<string[]> {
+  const [, rolled] = (await knex.migrate.rollback(config)) as [number, string[]];
+  return rolled;
+}
+
+export async function pendingMigrations(knex: Knex): Promise<string[]> {
+  await knex.raw('create schema if not exists dpm');
+  const [, pending] = (await knex.migrate.list(config)) as [unknown[], { file: string }[] | string[]];
+  return pending.map((p) => (typeof p === 'string' ? p : p.file));
+}

@@ -1,0 +1,162 @@
+// `dpm gbdt config=params.conf [key=value ...]`: LightGBM's command line, so the same config and data files run
+// under LightGBM and dpm side by side and write the same model and prediction files.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Booster } from '../boosting/booster.ts';
+import { train } from '../boosting/boosting.ts';
+import { readTextData } from '../io/csv.ts';
+import { Dataset } from '../io/dataset.ts';
+import { ParameterError, TrainerError } from '../utils/errors.ts';
+import { g17 } from '../utils/format.ts';
+import { paramSpec, resolveParams, type Params } from '../io/params.ts';
+
+export const GBDT_HELP = `Usage: dpm gbdt config=<file> [key=value ...]
+
+Trains or predicts with a LightGBM-compatible gradient-boosting engine, reading LightGBM's CLI config format
+and CSV/TSV data files and writing LightGBM text models. key=value words override the config file.
+
+  task=train     data=<file> [valid=<file>[,<file>]] output_model=<file>   (default LightGBM_model.txt)
+  task=predict   data=<file> input_model=<file> output_result=<file>      (default LightGBM_predict_result.txt)
+
+Common keys: objective (regression, regression_l1, huber, fair, quantile), num_iterations, learning_rate,
+num_leaves, min_data_in_leaf, header, label_column, categorical_feature, metric, metric_freq,
+early_stopping_round, alpha, fair_c. The full parameter table is in docs/trainer.md.
+
+Example:
+  dpm gbdt config=train.conf data=train.csv valid=test.csv output_model=model.txt
+  dpm gbdt task=predict data=test.csv header=true input_model=model.txt output_result=preds.txt
+
+Exit codes: 0 ok, 1 failed (bad data, unreadable model), 2 usage error (unknown or out-of-range parameter).`;
+
+/** Parses LightGBM config text: `key = value` lines, `#` comments, blank lines ignored. */
+export function parseConfigText(text: string, source: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.replace(/#.*$/, '').trim();
+    if (line === '') return;
+    const eq = line.indexOf('=');
+    if (eq <= 0) throw new ParameterError(`${source} line ${i + 1}: expected key = value, got "${raw.trim()}"`);
+    out[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
+  });
+  return out;
+}
+
+function parseArgs(args: string[]): Record<string, string> {
+  const cli: Record<string, string> = {};
+  for (const a of args) {
+    const eq = a.indexOf('=');
+    if (eq <= 0) throw new ParameterError(`argument "${a}" is not key=value; run dpm gbdt --help`);
+    cli[a.slice(0, eq).trim()] = a.slice(eq + 1).trim();
+  }
+  const configPath = cli.config ?? cli.config_file;
+  if (configPath === undefined) return cli;
+  let text: string;
+  try {
+    text = readFileSync(configPath, 'utf8');
+  } catch (e) {
+    throw new ParameterError(`cannot read config file ${configPath}: ${(e as Error).message}`);
+  }
+  const fromFile = parseConfigText(text, configPath);
+  // Command-line words win over the config file, as in LightGBM; an alias on either side replaces the other.
+  const merged: Record<string, string> = {};
+  const canonical = (k: string): string => paramSpec(k)?.name ?? k;
+  const cliCanon = new Set(Object.keys(cli).map(canonical));
+  for (const [k, v] of Object.entries(fromFile)) if (!cliCanon.has(canonical(k))) merged[k] = v;
+  for (const [k, v] of Object.entries(cli)) merged[k] = v;
+  delete merged.config;
+  delete merged.config_file;
+  return merged;
+}
+
+function categoricalIndices(p: Params, names: string[]): number[] {
+  const list = p.categorical_feature;
+  if (list.length === 0) return [];
+  if (list[0].startsWith('name:')) {
+    const wanted = [list[0].slice(5), ...list.slice(1)].filter((s) => s);
+    return wanted.map((n) => {
+      const i = names.indexOf(n);
+      if (i < 0) throw new ParameterError(`categorical_feature: no feature named "${n}"`);
+      return i;
+    });
+  }
+  return list.map((s) => {
+    const i = Number(s);
+    if (!Number.isInteger(i) || i < 0 || i >= names.length) {
+      throw new ParameterError(`categorical_feature: "${s}" is not a feature index 0..${names.length - 1} (indices do not count the label column)`);
+    }
+    return i;
+  });
+}
+
+export async function gbdtMain(args: string[]): Promise<number> {
+  const out = (s: string): void => { process.stdout.write(s + '\n'); };
+  if (args.includes('--help') || args.includes('-h') || args.length === 0) {
+    out(GBDT_HELP);
+    return args.length === 0 ? 2 : 0;
+  }
+  let p: Params;
+  try {
+    p = resolveParams(parseArgs(args));
+  } catch (e) {
+    if (e instanceof ParameterError) {
+      process.stderr.write(`[LightGBM] [Fatal] ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  const info = (m: string): void => { if (p.verbosity >= 1) out(`[LightGBM] [Info] ${m}`); };
+  try {
+    if (p.data === '') throw new ParameterError('no data file: set data=<file> (in the config or on the command line)');
+    if (p.task === 'train') {
+      const t0 = performance.now();
+      const td = readTextData(p.data, { header: p.header, labelColumn: p.label_column });
+      const cats = categoricalIndices(p, td.names);
+      const ds = Dataset.fromColumns({ columns: td.columns, featureNames: td.names, categorical: cats, label: td.label });
+      const valid = p.valid.map((file) => {
+        const vd = readTextData(file, { header: p.header, labelColumn: p.label_column });
+        return Dataset.fromColumns({ columns: vd.columns, featureNames: vd.names, categorical: cats, label: vd.label });
+      });
+      info(`Finished loading data in ${((performance.now() - t0) / 1000).toFixed(6)} seconds`);
+      const { task: _t, data: _d, valid: _v, header: _h, label_column: _l, output_model: _o, input_model: _i,
+        output_result: _r, config: _c, predict_contrib: _pc, num_iteration_predict: _n, ...trainParams } = p;
+      const t1 = performance.now();
+      const booster = await train(cleanParams(trainParams), ds, { valid, log: out });
+      info(`Finished training in ${((performance.now() - t1) / 1000).toFixed(6)} seconds`);
+      writeFileSync(p.output_model, booster.toString());
+      info(`Saved the model to ${p.output_model}`);
+      return 0;
+    }
+    if (p.input_model === '') throw new ParameterError('task=predict needs input_model=<model file>');
+    const booster = Booster.fromString(readFileSync(p.input_model, 'utf8'));
+    const td = readTextData(p.data, { header: p.header, labelColumn: p.label_column, expectFeatures: booster.numFeatures });
+    const k = p.num_iteration_predict > 0 ? p.num_iteration_predict : undefined;
+    let text: string;
+    if (p.predict_contrib) {
+      text = booster.contributions(td.columns, { numIteration: k }).map((r) => Array.from(r, g17).join('\t')).join('\n') + '\n';
+    } else {
+      const pred = booster.predict(td.columns, { numIteration: k });
+      const lines = new Array<string>(pred.length);
+      for (let i = 0; i < pred.length; i++) lines[i] = g17(pred[i]);
+      text = lines.join('\n') + '\n';
+    }
+    writeFileSync(p.output_result, text);
+    info(`Finished prediction; wrote ${td.label.length} rows to ${p.output_result}`);
+    return 0;
+  } catch (e) {
+    if (e instanceof ParameterError) {
+      process.stderr.write(`[LightGBM] [Fatal] ${e.message}\n`);
+      return 2;
+    }
+    if (e instanceof TrainerError || (e as NodeJS.ErrnoException)?.code !== undefined) {
+      process.stderr.write(`[LightGBM] [Fatal] ${(e as Error).message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+/** Drops CLI-only keys and the nulls resolveParams filled in, so train() re-validates a plain object. */
+function cleanParams(p: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(p)) if (v !== null) out[k] = v;
+  return out;
+}

@@ -1,0 +1,200 @@
+// The GBDT boosting loop (src/boosting/gbdt.cpp): init score, per-iteration gradients, bagging, tree growth,
+// leaf renewal, shrinkage, score updates, validation metrics and early stopping.
+import { availableParallelism } from 'node:os';
+import { Booster, type EvalRecord } from './booster.ts';
+import type { Dataset } from '../io/dataset.ts';
+import { DataError } from '../utils/errors.ts';
+import { HistPool } from '../treelearner/hist-pool.ts';
+import { allocateBuffers, featureLayout, splitConfig, TreeLearner } from '../treelearner/learner.ts';
+import { defaultMetric, evalMetric, type MetricName } from '../metric/metrics.ts';
+import { createObjective, percentile } from '../objective/objectives.ts';
+import { PARAMS, resolveParams, type ParamInput, type Params } from '../io/params.ts';
+import { g6 } from '../utils/format.ts';
+import type { Tree } from '../io/tree.ts';
+
+const K_EPSILON = 1.0000000036274937e-15;
+
+export interface IterationInfo {
+  /** 1-based iteration just finished. */
+  iteration: number;
+  evals: EvalRecord[];
+}
+
+export interface TrainOptions {
+  valid?: Dataset[];
+  /** Names used in logs and evalHistory; default valid_1, valid_2, ... */
+  validNames?: string[];
+  /** Called after every iteration; return true to stop training. */
+  callbacks?: ((info: IterationInfo) => boolean | void)[];
+  /** Receives LightGBM-style log lines ("[LightGBM] [Info] ..."); silent by default. */
+  log?: (line: string) => void;
+}
+
+export async function train(params: ParamInput, dataset: Dataset, options: TrainOptions = {}): Promise<Booster> {
+  const p = resolveParams(params);
+  const log = options.log ?? (() => {});
+  const info = (m: string): void => { if (p.verbosity >= 1) log(`[LightGBM] [Info] ${m}`); };
+  const valid = options.valid ?? [];
+  for (const [i, v] of valid.entries()) {
+    if (v.numFeatures !== dataset.numFeatures) {
+      throw new DataError(`validation set ${i + 1} has ${v.numFeatures} features but the training set has ${dataset.numFeatures}; both must have the same columns in the same order`);
+    }
+  }
+  const validNames = valid.map((_, i) => options.validNames?.[i] ?? `valid_${i + 1}`);
+  const N = dataset.numData;
+  dataset.construct(p);
+  const layout = featureLayout(dataset);
+  const threads = Math.max(1, Math.min(p.num_threads > 0 ? p.num_threads : availableParallelism(), 4));
+  const b = dataset.binned!;
+  const buf = allocateBuffers(N, Math.max(1, layout.totalBins), p.num_leaves, b, dataset.numFeatures, threads);
+  const pool = await HistPool.create({ stride: b.stride, binPos: b.binPos, wide: b.wide,
+    numBins: layout.numBins, offsets: layout.offsets, ...buf }, threads, layout.metas, splitConfig(p));
+  try {
+    return runBoosting(p, dataset, valid, validNames, options, layout, buf, pool, info);
+  } finally {
+    await pool.close();
+  }
+}
+
+function runBoosting(p: Params, ds: Dataset, valid: Dataset[], validNames: string[], options: TrainOptions,
+  layout: ReturnType<typeof featureLayout>, buf: ReturnType<typeof allocateBuffers>, pool: HistPool, info: (m: string) => void): Booster {
+  const N = ds.numData;
+  const usedFeatures = layout.metas.filter((m) => m !== null).length;
+  info(`Total Bins ${layout.totalBins}`);
+  info(`Number of data points in the train set: ${N}, number of used features: ${usedFeatures}`);
+  const objective = createObjective(p, ds.label);
+  const learner = new TreeLearner(ds, p, buf, pool, layout.metas);
+  const metrics: MetricName[] = (p.metric.length > 0 ? p.metric : [defaultMetric(p.objective)]) as MetricName[];
+  const score = new Float64Array(N);
+  const validScores = valid.map((v) => new Float64Array(v.numData));
+  const trees: Tree[] = [];
+  const history: EvalRecord[] = [];
+
+  let init = 0;
+  if (p.boost_from_average) {
+    const s = objective.boostFromScore();
+    if (Math.abs(s) > K_EPSILON) {
+      init = s;
+      score.fill(s);
+      for (const vs of validScores) vs.fill(s);
+      info(`Start training from score ${g6(s)}`);
+    }
+  }
+
+  const bagging = p.bagging_fraction < 1 && p.bagging_freq > 0;
+  // One LCG per block of 1024 rows seeded bagging_seed + block (bagging.hpp); states kept in a typed array.
+  const bagStates = new Uint32Array(bagging ? Math.ceil(N / 1024) : 0);
+  for (let b = 0; b < bagStates.length; b++) bagStates[b] = (p.bagging_seed + b) >>> 0;
+  const bag = bagging ? new Int32Array(N) : null;
+  const oob = bagging ? new Int32Array(N) : null;
+  let bagCnt = N, oobCnt = 0;
+
+  const es = p.early_stopping_round;
+  const bestScore = valid.map(() => metrics.map(() => -Infinity));
+  const bestIter = valid.map(() => metrics.map(() => 0));
+  let bestIteration = 0;
+
+  for (let iter = 0; iter < p.num_iterations; iter++) {
+    objective.gradients(score, buf.grad, buf.hess);
+    if (bagging && iter % p.bagging_freq === 0) {
+      bagCnt = 0; oobCnt = 0;
+      const frac = p.bagging_fraction;
+      for (let blk = 0; blk < bagStates.length; blk++) {
+        let x = bagStates[blk];
+        const end = Math.min(N, (blk + 1) * 1024);
+        for (let i = blk * 1024; i < end; i++) {
+          x = (Math.imul(214013, x) + 2531011) >>> 0;
+          // Branch-free: both lists get the row, only one count moves on.
+          const inBag = ((((x >>> 16) & 0x7fff) / 32768 < frac) as unknown as number) | 0;
+          bag![bagCnt] = i;
+          oob![oobCnt] = i;
+          bagCnt += inBag;
+          oobCnt += 1 - inBag;
+        }
+        bagStates[blk] = x;
+      }
+    }
+    const tree = learner.train(objective.constHessian, bag, bagCnt);
+    if (tree.numLeaves <= 1) {
+      if (trees.length === 0) {
+        tree.asConstant(init);
+        trees.push(tree);
+      }
+      info('Stopped training because there are no more leaves that meet the split requirements');
+      break;
+    }
+    if (objective.renewAlpha !== null) {
+      const label = ds.label;
+      for (let l = 0; l < tree.numLeaves; l++) {
+        const begin = learner.leafBegin[l], cnt = learner.leafCnt[l];
+        if (cnt === 0) continue;
+        const res = new Float64Array(cnt);
+        for (let i = 0; i < cnt; i++) {
+          const row = buf.idx[begin + i];
+          res[i] = label[row] - score[row];
+        }
+        tree.leafValue[l] = percentile(res, objective.renewAlpha);
+      }
+    }
+    tree.shrink(p.learning_rate);
+    learner.addInBag(tree, score);
+    if (oobCnt > 0) learner.addOutOfBag(tree, oob!, oobCnt, score);
+    for (let i = 0; i < valid.length; i++) tree.addPrediction(valid[i].columns, valid[i].numData, validScores[i]);
+    if (iter === 0 && init !== 0) tree.addBias(init);
+    trees.push(tree);
+
+    // OutputMetric / EvalAndCheckEarlyStopping
+    const it = iter + 1;
+    const needOutput = it % p.metric_freq === 0;
+    const evals: EvalRecord[] = [];
+    let stop = false;
+    let esStop = false;
+    if (valid.length > 0 && (needOutput || es > 0 || options.callbacks?.length)) {
+      for (let i = 0; i < valid.length; i++) {
+        for (let j = 0; j < metrics.length; j++) {
+          const value = evalMetric(metrics[j], validScores[i], valid[i].label, p);
+          evals.push({ iteration: it, dataset: validNames[i], metric: metrics[j], value });
+          if (needOutput) info(`Iteration:${it}, ${validNames[i]} ${metrics[j]} : ${g6(value)}`);
+          if (es > 0 && !esStop && !(p.first_metric_only && j > 0)) {
+            const cur = -value;
+            if (cur > bestScore[i][j]) {
+              bestScore[i][j] = cur;
+              bestIter[i][j] = it;
+            } else if (it - bestIter[i][j] >= es) {
+              esStop = true;
+            }
+          }
+        }
+      }
+    }
+    history.push(...evals);
+    for (const cb of options.callbacks ?? []) if (cb({ iteration: it, evals }) === true) stop = true;
+    if (esStop) {
+      bestIteration = it - es;
+      info(`Early stopping at iteration ${it}, the best iteration round is ${bestIteration}`);
+      trees.length = Math.max(1, bestIteration);
+      break;
+    }
+    if (stop) break;
+  }
+
+  const booster = new Booster({
+    trees, featureNames: ds.featureNames.map((n) => n.replace(/ /g, '_')), featureInfos: ds.mappers!.map((m) => m.info()),
+    objective: objective.modelName, parameters: modelParameters(p),
+  });
+  booster.bestIteration = bestIteration;
+  booster.evalHistory = history;
+  return booster;
+}
+
+/** The `parameters:` block, in LightGBM's `[key: value]` form (CLI-only keys left out). */
+function modelParameters(p: Params): [string, string][] {
+  const out: [string, string][] = [];
+  for (const spec of PARAMS) {
+    if (spec.cli) continue;
+    const v = (p as unknown as Record<string, unknown>)[spec.name];
+    const s = typeof v === 'boolean' ? (v ? '1' : '0') : Array.isArray(v) ? v.join(',') : v === null ? '' : String(v);
+    out.push([spec.name, s]);
+  }
+  return out;
+}
