@@ -59,7 +59,7 @@ export function registerRunnerCommands(cli: Argv, done: Done): void {
   cli.command(
     'ls',
     'list what a selection picks, in DAG order',
-    (y) => selectionOptions(y).option('resource-type', { type: 'string', array: true, choices: ['model', 'seed', 'test'] }).option('output', { choices: ['name', 'path', 'json'] as const, default: 'name' as const }).example('dpm ls --select "2+fct_daily_pnl"', ''),
+    (y) => selectionOptions(y).option('resource-type', { type: 'string', array: true, choices: ['model', 'seed', 'test'] }).option('output', { choices: ['name', 'path', 'json'] as const, default: 'name' as const }).example('dpm ls --select "2+int_pnl_daily"', ''),
     async (a) => {
       const loaded = load(asCommon(a));
       const selected = select(loaded, a as never, a.resourceType as GraphNode['resourceType'][] | undefined);

@@ -25,7 +25,7 @@ export async function evaluatePredictions(knex: Knex, options: { date?: string; 
             p.predicted_net_profit, p.lower_bound, p.upper_bound, a.net_profit as actual,
             coalesce(f.net_profit, 0) as yesterday, coalesce(f.pnl_avg_7d, 0) as mean_7d
      from dpm.model_predictions p
-     join staging.stg_accounts_daily_snapshots a on a.account_id = p.account_id and a.date = p.prediction_date
+     join intermediate.int_account_snapshots_daily a on a.account_id = p.account_id and a.date = p.prediction_date
      left join features.feature_store_account_daily f on f.account_id = p.account_id and f.date = p.feature_date
      where p.model_version = ? ${options.date ? 'and p.feature_date = ?::date' : ''}
      order by p.feature_date, p.account_id`,

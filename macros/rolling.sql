@@ -1,4 +1,24 @@
 {#
+  Trailing windows of calendar days, per account. A worked example, 7-day sums of net profit two ways:
+
+    -- window functions over every row (a full refresh):
+    select account_id, date, {{ trailing_agg('sum', 'net_profit', 7) }} as pnl_sum_7d
+    from daily
+    -- =>  sum(net_profit) over (partition by account_id order by date
+    --                           range between interval '6 days' preceding and current row)
+
+    -- output rows `o` joined to their history rows `h` (a short nightly batch):
+    {%- set join = {'output': 'o', 'history': 'h'} %}
+    select o.account_id, o.date, {{ trailing_agg('sum', 'h.net_profit', 7, join) }} as pnl_sum_7d
+    from outputs as o
+    join daily as h on h.account_id = o.account_id and h.date <= o.date and h.date > o.date - 90
+    group by o.account_id, o.date
+    -- =>  sum(h.net_profit) filter (where h.date > o.date - 7)
+
+  Both give the same numbers for day D (days D-6..D); feat_rolling_performance and feat_behaviour use them.
+#}
+
+{#
   Rolling statistics over a trailing window of calendar days ending at the row's day, per account.
   Calendar windows (RANGE with an interval) rather than row counts make a feature of day D depend only
   on days D-N+1..D, so a microbatch that re-reads the last N days computes exactly what a full rebuild does.
@@ -12,13 +32,13 @@
 {%- endmacro %}
 
 {#
-  `rolling`, or with `by_join` the same aggregate over history rows `h` joined to output rows `o` and
-  grouped by them: a short batch then reads each output day's history once, where window functions
-  compute every history day too (and re-aggregate a double precision frame for each).
+  `rolling`, or with `join` ({'output': alias, 'history': alias}) the same aggregate over history rows joined to
+  output rows and grouped by them: a short batch then reads each output day's history once, where window
+  functions compute every history day too (and re-aggregate a double precision frame for each).
 #}
-{% macro trailing_agg(agg, expr, days, by_join) -%}
-  {%- if by_join -%}
-  {{ agg }}({{ expr }}) filter (where h.date > o.date - {{ days }})
+{% macro trailing_agg(agg, expr, days, join=none) -%}
+  {%- if join -%}
+  {{ agg }}({{ expr }}) filter (where {{ join.history }}.date > {{ join.output }}.date - {{ days }})
   {%- else -%}
   {{ rolling(agg, expr, days) }}
   {%- endif -%}
@@ -59,16 +79,16 @@
   The totals of one window as bigint columns n_<days>d, sum_<days>d, sq_<days>d (squares), gain_<days>d,
   loss_<days>d, loss_sq_<days>d (squared losses) and wins_<days>d, in whole units of money (cents), from
   the running totals running_n, running_sum, ... over the dense calendar: the running total minus the
-  running total `days` rows back, exact.
+  running total `days` rows back, exact. `window` names the query's window of one account's rows by date.
 #}
-{% macro window_total(running_column, days) -%}
-  ({{ running_column }} - coalesce(lag({{ running_column }}, {{ days }}) over by_day, 0))
+{% macro window_total(running_column, days, window) -%}
+  ({{ running_column }} - coalesce(lag({{ running_column }}, {{ days }}) over {{ window }}, 0))
 {%- endmacro %}
 
-{% macro window_totals(days) -%}
+{% macro window_totals(days, window) -%}
   {%- set totals = ['n', 'sum', 'sq', 'gain', 'loss', 'loss_sq', 'wins'] if days > 1 else ['n', 'sum'] -%}
   {%- for t in totals %}
-  {{ window_total('running_' ~ t, days) }} as {{ t }}_{{ days }}d{{ ',' if not loop.last }}
+  {{ window_total('running_' ~ t, days, window) }} as {{ t }}_{{ days }}d{{ ',' if not loop.last }}
   {%- endfor %}
 {%- endmacro %}
 
@@ -112,21 +132,24 @@
 {%- endmacro %}
 
 {#
-  The same parts as window_totals and sliding_extremes for output rows `o` joined to their trailing history
-  rows `h` (h.date in the last `days` days of o.date), as aggregates of a GROUP BY o. For a short batch, this
-  reads each output day's history once; the window functions compute every history day too.
+  The same parts as window_totals and sliding_extremes for output rows joined to their trailing history rows
+  (`join`: {'output': alias, 'history': alias}; history.date in the last `days` days of output.date), as
+  aggregates of a GROUP BY of the output rows, from the history's `cents` (integer money) and `net_profit`.
+  For a short batch, this reads each output day's history once; the window functions compute every history day too.
 #}
-{% macro filtered_parts(days, prefix) -%}
-  {{ trailing_agg('count', 'h.cents', days, true) }} as n_{{ days }}d,
-  {{ trailing_agg('sum', 'h.cents', days, true) }} as sum_{{ days }}d
+{% macro filtered_parts(days, prefix, join) -%}
+  {%- set cents = join.history ~ '.cents' -%}
+  {%- set net_profit = join.history ~ '.net_profit' -%}
+  {{ trailing_agg('count', cents, days, join) }} as n_{{ days }}d,
+  {{ trailing_agg('sum', cents, days, join) }} as sum_{{ days }}d
   {%- if days > 1 %},
-  ({{ trailing_agg('sum', 'h.cents::bigint * h.cents', days, true) }})::bigint as sq_{{ days }}d,
-  {{ trailing_agg('sum', 'greatest(h.cents, 0)', days, true) }} as gain_{{ days }}d,
-  {{ trailing_agg('sum', 'greatest(-h.cents, 0)', days, true) }} as loss_{{ days }}d,
-  ({{ trailing_agg('sum', 'least(h.cents, 0)::bigint * least(h.cents, 0)', days, true) }})::bigint as loss_sq_{{ days }}d,
-  {{ trailing_agg('count', 'case when h.cents > 0 then 1 end', days, true) }} as wins_{{ days }}d,
-  {{ trailing_agg('min', 'h.net_profit', days, true) }} as {{ prefix }}_min_{{ days }}d,
-  {{ trailing_agg('max', 'h.net_profit', days, true) }} as {{ prefix }}_max_{{ days }}d
+  ({{ trailing_agg('sum', cents ~ '::bigint * ' ~ cents, days, join) }})::bigint as sq_{{ days }}d,
+  {{ trailing_agg('sum', 'greatest(' ~ cents ~ ', 0)', days, join) }} as gain_{{ days }}d,
+  {{ trailing_agg('sum', 'greatest(-' ~ cents ~ ', 0)', days, join) }} as loss_{{ days }}d,
+  ({{ trailing_agg('sum', 'least(' ~ cents ~ ', 0)::bigint * least(' ~ cents ~ ', 0)', days, join) }})::bigint as loss_sq_{{ days }}d,
+  {{ trailing_agg('count', 'case when ' ~ cents ~ ' > 0 then 1 end', days, join) }} as wins_{{ days }}d,
+  {{ trailing_agg('min', net_profit, days, join) }} as {{ prefix }}_min_{{ days }}d,
+  {{ trailing_agg('max', net_profit, days, join) }} as {{ prefix }}_max_{{ days }}d
   {%- endif %}
 {%- endmacro %}
 

@@ -9,16 +9,16 @@
 
 {%- set history = var('behaviour_windows') | sort | last %}
 {#- a short batch (the nightly days) aggregates each output day's history; a long one slides windows -#}
-{%- set by_join = batch_days and batch_days <= var('short_batch_days') %}
+{%- set join = {'output': 'o', 'history': 'h'} if batch_days and batch_days <= var('short_batch_days') else none %}
 
 with days as (
     select account_id, date
-    from {{ ref('fct_daily_pnl') }}
+    from {{ ref('int_pnl_daily') }}
     where {{ batch_input_filter('date', history) }}
 ),
 
 activity as (
-    select * from {{ ref('fct_daily_trading_activity') }}
+    select * from {{ ref('int_trading_activity_daily') }}
     where {{ batch_input_filter('date', history) }}
 ),
 
@@ -56,36 +56,36 @@ daily as (
 
 rolled as (
     select
-        {{ 'o.' if by_join }}account_id,
-        {{ 'o.' if by_join }}date,
+        {{ 'o.' if join }}account_id,
+        {{ 'o.' if join }}date,
         {% for w in var('behaviour_windows') -%}
-        {% set n = trailing_agg('sum', 'trades_count', w, by_join) -%}
+        {% set n = trailing_agg('sum', 'trades_count', w, join) -%}
         {{ n }} as trades_count_{{ w }}d,
-        {{ trailing_agg('sum', 'active_day', w, by_join) }} as active_days_{{ w }}d,
-        {{ safe_divide(trailing_agg('sum', 'duration_hours_sum', w, by_join), n) }} as avg_trade_duration_hours_{{ w }}d,
-        {{ safe_divide(trailing_agg('sum', 'lots_sum', w, by_join), n) }} as avg_lots_per_trade_{{ w }}d,
-        {{ safe_divide(trailing_agg('sum', 'volume_usd_sum', w, by_join), n) }} as avg_volume_per_trade_{{ w }}d,
-        {{ safe_divide(trailing_agg('sum', 'trades_with_stop_loss', w, by_join), n) }} as stop_loss_usage_rate_{{ w }}d,
-        {{ safe_divide(trailing_agg('sum', 'trades_with_take_profit', w, by_join), n) }} as take_profit_usage_rate_{{ w }}d,
-        {{ safe_divide(trailing_agg('sum', 'buy_trades', w, by_join), n) }} as buy_share_{{ w }}d,
-        {{ safe_divide(trailing_agg('sum', 'winning_trades', w, by_join), n) }} as trade_win_rate_{{ w }}d,
-        {{ safe_divide(trailing_agg('sum', 'morning_trades', w, by_join), n) }} as morning_share_{{ w }}d,
-        {{ safe_divide(trailing_agg('sum', 'afternoon_trades', w, by_join), n) }} as afternoon_share_{{ w }}d,
-        {{ safe_divide(trailing_agg('sum', 'evening_trades', w, by_join), n) }} as evening_share_{{ w }}d,
-        {{ safe_divide(trailing_agg('sum', 'weekend_trades', w, by_join), n) }} as weekend_share_{{ w }}d,
-        {{ safe_divide(trailing_agg('sum', 'forex_trades', w, by_join), n) }} as forex_share_{{ w }}d,
-        {{ safe_divide(trailing_agg('sum', 'crypto_trades', w, by_join), n) }} as crypto_share_{{ w }}d,
-        {{ safe_divide(trailing_agg('sum', 'metals_trades', w, by_join), n) }} as metals_share_{{ w }}d,
-        {{ safe_divide(trailing_agg('sum', 'indices_trades', w, by_join), n) }} as indices_share_{{ w }}d,
-        {{ safe_divide(trailing_agg('sum', 'energy_trades', w, by_join), n) }} as energy_share_{{ w }}d,
-        {{ trailing_agg('avg', 'top_symbol_share', w, by_join) }} as top_symbol_concentration_{{ w }}d,
-        {{ trailing_agg('avg', 'symbol_hhi', w, by_join) }} as symbol_hhi_{{ w }}d,
-        {{ trailing_agg('avg', 'distinct_symbols', w, by_join) }} as distinct_symbols_{{ w }}d,
+        {{ trailing_agg('sum', 'active_day', w, join) }} as active_days_{{ w }}d,
+        {{ safe_divide(trailing_agg('sum', 'duration_hours_sum', w, join), n) }} as avg_trade_duration_hours_{{ w }}d,
+        {{ safe_divide(trailing_agg('sum', 'lots_sum', w, join), n) }} as avg_lots_per_trade_{{ w }}d,
+        {{ safe_divide(trailing_agg('sum', 'volume_usd_sum', w, join), n) }} as avg_volume_per_trade_{{ w }}d,
+        {{ safe_divide(trailing_agg('sum', 'trades_with_stop_loss', w, join), n) }} as stop_loss_usage_rate_{{ w }}d,
+        {{ safe_divide(trailing_agg('sum', 'trades_with_take_profit', w, join), n) }} as take_profit_usage_rate_{{ w }}d,
+        {{ safe_divide(trailing_agg('sum', 'buy_trades', w, join), n) }} as buy_share_{{ w }}d,
+        {{ safe_divide(trailing_agg('sum', 'winning_trades', w, join), n) }} as trade_win_rate_{{ w }}d,
+        {{ safe_divide(trailing_agg('sum', 'morning_trades', w, join), n) }} as morning_share_{{ w }}d,
+        {{ safe_divide(trailing_agg('sum', 'afternoon_trades', w, join), n) }} as afternoon_share_{{ w }}d,
+        {{ safe_divide(trailing_agg('sum', 'evening_trades', w, join), n) }} as evening_share_{{ w }}d,
+        {{ safe_divide(trailing_agg('sum', 'weekend_trades', w, join), n) }} as weekend_share_{{ w }}d,
+        {{ safe_divide(trailing_agg('sum', 'forex_trades', w, join), n) }} as forex_share_{{ w }}d,
+        {{ safe_divide(trailing_agg('sum', 'crypto_trades', w, join), n) }} as crypto_share_{{ w }}d,
+        {{ safe_divide(trailing_agg('sum', 'metals_trades', w, join), n) }} as metals_share_{{ w }}d,
+        {{ safe_divide(trailing_agg('sum', 'indices_trades', w, join), n) }} as indices_share_{{ w }}d,
+        {{ safe_divide(trailing_agg('sum', 'energy_trades', w, join), n) }} as energy_share_{{ w }}d,
+        {{ trailing_agg('avg', 'top_symbol_share', w, join) }} as top_symbol_concentration_{{ w }}d,
+        {{ trailing_agg('avg', 'symbol_hhi', w, join) }} as symbol_hhi_{{ w }}d,
+        {{ trailing_agg('avg', 'distinct_symbols', w, join) }} as distinct_symbols_{{ w }}d,
         -- consistency: how regular the activity and the sizes are
-        {{ safe_divide(trailing_agg('stddev_samp', 'trades_count', w, by_join), trailing_agg('avg', 'trades_count', w, by_join)) }} as trade_frequency_cv_{{ w }}d,
-        {{ safe_divide(trailing_agg('stddev_samp', 'case when trades_count > 0 then lots_sum / trades_count end', w, by_join), trailing_agg('avg', 'case when trades_count > 0 then lots_sum / trades_count end', w, by_join)) }} as lot_size_cv_{{ w }}d{{ ',' if not loop.last }}
+        {{ safe_divide(trailing_agg('stddev_samp', 'trades_count', w, join), trailing_agg('avg', 'trades_count', w, join)) }} as trade_frequency_cv_{{ w }}d,
+        {{ safe_divide(trailing_agg('stddev_samp', 'case when trades_count > 0 then lots_sum / trades_count end', w, join), trailing_agg('avg', 'case when trades_count > 0 then lots_sum / trades_count end', w, join)) }} as lot_size_cv_{{ w }}d{{ ',' if not loop.last }}
         {% endfor %}
-    {% if by_join -%}
+    {% if join -%}
     from (select account_id, date from daily where {{ batch_output_filter('date') }}) as o
     join daily as h on h.account_id = o.account_id and h.date <= o.date and h.date > o.date - {{ history }}
     group by o.account_id, o.date

@@ -19,11 +19,12 @@
 -- no rounding of the history. (A sum of integers is a bigint; of bigint squares, a numeric cast back.)
 with daily_pnl as (
     select account_id, date, net_profit, current_equity, round(net_profit * {{ scale }})::integer as cents
-    from {{ ref('fct_daily_pnl') }}
+    from {{ ref('int_pnl_daily') }}
     where {{ batch_input_filter('date', history) }}
 ),
 
 {% if batch_days and batch_days <= var('short_batch_days') %}
+{%- set join = {'output': 'o', 'history': 'h'} %}
 
 outputs as (
     select account_id, date, current_equity from daily_pnl
@@ -36,12 +37,12 @@ parts as (
         o.date,
         o.current_equity,
         {% for days in windows -%}
-        {{ filtered_parts(days, 'pnl') }},
+        {{ filtered_parts(days, 'pnl', join) }},
         {% endfor -%}
         max(h.date) filter (where h.net_profit <= 0) as last_non_winning_day,
         max(h.date) filter (where h.net_profit >= 0) as last_non_losing_day,
         min(h.date) as window_start_{{ history }}d,
-        max(h.current_equity) filter (where h.date > o.date - 30) as equity_peak_30d
+        {{ trailing_agg('max', 'h.current_equity', 30, join) }} as equity_peak_30d
     from outputs as o
     join daily_pnl as h on h.account_id = o.account_id and h.date <= o.date and h.date > o.date - {{ history }}
     group by o.account_id, o.date, o.current_equity
@@ -81,7 +82,7 @@ windowed as (
     select
         running.*,
         {% for days in windows -%}
-        {{ window_totals(days) }}{{ ',' if not loop.last }}
+        {{ window_totals(days, 'by_day') }}{{ ',' if not loop.last }}
         {% endfor %}
     from running
     window by_day as (partition by account_id order by date)

@@ -8,7 +8,7 @@
 -- readers take one day (`dpm predict`, through the date indexes) or the eligible rows (the training table).
 
 with snapshots as (
-    select * from {{ ref('stg_accounts_daily_snapshots') }}
+    select * from {{ ref('int_account_snapshots_daily') }}
 ),
 
 rolling as (
@@ -21,7 +21,7 @@ behaviour as (
 
 regimes as (select * from {{ ref('feat_market_regime') }}),
 
-open_positions as (select * from {{ ref('fct_open_positions_daily') }}),
+open_positions as (select * from {{ ref('int_open_positions_daily') }}),
 
 state as (
     select

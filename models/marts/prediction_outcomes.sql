@@ -2,7 +2,7 @@
 with predictions as (select * from {{ source('dpm', 'model_predictions') }}),
 actuals as (
     select account_id, date, net_profit, plan_type
-    from {{ ref('stg_accounts_daily_snapshots') }}
+    from {{ ref('int_account_snapshots_daily') }}
 ),
 
 final as (

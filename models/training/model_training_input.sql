@@ -24,7 +24,7 @@ next_days as (
         account_id,
         date as prediction_date,
         net_profit as target_net_profit
-    from {{ ref('stg_accounts_daily_snapshots') }}
+    from {{ ref('int_account_snapshots_daily') }}
     where {{ batch_output_filter('date') }}
 ),
 

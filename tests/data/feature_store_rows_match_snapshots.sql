@@ -2,7 +2,7 @@
 -- date) of the features resolves to a snapshot, and every snapshot got its features. (Duplicates are the
 -- unique tests' job.) One full join on the key, which both tables index; two EXCEPTs sorted both twice.
 with features as (select account_id, date from {{ ref('feature_store_account_daily') }}),
-snapshots as (select account_id, date from {{ ref('stg_accounts_daily_snapshots') }}),
+snapshots as (select account_id, date from {{ ref('int_account_snapshots_daily') }}),
 
 final as (
     select

@@ -5,5 +5,5 @@
 {% set scale = 10 ** var('money_decimals') %}
 
 select account_id, date, net_profit
-from {{ ref('stg_accounts_daily_snapshots') }}
+from {{ ref('int_account_snapshots_daily') }}
 where abs(net_profit * {{ scale }} - round(net_profit * {{ scale }})) > 1e-6

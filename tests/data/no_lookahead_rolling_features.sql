@@ -10,7 +10,7 @@ with features as (
     where abs(hashtext(account_id || ':' || date::text)) % 29 = 0
 ),
 
-snapshots as (select account_id, date, net_profit, current_equity from {{ ref('stg_accounts_daily_snapshots') }}),
+snapshots as (select account_id, date, net_profit, current_equity from {{ ref('int_account_snapshots_daily') }}),
 trades as (select account_id, trade_date, has_stop_loss from {{ ref('stg_trades_closed') }}),
 
 recomputed as (

@@ -1,6 +1,6 @@
 -- The target of feature day D is the same account's net profit on D + 1, never a later or earlier day.
 with training as (select account_id, date, prediction_date, target_net_profit from {{ ref('model_training_input') }}),
-snapshots as (select account_id, date, net_profit from {{ ref('stg_accounts_daily_snapshots') }}),
+snapshots as (select account_id, date, net_profit from {{ ref('int_account_snapshots_daily') }}),
 
 final as (
     select training.*, snapshots.net_profit as net_profit_of_next_day

@@ -55,9 +55,9 @@ function assertScores(actual: Record<string, unknown>, expected: Record<string, 
 async function prepare(db: Database, artifacts: string): Promise<string> {
   await migrateLatest(db.knex);
   await db.knex.raw('create schema staging; create schema features');
-  await db.knex.raw('create table staging.stg_accounts_daily_snapshots (account_id text, date date, net_profit double precision)');
+  await db.knex.raw('create table intermediate.int_account_snapshots_daily (account_id text, date date, net_profit double precision)');
   await db.knex.raw('create table features.feature_store_account_daily (account_id text, date date, net_profit double precision, pnl_avg_7d double precision)');
-  await db.knex('staging.stg_accounts_daily_snapshots').insert(ROWS.map((r) => ({ account_id: r.id, date: '2024-01-11', net_profit: r.actual })));
+  await db.knex('intermediate.int_account_snapshots_daily').insert(ROWS.map((r) => ({ account_id: r.id, date: '2024-01-11', net_profit: r.actual })));
   await db.knex('features.feature_store_account_daily').insert(ROWS.filter((r) => r.yesterday !== null).map((r) => ({ account_id: r.id, date: '2024-01-10', net_profit: r.yesterday, pnl_avg_7d: r.mean7 })));
   const x = Float64Array.from({ length: 40 }, (_, i) => i);
   const model = await train({ objective: 'regression_l1', num_iterations: 2, min_data_in_leaf: 5, verbosity: -1 }, Dataset.fromColumns({ columns: [x], featureNames: ['x'], label: x }));

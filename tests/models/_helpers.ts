@@ -23,10 +23,10 @@ export function firm(): Firm {
 
 /** The feature tables that must not depend on how they were built (full refresh, day by day, truncated data). */
 export const FEATURE_TABLES = [
-  'staging.stg_accounts_daily_snapshots',
-  'features.fct_daily_trading_activity',
-  'features.fct_daily_pnl',
-  'features.fct_open_positions_daily',
+  'intermediate.int_account_snapshots_daily',
+  'intermediate.int_trading_activity_daily',
+  'intermediate.int_pnl_daily',
+  'intermediate.int_open_positions_daily',
   'features.feat_rolling_performance',
   'features.feat_behaviour',
   'features.feat_market_regime',

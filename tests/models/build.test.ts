@@ -1,9 +1,12 @@
 // The models on a small simulated firm, per target: a full build and `--select features+` pass every data
 // test, `--full-refresh` likewise, and a day-by-day incremental run (raw data arriving one day at a time)
 // leaves every feature table identical to a full refresh (same rows and keys; floats to 1e-9 relative, as
-// a float sum's last bit depends on the order the plan feeds rows in).
+// a float sum's last bit depends on the order the plan feeds rows in). Every model's yml lists exactly the
+// columns it builds.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { loadProject } from '../../runner/project/load.ts';
+import type { ModelNode } from '../../runner/project/nodes.ts';
 import { TARGET_KINDS } from '../helpers/databases.ts';
 import { landFirm } from './_land.ts';
 import { dayOf, END, FEATURE_TABLES, FIRM, firm, keepCopies, keysOf, land, modelProject, ok, tableDifferences, type ModelProject } from './_helpers.ts';
@@ -27,10 +30,35 @@ for (const kind of TARGET_KINDS) {
     ok(selected, 'dpm build --select features+');
     assert.match(selected.stdout, /features\.feature_store_account_daily/);
     assert.match(selected.stdout, /training\.model_training_input/);
-    assert.not.match(selected.stdout, /staging\.stg_accounts_daily_snapshots/, 'staging is upstream of features and not selected');
+    assert.not.match(selected.stdout, /intermediate\.int_account_snapshots_daily/, 'staging is upstream of features and not selected');
     assert.match(selected.stdout, / 0 error, 0 fail, 0 skipped/);
     const rows = await ctx.p.withDb(async (db) => Number((await db.knex.raw('select count(*)::int as n from features.feature_store_account_daily')).rows[0].n));
     assert.ok(rows > FIRM.accounts * 10, `feature store has ${rows} rows`);
+  });
+
+  test(`[${kind}] every model's documented columns are its built columns (a contract, as dbt's)`, async () => {
+    const models = [...loadProject(ctx.p!.dir).nodes.values()].filter(
+      (n): n is ModelNode => n.resourceType === 'model' && n.config.materialized !== 'ephemeral',
+    );
+    assert.ok(models.length >= 15, `${models.length} models`);
+    const drift = await ctx.p!.withDb(async (db) => {
+      const out: string[] = [];
+      for (const m of models) {
+        const { rows } = await db.knex.raw(
+          'select column_name from information_schema.columns where table_schema = ? and table_name = ? order by ordinal_position',
+          [m.relation.schema, m.relation.identifier],
+        );
+        const built: string[] = rows.map((r: { column_name: string }) => r.column_name);
+        const documented = Object.keys(m.columns);
+        assert.ok(built.length > 0, `${m.relation} was not built`);
+        const undocumented = built.filter((c) => !documented.includes(c));
+        const gone = documented.filter((c) => !built.includes(c));
+        if (undocumented.length) out.push(`${m.path}: built but not in its yml: ${undocumented.join(', ')}`);
+        if (gone.length) out.push(`${m.path}: in its yml but not built: ${gone.join(', ')}`);
+      }
+      return out;
+    });
+    assert.equal(drift, []);
   });
 
   test(`[${kind}] dpm build --full-refresh passes every data test`, async () => {

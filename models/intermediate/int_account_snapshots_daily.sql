@@ -1,10 +1,4 @@
 {{ config(
-    materialized='incremental',
-    incremental_strategy='microbatch',
-    event_time='date',
-    begin='2000-01-01',
-    batch_size='day',
-    lookback=2,
     unique_key=['account_id', 'date'],
     indexes=[{'columns': ['account_id', 'date'], 'unique': True}, {'columns': ['date']}],
     distributed_by='account_id'
