@@ -30,7 +30,14 @@ const dayOf = (d: number) => addDays(START, d);
 
 const RunResults = z.object({
   elapsed_time: z.number(),
-  results: z.array(z.object({ unique_id: z.string(), status: z.string(), execution_time: z.number(), rows_affected: z.number().nullable() })),
+  results: z.array(
+    z.object({
+      unique_id: z.string(),
+      status: z.string(),
+      execution_time: z.number(),
+      rows_affected: z.number().nullable(),
+    }),
+  ),
 });
 
 /** The slowest nodes of the last run (from target/run_results.json), as "name 1.2s". */
@@ -60,15 +67,24 @@ function accountDays(firm: Firm, from: number, to: number): number {
  * Times `dpm <args>` (models; --threads 4) and then `dpm test` (every data test over the whole tables, as
  * `dpm build` would run them) and prints both with account-days/s and the slowest nodes.
  */
-async function step(p: ModelProject, label: string, args: string[], accountDays: number): Promise<{ models: number; run: number; tests: number }> {
+async function step(
+  p: ModelProject,
+  label: string,
+  args: string[],
+  accountDays: number,
+): Promise<{ models: number; run: number; tests: number }> {
   const [run, models] = await timed(() => p.dpm([...args, '--threads', '4'], TIMEOUT_MS));
   ok(run, `dpm ${args.join(' ')}`);
   // The run's own time (connected, project loaded) without the CLI's start-up, a constant 1-3 s.
-  const runS = RunResults.parse(JSON.parse(readFileSync(join(p.dir, 'target', 'run_results.json'), 'utf8'))).elapsed_time;
+  const runS = RunResults.parse(
+    JSON.parse(readFileSync(join(p.dir, 'target', 'run_results.json'), 'utf8')),
+  ).elapsed_time;
   const slowModels = slowest(p, 5);
   const [test, tests] = await timed(() => p.dpm(['test', '--threads', '4'], TIMEOUT_MS));
   ok(test, 'dpm test');
-  console.log(`  ${label} (dpm ${args.join(' ')}): models ${models.toFixed(1)} s wall (${Math.round(accountDays / models)} account-days/s), of which the run ${runS.toFixed(1)} s; data tests ${tests.toFixed(1)} s, total ${(models + tests).toFixed(1)} s`);
+  console.log(
+    `  ${label} (dpm ${args.join(' ')}): models ${models.toFixed(1)} s wall (${Math.round(accountDays / models)} account-days/s), of which the run ${runS.toFixed(1)} s; data tests ${tests.toFixed(1)} s, total ${(models + tests).toFixed(1)} s`,
+  );
   console.log(`    slowest models: ${slowModels}`);
   console.log(`    slowest tests: ${slowest(p, 3)}`);
   return { models, run: runS, tests };
@@ -79,16 +95,27 @@ async function bench(kind: TargetKind, accounts: number): Promise<void> {
   const last = DAYS - 1;
   const history = accountDays(firm, 0, last - 1);
   const newDay = accountDays(firm, last, last);
-  console.log(`\n[${kind}] firm of ${accounts} accounts x ${DAYS} days (${history} account-days before the last day), generated in ${genS.toFixed(1)} s`);
+  console.log(
+    `\n[${kind}] firm of ${accounts} accounts x ${DAYS} days (${history} account-days before the last day), generated in ${genS.toFixed(1)} s`,
+  );
   const p = await modelProject(kind);
   try {
     const [landed, landS] = await timed(() => p.withDb((db) => landFirm(db, firm, 0, last - 1)));
-    console.log(`  landed ${Object.entries(landed).map(([k, v]) => `${v} ${k}`).join(', ')} in ${landS.toFixed(1)} s`);
+    console.log(
+      `  landed ${Object.entries(landed)
+        .map(([k, v]) => `${v} ${k}`)
+        .join(', ')} in ${landS.toFixed(1)} s`,
+    );
 
     ok(await p.dpm(['seed'], TIMEOUT_MS), 'dpm seed');
     const full = await step(p, 'full refresh', ['run', '--full-refresh', '--end-date', dayOf(last)], history);
     await p.withDb((db) => landFirm(db, firm, last, last, false));
-    const day = await step(p, 'one new day', ['run', '--start-date', dayOf(last), '--end-date', dayOf(last + 1)], newDay);
+    const day = await step(
+      p,
+      'one new day',
+      ['run', '--start-date', dayOf(last), '--end-date', dayOf(last + 1)],
+      newDay,
+    );
     console.log(
       `  speed-up of one day over the full refresh: models ${(full.models / day.models).toFixed(1)}x wall, ${(full.run / day.run).toFixed(1)}x run time; ` +
         `models + data tests ${((full.models + full.tests) / (day.models + day.tests)).toFixed(1)}x`,
@@ -98,6 +125,14 @@ async function bench(kind: TargetKind, accounts: number): Promise<void> {
   }
 }
 
-console.log(`bench/build: ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at start`);
+console.log(
+  `bench/build: ${cpus().length} cores, load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')} at start`,
+);
 for (const kind of TARGETS) await bench(kind, kind === 'pglite' ? PGLITE_ACCOUNTS : ACCOUNTS);
-console.log(`\nload average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the end`);
+console.log(
+  `\nload average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')} at the end`,
+);

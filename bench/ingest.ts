@@ -46,16 +46,27 @@ if (process.argv.includes('--child')) {
 async function main(): Promise<void> {
   const PG_URL = arg('pg-url', process.env.DPM_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test');
   const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
-  const duration = (s: number) => (s >= 5400 ? `${(s / 3600).toFixed(1)} h` : s >= 120 ? `${(s / 60).toFixed(0)} min` : `${s.toFixed(0)} s`);
+  const duration = (s: number) =>
+    s >= 5400 ? `${(s / 3600).toFixed(1)} h` : s >= 120 ? `${(s / 60).toFixed(0)} min` : `${s.toFixed(0)} s`;
   const end = addDays(START, DAYS - 1);
-  console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), load ${loadavg().map((l) => l.toFixed(1)).join(' ')}; node ${process.version}`);
+  console.log(
+    `machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), load ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}; node ${process.version}`,
+  );
 
   let t = performance.now();
   const child = fork(fileURLToPath(import.meta.url), [...process.argv.slice(2), '--child'], {
-    execArgv: ['--import', 'tsx', ...(process.argv.includes('--prof') ? ['--cpu-prof', `--cpu-prof-dir=${arg('prof', '.')}`] : [])],
+    execArgv: [
+      '--import',
+      'tsx',
+      ...(process.argv.includes('--prof') ? ['--cpu-prof', `--cpu-prof-dir=${arg('prof', '.')}`] : []),
+    ],
   });
   const url = await new Promise<string>((resolve) => child.once('message', (m) => resolve(String(m))));
-  console.log(`simulated API (own process): ${ACCOUNTS} slots x ${DAYS} days ready in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  console.log(
+    `simulated API (own process): ${ACCOUNTS} slots x ${DAYS} days ready in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+  );
   const serverCpu = () =>
     new Promise<number>((resolve) => {
       child.once('message', (m) => resolve(((m as NodeJS.CpuUsage).user + (m as NodeJS.CpuUsage).system) / 1e6));
@@ -105,7 +116,9 @@ async function main(): Promise<void> {
       landed = Number((await db.knex.raw('select count(*)::bigint as n from raw.trades_closed')).rows[0].n);
       e2e = landed / s;
       const clientCpu = (c.user + c.system) / 1e6;
-      console.log(`end to end (API -> raw.trades_closed): ${fmt(landed)} trades in ${s.toFixed(1)} s = ${fmt(e2e)} trades/s`);
+      console.log(
+        `end to end (API -> raw.trades_closed): ${fmt(landed)} trades in ${s.toFixed(1)} s = ${fmt(e2e)} trades/s`,
+      );
       console.log(
         `  CPU: ingest client ${clientCpu.toFixed(1)} s (${((clientCpu * 1e6) / landed).toFixed(2)} us/trade), simulated API ${simCpu.toFixed(1)} s (${((simCpu * 1e6) / landed).toFixed(2)} us/trade); the rest of ${(2 * s).toFixed(0)} core-seconds is PostgreSQL and idle`,
       );
@@ -120,17 +133,25 @@ async function main(): Promise<void> {
     const bench = new pg.Client({ connectionString: dbUrl.toString() });
     await bench.connect();
     try {
-      await pipeline(bench.query(copyTo(`copy (select ${cols} from raw.trades_closed) to stdout (format csv)`)), createWriteStream(file));
+      await pipeline(
+        bench.query(copyTo(`copy (select ${cols} from raw.trades_closed) to stdout (format csv)`)),
+        createWriteStream(file),
+      );
       const copyFile = async (table: string) => {
         const t0 = performance.now();
-        await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), bench.query(copyFrom(`copy ${table} (${cols}) from stdin (format csv)`)));
+        await pipeline(
+          createReadStream(file, { highWaterMark: 1 << 20 }),
+          bench.query(copyFrom(`copy ${table} (${cols}) from stdin (format csv)`)),
+        );
         return (performance.now() - t0) / 1000;
       };
       await bench.query('create table raw.copy_bench (like raw.trades_closed including all)');
       await bench.query('checkpoint');
       const rawS = await copyFile('raw.copy_bench');
       const rawRate = landed / rawS;
-      console.log(`raw COPY from a file (${fmt(statSync(file).size / 2 ** 20)} MB CSV) into an empty table of the same shape (key + index): ${rawS.toFixed(1)} s = ${fmt(rawRate)} trades/s`);
+      console.log(
+        `raw COPY from a file (${fmt(statSync(file).size / 2 ** 20)} MB CSV) into an empty table of the same shape (key + index): ${rawS.toFixed(1)} s = ${fmt(rawRate)} trades/s`,
+      );
 
       // What the lander asks of the database for the same rows: COPY into an unlogged scratch table, then the upsert.
       await bench.query('create unlogged table raw.copy_stage (like raw.trades_closed including defaults)');
@@ -138,13 +159,17 @@ async function main(): Promise<void> {
       await bench.query('checkpoint');
       const stageS = await copyFile('raw.copy_stage');
       const t1 = performance.now();
-      await bench.query(`insert into raw.copy_upsert (${cols}) select ${cols} from raw.copy_stage on conflict (${spec.key.join(', ')}) do nothing`);
+      await bench.query(
+        `insert into raw.copy_upsert (${cols}) select ${cols} from raw.copy_stage on conflict (${spec.key.join(', ')}) do nothing`,
+      );
       const upsertS = (performance.now() - t1) / 1000;
       console.log(
         `  the lander's database work alone, as one batch: COPY to the scratch table ${stageS.toFixed(1)} s + insert into the keyed table ${upsertS.toFixed(1)} s = ${fmt(landed / (stageS + upsertS))} trades/s`,
       );
 
-      console.log(`end to end / raw COPY: ${((100 * e2e) / rawRate).toFixed(0)}% (target >= 50%, and >= 100 000 trades/s)`);
+      console.log(
+        `end to end / raw COPY: ${((100 * e2e) / rawRate).toFixed(0)}% (target >= 50%, and >= 100 000 trades/s)`,
+      );
       console.log(
         `the original pipeline's ${fmt(ORIGINAL_TRADES)} closed trades: ${duration(ORIGINAL_TRADES / e2e)} at this rate; against the real API at its cap of 15 requests/s x 1 000 trades a page: ${duration(ORIGINAL_TRADES / 15_000)}`,
       );

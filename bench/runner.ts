@@ -24,7 +24,8 @@ const BIN = resolve(import.meta.dirname, '../bin/dpm.js');
 /** Half the models in chains of 50, half in fans: a hub that refs a chain end, with 49 children. */
 function generate(dir: string, n: number): void {
   const files: Record<string, string> = {
-    'dpm.yml': 'name: bench\nvars:\n  step: 1\nmodels:\n  chains:\n    +materialized: view\n  fans:\n    +materialized: view\n',
+    'dpm.yml':
+      'name: bench\nvars:\n  step: 1\nmodels:\n  chains:\n    +materialized: view\n  fans:\n    +materialized: view\n',
     'macros/arith.sql': `{% macro plus(col, n) -%}({{ col }} + {{ n }}){%- endmacro %}\n{% macro guarded(col) -%}coalesce({{ col }}, 0){%- endmacro %}\n`,
   };
   const yml: string[] = ['version: 2', 'models:'];
@@ -35,9 +36,11 @@ function generate(dir: string, n: number): void {
     for (let j = 0; j < chainLen && names.length < n / 2; j++) {
       const name = `chain_${c}_${j}`;
       const from = j === 0 ? `(select 1 as x, ${c} as id) base` : `{{ ref('chain_${c}_${j - 1}') }}`;
-      files[`models/chains/c${c}/${name}.sql`] = `-- chain ${c}, step ${j}\nselect {{ plus(guarded('x'), var('step')) }} as x, id\nfrom ${from}\n`;
+      files[`models/chains/c${c}/${name}.sql`] =
+        `-- chain ${c}, step ${j}\nselect {{ plus(guarded('x'), var('step')) }} as x, id\nfrom ${from}\n`;
       names.push(name);
-      if (j % 5 === 0) yml.push(`  - name: ${name}`, '    columns:', '      - name: x', '        data_tests: [not_null]');
+      if (j % 5 === 0)
+        yml.push(`  - name: ${name}`, '    columns:', '      - name: x', '        data_tests: [not_null]');
     }
   }
   let hub = 0;
@@ -49,7 +52,8 @@ function generate(dir: string, n: number): void {
     yml.push(`  - name: ${hubName}`, '    columns:', '      - name: id', '        data_tests: [unique, not_null]');
     for (let k = 0; k < 49 && names.length < n; k++) {
       const name = `fan_${hub}_${k}`;
-      files[`models/fans/f${hub}/${name}.sql`] = `{{ config(tags=['fan']) }}\nselect {{ plus('x', ${k}) }} as x, id from {{ ref('${hubName}') }}\n`;
+      files[`models/fans/f${hub}/${name}.sql`] =
+        `{{ config(tags=['fan']) }}\nselect {{ plus('x', ${k}) }} as x, id from {{ ref('${hubName}') }}\n`;
       names.push(name);
     }
     hub++;
@@ -66,7 +70,11 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 function cli(args: string[], env: Record<string, string> = {}): { ms: number; status: number | null; out: string } {
   const t0 = process.hrtime.bigint();
-  const child = spawnSync(process.execPath, [BIN, ...args], { env: { ...process.env, FORCE_COLOR: '0', ...env }, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const child = spawnSync(process.execPath, [BIN, ...args], {
+    env: { ...process.env, FORCE_COLOR: '0', ...env },
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
   return { ms: ms(t0), status: child.status, out: child.stdout + child.stderr };
 }
 
@@ -88,7 +96,14 @@ for (let i = 0; i < 4; i++) {
   const order = dag.topoOrder(selected);
   const graph = ms(t0);
   t0 = process.hrtime.bigint();
-  const ctx: CompileContext = { project, invocationId: 'bench', runStartedAt: new Date().toISOString(), targetName: 'bench', fullRefresh: false, existing: new Map() };
+  const ctx: CompileContext = {
+    project,
+    invocationId: 'bench',
+    runStartedAt: new Date().toISOString(),
+    targetName: 'bench',
+    fullRefresh: false,
+    existing: new Map(),
+  };
   for (const id of order) compileNode(project.nodes.get(id)!, ctx);
   const compile = ms(t0);
   if (i > 0) {
@@ -103,18 +118,31 @@ console.log(`\nIn-process (median of 3, warm): ${nodes} nodes (${MODELS} models,
 console.log(`  load (read, parse templates, render for refs/config, yml): ${median(phases.load).toFixed(0)} ms`);
 console.log(`  graph (DAG, select all, topological order):                ${median(phases.graph).toFixed(0)} ms`);
 console.log(`  compile (render every model and test to SQL):              ${median(phases.compile).toFixed(0)} ms`);
-console.log(`  load + graph + compile:                                    ${(median(phases.load) + median(phases.graph) + median(phases.compile)).toFixed(0)} ms`);
+console.log(
+  `  load + graph + compile:                                    ${(median(phases.load) + median(phases.graph) + median(phases.compile)).toFixed(0)} ms`,
+);
 
 const ls = [1, 2, 3].map(() => cli(['ls', '--project-dir', dir]));
 const compile = [1, 2, 3].map(() => cli(['compile', '--project-dir', dir]));
 const bare = [1, 2, 3].map(() => cli(['--version']));
 if (ls[0].status !== 0 || compile[0].status !== 0) throw new Error(`CLI failed:\n${ls[0].out}\n${compile[0].out}`);
-console.log(`\nCLI processes (median of 3, includes the start-up of ${median(bare.map((r) => r.ms)).toFixed(0)} ms for 'dpm --version'):`);
-console.log(`  dpm ls      ${median(ls.map((r) => r.ms)).toFixed(0)} ms   (${ls[0].out.trim().split('\n').length} lines)`);
-console.log(`  dpm compile ${median(compile.map((r) => r.ms)).toFixed(0)} ms   (writes target/compiled/ and manifest.json)`);
+console.log(
+  `\nCLI processes (median of 3, includes the start-up of ${median(bare.map((r) => r.ms)).toFixed(0)} ms for 'dpm --version'):`,
+);
+console.log(
+  `  dpm ls      ${median(ls.map((r) => r.ms)).toFixed(0)} ms   (${ls[0].out.trim().split('\n').length} lines)`,
+);
+console.log(
+  `  dpm compile ${median(compile.map((r) => r.ms)).toFixed(0)} ms   (writes target/compiled/ and manifest.json)`,
+);
 
 /** `dpm run` of every model as a view (no tests): per-node wall time, and with one thread. */
-async function buildBench(label: string, env: Record<string, string>, threadsList: number[], reset: () => Promise<void>): Promise<void> {
+async function buildBench(
+  label: string,
+  env: Record<string, string>,
+  threadsList: number[],
+  reset: () => Promise<void>,
+): Promise<void> {
   for (const threads of threadsList) {
     await reset();
     const first = cli(['run', '--project-dir', dir, '--threads', String(threads), '--log-level', 'warn'], env);
@@ -152,5 +180,7 @@ if (pgOk) {
   await admin.query(`drop database if exists ${name} with (force)`);
   await admin.end();
 }
-await buildBench('PGlite', { DPM_DATABASE_URL: '' }, [1], async () => rmSync(join(dir, '.dpm'), { recursive: true, force: true }));
+await buildBench('PGlite', { DPM_DATABASE_URL: '' }, [1], async () =>
+  rmSync(join(dir, '.dpm'), { recursive: true, force: true }),
+);
 rmSync(dir, { recursive: true, force: true });

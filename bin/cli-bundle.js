@@ -76,7 +76,9 @@ async function build() {
     logLevel: 'silent',
     plugins: [sourceLocation(seen)],
   });
-  const inputs = Object.keys(result.metafile.inputs).map((p) => relative(ROOT, resolve(process.cwd(), p))).sort();
+  const inputs = Object.keys(result.metafile.inputs)
+    .map((p) => relative(ROOT, resolve(process.cwd(), p)))
+    .sort();
   const hash = inputsHash(inputs, (rel) => seen.get(rel) ?? readFileSync(join(ROOT, rel)));
   renameSync(tmp, join(CACHE, id));
   // Written then renamed: a process starting meanwhile reads the old stamp or the new one, never half of one.

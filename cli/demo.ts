@@ -41,8 +41,17 @@ export async function runDemo(common: CommonArgs, o: DemoOptions, log: Logger, k
   if (!o.keep && existsSync(dataDir)) rmSync(dataDir, { recursive: true, force: true });
   const apiKey = randomBytes(16).toString('hex');
   registerSecret(apiKey);
-  log.info(`starting the simulated Risk Analytics API: seed ${o.seed}, ${o.accounts} account slots, ${o.days} days from ${SIM_START}`);
-  const sim = await startSimServer({ seed: o.seed, accounts: o.accounts, days: o.days, startDate: SIM_START, apiKey, port: 0 });
+  log.info(
+    `starting the simulated Risk Analytics API: seed ${o.seed}, ${o.accounts} account slots, ${o.days} days from ${SIM_START}`,
+  );
+  const sim = await startSimServer({
+    seed: o.seed,
+    accounts: o.accounts,
+    days: o.days,
+    startDate: SIM_START,
+    apiKey,
+    port: 0,
+  });
   process.env.DPM_API_BASE_URL = sim.url;
   process.env.DPM_API_KEY = apiKey;
   const end = addDays(SIM_START, o.days - 1);
@@ -96,14 +105,22 @@ export function registerDemoCommand(cli: Argv, done: (code: number) => void): vo
         .example('npx dpm demo --accounts 400 --days 180', 'a bigger firm'),
     async (a) => {
       const args = a as unknown as CommonArgs & DemoOptions;
-      const options = demoOptions.parse({ seed: args.seed, accounts: args.accounts, days: args.days, holdoutDays: args.holdoutDays, keep: args.keep });
+      const options = demoOptions.parse({
+        seed: args.seed,
+        accounts: args.accounts,
+        days: args.days,
+        holdoutDays: args.holdoutDays,
+        keep: args.keep,
+      });
       const log = createLogger({ level: args.logLevel, json: args.json });
       const t0 = Date.now();
       const result = await runDemo(args, options, log, true);
       try {
         if (result.code === 0 && result.db) {
           const report = await writeDemoReport(result.db, resolve(args.projectDir), log);
-          log.info(`demo finished in ${((Date.now() - t0) / 1000).toFixed(0)}s; out-of-sample days ${result.holdout.start}..${result.holdout.end}`);
+          log.info(
+            `demo finished in ${((Date.now() - t0) / 1000).toFixed(0)}s; out-of-sample days ${result.holdout.start}..${result.holdout.end}`,
+          );
           log.info(`Report: ${report}`);
         }
       } finally {

@@ -18,9 +18,15 @@ export function registerDocsCommand(cli: Argv, done: (code: number) => void): vo
     (y) =>
       y
         .option('out', { type: 'string', describe: 'folder for index.html (default: <target-path>/docs)' })
-        .option('manifest', { type: 'string', describe: 'render an existing manifest.json instead of the project on disk' })
+        .option('manifest', {
+          type: 'string',
+          describe: 'render an existing manifest.json instead of the project on disk',
+        })
         .example('dpm docs', 'write target/docs/index.html')
-        .example('dpm docs --manifest prod-artifacts/manifest.json --out /tmp/docs', 'document what production last built'),
+        .example(
+          'dpm docs --manifest prod-artifacts/manifest.json --out /tmp/docs',
+          'document what production last built',
+        ),
     async (a) => {
       const args = a as unknown as DocsArgs;
       let catalog;
@@ -39,7 +45,10 @@ export function registerDocsCommand(cli: Argv, done: (code: number) => void): vo
       const count = (k: string) => catalog.nodes.filter((n) => n.kind === k).length;
       const failed = catalog.nodes.filter((n) => n.compileError);
       for (const n of failed) log.warn(`${n.path ?? n.name}: not compiled (${n.compileError})`);
-      log.info(`Docs for ${count('model')} models, ${count('seed')} seeds, ${count('source')} sources written to ${path}`, { path });
+      log.info(
+        `Docs for ${count('model')} models, ${count('seed')} seeds, ${count('source')} sources written to ${path}`,
+        { path },
+      );
       done(0);
     },
   );

@@ -11,7 +11,10 @@ type Register = (cli: Argv, done: (code: number) => void) => void;
  * which the nightly one-day `dpm run` of 1.5 s paid in full. Help, a typo or a command missing here loads all.
  */
 export const COMMAND_MODULES: { commands: string[]; load: () => Promise<Register> }[] = [
-  { commands: ['build', 'run', 'seed', 'test', 'ls', 'compile', 'debug', 'migrate'], load: async () => (await import('./runner-commands.ts')).registerRunnerCommands },
+  {
+    commands: ['build', 'run', 'seed', 'test', 'ls', 'compile', 'debug', 'migrate'],
+    load: async () => (await import('./runner-commands.ts')).registerRunnerCommands,
+  },
   { commands: ['ingest'], load: async () => (await import('./ingest-command.ts')).registerIngestCommand },
   { commands: ['train', 'predict'], load: async () => (await import('./forecast-command.ts')).registerTrainerCommands },
   { commands: ['pipeline'], load: async () => (await import('./pipeline-command.ts')).registerPipelineCommand },
@@ -22,7 +25,10 @@ export const COMMAND_MODULES: { commands: string[]; load: () => Promise<Register
 
 const EXAMPLES: [string, string][] = [
   ['dpm build --select features+', 'build the feature models, everything downstream, and their tests'],
-  ['dpm run --select "tag:daily,config.materialized:incremental" --exclude stg_trades_open', 'intersection and exclusion'],
+  [
+    'dpm run --select "tag:daily,config.materialized:incremental" --exclude stg_trades_open',
+    'intersection and exclusion',
+  ],
   ['dpm build --full-refresh --threads 4', 'the nightly full rebuild'],
 ];
 
@@ -41,12 +47,30 @@ export async function main(argv: string[]): Promise<number> {
   const cli: Argv = yargs(argv)
     .scriptName('dpm')
     .usage('$0 <command> [options]')
-    .option('project-dir', { type: 'string', default: process.env.DPM_PROJECT_DIR ?? '.', describe: 'folder holding dpm.yml', global: true })
-    .option('target', { type: 'string', describe: 'target from dpm.yml (default: DPM_DATABASE_URL, else embedded PGlite)', global: true })
+    .option('project-dir', {
+      type: 'string',
+      default: process.env.DPM_PROJECT_DIR ?? '.',
+      describe: 'folder holding dpm.yml',
+      global: true,
+    })
+    .option('target', {
+      type: 'string',
+      describe: 'target from dpm.yml (default: DPM_DATABASE_URL, else embedded PGlite)',
+      global: true,
+    })
     .option('vars', { type: 'string', describe: 'YAML/JSON mapping of project vars', global: true })
-    .option('log-level', { choices: ['debug', 'info', 'warn', 'error'] as const, default: 'info' as const, global: true })
+    .option('log-level', {
+      choices: ['debug', 'info', 'warn', 'error'] as const,
+      default: 'info' as const,
+      global: true,
+    })
     .option('json', { type: 'boolean', default: false, describe: 'machine-readable JSON lines', global: true })
-    .option('lock-wait', { type: 'number', default: 0, describe: 'seconds to wait for another run on the same target', global: true })
+    .option('lock-wait', {
+      type: 'number',
+      default: 0,
+      describe: 'seconds to wait for another run on the same target',
+      global: true,
+    })
     .strict()
     .demandCommand(1, 'name a command; dpm --help lists them')
     .recommendCommands()

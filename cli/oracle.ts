@@ -13,7 +13,8 @@ export function simulatorOracle(env = process.env): OracleSource | undefined {
     try {
       for (let skip = 0; ; skip += 1000) {
         const page = await client.page('_sim/oracle', { dates: predictionDate.replace(/-/g, '') }, skip, 1000, true);
-        for (const r of page.records as { accountId: string; medianNetProfit: number }[]) out.set(r.accountId, r.medianNetProfit);
+        for (const r of page.records as { accountId: string; medianNetProfit: number }[])
+          out.set(r.accountId, r.medianNetProfit);
         if (page.records.length < 1000) break;
       }
     } catch {

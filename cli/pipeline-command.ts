@@ -9,7 +9,6 @@ import { simulatorOracle } from './oracle.ts';
 import { runPipeline, STAGES, type Stage } from './pipeline.ts';
 import { checkDateFlags, type CommonArgs } from './session.ts';
 
-
 export function registerPipelineCommand(cli: Argv, done: (code: number) => void): void {
   cli.command(
     'pipeline',
@@ -19,10 +18,18 @@ export function registerPipelineCommand(cli: Argv, done: (code: number) => void)
         .option('stages', { type: 'string', array: true, choices: STAGES, default: [...STAGES] })
         .option('start-date', { type: 'string', describe: 'first day to ingest/build, YYYY-MM-DD' })
         .option('end-date', { type: 'string', describe: 'last day to ingest/build (inclusive), YYYY-MM-DD' })
-        .option('force', { type: 'boolean', default: false, describe: 'rerun finished stages and refetch finished ingest windows' })
+        .option('force', {
+          type: 'boolean',
+          default: false,
+          describe: 'rerun finished stages and refetch finished ingest windows',
+        })
         .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan, change nothing' })
         .option('full-refresh', { type: 'boolean', default: false })
-        .option('lookback-days', { type: 'number', default: 1, describe: 'days before --start-date to refetch and rebuild, for late trades and corrections' })
+        .option('lookback-days', {
+          type: 'number',
+          default: 1,
+          describe: 'days before --start-date to refetch and rebuild, for late trades and corrections',
+        })
         .option('max-rps', { type: 'number', default: 15 })
         .option('concurrency', { type: 'number', default: 4 })
         .option('tune', { type: 'boolean', default: false })
@@ -31,16 +38,38 @@ export function registerPipelineCommand(cli: Argv, done: (code: number) => void)
         .option('valid-days', { type: 'number', default: 7, describe: 'days per validation window of the train stage' })
         .check((a) => {
           checkDateFlags(a);
-          if (!Number.isInteger(a['lookback-days']) || Number(a['lookback-days']) < 0) throw new UsageError('--lookback-days must be a whole number >= 0');
+          if (!Number.isInteger(a['lookback-days']) || Number(a['lookback-days']) < 0)
+            throw new UsageError('--lookback-days must be a whole number >= 0');
           return true;
         })
         .example('dpm pipeline --start-date 2025-03-01 --end-date 2025-03-01', 'the nightly run for one new day')
-        .example('dpm pipeline --stages build train --full-refresh --dry-run', 'show what a rebuild and retrain would do'),
+        .example(
+          'dpm pipeline --stages build train --full-refresh --dry-run',
+          'show what a rebuild and retrain would do',
+        ),
     async (a) => {
-      const args = a as unknown as CommonArgs & { stages: Stage[]; startDate?: string; endDate?: string; force: boolean; dryRun: boolean; fullRefresh: boolean; lookbackDays: number; maxRps: number; concurrency: number; tune: boolean; trials: number; folds: number; validDays: number };
+      const args = a as unknown as CommonArgs & {
+        stages: Stage[];
+        startDate?: string;
+        endDate?: string;
+        force: boolean;
+        dryRun: boolean;
+        fullRefresh: boolean;
+        lookbackDays: number;
+        maxRps: number;
+        concurrency: number;
+        tune: boolean;
+        trials: number;
+        folds: number;
+        validDays: number;
+      };
       const log = createLogger({ level: args.logLevel, json: args.json });
       const config = loadProjectConfig(resolve(args.projectDir));
-      const options = { ...args, train: { tune: args.tune, trials: args.trials, folds: args.folds, validDays: args.validDays }, oracle: simulatorOracle() };
+      const options = {
+        ...args,
+        train: { tune: args.tune, trials: args.trials, folds: args.folds, validDays: args.validDays },
+        oracle: simulatorOracle(),
+      };
       if (args.dryRun) {
         done(await runPipeline(undefined as never, args, options, log));
         return;

@@ -38,7 +38,8 @@ export interface PipelineOptions {
 }
 
 /** Where ingest and build start: --lookback-days before --start-date, so late records of those days land too. */
-const windowStart = (o: PipelineOptions) => (o.startDate && !o.fullRefresh ? addDays(o.startDate, -o.lookbackDays) : o.startDate);
+const windowStart = (o: PipelineOptions) =>
+  o.startDate && !o.fullRefresh ? addDays(o.startDate, -o.lookbackDays) : o.startDate;
 
 /** What each stage would do, for --dry-run and the log. */
 export function describeStage(stage: Stage, o: PipelineOptions): string {
@@ -72,20 +73,38 @@ export async function runPipeline(db: Database, common: CommonArgs, o: PipelineO
   }
   await migrateLatest(db.knex);
   const resumeSkip = o.force ? new Set<string>() : await finishedStagesOfFailedRun(db, order);
-  if (resumeSkip.size) log.info(`resuming the failed pipeline run: skipping ${[...resumeSkip].join(', ')}, which it had finished (--force reruns everything)`);
+  if (resumeSkip.size)
+    log.info(
+      `resuming the failed pipeline run: skipping ${[...resumeSkip].join(', ')}, which it had finished (--force reruns everything)`,
+    );
   const runId = randomUUID();
   const args = { ...common, db };
   for (const stage of order) {
     if (resumeSkip.has(stage)) continue;
-    const [row] = await db.knex('dpm.pipeline_runs').insert({ run_id: runId, stage, status: 'running', started_at: new Date(), details: JSON.stringify({ plan: describeStage(stage, o) }) }).returning('id');
+    const [row] = await db
+      .knex('dpm.pipeline_runs')
+      .insert({
+        run_id: runId,
+        stage,
+        status: 'running',
+        started_at: new Date(),
+        details: JSON.stringify({ plan: describeStage(stage, o) }),
+      })
+      .returning('id');
     log.info(`== stage ${stage}: ${describeStage(stage, o)}`);
     let rows: number | null = null;
     try {
       rows = await runStage(stage, args, o, log);
-      await db.knex('dpm.pipeline_runs').where({ id: row.id }).update({ status: 'success', ended_at: new Date(), rows });
+      await db
+        .knex('dpm.pipeline_runs')
+        .where({ id: row.id })
+        .update({ status: 'success', ended_at: new Date(), rows });
     } catch (err) {
       const message = redact(err instanceof Error ? err.message : String(err));
-      await db.knex('dpm.pipeline_runs').where({ id: row.id }).update({ status: 'failed', ended_at: new Date(), error: message });
+      await db
+        .knex('dpm.pipeline_runs')
+        .where({ id: row.id })
+        .update({ status: 'failed', ended_at: new Date(), error: message });
       log.error(`stage ${stage} failed: ${message}\nRerun the same command to resume at ${stage}.`);
       return 1;
     }
@@ -97,12 +116,25 @@ async function finishedStagesOfFailedRun(db: Database, order: Stage[]): Promise<
   const last = await db.knex('dpm.pipeline_runs').orderBy('id', 'desc').first();
   if (!last || last.status !== 'failed') return new Set();
   const rows = await db.knex('dpm.pipeline_runs').where({ run_id: last.run_id });
-  const done = new Set(rows.filter((r: { status: string }) => r.status === 'success').map((r: { stage: string }) => r.stage));
+  const done = new Set(
+    rows.filter((r: { status: string }) => r.status === 'success').map((r: { stage: string }) => r.stage),
+  );
   // A resumed run that itself was resumed: carry over what its predecessor finished.
-  return new Set(order.filter((s) => done.has(s) || (order.indexOf(s) < order.indexOf(last.stage as Stage) && !rows.some((r: { stage: string }) => r.stage === s))));
+  return new Set(
+    order.filter(
+      (s) =>
+        done.has(s) ||
+        (order.indexOf(s) < order.indexOf(last.stage as Stage) && !rows.some((r: { stage: string }) => r.stage === s)),
+    ),
+  );
 }
 
-async function runStage(stage: Stage, args: CommonArgs & { db: Database }, o: PipelineOptions, log: Logger): Promise<number | null> {
+async function runStage(
+  stage: Stage,
+  args: CommonArgs & { db: Database },
+  o: PipelineOptions,
+  log: Logger,
+): Promise<number | null> {
   const fail = (code: number, what: string) => {
     if (code !== 0) throw new DpmError(`${what} finished with exit code ${code}; see the lines above`);
   };
@@ -112,7 +144,22 @@ async function runStage(stage: Stage, args: CommonArgs & { db: Database }, o: Pi
     case 'ingest': {
       if (!o.startDate || !o.endDate) throw new UsageError('the ingest stage needs --start-date and --end-date');
       for (const source of o.sources ?? INGEST_ORDER) {
-        fail(await runIngest({ ...args, what: source.split(' '), startDate: windowStart(o), endDate: o.endDate, batchDays: 7, maxRps: o.maxRps, concurrency: o.concurrency, flushRows: 20_000, timeout: 120, force: o.force, regimesFrom: o.regimesFrom }), `ingest ${source}`);
+        fail(
+          await runIngest({
+            ...args,
+            what: source.split(' '),
+            startDate: windowStart(o),
+            endDate: o.endDate,
+            batchDays: 7,
+            maxRps: o.maxRps,
+            concurrency: o.concurrency,
+            flushRows: 20_000,
+            timeout: 120,
+            force: o.force,
+            regimesFrom: o.regimesFrom,
+          }),
+          `ingest ${source}`,
+        );
       }
       return null;
     }
@@ -121,21 +168,42 @@ async function runStage(stage: Stage, args: CommonArgs & { db: Database }, o: Pi
       return null;
     case 'build':
       fail(
-        await runCommand('build', { ...args, failFast: false, fullRefresh: o.fullRefresh, startDate: o.fullRefresh ? undefined : windowStart(o), endDate: o.endDate ? addDays(o.endDate, 1) : undefined }, ['seed', 'model', 'test']),
+        await runCommand(
+          'build',
+          {
+            ...args,
+            failFast: false,
+            fullRefresh: o.fullRefresh,
+            startDate: o.fullRefresh ? undefined : windowStart(o),
+            endDate: o.endDate ? addDays(o.endDate, 1) : undefined,
+          },
+          ['seed', 'model', 'test'],
+        ),
         'dpm build',
       );
       return null;
     case 'train': {
       const result = await trainAndRegister(
         args.db.knex,
-        { folds: 3, validDays: 7, earlyStopping: 50, tune: false, trials: 30, intervals: true, artifactsDir: resolve(args.projectDir, 'model_artifacts'), seed: 42, ...o.train },
+        {
+          folds: 3,
+          validDays: 7,
+          earlyStopping: 50,
+          tune: false,
+          trials: 30,
+          intervals: true,
+          artifactsDir: resolve(args.projectDir, 'model_artifacts'),
+          seed: 42,
+          ...o.train,
+        },
         log,
       );
       return result.rows;
     }
     case 'predict': {
       let rows = 0;
-      for (const date of o.predictDates?.length ? o.predictDates : [undefined]) rows += (await predictDay(args.db.knex, { date, topReasons: 5 }, log)).rows;
+      for (const date of o.predictDates?.length ? o.predictDates : [undefined])
+        rows += (await predictDay(args.db.knex, { date, topReasons: 5 }, log)).rows;
       return rows;
     }
     case 'evaluate':

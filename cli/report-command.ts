@@ -23,15 +23,31 @@ export function registerReportCommand(cli: Argv, done: (code: number) => void): 
     async (a) => {
       const args = a as unknown as ReportArgs;
       const loaded = load(args);
-      const out = args.out ? resolve(args.out) : resolve(loaded.project.config.root, loaded.project.config['target-path'], 'report');
+      const out = args.out
+        ? resolve(args.out)
+        : resolve(loaded.project.config.root, loaded.project.config['target-path'], 'report');
       // Reading only: no run lock, so a report can be written while a build runs.
-      const data = await withDatabase(loaded, args, (db) => gatherReport(db.knex, { modelVersion: args.modelVersion }), { runLock: false });
+      const data = await withDatabase(
+        loaded,
+        args,
+        (db) => gatherReport(db.knex, { modelVersion: args.modelVersion }),
+        { runLock: false },
+      );
       const path = writeReportData(data, out);
       const h = data.headline;
       if (loaded.log.json) {
-        loaded.log.info('report written', { path, model_version: data.model?.version ?? null, mae: h.model.mae ?? null, evaluated_days: h.days, watch_list: data.watchList.length });
+        loaded.log.info('report written', {
+          path,
+          model_version: data.model?.version ?? null,
+          mae: h.model.mae ?? null,
+          evaluated_days: h.days,
+          watch_list: data.watchList.length,
+        });
       } else {
-        if (data.model) loaded.log.info(`${data.model.version}: MAE ${formatMoney(h.model.mae)}, direction ${formatPct(h.model.directional_accuracy)}, coverage ${formatPct(h.model.interval_coverage)} (${h.source === 'evaluations' ? `${h.days} evaluated day(s)` : h.source === 'holdout' ? 'training holdout' : 'no scores yet'})`);
+        if (data.model)
+          loaded.log.info(
+            `${data.model.version}: MAE ${formatMoney(h.model.mae)}, direction ${formatPct(h.model.directional_accuracy)}, coverage ${formatPct(h.model.interval_coverage)} (${h.source === 'evaluations' ? `${h.days} evaluated day(s)` : h.source === 'holdout' ? 'training holdout' : 'no scores yet'})`,
+          );
         for (const note of data.notes) loaded.log.warn(note);
         loaded.log.info(`Report written to ${path}`);
       }

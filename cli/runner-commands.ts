@@ -11,24 +11,40 @@ import { resolve } from 'node:path';
 import { checkDateFlags, load, runCommand, select, withDatabase, type CommonArgs, type RunArgs } from './session.ts';
 import type { GraphNode } from '../runner/project/nodes.ts';
 
-
 function selectionOptions<T>(y: Argv<T>) {
   return y
-    .option('select', { alias: ['s', 'models', 'm'], type: 'string', array: true, describe: 'dbt selection: name, +name, name+, 2+name, @name, tag:, path:, config.x:, state:modified, result:error; space = union, comma = intersection' })
+    .option('select', {
+      alias: ['s', 'models', 'm'],
+      type: 'string',
+      array: true,
+      describe:
+        'dbt selection: name, +name, name+, 2+name, @name, tag:, path:, config.x:, state:modified, result:error; space = union, comma = intersection',
+    })
     .option('exclude', { type: 'string', array: true, describe: 'nodes to leave out (same grammar)' })
-    .option('state', { type: 'string', describe: 'folder with the manifest that state:modified compares with (default: target/)' });
+    .option('state', {
+      type: 'string',
+      describe: 'folder with the manifest that state:modified compares with (default: target/)',
+    });
 }
 
 function runOptions<T>(y: Argv<T>) {
   return selectionOptions(y)
     .option('threads', { type: 'number', describe: 'nodes built at once (embedded PGlite runs one at a time)' })
     .option('fail-fast', { type: 'boolean', default: false, describe: 'stop scheduling after the first failure' })
-    .option('full-refresh', { type: 'boolean', default: false, describe: 'rebuild incremental models and seeds from scratch' })
+    .option('full-refresh', {
+      type: 'boolean',
+      default: false,
+      describe: 'rebuild incremental models and seeds from scratch',
+    })
     .option('start-date', { type: 'string', describe: 'microbatch models: first day to (re)build, YYYY-MM-DD' })
-    .option('end-date', { type: 'string', describe: 'microbatch models: day after the last one to build (exclusive), YYYY-MM-DD' })
+    .option('end-date', {
+      type: 'string',
+      describe: 'microbatch models: day after the last one to build (exclusive), YYYY-MM-DD',
+    })
     .check((a) => {
       checkDateFlags(a);
-      if (a.threads !== undefined && (!Number.isInteger(a.threads) || (a.threads as number) < 1)) throw new UsageError('--threads must be a whole number >= 1');
+      if (a.threads !== undefined && (!Number.isInteger(a.threads) || (a.threads as number) < 1))
+        throw new UsageError('--threads must be a whole number >= 1');
       return true;
     });
 }
@@ -51,7 +67,11 @@ export function registerRunnerCommands(cli: Argv, done: Done): void {
       (y) => runOptions(y).example(example, ''),
       async (a) => done(await runCommand(name, asRun(a), typesFor[name])),
     );
-  runVerb('build', 'seeds, models and data tests in DAG order; failures skip what is downstream', 'dpm build --select features+ --threads 4');
+  runVerb(
+    'build',
+    'seeds, models and data tests in DAG order; failures skip what is downstream',
+    'dpm build --select features+ --threads 4',
+  );
   runVerb('run', 'build the selected models', 'dpm run --select staging --full-refresh');
   runVerb('seed', 'load CSV seeds (seeds/*.csv, seeds/<name>/*.csv)', 'dpm seed --select plans');
   runVerb('test', 'run data tests', 'dpm test --select stg_trades_closed');
@@ -59,13 +79,22 @@ export function registerRunnerCommands(cli: Argv, done: Done): void {
   cli.command(
     'ls',
     'list what a selection picks, in DAG order',
-    (y) => selectionOptions(y).option('resource-type', { type: 'string', array: true, choices: ['model', 'seed', 'test'] }).option('output', { choices: ['name', 'path', 'json'] as const, default: 'name' as const }).example('dpm ls --select "2+int_pnl_daily"', ''),
+    (y) =>
+      selectionOptions(y)
+        .option('resource-type', { type: 'string', array: true, choices: ['model', 'seed', 'test'] })
+        .option('output', { choices: ['name', 'path', 'json'] as const, default: 'name' as const })
+        .example('dpm ls --select "2+int_pnl_daily"', ''),
     async (a) => {
       const loaded = load(asCommon(a));
       const selected = select(loaded, a as never, a.resourceType as GraphNode['resourceType'][] | undefined);
       for (const id of loaded.dag.topoOrder(selected)) {
         const n = loaded.project.nodes.get(id)!;
-        const line = a.output === 'json' ? JSON.stringify({ unique_id: id, name: n.name, resource_type: n.resourceType, path: n.path }) : a.output === 'path' ? n.path : `${n.resourceType} ${n.name}`;
+        const line =
+          a.output === 'json'
+            ? JSON.stringify({ unique_id: id, name: n.name, resource_type: n.resourceType, path: n.path })
+            : a.output === 'path'
+              ? n.path
+              : `${n.resourceType} ${n.name}`;
         process.stdout.write(`${line}\n`);
       }
       done(0);
@@ -85,18 +114,32 @@ export function registerRunnerCommands(cli: Argv, done: Done): void {
         return n.resourceType === 'model' && n.config.materialized === 'incremental';
       });
       const compileAll = (existing: CompileContext['existing']) => {
-        const ctx: CompileContext = { project: loaded.project, invocationId: 'compile', runStartedAt: new Date().toISOString(), targetName: 'compile', fullRefresh: false, existing };
+        const ctx: CompileContext = {
+          project: loaded.project,
+          invocationId: 'compile',
+          runStartedAt: new Date().toISOString(),
+          targetName: 'compile',
+          fullRefresh: false,
+          existing,
+        };
         let n = 0;
         for (const id of loaded.dag.topoOrder(selected)) {
           const node = loaded.project.nodes.get(id)!;
           if (node.resourceType === 'seed') continue;
-          writeCompiled(loaded.project, 'compiled', node.resourceType === 'test' ? `tests/${node.name}` : node.path, compileNode(node, ctx));
+          writeCompiled(
+            loaded.project,
+            'compiled',
+            node.resourceType === 'test' ? `tests/${node.name}` : node.path,
+            compileNode(node, ctx),
+          );
           n++;
         }
         return n;
       };
       // is_incremental() depends on what exists, so only incremental models need a connection.
-      const n = needsDb ? await withDatabase(loaded, args, async (db) => compileAll(await listRelations(db.knex)), { runLock: false }) : compileAll(new Map());
+      const n = needsDb
+        ? await withDatabase(loaded, args, async (db) => compileAll(await listRelations(db.knex)), { runLock: false })
+        : compileAll(new Map());
       writeManifest(loaded.project, loaded.dag, 'compile');
       loaded.log.info(`Compiled ${n} node(s) into ${loaded.project.config['target-path']}/compiled/`);
       done(0);
@@ -126,14 +169,19 @@ export function registerRunnerCommands(cli: Argv, done: Done): void {
   cli.command(
     'migrate',
     'apply knex migrations (dpm bookkeeping, raw landing tables, registry)',
-    (y) => y.option('rollback', { type: 'boolean', default: false, describe: 'undo the last batch' }).example('dpm migrate', ''),
+    (y) =>
+      y
+        .option('rollback', { type: 'boolean', default: false, describe: 'undo the last batch' })
+        .example('dpm migrate', ''),
     async (a) => {
       const args = asCommon(a);
       const config = loadProjectConfig(resolve(args.projectDir));
       const db = await connect(resolveTarget(config, args.target), { lockWaitMs: args.lockWait * 1000 });
       try {
         const names = a.rollback ? await migrateRollback(db.knex) : await migrateLatest(db.knex);
-        process.stdout.write(names.length ? `${a.rollback ? 'Rolled back' : 'Applied'}: ${names.join(', ')}\n` : 'Already up to date.\n');
+        process.stdout.write(
+          names.length ? `${a.rollback ? 'Rolled back' : 'Applied'}: ${names.join(', ')}\n` : 'Already up to date.\n',
+        );
       } finally {
         await db.close();
       }

@@ -8,7 +8,13 @@ import { Dag } from '../runner/graph/dag.ts';
 import { selectNodes, type SelectionRequest } from '../runner/graph/select.ts';
 import { createLogger, type LogLevel, type Logger } from '../runner/log.ts';
 import { loadProject, type Project } from '../runner/project/load.ts';
-import { readPreviousChecksums, readPreviousResults, targetDir, writeManifest, writeRunResults } from '../runner/artifacts/artifacts.ts';
+import {
+  readPreviousChecksums,
+  readPreviousResults,
+  targetDir,
+  writeManifest,
+  writeRunResults,
+} from '../runner/artifacts/artifacts.ts';
 import { executeNodes, type ExecuteSummary } from '../runner/execute/execute.ts';
 import { join, resolve } from 'node:path';
 import type { GraphNode } from '../runner/project/nodes.ts';
@@ -45,9 +51,12 @@ export function parseVars(text: string | undefined): Record<string, unknown> {
   try {
     value = parseYaml(text);
   } catch (err) {
-    throw new UsageError(`--vars is not valid YAML/JSON: ${(err as Error).message.split('\n')[0]}. Example: --vars '{"lookback_days": 3}'`);
+    throw new UsageError(
+      `--vars is not valid YAML/JSON: ${(err as Error).message.split('\n')[0]}. Example: --vars '{"lookback_days": 3}'`,
+    );
   }
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new UsageError(`--vars must be a mapping, e.g. --vars '{"lookback_days": 3}'`);
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    throw new UsageError(`--vars must be a mapping, e.g. --vars '{"lookback_days": 3}'`);
   return value as Record<string, unknown>;
 }
 
@@ -66,7 +75,10 @@ export function load(args: CommonArgs): Loaded {
 export function select(loaded: Loaded, args: SelectArgs, resourceTypes?: GraphNode['resourceType'][]): Set<string> {
   const stateDir = args.state ? resolve(args.state) : targetDir(loaded.project);
   const request: SelectionRequest = { select: args.select, exclude: args.exclude, resourceTypes };
-  return selectNodes(loaded.dag, request, { previousChecksums: readPreviousChecksums(stateDir), previousResults: readPreviousResults(targetDir(loaded.project)) });
+  return selectNodes(loaded.dag, request, {
+    previousChecksums: readPreviousChecksums(stateDir),
+    previousResults: readPreviousResults(targetDir(loaded.project)),
+  });
 }
 
 export function targetOf(loaded: Loaded, args: CommonArgs): Target {
@@ -77,10 +89,18 @@ export function targetOf(loaded: Loaded, args: CommonArgs): Target {
  * Connects, migrates the bookkeeping schema, and holds the run lock for the duration of `fn`. A caller
  * that already holds a connection and the lock (dpm pipeline) passes it as `args.db` and it is reused.
  */
-export async function withDatabase<T>(loaded: Loaded, args: CommonArgs, fn: (db: Database) => Promise<T>, options: { runLock?: boolean; threads?: number } = {}): Promise<T> {
+export async function withDatabase<T>(
+  loaded: Loaded,
+  args: CommonArgs,
+  fn: (db: Database) => Promise<T>,
+  options: { runLock?: boolean; threads?: number } = {},
+): Promise<T> {
   if (args.db) return fn(args.db);
   const target = targetOf(loaded, args);
-  const db = await connect(target, { lockWaitMs: args.lockWait * 1000, poolSize: (options.threads ?? target.threads) + 1 });
+  const db = await connect(target, {
+    lockWaitMs: args.lockWait * 1000,
+    poolSize: (options.threads ?? target.threads) + 1,
+  });
   try {
     const release = options.runLock === false ? async () => undefined : await db.acquireRunLock(args.lockWait * 1000);
     try {
@@ -103,7 +123,11 @@ export interface RunArgs extends CommonArgs, SelectArgs {
 }
 
 /** The shared body of run / build / seed / test: select, execute, write artifacts and the run log. */
-export async function runCommand(command: string, args: RunArgs, resourceTypes: GraphNode['resourceType'][]): Promise<number> {
+export async function runCommand(
+  command: string,
+  args: RunArgs,
+  resourceTypes: GraphNode['resourceType'][],
+): Promise<number> {
   const loaded = load(args);
   const selected = select(loaded, args, resourceTypes);
   if (selected.size === 0) {
@@ -117,13 +141,45 @@ export async function runCommand(command: string, args: RunArgs, resourceTypes: 
     loaded,
     args,
     async (db) => {
-      loaded.log.info(`Running ${selected.size} node(s) on ${target.kind === 'pglite' ? 'embedded PGlite' : `PostgreSQL target '${target.name}'`} with ${threads} thread(s)`);
-      await db.knex('dpm.runs').insert({ invocation_id: invocationId, command, selector: (args.select ?? []).join(' ') || null, started_at: new Date(), status: 'running' });
-      const result = await executeNodes(loaded.project, loaded.dag, db, selected, { threads, failFast: args.failFast, fullRefresh: args.fullRefresh, startDate: args.startDate, endDate: args.endDate, invocationId }, loaded.log);
-      await db.knex('dpm.runs').where({ invocation_id: invocationId }).update({ ended_at: new Date(), status: result.ok ? 'success' : 'error' });
+      loaded.log.info(
+        `Running ${selected.size} node(s) on ${target.kind === 'pglite' ? 'embedded PGlite' : `PostgreSQL target '${target.name}'`} with ${threads} thread(s)`,
+      );
+      await db.knex('dpm.runs').insert({
+        invocation_id: invocationId,
+        command,
+        selector: (args.select ?? []).join(' ') || null,
+        started_at: new Date(),
+        status: 'running',
+      });
+      const result = await executeNodes(
+        loaded.project,
+        loaded.dag,
+        db,
+        selected,
+        {
+          threads,
+          failFast: args.failFast,
+          fullRefresh: args.fullRefresh,
+          startDate: args.startDate,
+          endDate: args.endDate,
+          invocationId,
+        },
+        loaded.log,
+      );
+      await db
+        .knex('dpm.runs')
+        .where({ invocation_id: invocationId })
+        .update({ ended_at: new Date(), status: result.ok ? 'success' : 'error' });
       if (result.results.length) {
         await db.knex('dpm.run_nodes').insert(
-          result.results.map((r) => ({ invocation_id: invocationId, unique_id: r.unique_id, status: r.status, execution_time: r.execution_time, rows_affected: r.rows_affected, message: r.message.slice(0, 2000) })),
+          result.results.map((r) => ({
+            invocation_id: invocationId,
+            unique_id: r.unique_id,
+            status: r.status,
+            execution_time: r.execution_time,
+            rows_affected: r.rows_affected,
+            message: r.message.slice(0, 2000),
+          })),
         );
       }
       return result;

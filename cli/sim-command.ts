@@ -51,7 +51,10 @@ const Common = z.object({
   seed: int(0).default(DEFAULT_FIRM.seed),
   accounts: int(1).default(DEFAULT_FIRM.accounts),
   days: int(1).max(3650).default(DEFAULT_FIRM.days),
-  'start-date': z.string().regex(/^\d{4}-?\d{2}-?\d{2}$/, 'use YYYY-MM-DD').default(DEFAULT_FIRM.startDate),
+  'start-date': z
+    .string()
+    .regex(/^\d{4}-?\d{2}-?\d{2}$/, 'use YYYY-MM-DD')
+    .default(DEFAULT_FIRM.startDate),
 });
 const Serve = Common.extend({
   port: int(0).max(65535).default(8787),
@@ -73,7 +76,10 @@ const Serve = Common.extend({
 const Export = Common.extend({ out: z.string().min(1) }).strict();
 // The regimes depend on the seed and the calendar only; --accounts is accepted for symmetry and changes nothing.
 const ExportRegimes = Common.extend({
-  db: z.string().regex(/^postgres(ql)?:\/\//i, 'a postgres:// URL').optional(),
+  db: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//i, 'a postgres:// URL')
+    .optional(),
   table: z.string().default('public.regimes_daily'),
   file: z.string().min(1).optional(),
 })
@@ -112,7 +118,8 @@ export async function simMain(args: string[]): Promise<number> {
   }
   if (verb === 'serve') {
     const parsed = Serve.safeParse({ 'api-key': process.env.DPM_API_KEY, ...flags });
-    if (!parsed.success) return usage(parsed.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`).join('; '));
+    if (!parsed.success)
+      return usage(parsed.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`).join('; '));
     const o = parsed.data;
     const sim = await startSimServer({
       seed: o.seed,
@@ -121,11 +128,15 @@ export async function simMain(args: string[]): Promise<number> {
       startDate: o['start-date'],
       apiKey: o['api-key'],
       port: o.port,
-      rateLimit: o['rate-limit'] ? { perSecond: o['rate-limit'], burst: o.burst ?? Math.max(1, Math.ceil(2 * o['rate-limit'])) } : undefined,
+      rateLimit: o['rate-limit']
+        ? { perSecond: o['rate-limit'], burst: o.burst ?? Math.max(1, Math.ceil(2 * o['rate-limit'])) }
+        : undefined,
       faults: o.faults,
     });
     console.log(`simulated Risk Analytics API: ${sim.url}`);
-    console.log(`firm: seed ${o.seed}, ${sim.firm.ledger.accounts.length} accounts over ${o.days} days from ${sim.firm.cal.iso(0).slice(0, 10)}`);
+    console.log(
+      `firm: seed ${o.seed}, ${sim.firm.ledger.accounts.length} accounts over ${o.days} days from ${sim.firm.cal.iso(0).slice(0, 10)}`,
+    );
     console.log('set DPM_API_BASE_URL to the URL above and DPM_API_KEY to your key; Ctrl-C stops');
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
@@ -136,12 +147,17 @@ export async function simMain(args: string[]): Promise<number> {
   }
   if (verb === 'export') {
     const parsed = Export.safeParse(flags);
-    if (!parsed.success) return usage(parsed.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`).join('; '));
+    if (!parsed.success)
+      return usage(parsed.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`).join('; '));
     const o = parsed.data;
     try {
       const firm = generateFirm({ seed: o.seed, accounts: o.accounts, days: o.days, startDate: o['start-date'] });
       const counts = await exportFirm(firm, o.out);
-      console.log(`wrote ${Object.entries(counts).map(([f, n]) => `${n} ${f}`).join(', ')} to ${o.out}`);
+      console.log(
+        `wrote ${Object.entries(counts)
+          .map(([f, n]) => `${n} ${f}`)
+          .join(', ')} to ${o.out}`,
+      );
       return 0;
     } catch (e) {
       console.error(`dpm sim export: ${e instanceof Error ? e.message : String(e)}`);
@@ -150,15 +166,20 @@ export async function simMain(args: string[]): Promise<number> {
   }
   if (verb === 'export-regimes') {
     const parsed = ExportRegimes.safeParse(flags);
-    if (!parsed.success) return usage(parsed.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`).join('; '));
+    if (!parsed.success)
+      return usage(parsed.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`).join('; '));
     const o = parsed.data;
     if (o.db) registerSecret(passwordOf(o.db));
     try {
       const records = regimeRecords(o.seed, o['start-date'], o.days);
-      const span = records.length ? `${records[0].date.slice(0, 10)}..${records[records.length - 1].date.slice(0, 10)}` : 'no days';
+      const span = records.length
+        ? `${records[0].date.slice(0, 10)}..${records[records.length - 1].date.slice(0, 10)}`
+        : 'no days';
       if (o.db) {
         const { vectorType } = await writeRegimesTable(o.db, o.table, records);
-        console.log(`wrote ${records.length} regimes (${span}) to ${describePgUrl(o.db)} table ${o.table} (vector_daily_regime ${vectorType}, NULL: the simulator has no embedding)`);
+        console.log(
+          `wrote ${records.length} regimes (${span}) to ${describePgUrl(o.db)} table ${o.table} (vector_daily_regime ${vectorType}, NULL: the simulator has no embedding)`,
+        );
       }
       if (o.file) {
         await writeLines(o.file, async (emit) => {
@@ -176,7 +197,10 @@ export async function simMain(args: string[]): Promise<number> {
 }
 
 /** Writes one line per emitted string; returns the number of lines. */
-async function writeLines(path: string, lines: (emit: (line: string) => Promise<void>) => Promise<void>): Promise<number> {
+async function writeLines(
+  path: string,
+  lines: (emit: (line: string) => Promise<void>) => Promise<void>,
+): Promise<number> {
   const out = createWriteStream(path);
   let n = 0;
   await lines(async (line) => {

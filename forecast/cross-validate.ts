@@ -48,7 +48,12 @@ export interface CvOptions {
   fit?: typeof train;
 }
 
-export async function crossValidate(m: Matrix, folds: Fold[], params: Params, options: CvOptions = { earlyStopping: 50 }): Promise<CvResult> {
+export async function crossValidate(
+  m: Matrix,
+  folds: Fold[],
+  params: Params,
+  options: CvOptions = { earlyStopping: 50 },
+): Promise<CvResult> {
   const fit = options.fit ?? train;
   const results: FoldResult[] = [];
   let pruned = false;
@@ -56,20 +61,24 @@ export async function crossValidate(m: Matrix, folds: Fold[], params: Params, op
     const trainSet = subset(m, (i) => m.dates[i] <= fold.trainEnd);
     const validSet = subset(m, (i) => m.dates[i] >= fold.validStart && m.dates[i] <= fold.validEnd);
     const every = options.every ?? 25;
-    const booster: Booster = await fit({ ...params, early_stopping_round: options.earlyStopping, metric: 'l1', verbosity: -1 }, toDataset(trainSet), {
-      valid: [toDataset(validSet)],
-      callbacks: [
-        ({ iteration, evals }) => {
-          if (!options.prune || k !== folds.length - 1 || iteration % every !== 0) return false;
-          const v = evals.find((e) => e.metric === 'l1')?.value;
-          if (v !== undefined && options.prune(iteration, v)) {
-            pruned = true;
-            return true;
-          }
-          return false;
-        },
-      ],
-    });
+    const booster: Booster = await fit(
+      { ...params, early_stopping_round: options.earlyStopping, metric: 'l1', verbosity: -1 },
+      toDataset(trainSet),
+      {
+        valid: [toDataset(validSet)],
+        callbacks: [
+          ({ iteration, evals }) => {
+            if (!options.prune || k !== folds.length - 1 || iteration % every !== 0) return false;
+            const v = evals.find((e) => e.metric === 'l1')?.value;
+            if (v !== undefined && options.prune(iteration, v)) {
+              pruned = true;
+              return true;
+            }
+            return false;
+          },
+        ],
+      },
+    );
     const predicted = booster.predict(validSet.columns);
     const byName = new Map(validSet.features.map((f, i) => [f.name, validSet.columns[i]]));
     const base = baselinePredictions(byName, validSet.n);
@@ -84,5 +93,10 @@ export async function crossValidate(m: Matrix, folds: Fold[], params: Params, op
     if (pruned) break;
   }
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  return { folds: results, meanMae: mean(results.map((r) => r.model.mae)), meanBestIteration: Math.round(mean(results.map((r) => r.bestIteration))), pruned };
+  return {
+    folds: results,
+    meanMae: mean(results.map((r) => r.model.mae)),
+    meanBestIteration: Math.round(mean(results.map((r) => r.bestIteration))),
+    pruned,
+  };
 }

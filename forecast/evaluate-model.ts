@@ -18,7 +18,11 @@ export type OracleSource = (predictionDate: string) => Promise<Map<string, numbe
  * Joins stored predictions with what happened and scores them next to the naive baselines (zero,
  * yesterday's PnL, 7-day mean) and, on simulated data, the oracle; stores one row per feature date.
  */
-export async function evaluatePredictions(knex: Knex, options: { date?: string; modelVersion?: string; oracle?: OracleSource }, log: Logger): Promise<Evaluation[]> {
+export async function evaluatePredictions(
+  knex: Knex,
+  options: { date?: string; modelVersion?: string; oracle?: OracleSource },
+  log: Logger,
+): Promise<Evaluation[]> {
   const model = await loadModel(knex, options.modelVersion);
   const { rows } = await knex.raw(
     `select p.feature_date::text as feature_date, p.prediction_date::text as prediction_date, p.account_id,
@@ -41,18 +45,38 @@ export async function evaluatePredictions(knex: Knex, options: { date?: string; 
     const evaluation: Evaluation = {
       featureDate,
       n: group.length,
-      model: score(col('predicted_net_profit'), actual, hasInterval ? { lower: col('lower_bound'), upper: col('upper_bound') } : undefined),
-      baselines: { zero: score(new Float64Array(group.length), actual), yesterday: score(col('yesterday'), actual), mean_7d: score(col('mean_7d'), actual) },
+      model: score(
+        col('predicted_net_profit'),
+        actual,
+        hasInterval ? { lower: col('lower_bound'), upper: col('upper_bound') } : undefined,
+      ),
+      baselines: {
+        zero: score(new Float64Array(group.length), actual),
+        yesterday: score(col('yesterday'), actual),
+        mean_7d: score(col('mean_7d'), actual),
+      },
     };
     const oracle = await options.oracle?.(group[0].prediction_date);
     if (oracle) {
       const o = Float64Array.from(group, (r: { account_id: string }) => oracle.get(r.account_id) ?? NaN);
       const known = [...o.keys()].filter((i) => Number.isFinite(o[i]));
-      evaluation.oracle = score(Float64Array.from(known, (i) => o[i]), Float64Array.from(known, (i) => actual[i]));
+      evaluation.oracle = score(
+        Float64Array.from(known, (i) => o[i]),
+        Float64Array.from(known, (i) => actual[i]),
+      );
     }
     out.push(evaluation);
     await knex('dpm.model_evaluations')
-      .insert({ model_version: model.modelVersion, feature_date: featureDate, n: group.length, metrics: JSON.stringify({ ...evaluation.model, baselines: evaluation.baselines, oracle: evaluation.oracle ?? null }) })
+      .insert({
+        model_version: model.modelVersion,
+        feature_date: featureDate,
+        n: group.length,
+        metrics: JSON.stringify({
+          ...evaluation.model,
+          baselines: evaluation.baselines,
+          oracle: evaluation.oracle ?? null,
+        }),
+      })
       .onConflict(['model_version', 'feature_date'])
       .merge();
     log.info(
@@ -62,6 +86,7 @@ export async function evaluatePredictions(knex: Knex, options: { date?: string; 
         `${evaluation.model.interval_coverage !== undefined ? `, interval coverage ${(evaluation.model.interval_coverage * 100).toFixed(1)}%` : ''}`,
     );
   }
-  if (out.length === 0) log.warn(`nothing to evaluate: no stored prediction of ${model.modelVersion} has its outcome ingested yet.`);
+  if (out.length === 0)
+    log.warn(`nothing to evaluate: no stored prediction of ${model.modelVersion} has its outcome ingested yet.`);
   return out;
 }

@@ -12,7 +12,11 @@ export interface Scores {
   mean_interval_width?: number;
 }
 
-export function score(predicted: ArrayLike<number>, actual: ArrayLike<number>, interval?: { lower: ArrayLike<number>; upper: ArrayLike<number> }): Scores {
+export function score(
+  predicted: ArrayLike<number>,
+  actual: ArrayLike<number>,
+  interval?: { lower: ArrayLike<number>; upper: ArrayLike<number> },
+): Scores {
   const n = actual.length;
   let abs = 0;
   let sq = 0;
@@ -50,7 +54,9 @@ export function decileCapture(predicted: ArrayLike<number>, actual: ArrayLike<nu
   const k = Math.max(1, Math.floor(n / 10));
   if (n < 10) return NaN;
   const order = (values: ArrayLike<number>) =>
-    Array.from({ length: n }, (_, i) => i).sort((a, b) => (side === 'bottom' ? values[a] - values[b] : values[b] - values[a]) || a - b);
+    Array.from({ length: n }, (_, i) => i).sort(
+      (a, b) => (side === 'bottom' ? values[a] - values[b] : values[b] - values[a]) || a - b,
+    );
   const predictedSet = new Set(order(predicted).slice(0, k));
   let both = 0;
   for (const i of order(actual).slice(0, k)) if (predictedSet.has(i)) both++;
@@ -58,8 +64,12 @@ export function decileCapture(predicted: ArrayLike<number>, actual: ArrayLike<nu
 }
 
 /** The naive forecasts the model must beat, from feature columns of the same rows. */
-export function baselinePredictions(columns: Map<string, Float64Array>, n: number): Record<'zero' | 'yesterday' | 'mean_7d', Float64Array> {
-  const nanToZero = (a: Float64Array | undefined) => Float64Array.from(a ?? new Float64Array(n), (v) => (Number.isFinite(v) ? v : 0));
+export function baselinePredictions(
+  columns: Map<string, Float64Array>,
+  n: number,
+): Record<'zero' | 'yesterday' | 'mean_7d', Float64Array> {
+  const nanToZero = (a: Float64Array | undefined) =>
+    Float64Array.from(a ?? new Float64Array(n), (v) => (Number.isFinite(v) ? v : 0));
   return {
     zero: new Float64Array(n),
     yesterday: nanToZero(columns.get('net_profit')),

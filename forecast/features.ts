@@ -4,7 +4,15 @@ import type { Knex } from 'knex';
  * Which columns of the training table are model inputs. Everything numeric is a feature except keys,
  * the target and codes that are constant in the modelled population; these text columns are categorical.
  */
-export const NON_FEATURES = new Set(['account_id', 'date', 'prediction_date', 'target_net_profit', 'plan_id', 'phase', 'status']);
+export const NON_FEATURES = new Set([
+  'account_id',
+  'date',
+  'prediction_date',
+  'target_net_profit',
+  'plan_id',
+  'phase',
+  'status',
+]);
 export const CATEGORICAL = new Set(['volatility_regime', 'liquidity_state']);
 export const TARGET = 'target_net_profit';
 

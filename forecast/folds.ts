@@ -7,7 +7,6 @@ export interface Fold {
   validEnd: string;
 }
 
-
 /**
  * Time-series cross-validation over feature dates: the last `folds` blocks of `validDays` days are the
  * validation windows, each trained on all earlier days minus a `gapDays` gap. A row of day D has its
@@ -16,7 +15,9 @@ export interface Fold {
 export function timeSeriesFolds(dates: string[], folds: number, validDays: number, gapDays = 1): Fold[] {
   const unique = [...new Set(dates)].sort();
   if (unique.length < folds * validDays + 2 * gapDays + 7) {
-    throw new Error(`${unique.length} feature days are too few for ${folds} folds of ${validDays} days: ingest more history or pass --folds/--valid-days smaller.`);
+    throw new Error(
+      `${unique.length} feature days are too few for ${folds} folds of ${validDays} days: ingest more history or pass --folds/--valid-days smaller.`,
+    );
   }
   const out: Fold[] = [];
   for (let k = folds; k >= 1; k--) {

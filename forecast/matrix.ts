@@ -50,20 +50,33 @@ export interface ReadOptions {
  * Streams a table in keyset-ordered batches (date, account_id) into typed columns, so memory holds
  * one batch of row objects at a time plus the Float64 columns.
  */
-export async function readMatrix(knex: Knex, relation: { schema: string; table: string }, options: ReadOptions = {}): Promise<Matrix> {
+export async function readMatrix(
+  knex: Knex,
+  relation: { schema: string; table: string },
+  options: ReadOptions = {},
+): Promise<Matrix> {
   const cols = await tableColumns(knex, relation.schema, relation.table);
-  if (cols.length === 0) throw new DpmError(`${relation.schema}.${relation.table} does not exist: run dpm build first.`);
+  if (cols.length === 0)
+    throw new DpmError(`${relation.schema}.${relation.table} does not exist: run dpm build first.`);
   const hasTarget = cols.some((c) => c.name === TARGET);
   let features: FeatureSpec[];
   if (options.features) {
     const present = new Set(cols.map((c) => c.name));
     const missing = options.features.filter((f) => !present.has(f.name)).map((f) => f.name);
-    if (missing.length) throw new DpmError(`${relation.schema}.${relation.table} lacks features the model needs: ${missing.slice(0, 8).join(', ')}${missing.length > 8 ? ', ...' : ''}. Rebuild the feature store or retrain.`);
+    if (missing.length)
+      throw new DpmError(
+        `${relation.schema}.${relation.table} lacks features the model needs: ${missing.slice(0, 8).join(', ')}${missing.length > 8 ? ', ...' : ''}. Rebuild the feature store or retrain.`,
+      );
     features = options.features;
   } else {
     features = featureColumns(cols).map((c) => ({ name: c.name }));
   }
-  const select = ['account_id', 'date::text as date', ...(hasTarget ? [TARGET] : []), ...features.map((f) => quoteIdent(f.name))].join(', ');
+  const select = [
+    'account_id',
+    'date::text as date',
+    ...(hasTarget ? [TARGET] : []),
+    ...features.map((f) => quoteIdent(f.name)),
+  ].join(', ');
   const builders = features.map(() => new Growable());
   const label = new Growable();
   const dates: string[] = [];
@@ -74,9 +87,15 @@ export async function readMatrix(knex: Knex, relation: { schema: string; table: 
   let lastAccount = '';
   const batch = options.batchRows ?? 20_000;
   for (;;) {
-    const where = [options.where ? `(${options.where})` : 'true', lastDate ? `(date, account_id) > (?::date, ?)` : 'true'].join(' and ');
+    const where = [
+      options.where ? `(${options.where})` : 'true',
+      lastDate ? `(date, account_id) > (?::date, ?)` : 'true',
+    ].join(' and ');
     const bindings = [...(options.bindings ?? []), ...(lastDate ? [lastDate, lastAccount] : [])] as Knex.RawBinding[];
-    const { rows } = await knex.raw(`select ${select} from ${quoteIdent(relation.schema)}.${quoteIdent(relation.table)} where ${where} order by date, account_id limit ${batch}`, bindings);
+    const { rows } = await knex.raw(
+      `select ${select} from ${quoteIdent(relation.schema)}.${quoteIdent(relation.table)} where ${where} order by date, account_id limit ${batch}`,
+      bindings,
+    );
     for (const row of rows as Record<string, unknown>[]) {
       dates.push(row.date as string);
       accounts.push(row.account_id as string);
@@ -104,7 +123,14 @@ export async function readMatrix(knex: Knex, relation: { schema: string; table: 
     for (const s of rawCategorical[i]) builders[i].push(s === null ? NaN : levels.indexOf(s));
     return { ...f, levels };
   });
-  return { features: finalFeatures, columns: builders.map((b) => b.done()), dates, accounts, label: label.done(), n: dates.length };
+  return {
+    features: finalFeatures,
+    columns: builders.map((b) => b.done()),
+    dates,
+    accounts,
+    label: label.done(),
+    n: dates.length,
+  };
 }
 
 /** The rows of a matrix whose index passes `keep`, as a new matrix (for CV folds). */
@@ -112,5 +138,12 @@ export function subset(m: Matrix, keep: (i: number) => boolean): Matrix {
   const idx: number[] = [];
   for (let i = 0; i < m.n; i++) if (keep(i)) idx.push(i);
   const pick = (a: Float64Array) => Float64Array.from(idx, (i) => a[i]);
-  return { features: m.features, columns: m.columns.map(pick), dates: idx.map((i) => m.dates[i]), accounts: idx.map((i) => m.accounts[i]), label: pick(m.label), n: idx.length };
+  return {
+    features: m.features,
+    columns: m.columns.map(pick),
+    dates: idx.map((i) => m.dates[i]),
+    accounts: idx.map((i) => m.accounts[i]),
+    label: pick(m.label),
+    n: idx.length,
+  };
 }

@@ -35,7 +35,21 @@ export async function registerModel(knex: Knex, m: RegisteredModel, artifactsDir
   if (m.upper) writeFileSync(join(dir, 'upper.txt'), m.upper.toString());
   writeFileSync(
     join(dir, 'meta.json'),
-    JSON.stringify({ model_version: m.modelVersion, objective: m.objective, train_start: m.trainStart, train_end: m.trainEnd, params: m.params, features: m.features, cv_metrics: m.cvMetrics, baseline_metrics: m.baselineMetrics, feature_importance: m.featureImportance }, null, 1),
+    JSON.stringify(
+      {
+        model_version: m.modelVersion,
+        objective: m.objective,
+        train_start: m.trainStart,
+        train_end: m.trainEnd,
+        params: m.params,
+        features: m.features,
+        cv_metrics: m.cvMetrics,
+        baseline_metrics: m.baselineMetrics,
+        feature_importance: m.featureImportance,
+      },
+      null,
+      1,
+    ),
   );
   await knex.transaction(async (trx) => {
     await trx('dpm.model_registry').where({ is_active: true }).update({ is_active: false });
@@ -70,8 +84,15 @@ export interface LoadedModel {
 
 /** The active model, or a named version; parses the stored model text back into boosters. */
 export async function loadModel(knex: Knex, version?: string): Promise<LoadedModel> {
-  const row = await knex('dpm.model_registry').where(version ? { model_version: version } : { is_active: true }).first();
-  if (!row) throw new DpmError(version ? `model version ${version} is not in dpm.model_registry (dpm train registers models).` : 'no active model in dpm.model_registry: run dpm train first.');
+  const row = await knex('dpm.model_registry')
+    .where(version ? { model_version: version } : { is_active: true })
+    .first();
+  if (!row)
+    throw new DpmError(
+      version
+        ? `model version ${version} is not in dpm.model_registry (dpm train registers models).`
+        : 'no active model in dpm.model_registry: run dpm train first.',
+    );
   const json = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v);
   return {
     modelVersion: row.model_version,

@@ -64,7 +64,8 @@ export class TpeSampler {
   private suggestOne(d: Dimension, good: Trial[], bad: Trial[]): number | string {
     if (d.kind === 'choice') {
       // Smoothed category frequencies in the good and bad groups.
-      const weight = (group: Trial[], c: string) => (group.filter((t) => t.params[d.name] === c).length + 1) / (group.length + d.choices.length);
+      const weight = (group: Trial[], c: string) =>
+        (group.filter((t) => t.params[d.name] === c).length + 1) / (group.length + d.choices.length);
       let best = d.choices[0];
       let bestScore = -Infinity;
       for (let i = 0; i < this.candidates; i++) {
@@ -119,7 +120,10 @@ export class MedianPruner {
     const past = this.history.get(step) ?? [];
     if (past.length < this.minTrials) return false;
     const sorted = [...past].sort((a, b) => a - b);
-    const median = sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+    const median =
+      sorted.length % 2
+        ? sorted[(sorted.length - 1) / 2]
+        : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
     return value > median;
   }
 }

@@ -73,7 +73,12 @@ function robustScale(label: Float64Array): number {
 function concrete(point: Params, scale: number): Params {
   const { scale_multiple, ...rest } = point;
   const multiple = Number(scale_multiple ?? 1);
-  return { ...DEFAULT_PARAMS, ...rest, ...(rest.objective === 'huber' ? { alpha: multiple * scale } : {}), ...(rest.objective === 'fair' ? { fair_c: multiple * scale } : {}) };
+  return {
+    ...DEFAULT_PARAMS,
+    ...rest,
+    ...(rest.objective === 'huber' ? { alpha: multiple * scale } : {}),
+    ...(rest.objective === 'fair' ? { fair_c: multiple * scale } : {}),
+  };
 }
 
 /**
@@ -81,7 +86,10 @@ function concrete(point: Params, scale: number): Params {
  * choice of parameters has seen (scoring trials on it and then reporting it as the holdout flattered the model).
  */
 export function tuningFold(folds: Fold[]): Fold {
-  if (folds.length < 2) throw new UsageError('--tune needs --folds 2 or more: trials are scored on the fold before the last, which stays the holdout.');
+  if (folds.length < 2)
+    throw new UsageError(
+      '--tune needs --folds 2 or more: trials are scored on the fold before the last, which stays the holdout.',
+    );
   return folds[folds.length - 2];
 }
 
@@ -104,7 +112,9 @@ async function tune(m: Matrix, options: TrainCommandOptions, scale: number, log:
     for (const [step, v] of intermediate) pruner.report(step, v);
     const loss = cv.pruned ? Infinity : cv.meanMae;
     history.push({ params: point, loss });
-    log.info(`trial ${t + 1}/${options.trials}: ${cv.pruned ? 'pruned' : `MAE ${loss.toFixed(2)}`} (${point.objective}, ${point.num_leaves} leaves, lr ${Number(point.learning_rate).toFixed(3)})`);
+    log.info(
+      `trial ${t + 1}/${options.trials}: ${cv.pruned ? 'pruned' : `MAE ${loss.toFixed(2)}`} (${point.objective}, ${point.num_leaves} leaves, lr ${Number(point.learning_rate).toFixed(3)})`,
+    );
   }
   const best = history.filter((h) => Number.isFinite(h.loss)).sort((a, b) => a.loss - b.loss)[0];
   if (!best) throw new DpmError('every tuning trial was pruned; rerun with more --trials');
@@ -115,14 +125,26 @@ async function tune(m: Matrix, options: TrainCommandOptions, scale: number, log:
 /** dpm train: CV (optionally after a TPE search), a final fit, quantile models for intervals, registration. */
 export async function trainAndRegister(knex: Knex, options: TrainCommandOptions, log: Logger): Promise<TrainResult> {
   const t0 = Date.now();
-  const m = await readMatrix(knex, { schema: 'training', table: 'model_training_input' }, options.trainEnd ? { where: 'date <= ?::date', bindings: [options.trainEnd] } : {});
-  if (m.n === 0) throw new DpmError(`training.model_training_input has no rows${options.trainEnd ? ` up to ${options.trainEnd}` : ''}: ingest history and run dpm build first.`);
-  log.info(`read ${formatCount(m.n)} rows x ${m.features.length} features from training.model_training_input in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+  const m = await readMatrix(
+    knex,
+    { schema: 'training', table: 'model_training_input' },
+    options.trainEnd ? { where: 'date <= ?::date', bindings: [options.trainEnd] } : {},
+  );
+  if (m.n === 0)
+    throw new DpmError(
+      `training.model_training_input has no rows${options.trainEnd ? ` up to ${options.trainEnd}` : ''}: ingest history and run dpm build first.`,
+    );
+  log.info(
+    `read ${formatCount(m.n)} rows x ${m.features.length} features from training.model_training_input in ${((Date.now() - t0) / 1000).toFixed(1)}s`,
+  );
   const scale = robustScale(m.label);
   const folds = timeSeriesFolds(m.dates, options.folds, options.validDays);
   const params = options.tune
     ? await tune(m, options, scale, log)
-    : concrete({ ...DEFAULT_PARAMS, seed: options.seed, ...(options.objective ? { objective: options.objective } : {}) }, scale);
+    : concrete(
+        { ...DEFAULT_PARAMS, seed: options.seed, ...(options.objective ? { objective: options.objective } : {}) },
+        scale,
+      );
   const cv = await crossValidate(m, folds, params, { earlyStopping: options.earlyStopping });
   for (const f of cv.folds) {
     log.info(
@@ -140,19 +162,25 @@ export async function trainAndRegister(knex: Knex, options: TrainCommandOptions,
   const lastValid = subset(m, (i) => m.dates[i] >= last.validStart && m.dates[i] <= last.validEnd);
   let lower: Booster | undefined;
   let upper: Booster | undefined;
-  const quantile = (alpha: number, data: Matrix) => train({ ...finalParams, objective: 'quantile', alpha }, toDataset(data));
+  const quantile = (alpha: number, data: Matrix) =>
+    train({ ...finalParams, objective: 'quantile', alpha }, toDataset(data));
   const lastFold = cv.folds[cv.folds.length - 1];
   let holdoutModel = lastFold.model;
   if (options.intervals) {
     const [lo, hi] = [await quantile(0.05, lastTrain), await quantile(0.95, lastTrain)];
     const holdoutPred = (await train(finalParams, toDataset(lastTrain))).predict(lastValid.columns);
-    holdoutModel = score(holdoutPred, lastValid.label, { lower: lo.predict(lastValid.columns), upper: hi.predict(lastValid.columns) });
+    holdoutModel = score(holdoutPred, lastValid.label, {
+      lower: lo.predict(lastValid.columns),
+      upper: hi.predict(lastValid.columns),
+    });
     lower = await quantile(0.05, m);
     upper = await quantile(0.95, m);
   }
   const gain = model.featureImportance('gain');
   const split = model.featureImportance('split');
-  const importance = m.features.map((f, i) => ({ feature: f.name, gain: gain[i], split: split[i] })).sort((a, b) => b.gain - a.gain);
+  const importance = m.features
+    .map((f, i) => ({ feature: f.name, gain: gain[i], split: split[i] }))
+    .sort((a, b) => b.gain - a.gain);
   const sortedDates = [...m.dates].sort();
   const modelVersion = newVersion();
   const dir = await registerModel(
@@ -173,6 +201,14 @@ export async function trainAndRegister(knex: Knex, options: TrainCommandOptions,
     },
     options.artifactsDir,
   );
-  log.info(`registered ${modelVersion} (${params.objective}, ${iterations} trees) as the active model; artifacts in ${dir} (${((Date.now() - t0) / 1000).toFixed(1)}s in all)`);
-  return { modelVersion, rows: m.n, cv, holdout: { model: holdoutModel, baselines: lastFold.baselines }, params: finalParams };
+  log.info(
+    `registered ${modelVersion} (${params.objective}, ${iterations} trees) as the active model; artifacts in ${dir} (${((Date.now() - t0) / 1000).toFixed(1)}s in all)`,
+  );
+  return {
+    modelVersion,
+    rows: m.n,
+    cv,
+    holdout: { model: holdoutModel, baselines: lastFold.baselines },
+    params: finalParams,
+  };
 }

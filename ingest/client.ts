@@ -38,7 +38,15 @@ const envelope = z
     data: z.unknown().optional(),
   })
   .loose();
-const paged = z.object({ data: z.array(z.unknown()), total: z.number().optional(), skip: z.number().optional(), limit: z.number().optional(), count: z.number().optional() }).loose();
+const paged = z
+  .object({
+    data: z.array(z.unknown()),
+    total: z.number().optional(),
+    skip: z.number().optional(),
+    limit: z.number().optional(),
+    count: z.number().optional(),
+  })
+  .loose();
 
 /** Spreads requests so that at most `rate` per second start, allowing short bursts. */
 class TokenBucket {
@@ -102,12 +110,26 @@ export class ApiClient {
    * client pauses, so concurrent pages do not stampede) up to `max429` times; other 4xx are final.
    * Every message has the API key masked, since the key travels in the URL.
    */
-  async page(path: string, params: Record<string, string>, skip: number, limit: number, includeTotal: boolean): Promise<Page> {
+  async page(
+    path: string,
+    params: Record<string, string>,
+    skip: number,
+    limit: number,
+    includeTotal: boolean,
+  ): Promise<Page> {
     const now = Date.now();
     if (now < this.openUntil) {
-      throw new ApiError(`the API circuit is open after ${this.options.breakerThreshold ?? 5} consecutive failures; it half-opens at ${new Date(this.openUntil).toISOString()}. Rerun then; finished pages are kept.`);
+      throw new ApiError(
+        `the API circuit is open after ${this.options.breakerThreshold ?? 5} consecutive failures; it half-opens at ${new Date(this.openUntil).toISOString()}. Rerun then; finished pages are kept.`,
+      );
     }
-    const searchParams = { ...params, limit: String(limit), skip: String(skip), ...(includeTotal ? { 'include-total': '1' } : {}), apiKey: this.options.apiKey };
+    const searchParams = {
+      ...params,
+      limit: String(limit),
+      skip: String(skip),
+      ...(includeTotal ? { 'include-total': '1' } : {}),
+      apiKey: this.options.apiKey,
+    };
     const retries = this.options.retries ?? 3;
     const max429 = this.options.max429 ?? 20;
     let failures = 0;
@@ -123,7 +145,9 @@ export class ApiClient {
         try {
           json = JSON.parse(body);
         } catch {
-          throw new BadBody(`the body is not valid JSON (${body.length} bytes, ends ${JSON.stringify(body.slice(-40))})`);
+          throw new BadBody(
+            `the body is not valid JSON (${body.length} bytes, ends ${JSON.stringify(body.slice(-40))})`,
+          );
         }
         this.failures = 0;
         return unwrap(json, path, skip);
@@ -138,21 +162,31 @@ export class ApiClient {
         } else if (retryable(err, status) && failures < retries) {
           failures++;
           wait = backoff(failures);
-          problem = err instanceof BadBody ? err.message : status ? `HTTP ${status}` : `${(err as RequestError).code ?? 'request failed'}: ${(err as Error).message}`;
+          problem =
+            err instanceof BadBody
+              ? err.message
+              : status
+                ? `HTTP ${status}`
+                : `${(err as RequestError).code ?? 'request failed'}: ${(err as Error).message}`;
         } else {
           this.recordFailure();
           throw this.describe(err, path, skip, failures + limited);
         }
       }
       this.requests.retried++;
-      this.options.onRetry?.(redact(`retry ${status429(problem) ? `${limited}/${max429}` : `${failures}/${retries}`} of ${path} skip=${skip} in ${(wait / 1000).toFixed(1)}s after ${problem}`));
+      this.options.onRetry?.(
+        redact(
+          `retry ${status429(problem) ? `${limited}/${max429}` : `${failures}/${retries}`} of ${path} skip=${skip} in ${(wait / 1000).toFixed(1)}s after ${problem}`,
+        ),
+      );
       await sleep(wait);
     }
   }
 
   private recordFailure(): void {
     this.failures++;
-    if (this.failures >= (this.options.breakerThreshold ?? 5)) this.openUntil = Date.now() + (this.options.breakerCooldownMs ?? 60_000);
+    if (this.failures >= (this.options.breakerThreshold ?? 5))
+      this.openUntil = Date.now() + (this.options.breakerCooldownMs ?? 60_000);
   }
 
   private describe(err: unknown, path: string, skip: number, retried: number): ApiError {
@@ -161,10 +195,18 @@ export class ApiClient {
       const detail = redact(String(err.response.body ?? '').slice(0, 300));
       const auth = status === 401 || status === 403;
       const hint = auth ? ' Check DPM_API_KEY.' : status === 429 ? ' The API kept rate-limiting: lower --max-rps.' : '';
-      return new (auth ? ApiAuthError : ApiError)(redact(`${path} skip=${skip}: HTTP ${status}${retried ? ` after ${retried} retries` : ''}: ${detail}.${hint}`));
+      return new (auth ? ApiAuthError : ApiError)(
+        redact(`${path} skip=${skip}: HTTP ${status}${retried ? ` after ${retried} retries` : ''}: ${detail}.${hint}`),
+      );
     }
-    if (err instanceof BadBody) return new ApiError(`${path} skip=${skip}: ${err.message} after ${retried} retries; the window is left unfinished and resumes from its checkpoint on rerun.`);
-    if (err instanceof RequestError) return new ApiError(redact(`${path} skip=${skip}: ${err.code ?? 'request failed'}: ${err.message} (after ${retried} retries)`));
+    if (err instanceof BadBody)
+      return new ApiError(
+        `${path} skip=${skip}: ${err.message} after ${retried} retries; the window is left unfinished and resumes from its checkpoint on rerun.`,
+      );
+    if (err instanceof RequestError)
+      return new ApiError(
+        redact(`${path} skip=${skip}: ${err.code ?? 'request failed'}: ${err.message} (after ${retried} retries)`),
+      );
     return new ApiError(redact(`${path} skip=${skip}: ${(err as Error).message}`));
   }
 }
@@ -174,12 +216,23 @@ class BadBody extends Error {}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const status429 = (problem: string) => problem.startsWith('429');
 const backoff = (attempt: number) => Math.min(30_000, 500 * 2 ** (attempt - 1)) + Math.floor(Math.random() * 250);
-const RETRY_CODES = new Set(['ETIMEDOUT', 'ECONNRESET', 'EADDRINUSE', 'ECONNREFUSED', 'EPIPE', 'ENOTFOUND', 'ENETUNREACH', 'EAI_AGAIN', 'ERR_STREAM_PREMATURE_CLOSE']);
+const RETRY_CODES = new Set([
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'EADDRINUSE',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ENOTFOUND',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ERR_STREAM_PREMATURE_CLOSE',
+]);
 
 function retryable(err: unknown, status: number | undefined): boolean {
   if (err instanceof BadBody) return true;
   if (status !== undefined) return status >= 500 || status === 408 || status === 429;
-  if (err instanceof RequestError) return RETRY_CODES.has(err.code) || err.name === 'ReadError' || err.name === 'TimeoutError';
+  if (err instanceof RequestError)
+    return RETRY_CODES.has(err.code) || err.name === 'ReadError' || err.name === 'TimeoutError';
   return false;
 }
 
@@ -194,14 +247,18 @@ function retryAfterMs(err: HTTPError): number | undefined {
 
 function unwrap(json: unknown, path: string, skip: number): Page {
   const env = envelope.safeParse(json);
-  if (!env.success) throw new ApiError(`${path} skip=${skip}: the response is not the API's envelope: ${env.error.issues[0].message}`);
+  if (!env.success)
+    throw new ApiError(`${path} skip=${skip}: the response is not the API's envelope: ${env.error.issues[0].message}`);
   const status = (env.data.Status ?? 'ok').toLowerCase();
   if (status === 'fail' || status === 'error') {
-    throw new ApiError(`${path} skip=${skip}: the API answered ${status}: ${String(env.data.Message ?? env.data.Error ?? 'no message')}`);
+    throw new ApiError(
+      `${path} skip=${skip}: the API answered ${status}: ${String(env.data.Message ?? env.data.Error ?? 'no message')}`,
+    );
   }
   const data = env.data.Data ?? env.data.data;
   if (Array.isArray(data)) return { records: data, total: undefined };
   const p = paged.safeParse(data);
-  if (!p.success) throw new ApiError(`${path} skip=${skip}: Data is neither a list nor {data, total, skip, limit, count}`);
+  if (!p.success)
+    throw new ApiError(`${path} skip=${skip}: Data is neither a list nor {data, total, skip, limit, count}`);
   return { records: p.data.data, total: p.data.total };
 }

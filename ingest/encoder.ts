@@ -61,18 +61,26 @@ export function compileEncoder(spec: EncoderSpec): RecordEncoder {
     emit(`v = r[${JSON.stringify(f.api)}];`);
     // A record rule sees zod's output object, whose keys are the present fields: keep it exact by leaving
     // records with an absent field to zod when there is a rule.
-    emit(`if (v === null) { ${f.required ? 'return false;' : `${c} = null;`} } else if (v === undefined) { ${f.required || rule ? 'return false;' : `${c} = undefined;`} } else {`);
+    emit(
+      `if (v === null) { ${f.required ? 'return false;' : `${c} = null;`} } else if (v === undefined) { ${f.required || rule ? 'return false;' : `${c} = undefined;`} } else {`,
+    );
     switch (f.kind) {
       case 'text':
-        emit(`if (typeof v === 'string') ${c} = v; else if (typeof v === 'number' && Number.isFinite(v)) ${c} = String(v); else return false;`);
+        emit(
+          `if (typeof v === 'string') ${c} = v; else if (typeof v === 'number' && Number.isFinite(v)) ${c} = String(v); else return false;`,
+        );
         break;
       case 'int':
         emit(`if (typeof v === 'number') { if (!Number.isSafeInteger(v)) return false; ${c} = v; }`);
-        emit(`else if (typeof v === 'string' && h.INT.test(v)) { ${c} = Number(v); if (!Number.isSafeInteger(${c})) return false; } else return false;`);
+        emit(
+          `else if (typeof v === 'string' && h.INT.test(v)) { ${c} = Number(v); if (!Number.isSafeInteger(${c})) return false; } else return false;`,
+        );
         break;
       case 'num':
         emit(`if (typeof v === 'number') { if (!Number.isFinite(v)) return false; ${c} = v; }`);
-        emit(`else if (typeof v === 'string' && h.NUM.test(v)) { ${c} = Number(v); if (!Number.isFinite(${c})) return false; } else return false;`);
+        emit(
+          `else if (typeof v === 'string' && h.NUM.test(v)) { ${c} = Number(v); if (!Number.isFinite(${c})) return false; } else return false;`,
+        );
         break;
       case 'date':
         emit(`if (typeof v !== 'string') return false; ${c} = h.date(v); if (${c} === undefined) return false;`);
@@ -81,11 +89,15 @@ export function compileEncoder(spec: EncoderSpec): RecordEncoder {
         emit(`if (typeof v !== 'string' || !h.ISO_TS.test(v)) return false; ${c} = v;`);
         break;
       case 'bool':
-        emit(`if (v === true || v === false) ${c} = v; else if (v === 1) ${c} = true; else if (Object.is(v, 0)) ${c} = false; else return false;`);
+        emit(
+          `if (v === true || v === false) ${c} = v; else if (v === 1) ${c} = true; else if (Object.is(v, 0)) ${c} = false; else return false;`,
+        );
         break;
       case 'json':
         // Only what JSON.parse makes; anything else (functions, bigints, ...) is zod's and csvLine's to handle.
-        emit(`if (typeof v !== 'object' && typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') return false; ${c} = v;`);
+        emit(
+          `if (typeof v !== 'object' && typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') return false; ${c} = v;`,
+        );
         break;
     }
     if (refines[i]) emit(`if (h.refines[${i}](${c}) !== undefined) return false;`);
@@ -93,7 +105,9 @@ export function compileEncoder(spec: EncoderSpec): RecordEncoder {
   });
   // Unknown fields go to `extra`, in the record's order; '__proto__' is one zod drops: its case, not ours.
   emit('let extra;');
-  emit(`for (const k in r) { if (!h.known.has(k)) { if (k === '__proto__') return false; (extra ??= {})[k] = r[k]; } }`);
+  emit(
+    `for (const k in r) { if (!h.known.has(k)) { if (k === '__proto__') return false; (extra ??= {})[k] = r[k]; } }`,
+  );
   if (rule) {
     // zod's output: the fields in schema order, then the unknown ones.
     emit(`const rec = { ${fields.map((f, i) => `${JSON.stringify(f.api)}: c${i}`).join(', ')} };`);

@@ -23,11 +23,15 @@ export interface EndpointSpec {
 }
 
 const compact = (d: string) => d.replace(/-/g, '');
-const positive = (name: string) => (v: unknown) => (typeof v === 'number' && !(v > 0) ? `${name} must be > 0, got ${v}` : undefined);
-const side = (v: unknown) => (typeof v === 'string' && !/^(buy|sell)$/i.test(v) ? `side must be Buy or Sell, got ${JSON.stringify(v)}` : undefined);
+const positive = (name: string) => (v: unknown) =>
+  typeof v === 'number' && !(v > 0) ? `${name} must be > 0, got ${v}` : undefined;
+const side = (v: unknown) =>
+  typeof v === 'string' && !/^(buy|sell)$/i.test(v) ? `side must be Buy or Sell, got ${JSON.stringify(v)}` : undefined;
 
-const IDENTITY = 'login:text! accountId:text! planId:int trader:text status:int type:int phase:int broker:int mt_version:int price_stream:text country:text';
-const MONEY = 'startingBalance:num priorDaysBalance:num priorDaysEquity:num currentBalance:num currentEquity:num approved_payouts:num pending_payouts:num';
+const IDENTITY =
+  'login:text! accountId:text! planId:int trader:text status:int type:int phase:int broker:int mt_version:int price_stream:text country:text';
+const MONEY =
+  'startingBalance:num priorDaysBalance:num priorDaysEquity:num currentBalance:num currentEquity:num approved_payouts:num pending_payouts:num';
 const ACTIVITY = 'firstTradeDate:date daysSinceInitialDeposit:int daysSinceFirstTrade:int numTrades:int';
 const STATS = `netProfit:num grossProfit:num grossLoss:num gainToPain:num profitFactor:num successRate:num meanProfit:num medianProfit:num
   stdProfits:num riskAdjProfit:num expectancy:num minProfit:num maxProfit:num profitPerc10:num profitPerc25:num profitPerc75:num profitPerc90:num
@@ -48,11 +52,15 @@ const TRADE = `tradeDate:date! broker:int mngr:int platform:int! ticket:text pos
   profit:num commission:num fee:num swap:num comment:text client_margin:num firm_margin:num`;
 
 function withRules(list: Field[]): Field[] {
-  return list.map((f) => (f.api === 'lots' ? { ...f, refine: positive('lots') } : f.api === 'side' ? { ...f, refine: side } : f));
+  return list.map((f) =>
+    f.api === 'lots' ? { ...f, refine: positive('lots') } : f.api === 'side' ? { ...f, refine: side } : f,
+  );
 }
 
-const metricsId = (r: Record<string, unknown>) => `account ${r.accountId ?? '?'}${r.date ? ` on ${r.date}` : ''}${r.hour !== undefined ? ` hour ${r.hour}` : ''}`;
-const tradeId = (r: Record<string, unknown>) => `trade platform ${r.platform ?? '?'} position ${r.position ?? '?'} on ${r.tradeDate ?? '?'}`;
+const metricsId = (r: Record<string, unknown>) =>
+  `account ${r.accountId ?? '?'}${r.date ? ` on ${r.date}` : ''}${r.hour !== undefined ? ` hour ${r.hour}` : ''}`;
+const tradeId = (r: Record<string, unknown>) =>
+  `trade platform ${r.platform ?? '?'} position ${r.position ?? '?'} on ${r.tradeDate ?? '?'}`;
 /** Two timestamps in the API's own form (`2024-01-01T09:30:00.000Z`) sort as text in time order: no Date.parse. */
 const SAME_FORM = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const closedAfterOpen = (r: Record<string, unknown>) => {
@@ -61,7 +69,14 @@ const closedAfterOpen = (r: Record<string, unknown>) => {
   // Not before as text, then not before in time either: Date.parse only moves a value later than its text
   // (T24:00 is the next day, Feb 30 is Mar 1), which cannot put close first unless it moves open, so open's
   // day must be one every month has (or both on the same day, moved alike).
-  if (close >= open && close.length === 24 && open.length === 24 && (open < open.slice(0, 8) + '29' || close.slice(0, 10) === open.slice(0, 10)) && SAME_FORM.test(close) && SAME_FORM.test(open)) {
+  if (
+    close >= open &&
+    close.length === 24 &&
+    open.length === 24 &&
+    (open < open.slice(0, 8) + '29' || close.slice(0, 10) === open.slice(0, 10)) &&
+    SAME_FORM.test(close) &&
+    SAME_FORM.test(open)
+  ) {
     return undefined;
   }
   return Date.parse(close) < Date.parse(open) ? `closeTime ${close} is before openTime ${open}` : undefined;
@@ -71,7 +86,11 @@ const closedAfterOpen = (r: Record<string, unknown>) => {
  * The schema and the encoder are built on first use: the migrations import these specs for the raw tables'
  * columns on every command's start, where building both for the six endpoints cost about 40 ms.
  */
-function spec(s: Omit<EndpointSpec, 'schema' | 'encode' | 'keepExtra'> & { rule?: (r: Record<string, unknown>) => string | undefined }): EndpointSpec {
+function spec(
+  s: Omit<EndpointSpec, 'schema' | 'encode' | 'keepExtra'> & {
+    rule?: (r: Record<string, unknown>) => string | undefined;
+  },
+): EndpointSpec {
   const { rule, ...rest } = s;
   let schema: EndpointSpec['schema'] | undefined;
   let encode: RecordEncoder | undefined;
@@ -96,7 +115,8 @@ export const ENDPOINT_SPECS: EndpointSpec[] = [
     pageLimit: 500,
     table: 'raw.accounts',
     key: ['account_id'],
-    fields: fields(`accountId:text! login:text! traderId:text planId:int startingBalance:num currentBalance:num currentEquity:num profitTargetPct:num
+    fields:
+      fields(`accountId:text! login:text! traderId:text planId:int startingBalance:num currentBalance:num currentEquity:num profitTargetPct:num
       maxDailyDrawdownPct:num maxDrawdownPct:num maxLeverage:num isDrawdownRelative:bool breached:bool isUpgraded:bool phase:int status:int createdAt:ts updatedAt:ts`),
     recordId: (r) => `account ${r.accountId ?? '?'}`,
   }),
@@ -137,7 +157,9 @@ export const ENDPOINT_SPECS: EndpointSpec[] = [
     table: 'raw.trades_closed',
     key: ['platform', 'position', 'trade_date'],
     fields: withRules(fields(`${TRADE} closeTime:ts! closePrice:num!`)),
-    windowParams: (dates) => [{ 'trade-date-from': compact(dates[0]), 'trade-date-to': compact(dates[dates.length - 1]) }],
+    windowParams: (dates) => [
+      { 'trade-date-from': compact(dates[0]), 'trade-date-to': compact(dates[dates.length - 1]) },
+    ],
     recordId: tradeId,
     rule: closedAfterOpen,
   }),
@@ -148,7 +170,9 @@ export const ENDPOINT_SPECS: EndpointSpec[] = [
     table: 'raw.trades_open',
     key: ['trade_date', 'platform', 'position'],
     fields: withRules(fields(TRADE)),
-    windowParams: (dates) => [{ 'trade-date-from': compact(dates[0]), 'trade-date-to': compact(dates[dates.length - 1]) }],
+    windowParams: (dates) => [
+      { 'trade-date-from': compact(dates[0]), 'trade-date-to': compact(dates[dates.length - 1]) },
+    ],
     recordId: tradeId,
   }),
   spec({
@@ -157,7 +181,9 @@ export const ENDPOINT_SPECS: EndpointSpec[] = [
     pageLimit: 1000,
     table: 'raw.regimes_daily',
     key: ['date'],
-    fields: fields('date:date! market_news:json instruments:json country_economic_indicators:json news_analysis:json summary:json created_at:ts updated_at:ts'),
+    fields: fields(
+      'date:date! market_news:json instruments:json country_economic_indicators:json news_analysis:json summary:json created_at:ts updated_at:ts',
+    ),
     windowParams: (dates) => [{ dates: dates.map(compact).join(',') }],
     recordId: (r) => `regime of ${r.date ?? '?'}`,
   }),

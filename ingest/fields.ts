@@ -64,13 +64,33 @@ function kindSchema(f: Field): z.ZodType<unknown> {
     case 'text':
       return z.union([z.string(), z.number().transform(String)]);
     case 'int':
-      return z.union([z.number(), z.string().regex(/^-?\d+$/).transform(Number)]).pipe(z.number().int(`${f.api} must be a whole number`));
+      return z
+        .union([
+          z.number(),
+          z
+            .string()
+            .regex(/^-?\d+$/)
+            .transform(Number),
+        ])
+        .pipe(z.number().int(`${f.api} must be a whole number`));
     case 'num':
-      return z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/).transform(Number)]).pipe(z.number().finite());
+      return z
+        .union([
+          z.number(),
+          z
+            .string()
+            .regex(/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/)
+            .transform(Number),
+        ])
+        .pipe(z.number().finite());
     case 'date':
       return z.string().transform((v, ctx) => {
         const d = normalizeDate(v);
-        if (!d) ctx.addIssue({ code: 'custom', message: `${f.api} must be an ISO date or YYYYMMDD, got ${JSON.stringify(v)}` });
+        if (!d)
+          ctx.addIssue({
+            code: 'custom',
+            message: `${f.api} must be an ISO date or YYYYMMDD, got ${JSON.stringify(v)}`,
+          });
         return d ?? v;
       });
     case 'ts':

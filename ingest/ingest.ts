@@ -21,7 +21,8 @@ export interface IngestOptions {
 
 function dateRange(start: string, end: string): string[] {
   const out: string[] = [];
-  for (let d = new Date(`${start}T00:00:00Z`); d <= new Date(`${end}T00:00:00Z`); d.setUTCDate(d.getUTCDate() + 1)) out.push(d.toISOString().slice(0, 10));
+  for (let d = new Date(`${start}T00:00:00Z`); d <= new Date(`${end}T00:00:00Z`); d.setUTCDate(d.getUTCDate() + 1))
+    out.push(d.toISOString().slice(0, 10));
   return out;
 }
 
@@ -33,9 +34,13 @@ export interface Listing {
   days: string[];
 }
 
-export function listingsFor(spec: EndpointSpec, options: Pick<IngestOptions, 'startDate' | 'endDate' | 'batchDays'>): Listing[] {
+export function listingsFor(
+  spec: EndpointSpec,
+  options: Pick<IngestOptions, 'startDate' | 'endDate' | 'batchDays'>,
+): Listing[] {
   if (!spec.windowParams) return [{ windowKey: 'all', params: {}, windowed: false, days: [] }];
-  if (!options.startDate || !options.endDate) throw new Error(`${spec.name} is fetched by date: pass --start-date and --end-date`);
+  if (!options.startDate || !options.endDate)
+    throw new Error(`${spec.name} is fetched by date: pass --start-date and --end-date`);
   const days = dateRange(options.startDate, options.endDate);
   const out: Listing[] = [];
   for (let i = 0; i < days.length; i += options.batchDays) {
@@ -43,7 +48,14 @@ export function listingsFor(spec: EndpointSpec, options: Pick<IngestOptions, 'st
     const sets = spec.windowParams(chunk);
     // One request set per day (hourly metrics) is checkpointed per day; otherwise per window.
     const perDay = sets.length === chunk.length && sets.length > 1;
-    sets.forEach((params, j) => out.push({ windowKey: perDay ? chunk[j] : `${chunk[0]}..${chunk[chunk.length - 1]}`, params, windowed: true, days: perDay ? [chunk[j]] : chunk }));
+    sets.forEach((params, j) =>
+      out.push({
+        windowKey: perDay ? chunk[j] : `${chunk[0]}..${chunk[chunk.length - 1]}`,
+        params,
+        windowed: true,
+        days: perDay ? [chunk[j]] : chunk,
+      }),
+    );
   }
   return out;
 }
@@ -55,7 +67,13 @@ export function listingsFor(spec: EndpointSpec, options: Pick<IngestOptions, 'st
  * table and checkpoint row; at most one window lands behind the one being read). PGlite is one session,
  * so there windows run one after another.
  */
-export async function ingestEndpoint(db: Database, client: ApiClient, spec: EndpointSpec, options: IngestOptions, log: Logger): Promise<ListingSummary[]> {
+export async function ingestEndpoint(
+  db: Database,
+  client: ApiClient,
+  spec: EndpointSpec,
+  options: IngestOptions,
+  log: Logger,
+): Promise<ListingSummary[]> {
   const overlap = db.target.kind === 'postgres';
   const running: Promise<ListingSummary>[] = [];
   let failed = false;
@@ -66,10 +84,19 @@ export async function ingestEndpoint(db: Database, client: ApiClient, spec: Endp
     let readDone!: () => void;
     const read = new Promise<void>((resolve) => (readDone = resolve));
     const progress = new Progress(spec.name, log);
-    const window = runWindow(db, spec, { key: listing.windowKey, windowed: listing.windowed, resumable: true }, options, log, progress, (load, resume) => readListing(client, spec, listing, options.concurrency, load, resume, progress, log), {
-      fatal: (err) => err instanceof ApiAuthError,
-      onLastFlush: overlap ? readDone : undefined,
-    });
+    const window = runWindow(
+      db,
+      spec,
+      { key: listing.windowKey, windowed: listing.windowed, resumable: true },
+      options,
+      log,
+      progress,
+      (load, resume) => readListing(client, spec, listing, options.concurrency, load, resume, progress, log),
+      {
+        fatal: (err) => err instanceof ApiAuthError,
+        onLastFlush: overlap ? readDone : undefined,
+      },
+    );
     running.push(window);
     window.then(readDone, () => {
       failed = true;
@@ -85,7 +112,16 @@ export async function ingestEndpoint(db: Database, client: ApiClient, spec: Endp
   return results.map((r) => (r as PromiseFulfilledResult<ListingSummary>).value);
 }
 
-async function readListing(client: ApiClient, spec: EndpointSpec, listing: Listing, concurrency: number, load: WindowLoad, resume: number, progress: Progress, log: Logger): Promise<void> {
+async function readListing(
+  client: ApiClient,
+  spec: EndpointSpec,
+  listing: Listing,
+  concurrency: number,
+  load: WindowLoad,
+  resume: number,
+  progress: Progress,
+  log: Logger,
+): Promise<void> {
   const includeTotal = spec.path.startsWith('v2/');
   const limit = spec.pageLimit;
   const first = await client.page(spec.path, listing.params, resume, limit, includeTotal);
@@ -111,7 +147,9 @@ async function readListing(client: ApiClient, spec: EndpointSpec, listing: Listi
       // The listing changed under the cursor. Pages fetched ahead may predate the change: drop them and
       // refetch from here, so every later page is read after the change (rows inserted ahead then show
       // up as duplicates instead of falling into a gap between pages).
-      log.debug(`${spec.name} ${listing.windowKey}: total changed from ${total} to ${page.total} at skip=${skip}; refetching pages read ahead`);
+      log.debug(
+        `${spec.name} ${listing.windowKey}: total changed from ${total} to ${page.total} at skip=${skip}; refetching pages read ahead`,
+      );
       total = page.total;
       pending.clear();
       nextAhead = skip + limit;
@@ -121,7 +159,8 @@ async function readListing(client: ApiClient, spec: EndpointSpec, listing: Listi
     for (const raw of page.records) load.offer(raw, skip);
     progress.advance(page.records.length);
     const landedSkip = skip + page.records.length;
-    const finished = page.records.length === 0 || page.records.length < limit || (total !== undefined && landedSkip >= total);
+    const finished =
+      page.records.length === 0 || page.records.length < limit || (total !== undefined && landedSkip >= total);
     await load.page(landedSkip, finished);
     if (finished) return;
     skip += limit;

@@ -43,7 +43,14 @@ export function csvLine(spec: EndpointSpec, record: Record<string, unknown>, kno
   return out.join(',') + '\n';
 }
 
-type Checkpoint = { nextSkip: number; fetched: number; loaded: number; rejected: number; duplicates: number; done?: boolean };
+type Checkpoint = {
+  nextSkip: number;
+  fetched: number;
+  loaded: number;
+  rejected: number;
+  duplicates: number;
+  done?: boolean;
+};
 
 /** PostgreSQL's unique_violation: a COPY met a key that the table already holds. */
 const UNIQUE_VIOLATION = '23505';
@@ -73,7 +80,13 @@ export class Lander {
     this.columns = [...spec.fields.map((f) => f.column), 'extra'];
   }
 
-  async flush(lines: string[], rejections: Rejection[], endpoint: string, windowKey: string, checkpoint: Checkpoint): Promise<void> {
+  async flush(
+    lines: string[],
+    rejections: Rejection[],
+    endpoint: string,
+    windowKey: string,
+    checkpoint: Checkpoint,
+  ): Promise<void> {
     const { knex } = this.db;
     if (lines.length && this.direct) {
       try {
@@ -110,10 +123,25 @@ export class Lander {
   }
 
   /** The flush's rejected records and the window's new checkpoint, in the flush's transaction. */
-  private async record(trx: Knex.Transaction, rejections: Rejection[], endpoint: string, windowKey: string, checkpoint: Checkpoint): Promise<void> {
+  private async record(
+    trx: Knex.Transaction,
+    rejections: Rejection[],
+    endpoint: string,
+    windowKey: string,
+    checkpoint: Checkpoint,
+  ): Promise<void> {
     if (rejections.length) {
       await trx('raw.rejected_records')
-        .insert(rejections.map((r) => ({ endpoint, window_key: windowKey, page_skip: r.pageSkip, record_id: r.recordId, payload: JSON.stringify(r.payload ?? null), error: r.error })))
+        .insert(
+          rejections.map((r) => ({
+            endpoint,
+            window_key: windowKey,
+            page_skip: r.pageSkip,
+            record_id: r.recordId,
+            payload: JSON.stringify(r.payload ?? null),
+            error: r.error,
+          })),
+        )
         .onConflict(['endpoint', 'window_key', 'page_skip', 'record_id', 'error'])
         .ignore();
     }
@@ -137,7 +165,9 @@ export class Lander {
 
 /** Scratch tables of ingest runs that were killed; safe to drop while holding the run lock. */
 export async function dropStaleStages(db: Database): Promise<number> {
-  const { rows } = await db.knex.raw(`select tablename from pg_tables where schemaname = 'raw' and tablename like '\\_dpm\\_stage\\_%'`);
+  const { rows } = await db.knex.raw(
+    `select tablename from pg_tables where schemaname = 'raw' and tablename like '\\_dpm\\_stage\\_%'`,
+  );
   for (const r of rows as { tablename: string }[]) await db.knex.raw(`drop table if exists raw.${r.tablename}`);
   return rows.length;
 }

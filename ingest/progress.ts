@@ -34,9 +34,13 @@ export class Progress {
     const rate = this.done / Math.max(secs, 0.001);
     const width = 24;
     const frac = this.total ? Math.min(1, this.done / this.total) : 0;
-    const bar = this.total ? `[${'#'.repeat(Math.round(frac * width)).padEnd(width, '.')}] ${(frac * 100).toFixed(0)}%` : '';
+    const bar = this.total
+      ? `[${'#'.repeat(Math.round(frac * width)).padEnd(width, '.')}] ${(frac * 100).toFixed(0)}%`
+      : '';
     const eta = this.total && rate > 0 ? ` ETA ${Math.max(0, (this.total - this.done) / rate).toFixed(0)}s` : '';
-    process.stderr.write(`\r${this.label} ${this.window} ${bar} ${formatCount(this.done)}${this.total ? `/${formatCount(this.total)}` : ''} ${formatCount(rate)} rec/s${eta}   `);
+    process.stderr.write(
+      `\r${this.label} ${this.window} ${bar} ${formatCount(this.done)}${this.total ? `/${formatCount(this.total)}` : ''} ${formatCount(rate)} rec/s${eta}   `,
+    );
   }
 
   stop(): void {

@@ -38,21 +38,36 @@ async function* jsonLines(path: string, spec: EndpointSpec): AsyncGenerator<Line
       yield { line, payload: text, error: `record: not valid JSON (${(err as Error).message})` };
       continue;
     }
-    if (!obj || typeof obj !== 'object' || Array.isArray(obj)) yield { line, payload: obj, error: 'record: not a JSON object' };
+    if (!obj || typeof obj !== 'object' || Array.isArray(obj))
+      yield { line, payload: obj, error: 'record: not a JSON object' };
     else yield { line, payload: obj, record: regimeFromJson(obj as Record<string, unknown>, spec.fields) };
   }
 }
 
 async function* csvRows(path: string, spec: EndpointSpec): AsyncGenerator<Line> {
   // An unquoted empty field is NULL and a quoted one '', as COPY ... csv writes them.
-  const parser = createReadStream(path).pipe(parse({ bom: true, info: true, relax_column_count: true, skip_empty_lines: true, cast: (v, ctx) => (v === '' && !ctx.quoting ? null : v) }));
+  const parser = createReadStream(path).pipe(
+    parse({
+      bom: true,
+      info: true,
+      relax_column_count: true,
+      skip_empty_lines: true,
+      cast: (v, ctx) => (v === '' && !ctx.quoting ? null : v),
+    }),
+  );
   let header: string[] | undefined;
-  for await (const { record, info } of parser as AsyncIterable<{ record: (string | null)[]; info: { lines: number } }>) {
+  for await (const { record, info } of parser as AsyncIterable<{
+    record: (string | null)[];
+    info: { lines: number };
+  }>) {
     if (!header) {
       header = record.map((h) => h ?? '');
       const wanted = spec.fields.map((f) => f.column);
       const missing = wanted.filter((c) => !header!.includes(c));
-      if (missing.length) throw new Error(`the header of ${path} has no column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}; dpm reads ${wanted.join(', ')} (export them with psql: \\copy (select * from public.regimes_daily) to 'regimes.csv' csv header)`);
+      if (missing.length)
+        throw new Error(
+          `the header of ${path} has no column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}; dpm reads ${wanted.join(', ')} (export them with psql: \\copy (select * from public.regimes_daily) to 'regimes.csv' csv header)`,
+        );
       continue;
     }
     const line = info.lines;
@@ -66,12 +81,20 @@ async function* csvRows(path: string, spec: EndpointSpec): AsyncGenerator<Line> 
   }
 }
 
-export async function ingestRegimesFromFile(db: Database, spec: EndpointSpec, source: FileSource, options: IngestOptions, log: Logger): Promise<ListingSummary[]> {
+export async function ingestRegimesFromFile(
+  db: Database,
+  spec: EndpointSpec,
+  source: FileSource,
+  options: IngestOptions,
+  log: Logger,
+): Promise<ListingSummary[]> {
   const { startDate: start, endDate: end } = options;
   const lines = () => (source.format === 'csv' ? csvRows(source.path, spec) : jsonLines(source.path, spec));
   const inWindow = (date: string) => (!start || date >= start) && (!end || date <= end);
   const range = start || end ? `${start ?? 'first day'}..${end ?? 'last day'}` : 'every day';
-  log.info(`regimes from file ${source.path} (${source.format === 'csv' ? 'CSV with a header row' : 'JSON Lines'}), ${range}`);
+  log.info(
+    `regimes from file ${source.path} (${source.format === 'csv' ? 'CSV with a header row' : 'JSON Lines'}), ${range}`,
+  );
   const key = `file:${source.path}`;
   const progress = new Progress(spec.name, log);
   let outside = 0;
@@ -90,7 +113,8 @@ export async function ingestRegimesFromFile(db: Database, spec: EndpointSpec, so
         if (!v || !v.ok) continue;
         const date = String(v.record.date);
         const best = winners.get(date);
-        if (inWindow(date) && (!best || latestFirst(v.record, best.record) < 0)) winners.set(date, { line: l.line, record: v.record });
+        if (inWindow(date) && (!best || latestFirst(v.record, best.record) < 0))
+          winners.set(date, { line: l.line, record: v.record });
       }
       progress.start(key, undefined);
       let n = 0;

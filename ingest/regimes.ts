@@ -25,16 +25,25 @@ export type RegimesSource =
  * `--from-file` wins; then, unless `--regimes-from api`, a source database from DPM_REGIMES_DATABASE_URL,
  * else from dpm.yml's `regimes-source` (url_env, then url); else the API.
  */
-export function resolveRegimesSource(o: { fromFile?: string; regimesFrom?: RegimesFrom; config?: RegimesSourceConfig; env: NodeJS.ProcessEnv; cwd?: string }): RegimesSource {
+export function resolveRegimesSource(o: {
+  fromFile?: string;
+  regimesFrom?: RegimesFrom;
+  config?: RegimesSourceConfig;
+  env: NodeJS.ProcessEnv;
+  cwd?: string;
+}): RegimesSource {
   const from = o.regimesFrom ?? 'auto';
   if (o.fromFile !== undefined) {
-    if (from !== 'auto') throw new UsageError(`--from-file reads the regimes from a file; it does not go with --regimes-from ${from}`);
+    if (from !== 'auto')
+      throw new UsageError(`--from-file reads the regimes from a file; it does not go with --regimes-from ${from}`);
     const path = resolve(o.cwd ?? '.', o.fromFile);
     if (!existsSync(path) || !statSync(path).isFile()) throw new UsageError(`--from-file ${o.fromFile}: no such file`);
     const ext = extname(path).toLowerCase();
     if (ext === '.csv') return { kind: 'file', path, format: 'csv' };
     if (ext === '.jsonl' || ext === '.ndjson' || ext === '.json') return { kind: 'file', path, format: 'jsonl' };
-    throw new UsageError(`--from-file ${o.fromFile}: name the file .jsonl (JSON Lines, one regimes_daily row per line) or .csv (as psql's \\copy ... csv header writes it)`);
+    throw new UsageError(
+      `--from-file ${o.fromFile}: name the file .jsonl (JSON Lines, one regimes_daily row per line) or .csv (as psql's \\copy ... csv header writes it)`,
+    );
   }
   if (from === 'api') return { kind: 'api', why: '--regimes-from api' };
   const cfg = o.config ?? {};
@@ -46,16 +55,23 @@ export function resolveRegimesSource(o: { fromFile?: string; regimesFrom?: Regim
   } else if (cfg.url_env) {
     url = o.env[cfg.url_env];
     why = `$${cfg.url_env}, named by regimes-source.url_env in dpm.yml`;
-    if (!url) throw new ConfigError(`dpm.yml's regimes-source.url_env reads the regimes source database URL from $${cfg.url_env}, which is not set. Set it, or pass --regimes-from api to read the regimes from the API.`);
+    if (!url)
+      throw new ConfigError(
+        `dpm.yml's regimes-source.url_env reads the regimes source database URL from $${cfg.url_env}, which is not set. Set it, or pass --regimes-from api to read the regimes from the API.`,
+      );
   } else {
     url = cfg.url;
     why = 'regimes-source.url in dpm.yml';
   }
   if (!url) {
-    if (from === 'database') throw new ConfigError('--regimes-from database needs the source database: set DPM_REGIMES_DATABASE_URL (or regimes-source.url_env in dpm.yml) to its postgres:// URL.');
+    if (from === 'database')
+      throw new ConfigError(
+        '--regimes-from database needs the source database: set DPM_REGIMES_DATABASE_URL (or regimes-source.url_env in dpm.yml) to its postgres:// URL.',
+      );
     return { kind: 'api', why: 'DPM_REGIMES_DATABASE_URL is not set' };
   }
-  if (!/^postgres(ql)?:\/\//i.test(url) || !URL.canParse(url)) throw new ConfigError(`${why} must be a postgres:// URL, e.g. postgres://user:password@host:5432/marketdata`);
+  if (!/^postgres(ql)?:\/\//i.test(url) || !URL.canParse(url))
+    throw new ConfigError(`${why} must be a postgres:// URL, e.g. postgres://user:password@host:5432/marketdata`);
   registerSecret(passwordOf(url));
   return { kind: 'database', url, table: o.env.DPM_REGIMES_TABLE || cfg.table || DEFAULT_REGIMES_TABLE, why };
 }
@@ -72,7 +88,14 @@ const PG_TIMESTAMP = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2}(?:\.\d+)?)(Z|[+
 export function isoTimestamp(v: string): string {
   const m = PG_TIMESTAMP.exec(v);
   if (!m) return v;
-  const off = m[3] === 'Z' ? 'Z' : m[3].length === 3 ? `${m[3]}:00` : m[3].includes(':') ? m[3] : `${m[3].slice(0, 3)}:${m[3].slice(3)}`;
+  const off =
+    m[3] === 'Z'
+      ? 'Z'
+      : m[3].length === 3
+        ? `${m[3]}:00`
+        : m[3].includes(':')
+          ? m[3]
+          : `${m[3].slice(0, 3)}:${m[3].slice(3)}`;
   return `${m[1]}T${m[2]}${off}`;
 }
 
@@ -92,7 +115,10 @@ function vectorValue(v: unknown): unknown {
  * them: JSON columns parsed, timestamps made ISO, the vector as numbers. Null columns stay null; a null
  * vector is left out (so `extra` stays empty). A JSON column that does not parse is the row's error.
  */
-export function regimeFromText(row: Record<string, string | null | undefined>, fields: Field[]): { record: Record<string, unknown> } | { error: string } {
+export function regimeFromText(
+  row: Record<string, string | null | undefined>,
+  fields: Field[],
+): { record: Record<string, unknown> } | { error: string } {
   const kinds = new Map(fields.map((f) => [f.api, f.kind]));
   const record: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(row)) {
@@ -117,7 +143,8 @@ export function regimeFromText(row: Record<string, string | null | undefined>, f
 /** A JSON Lines row (JSON columns already objects): timestamps made ISO, the vector as numbers. */
 export function regimeFromJson(obj: Record<string, unknown>, fields: Field[]): Record<string, unknown> {
   const record: Record<string, unknown> = { ...obj };
-  for (const f of fields) if (f.kind === 'ts' && typeof record[f.api] === 'string') record[f.api] = isoTimestamp(record[f.api] as string);
+  for (const f of fields)
+    if (f.kind === 'ts' && typeof record[f.api] === 'string') record[f.api] = isoTimestamp(record[f.api] as string);
   if (record[VECTOR_COLUMN] === null) delete record[VECTOR_COLUMN];
   else if (VECTOR_COLUMN in record) record[VECTOR_COLUMN] = vectorValue(record[VECTOR_COLUMN]);
   return record;

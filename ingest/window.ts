@@ -132,9 +132,15 @@ export class WindowLoad {
     if (finished || this.lines.length >= this.flushRows) {
       // One flush in flight at a time: the database lands this batch while the next pages are parsed.
       await this.flushing;
-      const flush = this.lander.flush(this.lines, this.rejections, this.spec.name, this.windowKey, { nextSkip, ...this.counts, done: finished }).then(() => {
-        this.checkpointedSkip = nextSkip;
-      });
+      const flush = this.lander
+        .flush(this.lines, this.rejections, this.spec.name, this.windowKey, {
+          nextSkip,
+          ...this.counts,
+          done: finished,
+        })
+        .then(() => {
+          this.checkpointedSkip = nextSkip;
+        });
       flush.catch(() => undefined); // surfaced when awaited
       this.flushing = flush;
       this.lines = [];
@@ -175,29 +181,72 @@ export async function runWindow(
   const t0 = Date.now();
   const cp = await db.knex('dpm.ingest_checkpoints').where({ endpoint: spec.name, window_key: plan.key }).first();
   if (cp?.status === 'done' && plan.windowed && !options.force) {
-    return { endpoint: spec.name, window: plan.key, status: 'skipped', fetched: 0, loaded: 0, rejected: 0, duplicates: 0, seconds: 0 };
+    return {
+      endpoint: spec.name,
+      window: plan.key,
+      status: 'skipped',
+      fetched: 0,
+      loaded: 0,
+      rejected: 0,
+      duplicates: 0,
+      seconds: 0,
+    };
   }
   const resume = cp?.status === 'running' && plan.resumable ? Number(cp.next_skip) : 0;
-  const counts: Counts = resume ? { fetched: Number(cp.fetched), loaded: Number(cp.loaded), rejected: Number(cp.rejected), duplicates: Number(cp.duplicates) } : { fetched: 0, loaded: 0, rejected: 0, duplicates: 0 };
-  if (resume) log.info(`${spec.name} ${plan.key}: resuming at record ${formatCount(resume)} from the checkpoint of an interrupted run`);
-  else if (cp?.status === 'running') log.info(`${spec.name} ${plan.key}: an interrupted run left this window unfinished; reading it again from the start`);
+  const counts: Counts = resume
+    ? {
+        fetched: Number(cp.fetched),
+        loaded: Number(cp.loaded),
+        rejected: Number(cp.rejected),
+        duplicates: Number(cp.duplicates),
+      }
+    : { fetched: 0, loaded: 0, rejected: 0, duplicates: 0 };
+  if (resume)
+    log.info(
+      `${spec.name} ${plan.key}: resuming at record ${formatCount(resume)} from the checkpoint of an interrupted run`,
+    );
+  else if (cp?.status === 'running')
+    log.info(
+      `${spec.name} ${plan.key}: an interrupted run left this window unfinished; reading it again from the start`,
+    );
   await db
     .knex('dpm.ingest_checkpoints')
-    .insert({ endpoint: spec.name, window_key: plan.key, status: 'running', next_skip: resume, ...counts, updated_at: new Date() })
+    .insert({
+      endpoint: spec.name,
+      window_key: plan.key,
+      status: 'running',
+      next_skip: resume,
+      ...counts,
+      updated_at: new Date(),
+    })
     .onConflict(['endpoint', 'window_key'])
     .merge();
 
   // A window never finished before is expected to bring new keys: try the direct COPY (PostgreSQL only,
   // where a COPY can share the checkpoint's transaction). A forced re-read of a finished one upserts.
   const lander = new Lander(db, spec, db.target.kind === 'postgres' && cp?.status !== 'done');
-  const load = new WindowLoad(lander, spec, plan.key, resume, counts, options.flushRows, more.showRejections ? log : undefined);
+  const load = new WindowLoad(
+    lander,
+    spec,
+    plan.key,
+    resume,
+    counts,
+    options.flushRows,
+    more.showRejections ? log : undefined,
+  );
   load.onLastFlush = more.onLastFlush;
   try {
     await read(load, resume);
   } catch (err) {
     progress.stop();
     await load.settle();
-    throw new IngestWindowError(spec.name, plan.key, load.checkpointedSkip, (err as Error).message, more.fatal?.(err) ?? false);
+    throw new IngestWindowError(
+      spec.name,
+      plan.key,
+      load.checkpointedSkip,
+      (err as Error).message,
+      more.fatal?.(err) ?? false,
+    );
   } finally {
     await lander.close();
   }
@@ -211,7 +260,9 @@ export async function runWindow(
   if (s.rejected) {
     const unshown = s.rejected - load.shownRejections;
     const rest = more.showRejections && unshown > 0 ? ` (${unshown} not shown above)` : '';
-    log.warn(`${spec.name} ${plan.key}: ${s.rejected} record(s) failed validation${rest}; see raw.rejected_records (endpoint='${spec.name}', window_key='${plan.key}')`);
+    log.warn(
+      `${spec.name} ${plan.key}: ${s.rejected} record(s) failed validation${rest}; see raw.rejected_records (endpoint='${spec.name}', window_key='${plan.key}')`,
+    );
   }
   return s;
 }
@@ -225,7 +276,11 @@ export class IngestWindowError extends Error {
     /** The source refused us (the API's 401/403): no other source can succeed either. */
     readonly fatal = false,
   ) {
-    super(redact(`${endpoint} ${windowKey}: ${cause.replace(/\.$/, '')}. Records before skip=${landed} are landed and checkpointed; rerun the same command to resume.`));
+    super(
+      redact(
+        `${endpoint} ${windowKey}: ${cause.replace(/\.$/, '')}. Records before skip=${landed} are landed and checkpointed; rerun the same command to resume.`,
+      ),
+    );
     this.name = 'IngestWindowError';
   }
 }

@@ -4,12 +4,19 @@ import type { Knex } from 'knex';
 // field the API adds later so that nothing it sends is lost. The columns are written out here, as they were
 // released: a later change to the endpoint field tables comes with a migration of its own.
 const LANDING: [table: string, key: string[], columns: string][] = [
-  ['raw.accounts', ['account_id'], `
+  [
+    'raw.accounts',
+    ['account_id'],
+    `
     account_id text not null, login text, trader_id text, plan_id bigint, starting_balance numeric,
     current_balance numeric, current_equity numeric, profit_target_pct numeric, max_daily_drawdown_pct numeric,
     max_drawdown_pct numeric, max_leverage numeric, is_drawdown_relative boolean, breached boolean,
-    is_upgraded boolean, phase bigint, status bigint, created_at timestamptz, updated_at timestamptz`],
-  ['raw.metrics_alltime', ['account_id'], `
+    is_upgraded boolean, phase bigint, status bigint, created_at timestamptz, updated_at timestamptz`,
+  ],
+  [
+    'raw.metrics_alltime',
+    ['account_id'],
+    `
     login text, account_id text not null, plan_id bigint, trader text, status bigint, type bigint, phase bigint,
     broker bigint, mt_version bigint, price_stream text, country text, starting_balance numeric,
     prior_days_balance numeric, prior_days_equity numeric, current_balance numeric, current_equity numeric,
@@ -36,8 +43,12 @@ const LANDING: [table: string, key: string[], columns: string][] = [
     first_trade_open timestamptz, last_trade_open timestamptz, last_trade_close timestamptz,
     life_time_in_days bigint, total_ret numeric, daily_mean_ret numeric, daily_std_ret numeric,
     daily_sharpe numeric, daily_downside_std_ret numeric, daily_sortino numeric, trades_per_day numeric,
-    idle_days bigint, updated_date date`],
-  ['raw.metrics_daily', ['account_id', 'date'], `
+    idle_days bigint, updated_date date`,
+  ],
+  [
+    'raw.metrics_daily',
+    ['account_id', 'date'],
+    `
     date date not null, login text, account_id text not null, plan_id bigint, trader text, status bigint,
     type bigint, phase bigint, broker bigint, mt_version bigint, price_stream text, country text,
     starting_balance numeric, prior_days_balance numeric, prior_days_equity numeric, current_balance numeric,
@@ -62,8 +73,12 @@ const LANDING: [table: string, key: string[], columns: string][] = [
     max_val_consec_wins numeric, max_val_consec_losses numeric, num_open_pos bigint, open_pos_val numeric,
     open_pos_val_to_equity numeric, mean_account_margin numeric, mean_firm_margin numeric,
     num_traded_symbols bigint, most_traded_symbol text, most_traded_smb_trades bigint,
-    days_to_next_payout bigint, todays_payouts numeric`],
-  ['raw.metrics_hourly', ['account_id', 'date', 'hour'], `
+    days_to_next_payout bigint, todays_payouts numeric`,
+  ],
+  [
+    'raw.metrics_hourly',
+    ['account_id', 'date', 'hour'],
+    `
     date date not null, login text, account_id text not null, plan_id bigint, trader text, status bigint,
     type bigint, phase bigint, broker bigint, mt_version bigint, price_stream text, country text,
     starting_balance numeric, prior_days_balance numeric, prior_days_equity numeric, current_balance numeric,
@@ -88,23 +103,36 @@ const LANDING: [table: string, key: string[], columns: string][] = [
     max_val_consec_wins numeric, max_val_consec_losses numeric, num_open_pos bigint, open_pos_val numeric,
     open_pos_val_to_equity numeric, mean_account_margin numeric, mean_firm_margin numeric,
     num_traded_symbols bigint, most_traded_symbol text, most_traded_smb_trades bigint,
-    days_to_next_payout bigint, todays_payouts numeric, datetime timestamptz, hour bigint not null`],
-  ['raw.trades_closed', ['platform', 'position', 'trade_date'], `
+    days_to_next_payout bigint, todays_payouts numeric, datetime timestamptz, hour bigint not null`,
+  ],
+  [
+    'raw.trades_closed',
+    ['platform', 'position', 'trade_date'],
+    `
     trade_date date not null, broker bigint, mngr bigint, platform bigint not null, ticket text,
     position text not null, login text, trd_symbol text, std_symbol text, side text, lots numeric,
     contract_size numeric, qty_in_base_crncy numeric, volume_usd numeric, stop_loss numeric,
     take_profit numeric, open_time timestamptz, open_price numeric, duration numeric, profit numeric,
     commission numeric, fee numeric, swap numeric, comment text, client_margin numeric, firm_margin numeric,
-    close_time timestamptz, close_price numeric`],
-  ['raw.trades_open', ['trade_date', 'platform', 'position'], `
+    close_time timestamptz, close_price numeric`,
+  ],
+  [
+    'raw.trades_open',
+    ['trade_date', 'platform', 'position'],
+    `
     trade_date date not null, broker bigint, mngr bigint, platform bigint not null, ticket text,
     position text not null, login text, trd_symbol text, std_symbol text, side text, lots numeric,
     contract_size numeric, qty_in_base_crncy numeric, volume_usd numeric, stop_loss numeric,
     take_profit numeric, open_time timestamptz, open_price numeric, duration numeric, profit numeric,
-    commission numeric, fee numeric, swap numeric, comment text, client_margin numeric, firm_margin numeric`],
-  ['raw.regimes_daily', ['date'], `
+    commission numeric, fee numeric, swap numeric, comment text, client_margin numeric, firm_margin numeric`,
+  ],
+  [
+    'raw.regimes_daily',
+    ['date'],
+    `
     date date not null, market_news jsonb, instruments jsonb, country_economic_indicators jsonb,
-    news_analysis jsonb, summary jsonb, created_at timestamptz, updated_at timestamptz`],
+    news_analysis jsonb, summary jsonb, created_at timestamptz, updated_at timestamptz`,
+  ],
 ];
 
 export async function up(knex: Knex): Promise<void> {

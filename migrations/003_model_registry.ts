@@ -57,5 +57,6 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
-  for (const t of ['pipeline_runs', 'model_evaluations', 'model_predictions', 'model_registry']) await knex.schema.withSchema('dpm').dropTable(t);
+  for (const t of ['pipeline_runs', 'model_evaluations', 'model_predictions', 'model_registry'])
+    await knex.schema.withSchema('dpm').dropTable(t);
 }

@@ -13,7 +13,9 @@ export interface Logger {
 }
 
 /** Human lines through consola, or one JSON object per line with --json; secrets are masked either way. */
-export function createLogger(options: { level?: LogLevel; json?: boolean; stream?: NodeJS.WritableStream } = {}): Logger {
+export function createLogger(
+  options: { level?: LogLevel; json?: boolean; stream?: NodeJS.WritableStream } = {},
+): Logger {
   const level = options.level ?? 'info';
   const stream = options.stream ?? process.stdout;
   if (options.json) {

@@ -12,7 +12,10 @@ export function parseStartDate(s: string): number {
 export class Calendar {
   private readonly isoCache: string[] = [];
 
-  constructor(readonly startMs: number, readonly days: number) {}
+  constructor(
+    readonly startMs: number,
+    readonly days: number,
+  ) {}
 
   dayMs(day: number): number {
     return this.startMs + day * DAY_MS;

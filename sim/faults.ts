@@ -41,7 +41,14 @@ export class FaultState {
   /** Shared across fault switches so stats() counts every injection since the server started. */
   constructor(
     readonly faults: Faults = {},
-    readonly injected: Record<FaultKind, number> = { serverErrors: 0, slow: 0, drop: 0, truncate: 0, invalid: 0, duplicates: 0 },
+    readonly injected: Record<FaultKind, number> = {
+      serverErrors: 0,
+      slow: 0,
+      drop: 0,
+      truncate: 0,
+      invalid: 0,
+      duplicates: 0,
+    },
   ) {
     this.rng = new Rng(faults.seed ?? 7, 0xfa17);
     for (const k of KINDS) {

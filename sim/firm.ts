@@ -4,7 +4,14 @@ import { Calendar, parseStartDate } from './calendar.ts';
 import { loadPlans, PlanCatalog, DEFAULT_PLANS_DIR } from './plans.ts';
 import { RegimeSeries, type RegimeRecord } from './regimes.ts';
 import { runLedger, medianNet, BREACHED, PASSED, type Account, type Ledger } from './ledger.ts';
-import { closedTradesOf, openTradesOf, writeTradesOf, type ClosedTrade, type OpenTrade, type TradeContext } from './trades.ts';
+import {
+  closedTradesOf,
+  openTradesOf,
+  writeTradesOf,
+  type ClosedTrade,
+  type OpenTrade,
+  type TradeContext,
+} from './trades.ts';
 import { dailyRecord, hourlyRecords, alltimeRecord, statusOn, type MetricsRecord } from './metrics.ts';
 import type { Traits } from './traits.ts';
 import { ByteWriter } from './json.ts';
@@ -93,7 +100,8 @@ export class TradeDayBuilder {
       this.at = writeTradesOf(this.ctx, this.accounts[this.next++], this.day, this.closing, this.w, this.offs, this.at);
     }
     if (this.next < this.accounts.length) return false;
-    if (this.at !== this.count) throw new Error(`trade json of day ${this.day}: wrote ${this.at} records, expected ${this.count}`);
+    if (this.at !== this.count)
+      throw new Error(`trade json of day ${this.day}: wrote ${this.at} records, expected ${this.count}`);
     this.offs[this.count] = this.w.pos;
     this.result = { count: this.count, buf: this.w.buf.subarray(0, this.w.pos), offs: this.offs };
     return true;
@@ -200,7 +208,13 @@ export class Firm {
   /** Incremental writer of a day's closed (or open) trades as JSON; see tradesJson. */
   tradeJsonBuilder(kind: 'closed' | 'open', day: number): TradeDayBuilder {
     const closing = kind === 'closed';
-    return new TradeDayBuilder(this.ctx, this.liveAccounts(day), day, closing, closing ? this.closedTradeCount(day) : this.openTradeCount(day));
+    return new TradeDayBuilder(
+      this.ctx,
+      this.liveAccounts(day),
+      day,
+      closing,
+      closing ? this.closedTradeCount(day) : this.openTradeCount(day),
+    );
   }
 
   /**
@@ -242,7 +256,8 @@ export class Firm {
     if (!this.alltimeCache) {
       this.alltimeCache = this.ledger.accounts.map((acc) => {
         const trades: ClosedTrade[] = [];
-        for (let d = acc.startDay; d <= acc.endDay; d++) for (const t of closedTradesOf(this.ctx, acc, d)) trades.push(t);
+        for (let d = acc.startDay; d <= acc.endDay; d++)
+          for (const t of closedTradesOf(this.ctx, acc, d)) trades.push(t);
         return alltimeRecord(this.ctx, acc, trades, this.days - 1);
       });
     }

@@ -2,9 +2,9 @@
 // oracle), what it makes, and how balance, drawdown, breaches, passes and payouts follow. Only a few numbers
 // per account-day are kept; trades are derived from them later, lazily, per day.
 import { Rng } from './rng.ts';
-import { Calendar } from './calendar.ts';
-import { PlanCatalog, type Plan, platformCode, brokerCode } from './plans.ts';
-import { RegimeSeries, VOL_MULT } from './regimes.ts';
+import type { Calendar } from './calendar.ts';
+import { type PlanCatalog, type Plan, platformCode, brokerCode } from './plans.ts';
+import { type RegimeSeries, VOL_MULT } from './regimes.ts';
 import { makeTraits, TRADES_PER_DAY, type Traits } from './traits.ts';
 
 /** Account status codes of the API. */
@@ -65,7 +65,13 @@ interface SlotState {
   activePrev: boolean;
 }
 
-export function runLedger(seed: number, slots: number, cal: Calendar, catalog: PlanCatalog, regimes: RegimeSeries): Ledger {
+export function runLedger(
+  seed: number,
+  slots: number,
+  cal: Calendar,
+  catalog: PlanCatalog,
+  regimes: RegimeSeries,
+): Ledger {
   const days = cal.days;
   const traderOfSlot = (s: number) => Math.floor(s / 1.35);
   const traits: Traits[] = [];
@@ -81,7 +87,16 @@ export function runLedger(seed: number, slots: number, cal: Calendar, catalog: P
     const rng = new Rng(seed, 0x5107, s);
     const r = rng.next();
     const plan = r < 0.85 ? rng.pick(funded) : r < 0.94 ? rng.pick(challenge) : rng.pick(later);
-    state.push({ account: undefined, reopenDay: 0, nextPlan: plan, passedFrom: -1, hwm: 0, ewma: 0, lastZ: 0, activePrev: true });
+    state.push({
+      account: undefined,
+      reopenDay: 0,
+      nextPlan: plan,
+      passedFrom: -1,
+      hwm: 0,
+      ewma: 0,
+      lastZ: 0,
+      activePrev: true,
+    });
   }
 
   const open = (s: number, day: number, plan: Plan, from: number): Account => {

@@ -20,7 +20,13 @@ export interface Page<T> {
 }
 
 /** With a filter, the total needs every day of the range; `needTotal` false stops once the page is full. */
-export function paginate<T>(src: DaySource<T>, skip: number, limit: number, keep?: (item: T) => boolean, needTotal = true): Page<T> {
+export function paginate<T>(
+  src: DaySource<T>,
+  skip: number,
+  limit: number,
+  keep?: (item: T) => boolean,
+  needTotal = true,
+): Page<T> {
   const items: T[] = [];
   const json: string[] = [];
   let seen = 0;
@@ -101,6 +107,11 @@ export function paginateBytes(src: ByteSource, skip: number, limit: number): Byt
     count,
     total: seen,
     lastDayIndex,
-    records: () => runs.flatMap((r) => Array.from({ length: r.to - r.from }, (_, i) => r.rows.buf.toString('utf8', r.rows.offs[r.from + i], r.rows.offs[r.from + i + 1] - 1))),
+    records: () =>
+      runs.flatMap((r) =>
+        Array.from({ length: r.to - r.from }, (_, i) =>
+          r.rows.buf.toString('utf8', r.rows.offs[r.from + i], r.rows.offs[r.from + i + 1] - 1),
+        ),
+      ),
   };
 }

@@ -82,7 +82,12 @@ function openBlock(acc: Account, i: number, nOpen: number): Stats {
   };
 }
 
-export function dailyRecord(ctx: MetricsContext, acc: Account, day: number, trades: readonly ClosedTrade[]): MetricsRecord {
+export function dailyRecord(
+  ctx: MetricsContext,
+  acc: Account,
+  day: number,
+  trades: readonly ClosedTrade[],
+): MetricsRecord {
   const i = day - acc.startDay;
   const first = firstActive(acc, i);
   return {
@@ -99,7 +104,12 @@ export function dailyRecord(ctx: MetricsContext, acc: Account, day: number, trad
 }
 
 /** One row per hour in which the account closed at least one trade; balances run through the end of that hour. */
-export function hourlyRecords(ctx: MetricsContext, acc: Account, day: number, trades: readonly ClosedTrade[]): MetricsRecord[] {
+export function hourlyRecords(
+  ctx: MetricsContext,
+  acc: Account,
+  day: number,
+  trades: readonly ClosedTrade[],
+): MetricsRecord[] {
   const i = day - acc.startDay;
   const daily = dailyRecord(ctx, acc, day, []);
   const rows: MetricsRecord[] = [];
@@ -129,7 +139,12 @@ export function hourlyRecords(ctx: MetricsContext, acc: Account, day: number, tr
 }
 
 /** Lifetime record as of the end of the history (or the day the account ended). */
-export function alltimeRecord(ctx: MetricsContext, acc: Account, trades: readonly ClosedTrade[], lastDay: number): MetricsRecord {
+export function alltimeRecord(
+  ctx: MetricsContext,
+  acc: Account,
+  trades: readonly ClosedTrade[],
+  lastDay: number,
+): MetricsRecord {
   const i = acc.endDay - acc.startDay;
   const first = firstActive(acc, i);
   const rets: number[] = [];

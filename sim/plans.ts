@@ -68,8 +68,13 @@ export function loadPlans(dir = DEFAULT_PLANS_DIR): Plan[] {
 
 function readPlans(dir: string): Plan[] {
   const byId = new Map<number, Plan>();
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.csv')).sort()) {
-    const rows = parse(readFileSync(join(dir, file)), { columns: true, skip_empty_lines: true }) as Record<string, string>[];
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.csv'))
+    .sort()) {
+    const rows = parse(readFileSync(join(dir, file)), { columns: true, skip_empty_lines: true }) as Record<
+      string,
+      string
+    >[];
     for (const r of rows) {
       const planId = num(r.planId);
       const type = TYPE_CODES.find(([re]) => re.test(r.type ?? ''))?.[1] ?? 0;
@@ -117,7 +122,8 @@ export class PlanCatalog {
         BROKER_CODES[p.broker] !== undefined &&
         !/test/i.test(p.description),
     );
-    if (this.usable.length === 0) throw new Error('no usable plan in the plans folder (need challenge and funded plans)');
+    if (this.usable.length === 0)
+      throw new Error('no usable plan in the plans folder (need challenge and funded plans)');
     for (const p of this.usable) {
       const key = `${p.type}|${p.phase}|${p.startingBalance}`;
       const list = this.byKey.get(key) ?? [];

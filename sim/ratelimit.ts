@@ -10,7 +10,10 @@ export class TokenBucket {
   private tokens: number;
   private last: number;
 
-  constructor(private readonly limit: RateLimit, private readonly now: () => number = () => performance.now()) {
+  constructor(
+    private readonly limit: RateLimit,
+    private readonly now: () => number = () => performance.now(),
+  ) {
     if (!(limit.perSecond > 0) || !(limit.burst >= 1)) throw new Error('rate limit needs perSecond > 0 and burst >= 1');
     this.tokens = limit.burst;
     this.last = now();

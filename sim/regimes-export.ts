@@ -18,14 +18,21 @@ const BATCH = 200;
  * is a pgvector `vector` where the extension is installed, else text, and NULL either way: the simulator
  * has no embedding). The days written are replaced in one transaction, so an export can be repeated.
  */
-export async function writeRegimesTable(url: string, table: string, records: RegimeRecord[]): Promise<{ rows: number; vectorType: string }> {
+export async function writeRegimesTable(
+  url: string,
+  table: string,
+  records: RegimeRecord[],
+): Promise<{ rows: number; vectorType: string }> {
   const m = TABLE_NAME.exec(table);
   if (!m) throw new Error(`--table ${JSON.stringify(table)}: use schema.table in lowercase letters, digits and _`);
   const [schema, name] = [m[1] ?? 'public', m[2]];
   const client = new pg.Client({ connectionString: url, application_name: 'dpm sim export-regimes' });
   await client.connect();
   try {
-    const vectorType = (await client.query(`select exists (select 1 from pg_type where typname = 'vector') as ok`)).rows[0].ok ? 'vector' : 'text';
+    const vectorType = (await client.query(`select exists (select 1 from pg_type where typname = 'vector') as ok`))
+      .rows[0].ok
+      ? 'vector'
+      : 'text';
     await client.query('begin');
     await client.query(`create schema if not exists ${schema}`);
     await client.query(
@@ -34,7 +41,11 @@ export async function writeRegimesTable(url: string, table: string, records: Reg
     );
     await client.query(`create index if not exists ${name}_date_idx on ${schema}.${name} (date)`);
     const days = records.map((r) => r.date.slice(0, 10)).sort();
-    if (days.length) await client.query(`delete from ${schema}.${name} where date between $1 and $2`, [days[0], days[days.length - 1]]);
+    if (days.length)
+      await client.query(`delete from ${schema}.${name} where date between $1 and $2`, [
+        days[0],
+        days[days.length - 1],
+      ]);
     for (let i = 0; i < records.length; i += BATCH) {
       await client.query(
         `insert into ${schema}.${name} (date, market_news, instruments, country_economic_indicators, news_analysis, summary, created_at, updated_at)

@@ -2,7 +2,7 @@
 // events and the prices of the regime instruments. It is the simulator's stand-in for the regimes source
 // database (public.regimes_daily) and it moves traders' PnL, so a model that reads it can gain from it.
 import { Rng } from './rng.ts';
-import { Calendar } from './calendar.ts';
+import type { Calendar } from './calendar.ts';
 import { INSTRUMENTS, REGIME_SYMBOLS } from './instruments.ts';
 
 export const VOL_NAMES = ['low', 'normal', 'high'] as const;
@@ -41,7 +41,10 @@ export class RegimeSeries {
   private readonly rates: Float64Array;
   private readonly newsCount: Uint16Array;
 
-  constructor(seed: number, readonly cal: Calendar) {
+  constructor(
+    seed: number,
+    readonly cal: Calendar,
+  ) {
     const days = cal.days;
     const n = INSTRUMENTS.length;
     const total = days + WARMUP;
@@ -71,7 +74,8 @@ export class RegimeSeries {
       const day = t - WARMUP;
       const wd = day >= 0 ? cal.weekday(day) : ((t % 7) + 7) % 7;
       const dom = day >= 0 ? new Date(cal.dayMs(day)).getUTCDate() : 0;
-      const isEvent = wd < 5 && ((wd === 4 && dom <= 7) || (dom >= 10 && dom <= 14 && wd === 2) || (t % 42 === 17 && wd === 2));
+      const isEvent =
+        wd < 5 && ((wd === 4 && dom <= 7) || (dom >= 10 && dom <= 14 && wd === 2) || (t % 42 === 17 && wd === 2));
       for (let k = 0; k < n; k++) {
         const ins = INSTRUMENTS[k];
         const open = wd < 5 || ins.tradesWeekend;

@@ -100,7 +100,10 @@ export const ENDPOINTS = [
 function list(q: URLSearchParams, name: string): string[] | undefined {
   const v = q.get(name);
   if (v === null || v.trim() === '') return undefined;
-  return v.split(',').map((s) => s.trim()).filter(Boolean);
+  return v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 function intList(q: URLSearchParams, name: string, lo: number, hi: number): Set<number> | undefined {
@@ -109,7 +112,8 @@ function intList(q: URLSearchParams, name: string, lo: number, hi: number): Set<
   return new Set(
     xs.map((x) => {
       const n = Number(x);
-      if (!Number.isInteger(n) || n < lo || n > hi) throw new BadRequest(`${name}: "${x}" is not an integer in ${lo}-${hi}`);
+      if (!Number.isInteger(n) || n < lo || n > hi)
+        throw new BadRequest(`${name}: "${x}" is not an integer in ${lo}-${hi}`);
       return n;
     }),
   );
@@ -150,7 +154,11 @@ function tradeDays(firm: Firm, q: URLSearchParams): number[] {
   const one = q.get('trade-date');
   const from = q.get('trade-date-from');
   const to = q.get('trade-date-to');
-  for (const [n, v] of [['trade-date', one], ['trade-date-from', from], ['trade-date-to', to]] as const) {
+  for (const [n, v] of [
+    ['trade-date', one],
+    ['trade-date-from', from],
+    ['trade-date-to', to],
+  ] as const) {
     if (v && !isDate(v)) throw new BadRequest(`${n}: "${v}" is not a YYYYMMDD date`);
   }
   if (one) {
@@ -161,7 +169,11 @@ function tradeDays(firm: Firm, q: URLSearchParams): number[] {
     if (!s) return dflt;
     const d = firm.day(s);
     if (d !== undefined) return d;
-    const ms = Date.UTC(Number(s.slice(0, 4)), Number(s.replace(/-/g, '').slice(4, 6)) - 1, Number(s.replace(/-/g, '').slice(6, 8)));
+    const ms = Date.UTC(
+      Number(s.slice(0, 4)),
+      Number(s.replace(/-/g, '').slice(4, 6)) - 1,
+      Number(s.replace(/-/g, '').slice(6, 8)),
+    );
     const before = ms < firm.cal.startMs;
     return edge === 'from' ? (before ? 0 : firm.days) : before ? -1 : firm.days - 1;
   };
@@ -228,7 +240,11 @@ export class Routes {
         return {
           maxLimit: 500,
           bareList: true,
-          source: { days: [0], count: () => firm.ledger.accounts.length, rows: () => this.rows('accounts', 0, () => firm.accounts() as unknown as Row[]) },
+          source: {
+            days: [0],
+            count: () => firm.ledger.accounts.length,
+            rows: () => this.rows('accounts', 0, () => firm.accounts() as unknown as Row[]),
+          },
           keep: all(...defined([inSet('login', list(q, 'logins')), inSet('traderId', list(q, 'traders'))])),
           key: (r) => String(r.accountId),
         };
@@ -237,7 +253,11 @@ export class Routes {
         return {
           maxLimit: 1000,
           bareList: false,
-          source: { days: [0], count: () => firm.ledger.accounts.length, rows: () => this.rows('alltime', 0, () => firm.alltimeMetrics()) },
+          source: {
+            days: [0],
+            count: () => firm.ledger.accounts.length,
+            rows: () => this.rows('alltime', 0, () => firm.alltimeMetrics()),
+          },
           keep: all(...this.metricsFilters(q)),
           key: (r) => String(r.accountId),
         };
@@ -256,8 +276,10 @@ export class Routes {
       case 'v2/metrics/hourly': {
         const days = dayList(firm, q, 'dates') ?? allDays(firm);
         const ids = list(q, 'accountIds');
-        if (q.get('dates') && list(q, 'dates')!.length > 1) throw new BadRequest('dates: hourly metrics take 1 date a call');
-        if (ids && ids.length > 25) throw new BadRequest('accountIds: hourly metrics take at most 25 accountIds a call');
+        if (q.get('dates') && list(q, 'dates')!.length > 1)
+          throw new BadRequest('dates: hourly metrics take 1 date a call');
+        if (ids && ids.length > 25)
+          throw new BadRequest('accountIds: hourly metrics take at most 25 accountIds a call');
         const rows = (d: number) => this.rows('hourly', d, () => firm.hourlyMetrics(d));
         return {
           maxLimit: 1000,
@@ -279,7 +301,12 @@ export class Routes {
         const bounds: [string, string, boolean][] = [
           ['open-time-from', 'openTime', false],
           ['open-time-to', 'openTime', true],
-          ...(closed ? ([['close-time-from', 'closeTime', false], ['close-time-to', 'closeTime', true]] as [string, string, boolean][]) : []),
+          ...(closed
+            ? ([
+                ['close-time-from', 'closeTime', false],
+                ['close-time-to', 'closeTime', true],
+              ] as [string, string, boolean][])
+            : []),
         ];
         for (const [param, field, end] of bounds) {
           const b = timeBound(q, param, end);
@@ -289,8 +316,20 @@ export class Routes {
         const kind = closed ? 'closed' : 'open';
         const days = tradeDays(firm, q);
         const rows = closed
-          ? (d: number) => this.rows('closed', d, () => firm.closedTrades(d) as unknown as Row[], closedTradeJson as unknown as (r: Row) => string)
-          : (d: number) => this.rows('open', d, () => firm.openTrades(d) as unknown as Row[], openTradeJson as unknown as (r: Row) => string);
+          ? (d: number) =>
+              this.rows(
+                'closed',
+                d,
+                () => firm.closedTrades(d) as unknown as Row[],
+                closedTradeJson as unknown as (r: Row) => string,
+              )
+          : (d: number) =>
+              this.rows(
+                'open',
+                d,
+                () => firm.openTrades(d) as unknown as Row[],
+                openTradeJson as unknown as (r: Row) => string,
+              );
         return {
           maxLimit: 1000,
           bareList: false,

@@ -92,17 +92,32 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
 
   const send = (res: ServerResponse, status: number, body: string | Buffer, headers: Record<string, string> = {}) => {
     stats.byStatus[status] = (stats.byStatus[status] ?? 0) + 1;
-    res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), ...headers });
+    res.writeHead(status, {
+      'Content-Type': 'application/json',
+      'Content-Length': Buffer.byteLength(body),
+      ...headers,
+    });
     res.end(body);
   };
   const fail = (res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}) =>
-    send(res, status, JSON.stringify({ Status: status >= 500 ? 'error' : 'fail', Message: message, Time: new Date().toISOString(), Data: null }), headers);
+    send(
+      res,
+      status,
+      JSON.stringify({
+        Status: status >= 500 ? 'error' : 'fail',
+        Message: message,
+        Time: new Date().toISOString(),
+        Data: null,
+      }),
+      headers,
+    );
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     stats.requests++;
     const url = new URL(req.url ?? '/', 'http://sim');
     if (req.method !== 'GET') return fail(res, 405, 'only GET is supported');
-    if (!url.pathname.startsWith(BASE_PATH)) return fail(res, 404, `unknown path ${url.pathname}; the API lives under ${BASE_PATH}`);
+    if (!url.pathname.startsWith(BASE_PATH))
+      return fail(res, 404, `unknown path ${url.pathname}; the API lives under ${BASE_PATH}`);
     const endpoint = url.pathname.slice(BASE_PATH.length).replace(/\/+$/, '');
     const q = url.searchParams;
     if (q.get('apiKey') !== options.apiKey) {
@@ -129,8 +144,10 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
       if (!route) return fail(res, 404, `unknown endpoint ${endpoint}; known: ${ENDPOINTS.join(', ')}`);
       skip = Number(q.get('skip') ?? 0);
       limit = Number(q.get('limit') ?? route.maxLimit);
-      if (!Number.isInteger(skip) || skip < 0) throw new BadRequest(`skip: "${q.get('skip')}" is not a non-negative integer`);
-      if (!Number.isInteger(limit) || limit < 1) throw new BadRequest(`limit: "${q.get('limit')}" is not a positive integer`);
+      if (!Number.isInteger(skip) || skip < 0)
+        throw new BadRequest(`skip: "${q.get('skip')}" is not a non-negative integer`);
+      if (!Number.isInteger(limit) || limit < 1)
+        throw new BadRequest(`limit: "${q.get('limit')}" is not a positive integer`);
       limit = Math.min(limit, route.maxLimit);
     } catch (e) {
       if (e instanceof BadRequest) return fail(res, 400, e.message);
@@ -161,7 +178,11 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
         stats.recordsServed += page.count;
         const chunks: Buffer[] = [Buffer.from(`{"Status":"ok","Time":"${new Date().toISOString()}","Data":{"data":[`)];
         page.parts.forEach((p, i) => (i > 0 ? chunks.push(COMMA, p) : chunks.push(p)));
-        chunks.push(Buffer.from(`],${wantTotal ? `"total":${total + extra},` : ''}"skip":${skip},"limit":${limit},"count":${page.count}}}`));
+        chunks.push(
+          Buffer.from(
+            `],${wantTotal ? `"total":${total + extra},` : ''}"skip":${skip},"limit":${limit},"count":${page.count}}}`,
+          ),
+        );
         return respond(res, chunks, faulty);
       }
       // Rewriting records (invalid fault): fall back to one string per record.
@@ -214,14 +235,20 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
     }
     if (typeof body === 'string') return send(res, 200, body);
     stats.byStatus[200] = (stats.byStatus[200] ?? 0) + 1;
-    res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': body.reduce((n, c) => n + c.length, 0) });
+    res.writeHead(200, {
+      'Content-Type': 'application/json',
+      'Content-Length': body.reduce((n, c) => n + c.length, 0),
+    });
     res.cork();
     for (const c of body) res.write(c);
     res.uncork();
     res.end();
   };
 
-  const half = (body: string | Buffer) => (typeof body === 'string' ? body.slice(0, Math.floor(body.length / 2)) : body.subarray(0, Math.floor(body.length / 2)));
+  const half = (body: string | Buffer) =>
+    typeof body === 'string'
+      ? body.slice(0, Math.floor(body.length / 2))
+      : body.subarray(0, Math.floor(body.length / 2));
 
   const server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
@@ -244,7 +271,13 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
       faults = new FaultState(FaultsSchema.parse(f), faults.injected);
       shifts = new Map();
     },
-    stats: () => ({ ...stats, byStatus: { ...stats.byStatus }, byEndpoint: { ...stats.byEndpoint }, faults: { ...faults.injected }, invalidRecords: [...stats.invalidRecords] }),
+    stats: () => ({
+      ...stats,
+      byStatus: { ...stats.byStatus },
+      byEndpoint: { ...stats.byEndpoint },
+      faults: { ...faults.injected },
+      invalidRecords: [...stats.invalidRecords],
+    }),
     close: () =>
       new Promise<void>((resolve, reject) => {
         routes.close();

@@ -71,7 +71,15 @@ interface Leg {
 }
 
 /** Draws the legs (instrument, size, times, costs) and splits `totalC` cents of net amount among them. */
-function drawLegs(ctx: TradeContext, acc: Account, day: number, n: number, totalC: number, rng: Rng, closing: boolean): Leg[] {
+function drawLegs(
+  ctx: TradeContext,
+  acc: Account,
+  day: number,
+  n: number,
+  totalC: number,
+  rng: Rng,
+  closing: boolean,
+): Leg[] {
   const tr = ctx.traits[acc.trader];
   const i = day - acc.startDay;
   const balance = (i === 0 ? acc.plan.startingBalance * 100 : acc.balance[i - 1]) / 100;
@@ -88,13 +96,16 @@ function drawLegs(ctx: TradeContext, acc: Account, day: number, n: number, total
     const usdPerQuote = ins.quoteUsd ? 1 : 1 / px;
     // Prop firms cap crypto leverage far below FX leverage.
     const leverage = tr.leverageUse * (ins.assetClass === 'crypto' ? 0.2 : 1);
-    const notional = (balance * leverage * Math.exp(0.4 * rng.normal())) / Math.pow(n, 0.3);
+    const notional = (balance * leverage * Math.exp(0.4 * rng.normal())) / n ** 0.3;
     // Same double as max(0.01, round(x * 100) / 100); the integer is kept for the byte writer.
     const lotsC = Math.max(1, Math.round((notional / (ins.contractSize * px * usdPerQuote)) * 100));
     const lots = lotsC / 100;
     const hours = DURATION_HOURS[tr.style](rng);
     const endMs = closing
-      ? Math.min(dayMs + DAY - 1, dayMs + Math.floor(Math.max(0, tr.sessionHour + 3 * rng.normal()) * 3600_000) + rng.int(0, 59_999))
+      ? Math.min(
+          dayMs + DAY - 1,
+          dayMs + Math.floor(Math.max(0, tr.sessionHour + 3 * rng.normal()) * 3600_000) + rng.int(0, 59_999),
+        )
       : dayMs + DAY - 1000;
     const openMs = endMs - Math.round(hours * 3600_000);
     const nights = Math.floor(endMs / DAY) - Math.floor(openMs / DAY);
@@ -182,11 +193,34 @@ interface TradeNums {
 const COMMENTS = ['', '[tp]', '[sl]'];
 
 function newNums(): TradeNums {
-  return { openPriceM: 0, closePriceM: 0, hasSl: false, hasTp: false, stopLossM: 0, takeProfitM: 0, qtyC: 0, volumeC: 0, durationM: 0, comment: 0, clientMarginC: 0, firmMarginC: 0, position: 0 };
+  return {
+    openPriceM: 0,
+    closePriceM: 0,
+    hasSl: false,
+    hasTp: false,
+    stopLossM: 0,
+    takeProfitM: 0,
+    qtyC: 0,
+    volumeC: 0,
+    durationM: 0,
+    comment: 0,
+    clientMarginC: 0,
+    firmMarginC: 0,
+    position: 0,
+  };
 }
 
 /** Draws and rounds the per-trade numbers; consumes the rng exactly as the records always have. */
-function tradeNums(ctx: TradeContext, acc: Account, day: number, j: number, l: Leg, rng: Rng, closing: boolean, out: TradeNums): TradeNums {
+function tradeNums(
+  ctx: TradeContext,
+  acc: Account,
+  day: number,
+  j: number,
+  l: Leg,
+  rng: Rng,
+  closing: boolean,
+  out: TradeNums,
+): TradeNums {
   const ins = INSTRUMENTS[l.k];
   const tr = ctx.traits[acc.trader];
   const dir = l.side === 'Buy' ? 1 : -1;
@@ -205,13 +239,26 @@ function tradeNums(ctx: TradeContext, acc: Account, day: number, j: number, l: L
   out.position = 10_000_000 + acc.idx * 100_000 + day * 100 + j + (closing ? 0 : 80);
   out.qtyC = scaled(l.lots * ins.contractSize, 2);
   out.durationM = scaled((l.endMs - l.openMs) / 3600_000, 4);
-  out.comment = closing && hasTp && l.profitC > 0 && rng.chance(0.5) ? 1 : closing && hasSl && l.profitC < 0 && rng.chance(0.5) ? 2 : 0;
+  out.comment =
+    closing && hasTp && l.profitC > 0 && rng.chance(0.5)
+      ? 1
+      : closing && hasSl && l.profitC < 0 && rng.chance(0.5)
+        ? 2
+        : 0;
   out.clientMarginC = scaled(volumeUSD / acc.plan.leverage, 2);
   out.firmMarginC = scaled(volumeUSD / 500, 2);
   return out;
 }
 
-function toRecord(ctx: TradeContext, acc: Account, day: number, j: number, l: Leg, rng: Rng, closing: boolean): ClosedTrade {
+function toRecord(
+  ctx: TradeContext,
+  acc: Account,
+  day: number,
+  j: number,
+  l: Leg,
+  rng: Rng,
+  closing: boolean,
+): ClosedTrade {
   const ins = INSTRUMENTS[l.k];
   const n = tradeNums(ctx, acc, day, j, l, rng, closing, newNums());
   const f = POW10[ins.digits];
@@ -299,7 +346,11 @@ const K = {
 const COMMENT_BYTES = COMMENTS.map((c) => ascii(JSON.stringify(c)));
 /** Per instrument and side (Buy, Sell): `<trdSymbol>","stdSymbol":"...","side":"...","lots":`. */
 const SYMBOL_BYTES = INSTRUMENTS.map((ins) =>
-  (['Buy', 'Sell'] as const).map((side) => ascii(`${JSON.stringify(ins.trdSymbol).slice(1)},"stdSymbol":${JSON.stringify(ins.symbol)},"side":${JSON.stringify(side)},"lots":`)),
+  (['Buy', 'Sell'] as const).map((side) =>
+    ascii(
+      `${JSON.stringify(ins.trdSymbol).slice(1)},"stdSymbol":${JSON.stringify(ins.symbol)},"side":${JSON.stringify(side)},"lots":`,
+    ),
+  ),
 );
 const CONTRACT_BYTES = INSTRUMENTS.map((ins) => ascii(`${ins.contractSize}`));
 const scratch = newNums();
@@ -312,7 +363,9 @@ function headSeg(iso: string, acc: Account): Seg {
   let seg = heads.get(key);
   if (!seg) {
     if (heads.size > 4096) heads.clear();
-    seg = ascii(`{"tradeDate":${JSON.stringify(iso)},"broker":${acc.broker},"mngr":${acc.mngr},"platform":${acc.platform},"ticket":"`);
+    seg = ascii(
+      `{"tradeDate":${JSON.stringify(iso)},"broker":${acc.broker},"mngr":${acc.mngr},"platform":${acc.platform},"ticket":"`,
+    );
     heads.set(key, seg);
   }
   return seg;
@@ -322,7 +375,15 @@ function headSeg(iso: string, acc: Account): Seg {
  * Writes the closed (or open, `closing` false) trades of an account-day as JSON records, each followed by ',',
  * recording each record's start offset in `offs` from index `at`. Returns the next index.
  */
-export function writeTradesOf(ctx: TradeContext, acc: Account, day: number, closing: boolean, w: ByteWriter, offs: Uint32Array, at: number): number {
+export function writeTradesOf(
+  ctx: TradeContext,
+  acc: Account,
+  day: number,
+  closing: boolean,
+  w: ByteWriter,
+  offs: Uint32Array,
+  at: number,
+): number {
   const i = day - acc.startDay;
   const n = closing ? acc.nTrades[i] : acc.nOpen[i];
   if (!n) return at;

@@ -56,7 +56,8 @@ export function makeTraits(seed: number, trader: number): Traits {
     skill: 0.03 + 0.45 * rng.normal(),
     riskPct: 0.009 * Math.exp(0.45 * rng.normal()),
     style,
-    directional: style === 'swing' ? rng.uniform(0.3, 1) : style === 'intraday' ? rng.uniform(0, 0.6) : rng.uniform(0, 0.2),
+    directional:
+      style === 'swing' ? rng.uniform(0.3, 1) : style === 'intraday' ? rng.uniform(0, 0.6) : rng.uniform(0, 0.2),
     tilt: rng.uniform(0, 1),
     momentum: rng.uniform(-0.05, 0.15),
     activity: rng.uniform(0.75, 0.98),
@@ -65,7 +66,8 @@ export function makeTraits(seed: number, trader: number): Traits {
     sessionHour: rng.pick([8, 9, 10, 13, 14, 15, 16, 20]),
     stopLossUsage: rng.uniform(0.2, 1),
     takeProfitUsage: rng.uniform(0.1, 0.8),
-    leverageUse: style === 'scalper' ? rng.uniform(3, 10) : style === 'intraday' ? rng.uniform(1.5, 6) : rng.uniform(0.5, 3),
+    leverageUse:
+      style === 'scalper' ? rng.uniform(3, 10) : style === 'intraday' ? rng.uniform(1.5, 6) : rng.uniform(0.5, 3),
   };
 }
 

@@ -5,11 +5,13 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 function collect(dir: string): string[] {
-  return readdirSync(dir).sort().flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return collect(path);
-    return name.endsWith('.test.ts') ? [path] : [];
-  });
+  return readdirSync(dir)
+    .sort()
+    .flatMap((name) => {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) return collect(path);
+      return name.endsWith('.test.ts') ? [path] : [];
+    });
 }
 
 const filters = process.argv.slice(2);
@@ -39,9 +41,9 @@ await uvu.exec(false);
 process.stdout.write = write;
 
 const plain = captured.replace(/\x1b\[[0-9;]*m/g, '');
-const total = Number(new RegExp(`Total:\\s+(\\d+)`).exec(plain)?.[1]);
-const passed = Number(new RegExp(`Passed:\\s+(\\d+)`).exec(plain)?.[1]);
-const skipped = Number(new RegExp(`Skipped:\\s+(\\d+)`).exec(plain)?.[1]);
+const total = Number(/Total:\s+(\d+)/.exec(plain)?.[1]);
+const passed = Number(/Passed:\s+(\d+)/.exec(plain)?.[1]);
+const skipped = Number(/Skipped:\s+(\d+)/.exec(plain)?.[1]);
 const failed = total - passed - skipped;
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(failed > 0 || process.exitCode ? 1 : 0);

@@ -16,7 +16,10 @@ export function formatNumber(value: number | null | undefined, digits = 0): stri
 export function formatMoney(value: number | null | undefined): string {
   if (!isNum(value)) return '—';
   const digits = Math.abs(value) >= 1000 ? 0 : 2;
-  const body = Math.abs(value).toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  const body = Math.abs(value).toLocaleString('en-US', {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  });
   return value < 0 && body.replace(/[0.,]/g, '') !== '' ? `\u2212$${body}` : `$${body}`;
 }
 
@@ -30,7 +33,8 @@ export function formatMoneyShort(value: number): string {
   return `${sign}$${trim(a)}`;
 }
 
-const trim = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1).replace(/\.0$/, '') : v.toFixed(2).replace(/\.?0+$/, ''));
+const trim = (v: number) =>
+  v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1).replace(/\.0$/, '') : v.toFixed(2).replace(/\.?0+$/, '');
 
 /** 0.4123 -> 41.2% */
 export function formatPct(share: number | null | undefined, digits = 1): string {

@@ -4,7 +4,19 @@
 import type { Knex } from 'knex';
 import { DpmError } from '../../runner/errors.ts';
 import { isoDate } from './format.ts';
-import type { BaselineName, DailyError, DecileRow, Evaluation, Headline, OutcomePoint, Reason, ReportData, ReportModel, ScoreSummary, WatchRow } from './types.ts';
+import type {
+  BaselineName,
+  DailyError,
+  DecileRow,
+  Evaluation,
+  Headline,
+  OutcomePoint,
+  Reason,
+  ReportData,
+  ReportModel,
+  ScoreSummary,
+  WatchRow,
+} from './types.ts';
 
 export interface GatherOptions {
   /** Default: the active model (else the most recently registered one). */
@@ -17,8 +29,10 @@ export interface GatherOptions {
 export const BASELINES: BaselineName[] = ['zero', 'yesterday', 'mean_7d'];
 
 const json = (v: unknown): unknown => (typeof v === 'string' ? JSON.parse(v) : v);
-const num = (v: unknown): number | null => (v === null || v === undefined || v === '' || !Number.isFinite(Number(v)) ? null : Number(v));
-const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+const num = (v: unknown): number | null =>
+  v === null || v === undefined || v === '' || !Number.isFinite(Number(v)) ? null : Number(v);
+const obj = (v: unknown): Record<string, unknown> =>
+  v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 
 export function nextDay(iso: string): string {
   const d = new Date(`${iso}T00:00:00Z`);
@@ -30,7 +44,15 @@ export function nextDay(iso: string): string {
 export function toScores(v: unknown): ScoreSummary {
   const o = obj(v);
   const out: ScoreSummary = {};
-  for (const k of ['n', 'mae', 'rmse', 'directional_accuracy', 'interval_coverage', 'mean_interval_width', 'bottom_decile_capture'] as const) {
+  for (const k of [
+    'n',
+    'mae',
+    'rmse',
+    'directional_accuracy',
+    'interval_coverage',
+    'mean_interval_width',
+    'bottom_decile_capture',
+  ] as const) {
     const x = num(o[k]);
     if (x !== null) out[k] = x;
   }
@@ -50,10 +72,26 @@ async function exists(knex: Knex, relation: string): Promise<boolean> {
 }
 
 async function readModel(knex: Knex, version: string | undefined): Promise<ReportModel | null> {
-  const q = knex('dpm.model_registry').select('model_version', 'created_at', 'is_active', 'objective', knex.raw('train_start::text as train_start'), knex.raw('train_end::text as train_end'), 'params', 'cv_metrics', 'baseline_metrics', 'feature_importance');
-  const row = version ? await q.clone().where({ model_version: version }).first() : ((await q.clone().where({ is_active: true }).first()) ?? (await q.clone().orderBy('created_at', 'desc').first()));
+  const q = knex('dpm.model_registry').select(
+    'model_version',
+    'created_at',
+    'is_active',
+    'objective',
+    knex.raw('train_start::text as train_start'),
+    knex.raw('train_end::text as train_end'),
+    'params',
+    'cv_metrics',
+    'baseline_metrics',
+    'feature_importance',
+  );
+  const row = version
+    ? await q.clone().where({ model_version: version }).first()
+    : ((await q.clone().where({ is_active: true }).first()) ?? (await q.clone().orderBy('created_at', 'desc').first()));
   if (!row) {
-    if (version) throw new DpmError(`model version ${version} is not in dpm.model_registry: dpm report --model-version takes a registered version (omit it for the active model).`);
+    if (version)
+      throw new DpmError(
+        `model version ${version} is not in dpm.model_registry: dpm report --model-version takes a registered version (omit it for the active model).`,
+      );
     return null;
   }
   const cv = obj(json(row.cv_metrics));
@@ -67,7 +105,11 @@ async function readModel(knex: Knex, version: string | undefined): Promise<Repor
     trainEnd: isoDate(row.train_end),
     params: obj(json(row.params)),
     featureImportance: (Array.isArray(importance) ? importance : [])
-      .map((f) => ({ feature: String(obj(f).feature ?? ''), gain: num(obj(f).gain) ?? 0, split: num(obj(f).split) ?? 0 }))
+      .map((f) => ({
+        feature: String(obj(f).feature ?? ''),
+        gain: num(obj(f).gain) ?? 0,
+        split: num(obj(f).split) ?? 0,
+      }))
       .filter((f) => f.feature)
       .sort((a, b) => b.gain - a.gain || b.split - a.split),
     holdout: cv.holdout ? toScores(cv.holdout) : null,
@@ -77,7 +119,10 @@ async function readModel(knex: Knex, version: string | undefined): Promise<Repor
 }
 
 async function readEvaluations(knex: Knex, version: string): Promise<Evaluation[]> {
-  const rows = await knex('dpm.model_evaluations').select(knex.raw('feature_date::text as feature_date'), 'n', 'metrics').where({ model_version: version }).orderBy('feature_date');
+  const rows = await knex('dpm.model_evaluations')
+    .select(knex.raw('feature_date::text as feature_date'), 'n', 'metrics')
+    .where({ model_version: version })
+    .orderBy('feature_date');
   return rows.map((r: { feature_date: string; n: number; metrics: unknown }) => {
     const m = obj(json(r.metrics));
     return {
@@ -140,9 +185,29 @@ export function headlineOf(model: ReportModel | null, evaluations: Evaluation[])
     };
   }
   if (model?.holdout && model.holdout.mae !== undefined) {
-    return { source: 'holdout', days: 0, n: model.holdout.n ?? 0, firstDate: null, lastDate: model.trainEnd, model: model.holdout, baselines: model.holdoutBaselines, oracle: null, latest: null };
+    return {
+      source: 'holdout',
+      days: 0,
+      n: model.holdout.n ?? 0,
+      firstDate: null,
+      lastDate: model.trainEnd,
+      model: model.holdout,
+      baselines: model.holdoutBaselines,
+      oracle: null,
+      latest: null,
+    };
   }
-  return { source: 'none', days: 0, n: 0, firstDate: null, lastDate: null, model: {}, baselines: {}, oracle: null, latest: null };
+  return {
+    source: 'none',
+    days: 0,
+    n: 0,
+    firstDate: null,
+    lastDate: null,
+    model: {},
+    baselines: {},
+    oracle: null,
+    latest: null,
+  };
 }
 
 function reasonsOf(v: unknown): Reason[] {
@@ -151,7 +216,11 @@ function reasonsOf(v: unknown): Reason[] {
   return list.map((r) => {
     const o = obj(r);
     const value = o.value;
-    return { feature: String(o.feature ?? ''), contribution: num(o.contribution) ?? 0, value: typeof value === 'number' || typeof value === 'string' ? value : null };
+    return {
+      feature: String(o.feature ?? ''),
+      contribution: num(o.contribution) ?? 0,
+      value: typeof value === 'number' || typeof value === 'string' ? value : null,
+    };
   });
 }
 
@@ -171,7 +240,9 @@ export async function gatherReport(knex: Knex, options: GatherOptions = {}): Pro
     notes,
   };
   if (!(await exists(knex, 'dpm.model_registry'))) {
-    notes.push('The model registry (dpm.model_registry) does not exist in this database: run dpm migrate, then dpm train.');
+    notes.push(
+      'The model registry (dpm.model_registry) does not exist in this database: run dpm migrate, then dpm train.',
+    );
     return data;
   }
   const model = await readModel(knex, options.modelVersion);
@@ -184,36 +255,69 @@ export async function gatherReport(knex: Knex, options: GatherOptions = {}): Pro
   data.evaluations = await readEvaluations(knex, version);
   data.headline = headlineOf(model, data.evaluations);
 
-  const [outcomesView, dailyView, decileView] = await Promise.all(['marts.prediction_outcomes', 'marts.prediction_error_by_day', 'marts.prediction_error_by_decile'].map((r) => exists(knex, r)));
+  const [outcomesView, dailyView, decileView] = await Promise.all(
+    ['marts.prediction_outcomes', 'marts.prediction_error_by_day', 'marts.prediction_error_by_decile'].map((r) =>
+      exists(knex, r),
+    ),
+  );
   if (outcomesView) {
     const limit = options.scatterLimit ?? 2000;
-    const count = await knex('marts.prediction_outcomes').where({ model_version: version }).whereNotNull('actual_net_profit').count({ n: '*' }).first();
+    const count = await knex('marts.prediction_outcomes')
+      .where({ model_version: version })
+      .whereNotNull('actual_net_profit')
+      .count({ n: '*' })
+      .first();
     data.outcomesTotal = Number(count?.n ?? 0);
     const rows = await knex('marts.prediction_outcomes')
-      .select('account_id', knex.raw('prediction_date::text as prediction_date'), 'predicted_net_profit', 'actual_net_profit')
+      .select(
+        'account_id',
+        knex.raw('prediction_date::text as prediction_date'),
+        'predicted_net_profit',
+        'actual_net_profit',
+      )
       .where({ model_version: version })
       .whereNotNull('actual_net_profit')
       .orderBy([{ column: 'prediction_date', order: 'desc' }, { column: 'account_id' }])
       .limit(limit);
-    data.outcomes = rows.map((r: Record<string, unknown>): OutcomePoint => ({ accountId: String(r.account_id), predictionDate: String(r.prediction_date), predicted: Number(r.predicted_net_profit), actual: Number(r.actual_net_profit) }));
+    data.outcomes = rows.map(
+      (r: Record<string, unknown>): OutcomePoint => ({
+        accountId: String(r.account_id),
+        predictionDate: String(r.prediction_date),
+        predicted: Number(r.predicted_net_profit),
+        actual: Number(r.actual_net_profit),
+      }),
+    );
   } else {
-    notes.push('marts.prediction_outcomes is not built: run dpm build --select marts to see predicted against actual PnL.');
+    notes.push(
+      'marts.prediction_outcomes is not built: run dpm build --select marts to see predicted against actual PnL.',
+    );
   }
   if (dailyView) {
     const rows = await knex('marts.prediction_error_by_day')
-      .select(knex.raw('prediction_date::text as prediction_date'), 'accounts', 'mae', 'rmse', 'directional_accuracy', 'interval_coverage', 'predicted_total', 'actual_total')
+      .select(
+        knex.raw('prediction_date::text as prediction_date'),
+        'accounts',
+        'mae',
+        'rmse',
+        'directional_accuracy',
+        'interval_coverage',
+        'predicted_total',
+        'actual_total',
+      )
       .where({ model_version: version })
       .orderBy('prediction_date');
-    data.daily = rows.map((r: Record<string, unknown>): DailyError => ({
-      predictionDate: String(r.prediction_date),
-      accounts: Number(r.accounts),
-      mae: Number(r.mae),
-      rmse: num(r.rmse),
-      directionalAccuracy: num(r.directional_accuracy),
-      intervalCoverage: num(r.interval_coverage),
-      predictedTotal: num(r.predicted_total),
-      actualTotal: num(r.actual_total),
-    }));
+    data.daily = rows.map(
+      (r: Record<string, unknown>): DailyError => ({
+        predictionDate: String(r.prediction_date),
+        accounts: Number(r.accounts),
+        mae: Number(r.mae),
+        rmse: num(r.rmse),
+        directionalAccuracy: num(r.directional_accuracy),
+        intervalCoverage: num(r.interval_coverage),
+        predictedTotal: num(r.predicted_total),
+        actualTotal: num(r.actual_total),
+      }),
+    );
   } else {
     notes.push('marts.prediction_error_by_day is not built: run dpm build --select marts for daily errors.');
   }
@@ -222,38 +326,56 @@ export async function gatherReport(knex: Knex, options: GatherOptions = {}): Pro
       .select('predicted_decile', 'predictions', 'mean_predicted', 'mean_actual', 'mae', 'interval_coverage')
       .where({ model_version: version })
       .orderBy('predicted_decile');
-    data.deciles = rows.map((r: Record<string, unknown>): DecileRow => ({
-      decile: Number(r.predicted_decile),
-      predictions: Number(r.predictions),
-      meanPredicted: Number(r.mean_predicted),
-      meanActual: Number(r.mean_actual),
-      mae: num(r.mae),
-      intervalCoverage: num(r.interval_coverage),
-    }));
+    data.deciles = rows.map(
+      (r: Record<string, unknown>): DecileRow => ({
+        decile: Number(r.predicted_decile),
+        predictions: Number(r.predictions),
+        meanPredicted: Number(r.mean_predicted),
+        meanActual: Number(r.mean_actual),
+        mae: num(r.mae),
+        intervalCoverage: num(r.interval_coverage),
+      }),
+    );
   } else {
-    notes.push('marts.prediction_error_by_decile is not built: run dpm build --select marts for the calibration by decile.');
+    notes.push(
+      'marts.prediction_error_by_decile is not built: run dpm build --select marts for the calibration by decile.',
+    );
   }
 
-  const latest = await knex('dpm.model_predictions').where({ model_version: version }).max({ d: 'feature_date' }).first();
+  const latest = await knex('dpm.model_predictions')
+    .where({ model_version: version })
+    .max({ d: 'feature_date' })
+    .first();
   const watchDate = latest?.d ? isoDate(latest.d) : null;
   if (watchDate) {
     const rows = await knex('dpm.model_predictions')
-      .select('account_id', knex.raw('feature_date::text as feature_date'), knex.raw('prediction_date::text as prediction_date'), 'predicted_net_profit', 'lower_bound', 'upper_bound', 'high_risk', 'top_reasons')
+      .select(
+        'account_id',
+        knex.raw('feature_date::text as feature_date'),
+        knex.raw('prediction_date::text as prediction_date'),
+        'predicted_net_profit',
+        'lower_bound',
+        'upper_bound',
+        'high_risk',
+        'top_reasons',
+      )
       .where({ model_version: version })
       .andWhere('feature_date', watchDate)
       .orderBy([{ column: 'predicted_net_profit' }, { column: 'account_id' }])
       .limit(options.watchListSize ?? 20);
     data.watchDate = rows[0]?.prediction_date ?? nextDay(watchDate);
-    data.watchList = rows.map((r: Record<string, unknown>): WatchRow => ({
-      accountId: String(r.account_id),
-      featureDate: String(r.feature_date),
-      predictionDate: String(r.prediction_date),
-      predicted: Number(r.predicted_net_profit),
-      lower: num(r.lower_bound),
-      upper: num(r.upper_bound),
-      highRisk: Boolean(r.high_risk),
-      reasons: reasonsOf(r.top_reasons),
-    }));
+    data.watchList = rows.map(
+      (r: Record<string, unknown>): WatchRow => ({
+        accountId: String(r.account_id),
+        featureDate: String(r.feature_date),
+        predictionDate: String(r.prediction_date),
+        predicted: Number(r.predicted_net_profit),
+        lower: num(r.lower_bound),
+        upper: num(r.upper_bound),
+        highRisk: Boolean(r.high_risk),
+        reasons: reasonsOf(r.top_reasons),
+      }),
+    );
   }
   return data;
 }

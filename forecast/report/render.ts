@@ -8,7 +8,11 @@ import type { BaselineName, ReportData, ScoreSummary, WatchRow } from './types.t
 /** The quantile models are fitted at 5% and 95%, so a calibrated interval holds 90% of outcomes. */
 export const NOMINAL_COVERAGE = 0.9;
 
-const BASELINE_LABEL: Record<BaselineName, string> = { zero: 'Zero (no change)', yesterday: "Yesterday's PnL", mean_7d: '7-day mean PnL' };
+const BASELINE_LABEL: Record<BaselineName, string> = {
+  zero: 'Zero (no change)',
+  yesterday: "Yesterday's PnL",
+  mean_7d: '7-day mean PnL',
+};
 const FEATURE_BARS = 20;
 
 export const REPORT_CSS = `
@@ -60,7 +64,8 @@ function card(k: string, v: string, d: string): string {
 
 function headlineSection(data: ReportData): string {
   const h = data.headline;
-  if (h.source === 'none') return `<section id="headline"><h2>Headline</h2>${empty('No accuracy figures yet: no prediction has been evaluated against outcomes (dpm predict --evaluate) and the model records no holdout scores.')}</section>`;
+  if (h.source === 'none')
+    return `<section id="headline"><h2>Headline</h2>${empty('No accuracy figures yet: no prediction has been evaluated against outcomes (dpm predict --evaluate) and the model records no holdout scores.')}</section>`;
   const scope =
     h.source === 'evaluations'
       ? `Pooled over ${formatNumber(h.days)} evaluated day${h.days === 1 ? '' : 's'} (${h.firstDate} to ${h.lastDate}), ${formatNumber(h.n)} account-days.`
@@ -69,13 +74,36 @@ function headlineSection(data: ReportData): string {
   const rows: { name: string; s: ScoreSummary }[] = [{ name: 'Model', s: m }];
   for (const b of BASELINES) if (h.baselines[b]) rows.push({ name: BASELINE_LABEL[b], s: h.baselines[b]! });
   if (h.oracle) rows.push({ name: 'Oracle (best achievable, simulated data)', s: h.oracle });
-  const bestNaive = BASELINES.map((b) => h.baselines[b]?.mae).filter((v): v is number => typeof v === 'number').sort((a, b) => a - b)[0];
+  const bestNaive = BASELINES.map((b) => h.baselines[b]?.mae)
+    .filter((v): v is number => typeof v === 'number')
+    .sort((a, b) => a - b)[0];
   const cards = [
-    card('MAE', formatMoney(m.mae), bestNaive !== undefined ? `${formatImprovement(m.mae, bestNaive)} than the best naive baseline (${formatMoney(bestNaive)})` : 'mean absolute error per account-day'),
-    card('Direction right', formatPct(m.directional_accuracy), 'share of account-days where the sign of PnL was forecast correctly'),
-    card('Interval coverage', formatPct(m.interval_coverage), `outcomes inside the 5–95% interval (nominal ${formatPct(NOMINAL_COVERAGE, 0)})`),
+    card(
+      'MAE',
+      formatMoney(m.mae),
+      bestNaive !== undefined
+        ? `${formatImprovement(m.mae, bestNaive)} than the best naive baseline (${formatMoney(bestNaive)})`
+        : 'mean absolute error per account-day',
+    ),
+    card(
+      'Direction right',
+      formatPct(m.directional_accuracy),
+      'share of account-days where the sign of PnL was forecast correctly',
+    ),
+    card(
+      'Interval coverage',
+      formatPct(m.interval_coverage),
+      `outcomes inside the 5–95% interval (nominal ${formatPct(NOMINAL_COVERAGE, 0)})`,
+    ),
   ];
-  if (h.latest) cards.push(card(`Latest day (${h.latest.predictionDate})`, formatMoney(h.latest.model.mae), `MAE over ${formatNumber(h.latest.n)} accounts; direction ${formatPct(h.latest.model.directional_accuracy)}`));
+  if (h.latest)
+    cards.push(
+      card(
+        `Latest day (${h.latest.predictionDate})`,
+        formatMoney(h.latest.model.mae),
+        `MAE over ${formatNumber(h.latest.n)} accounts; direction ${formatPct(h.latest.model.directional_accuracy)}`,
+      ),
+    );
   const table =
     `<table class="compare"><thead><tr><th>Forecast</th><th class="num">MAE</th><th class="num">vs model</th><th class="num">RMSE</th><th class="num">Direction right</th></tr></thead><tbody>` +
     rows
@@ -95,21 +123,32 @@ function modelVs(model: number | undefined, other: number | undefined): string {
 }
 
 function scatterSection(data: ReportData): string {
-  if (!data.outcomes.length) return `<h3>Predicted vs actual</h3>${empty('No prediction has a known outcome yet, so there is nothing to plot: outcomes appear once the predicted day is ingested and marts.prediction_outcomes is built.')}`;
+  if (!data.outcomes.length)
+    return `<h3>Predicted vs actual</h3>${empty('No prediction has a known outcome yet, so there is nothing to plot: outcomes appear once the predicted day is ingested and marts.prediction_outcomes is built.')}`;
   const dates = [...new Set(data.outcomes.map((o) => o.predictionDate))].sort();
   const range = dates.length > 1 ? `${dates[0]} to ${dates[dates.length - 1]}` : dates[0];
   const chart = scatterChart({
-    points: data.outcomes.map((o) => ({ x: o.predicted, y: o.actual, title: `${o.accountId} on ${o.predictionDate}: predicted ${formatMoney(o.predicted)}, actual ${formatMoney(o.actual)}` })),
+    points: data.outcomes.map((o) => ({
+      x: o.predicted,
+      y: o.actual,
+      title: `${o.accountId} on ${o.predictionDate}: predicted ${formatMoney(o.predicted)}, actual ${formatMoney(o.actual)}`,
+    })),
     xTitle: 'Predicted net profit',
     yTitle: 'Actual net profit',
     label: 'Predicted against actual next-day net profit',
   });
-  const sample = data.outcomesTotal > data.outcomes.length ? ` The ${formatNumber(data.outcomes.length)} most recent of ${formatNumber(data.outcomesTotal)} evaluated predictions are drawn.` : '';
+  const sample =
+    data.outcomesTotal > data.outcomes.length
+      ? ` The ${formatNumber(data.outcomes.length)} most recent of ${formatNumber(data.outcomesTotal)} evaluated predictions are drawn.`
+      : '';
   return `<h3>Predicted vs actual</h3>${chart}<figcaption>Each dot is one account-day (${escapeHtml(range)}). Dots on the dashed diagonal were forecast exactly; red dots lost money.${escapeHtml(sample)}</figcaption>`;
 }
 
 function errorOverTimeSection(data: ReportData): string {
-  const byDate = new Map<string, { model?: number; zero?: number; yesterday?: number; mean_7d?: number; oracle?: number }>();
+  const byDate = new Map<
+    string,
+    { model?: number; zero?: number; yesterday?: number; mean_7d?: number; oracle?: number }
+  >();
   const at = (d: string) => byDate.get(d) ?? byDate.set(d, {}).get(d)!;
   for (const d of data.daily) at(d.predictionDate).model = d.mae;
   for (const e of data.evaluations) {
@@ -119,13 +158,22 @@ function errorOverTimeSection(data: ReportData): string {
     if (e.oracle?.mae !== undefined) row.oracle = e.oracle.mae;
   }
   const dates = [...byDate.keys()].sort();
-  if (!dates.length) return `<h3>Error over time</h3>${empty('No evaluated day yet: the daily error appears once predictions have outcomes (dpm predict --evaluate, dpm build --select marts).')}`;
+  if (!dates.length)
+    return `<h3>Error over time</h3>${empty('No evaluated day yet: the daily error appears once predictions have outcomes (dpm predict --evaluate, dpm build --select marts).')}`;
   const col = (k: 'model' | BaselineName | 'oracle') => dates.map((d) => byDate.get(d)![k] ?? NaN);
   const series = [{ name: 'Model', color: PALETTE.model, values: col('model') }];
   const labels: Record<BaselineName, string> = { zero: 'Zero', yesterday: 'Yesterday', mean_7d: '7-day mean' };
-  for (const b of BASELINES) if (col(b).some(Number.isFinite)) series.push({ name: labels[b], color: PALETTE[b], values: col(b), dashed: true } as (typeof series)[number]);
-  if (col('oracle').some(Number.isFinite)) series.push({ name: 'Oracle', color: PALETTE.oracle, values: col('oracle') });
-  const chart = lineChart({ categories: dates, series, label: 'Mean absolute error per day: model and baselines', yTitle: 'MAE per account' });
+  for (const b of BASELINES)
+    if (col(b).some(Number.isFinite))
+      series.push({ name: labels[b], color: PALETTE[b], values: col(b), dashed: true } as (typeof series)[number]);
+  if (col('oracle').some(Number.isFinite))
+    series.push({ name: 'Oracle', color: PALETTE.oracle, values: col('oracle') });
+  const chart = lineChart({
+    categories: dates,
+    series,
+    label: 'Mean absolute error per day: model and baselines',
+    yTitle: 'MAE per account',
+  });
   let coverage = '';
   const cov = data.daily.filter((d) => d.intervalCoverage !== null);
   if (cov.length) {
@@ -145,11 +193,16 @@ function errorOverTimeSection(data: ReportData): string {
 
 function importanceSection(data: ReportData): string {
   const fi = data.model?.featureImportance ?? [];
-  if (!fi.length) return `<h3>Feature importance</h3>${empty(data.model ? 'The registered model records no feature importance.' : 'No model is registered, so there is no feature importance to show.')}`;
+  if (!fi.length)
+    return `<h3>Feature importance</h3>${empty(data.model ? 'The registered model records no feature importance.' : 'No model is registered, so there is no feature importance to show.')}`;
   const top = fi.slice(0, FEATURE_BARS);
   const total = fi.reduce((a, f) => a + f.gain, 0) || 1;
   const chart = horizontalBarChart({
-    bars: top.map((f) => ({ label: f.feature, value: f.gain / total, title: `${f.feature}: ${formatPct(f.gain / total)} of total gain, used in ${formatNumber(f.split)} splits` })),
+    bars: top.map((f) => ({
+      label: f.feature,
+      value: f.gain / total,
+      title: `${f.feature}: ${formatPct(f.gain / total)} of total gain, used in ${formatNumber(f.split)} splits`,
+    })),
     label: 'Feature importance by share of total split gain',
     fmt: (v) => formatPct(v),
   });
@@ -158,7 +211,8 @@ function importanceSection(data: ReportData): string {
 }
 
 function calibrationSection(data: ReportData): string {
-  if (!data.deciles.length) return `<h3>Calibration</h3>${empty('No calibration by decile yet: it needs evaluated predictions and marts.prediction_error_by_decile (dpm build --select marts).')}`;
+  if (!data.deciles.length)
+    return `<h3>Calibration</h3>${empty('No calibration by decile yet: it needs evaluated predictions and marts.prediction_error_by_decile (dpm build --select marts).')}`;
   const cats = data.deciles.map((d) => String(d.decile));
   const means = groupedBarChart({
     categories: cats,
@@ -174,7 +228,9 @@ function calibrationSection(data: ReportData): string {
   const cov = withCov.length
     ? groupedBarChart({
         categories: withCov.map((d) => String(d.decile)),
-        series: [{ name: 'Interval coverage', color: PALETTE.mean_7d, values: withCov.map((d) => d.intervalCoverage!) }],
+        series: [
+          { name: 'Interval coverage', color: PALETTE.mean_7d, values: withCov.map((d) => d.intervalCoverage!) },
+        ],
         reference: { value: NOMINAL_COVERAGE, label: `nominal ${formatPct(NOMINAL_COVERAGE, 0)}` },
         label: 'Interval coverage by predicted decile',
         yTitle: 'Coverage',
@@ -186,14 +242,18 @@ function calibrationSection(data: ReportData): string {
 }
 
 function reasonText(r: WatchRow['reasons'][number]): string {
-  const value = r.value === null ? '' : ` = ${typeof r.value === 'number' ? formatNumber(r.value, Math.abs(r.value) < 10 ? 2 : 0) : r.value}`;
+  const value =
+    r.value === null
+      ? ''
+      : ` = ${typeof r.value === 'number' ? formatNumber(r.value, Math.abs(r.value) < 10 ? 2 : 0) : r.value}`;
   const sign = r.contribution < 0 ? 'neg' : 'pos';
   return `<li><code>${escapeHtml(r.feature)}</code>${escapeHtml(value)}: <span class="${sign}">${escapeHtml(r.contribution < 0 ? formatMoney(r.contribution) : `+${formatMoney(r.contribution)}`)}</span></li>`;
 }
 
 function watchSection(data: ReportData): string {
   const head = `<section id="watch-list"><h2>Watch list${data.watchDate ? `: ${escapeHtml(data.watchDate)}` : ''}</h2>`;
-  if (!data.watchList.length) return `${head}${empty('No predictions are stored for this model yet: run dpm predict to forecast the next day.')}</section>`;
+  if (!data.watchList.length)
+    return `${head}${empty('No predictions are stored for this model yet: run dpm predict to forecast the next day.')}</section>`;
   const rows = data.watchList
     .map(
       (w, i) =>
@@ -216,7 +276,9 @@ export function renderReport(data: ReportData): string {
   const sub = m
     ? `Model ${m.version}${m.isActive ? ' (active)' : ''}, ${m.objective}, trained on ${m.trainStart} to ${m.trainEnd}${m.createdAt ? `, registered ${m.createdAt.slice(0, 10)}` : ''}.`
     : 'No registered model.';
-  const notes = data.notes.length ? `<section id="notes"><h2>Missing data</h2>${data.notes.map(empty).join('')}</section>` : '';
+  const notes = data.notes.length
+    ? `<section id="notes"><h2>Missing data</h2>${data.notes.map(empty).join('')}</section>`
+    : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">

@@ -40,7 +40,8 @@ export function niceTicks(min: number, max: number, count = 5): number[] {
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
   const ticks: number[] = [];
-  for (let v = Math.floor(min / step) * step; v <= max + step * 1e-9; v += step) ticks.push(Math.abs(v) < step * 1e-9 ? 0 : r2(v * 1e6) / 1e6);
+  for (let v = Math.floor(min / step) * step; v <= max + step * 1e-9; v += step)
+    ticks.push(Math.abs(v) < step * 1e-9 ? 0 : r2(v * 1e6) / 1e6);
   if (ticks[ticks.length - 1] < max) ticks.push(ticks[ticks.length - 1] + step);
   return ticks;
 }
@@ -77,8 +78,10 @@ function xAxisNumeric(ticks: number[], x: (v: number) => number, y0: number, y1:
 
 function axisTitles(width: number, height: number, m: Margin, xTitle?: string, yTitle?: string): string {
   let out = '';
-  if (xTitle) out += `<text class="axis-title" x="${r2(m.left + (width - m.left - m.right) / 2)}" y="${height - 6}" text-anchor="middle">${escapeHtml(xTitle)}</text>`;
-  if (yTitle) out += `<text class="axis-title" transform="translate(14 ${r2(m.top + (height - m.top - m.bottom) / 2)}) rotate(-90)" text-anchor="middle">${escapeHtml(yTitle)}</text>`;
+  if (xTitle)
+    out += `<text class="axis-title" x="${r2(m.left + (width - m.left - m.right) / 2)}" y="${height - 6}" text-anchor="middle">${escapeHtml(xTitle)}</text>`;
+  if (yTitle)
+    out += `<text class="axis-title" transform="translate(14 ${r2(m.top + (height - m.top - m.bottom) / 2)}) rotate(-90)" text-anchor="middle">${escapeHtml(yTitle)}</text>`;
   return out;
 }
 
@@ -94,7 +97,12 @@ function legend(items: { name: string; color: string; dashed?: boolean }[], x: n
 }
 
 /** A dashed horizontal target (e.g. nominal coverage). The label gets a white halo: it often sits over a bar. */
-function referenceLine(ref: { value: number; label: string }, y: (v: number) => number, x0: number, x1: number): string {
+function referenceLine(
+  ref: { value: number; label: string },
+  y: (v: number) => number,
+  x0: number,
+  x1: number,
+): string {
   const py = r2(y(ref.value));
   return `<line class="reference" x1="${x0}" x2="${x1}" y1="${py}" y2="${py}" stroke="${PALETTE.oracle}" stroke-dasharray="6 4" stroke-width="1.5"/><text class="tick" x="${x1}" y="${py - 5}" text-anchor="end" paint-order="stroke" stroke="#fff" stroke-width="3" stroke-linejoin="round">${escapeHtml(ref.label)}</text>`;
 }
@@ -117,7 +125,15 @@ export interface ScatterPoint {
 }
 
 /** Points with the y = x diagonal: on the line is a perfect forecast. Axes share one scale. */
-export function scatterChart(options: { points: ScatterPoint[]; xTitle: string; yTitle: string; label: string; width?: number; height?: number; fmt?: Fmt }): string {
+export function scatterChart(options: {
+  points: ScatterPoint[];
+  xTitle: string;
+  yTitle: string;
+  label: string;
+  width?: number;
+  height?: number;
+  fmt?: Fmt;
+}): string {
   const width = options.width ?? 520;
   const height = options.height ?? 440;
   const fmt = options.fmt ?? formatMoneyShort;
@@ -149,7 +165,16 @@ export interface LineSeries {
 }
 
 /** Lines over ordered categories (days); each value is also a point with a tooltip. */
-export function lineChart(options: { categories: string[]; series: LineSeries[]; label: string; yTitle: string; fmt?: Fmt; width?: number; height?: number; reference?: { value: number; label: string } }): string {
+export function lineChart(options: {
+  categories: string[];
+  series: LineSeries[];
+  label: string;
+  yTitle: string;
+  fmt?: Fmt;
+  width?: number;
+  height?: number;
+  reference?: { value: number; label: string };
+}): string {
   const width = options.width ?? 860;
   const height = options.height ?? 320;
   const fmt = options.fmt ?? formatMoneyShort;
@@ -160,7 +185,8 @@ export function lineChart(options: { categories: string[]; series: LineSeries[];
   const [lo, hi] = extent(all);
   const ticks = niceTicks(Math.min(lo, 0), hi, 5);
   const y = linearScale([ticks[0], ticks[ticks.length - 1]], [height - m.bottom, m.top]);
-  const x = (i: number) => (n <= 1 ? m.left + (width - m.left - m.right) / 2 : m.left + (i / (n - 1)) * (width - m.left - m.right));
+  const x = (i: number) =>
+    n <= 1 ? m.left + (width - m.left - m.right) / 2 : m.left + (i / (n - 1)) * (width - m.left - m.right);
   let out = svgOpen('line', width, height, options.label);
   out += yAxis(ticks, y, m.left, width - m.right, fmt);
   const every = Math.max(1, Math.ceil(n / 8));
@@ -168,7 +194,8 @@ export function lineChart(options: { categories: string[]; series: LineSeries[];
     // The end labels hug the plot edges so they are not clipped by the viewBox; a label less than one step
     // before the last is dropped, or the two would overlap.
     const anchor = n > 1 && i === 0 ? 'start' : n > 1 && i === n - 1 ? 'end' : 'middle';
-    if ((i % every === 0 && i <= n - 1 - every) || i === n - 1) out += `<text class="tick" x="${r2(x(i))}" y="${height - m.bottom + 16}" text-anchor="${anchor}">${escapeHtml(c)}</text>`;
+    if ((i % every === 0 && i <= n - 1 - every) || i === n - 1)
+      out += `<text class="tick" x="${r2(x(i))}" y="${height - m.bottom + 16}" text-anchor="${anchor}">${escapeHtml(c)}</text>`;
   });
   if (options.reference) out += referenceLine(options.reference, y, m.left, width - m.right);
   for (const s of options.series) {
@@ -184,11 +211,16 @@ export function lineChart(options: { categories: string[]; series: LineSeries[];
     });
     out += `<g class="series" data-series="${escapeHtml(s.name)}"><path class="line" d="${d}" fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 4"' : ''}/>`;
     s.values.forEach((v, i) => {
-      if (finite(v)) out += `<circle class="pt" cx="${r2(x(i))}" cy="${r2(y(v))}" r="${n > 60 ? 1.8 : 3}" fill="${s.color}"><title>${escapeHtml(`${s.name}, ${options.categories[i]}: ${fmt(v)}`)}</title></circle>`;
+      if (finite(v))
+        out += `<circle class="pt" cx="${r2(x(i))}" cy="${r2(y(v))}" r="${n > 60 ? 1.8 : 3}" fill="${s.color}"><title>${escapeHtml(`${s.name}, ${options.categories[i]}: ${fmt(v)}`)}</title></circle>`;
     });
     out += '</g>';
   }
-  out += legend(options.series.map((s) => ({ name: s.name, color: s.color, dashed: s.dashed })), m.left, 14);
+  out += legend(
+    options.series.map((s) => ({ name: s.name, color: s.color, dashed: s.dashed })),
+    m.left,
+    14,
+  );
   out += axisTitles(width, height, m, undefined, options.yTitle) + '</svg>';
   return out;
 }
@@ -200,7 +232,13 @@ export interface Bar {
 }
 
 /** Horizontal bars, longest first as given; labels on the left so long feature names stay readable. */
-export function horizontalBarChart(options: { bars: Bar[]; label: string; fmt?: Fmt; width?: number; color?: string }): string {
+export function horizontalBarChart(options: {
+  bars: Bar[];
+  label: string;
+  fmt?: Fmt;
+  width?: number;
+  color?: string;
+}): string {
   const width = options.width ?? 720;
   const rowH = 22;
   const labelW = 250;
@@ -222,7 +260,17 @@ export function horizontalBarChart(options: { bars: Bar[]; label: string; fmt?: 
 }
 
 /** Vertical bars grouped by category (one bar per series), with an optional horizontal reference line. */
-export function groupedBarChart(options: { categories: string[]; series: { name: string; color: string; values: number[] }[]; label: string; yTitle: string; xTitle?: string; fmt?: Fmt; width?: number; height?: number; reference?: { value: number; label: string } }): string {
+export function groupedBarChart(options: {
+  categories: string[];
+  series: { name: string; color: string; values: number[] }[];
+  label: string;
+  yTitle: string;
+  xTitle?: string;
+  fmt?: Fmt;
+  width?: number;
+  height?: number;
+  reference?: { value: number; label: string };
+}): string {
   const width = options.width ?? 620;
   const height = options.height ?? 320;
   const fmt = options.fmt ?? formatMoneyShort;
@@ -249,7 +297,11 @@ export function groupedBarChart(options: { categories: string[]; series: { name:
     });
   });
   if (options.reference) out += referenceLine(options.reference, y, m.left, width - m.right);
-  out += legend(options.series.map((s) => ({ name: s.name, color: s.color })), m.left, 14);
+  out += legend(
+    options.series.map((s) => ({ name: s.name, color: s.color })),
+    m.left,
+    14,
+  );
   out += axisTitles(width, height, m, options.xTitle, options.yTitle) + '</svg>';
   return out;
 }

@@ -38,9 +38,16 @@ export function writeManifest(project: Project, dag: Dag, invocationId: string):
     };
   }
   const manifest = {
-    metadata: { dpm_version: '0.1.0', generated_at: new Date().toISOString(), invocation_id: invocationId, project_name: project.config.name },
+    metadata: {
+      dpm_version: '0.1.0',
+      generated_at: new Date().toISOString(),
+      invocation_id: invocationId,
+      project_name: project.config.name,
+    },
     nodes,
-    sources: Object.fromEntries([...project.sources.values()].map((s) => [s.uniqueId, { ...s, relation: String(s.relation) }])),
+    sources: Object.fromEntries(
+      [...project.sources.values()].map((s) => [s.uniqueId, { ...s, relation: String(s.relation) }]),
+    ),
     macros: project.macros,
     parent_map: Object.fromEntries(dag.parents),
     child_map: Object.fromEntries(dag.children),
@@ -48,10 +55,25 @@ export function writeManifest(project: Project, dag: Dag, invocationId: string):
   writeArtifact(join(targetDir(project), 'manifest.json'), JSON.stringify(manifest, null, 1));
 }
 
-export function writeRunResults(project: Project, invocationId: string, command: string, elapsed: number, results: NodeResult[]): void {
+export function writeRunResults(
+  project: Project,
+  invocationId: string,
+  command: string,
+  elapsed: number,
+  results: NodeResult[],
+): void {
   writeArtifact(
     join(targetDir(project), 'run_results.json'),
-    JSON.stringify({ metadata: { dpm_version: '0.1.0', generated_at: new Date().toISOString(), invocation_id: invocationId }, command, elapsed_time: elapsed, results }, null, 1),
+    JSON.stringify(
+      {
+        metadata: { dpm_version: '0.1.0', generated_at: new Date().toISOString(), invocation_id: invocationId },
+        command,
+        elapsed_time: elapsed,
+        results,
+      },
+      null,
+      1,
+    ),
   );
 }
 

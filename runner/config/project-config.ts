@@ -5,7 +5,13 @@ import { z } from 'zod';
 import { ConfigError, ProjectError } from '../errors.ts';
 
 const targetSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('pglite'), path: z.string().default('.dpm/pglite'), threads: z.number().int().min(1).optional() }).strict(),
+  z
+    .object({
+      type: z.literal('pglite'),
+      path: z.string().default('.dpm/pglite'),
+      threads: z.number().int().min(1).optional(),
+    })
+    .strict(),
   z
     .object({
       type: z.literal('postgres'),
@@ -19,7 +25,12 @@ const targetSchema = z.discriminatedUnion('type', [
       database: z.string().optional(),
       threads: z.number().int().min(1).optional(),
       /** Session settings for every connection (SET name = value), e.g. work_mem: 256MB; jit is off unless set. */
-      settings: z.record(z.string().regex(/^[a-z_][a-z0-9_.]*$/, 'a PostgreSQL setting name, e.g. work_mem'), z.union([z.string(), z.number(), z.boolean()])).optional(),
+      settings: z
+        .record(
+          z.string().regex(/^[a-z_][a-z0-9_.]*$/, 'a PostgreSQL setting name, e.g. work_mem'),
+          z.union([z.string(), z.number(), z.boolean()]),
+        )
+        .optional(),
     })
     .strict(),
 ]);
@@ -29,8 +40,14 @@ export type TargetConfig = z.infer<typeof targetSchema>;
 const regimesSourceSchema = z
   .object({
     /** A postgres:// URL; better kept out of the file: `url_env` names the variable that holds it. */
-    url: z.string().regex(/^postgres(ql)?:\/\//i, 'a postgres:// URL, e.g. postgres://user@host:5432/marketdata').optional(),
-    url_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the name of an environment variable').optional(),
+    url: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//i, 'a postgres:// URL, e.g. postgres://user@host:5432/marketdata')
+      .optional(),
+    url_env: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the name of an environment variable')
+      .optional(),
     /** `schema.table` (or a view) holding one row per day and copy; default public.regimes_daily. */
     table: z.string().min(1).optional(),
   })

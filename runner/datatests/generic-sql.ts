@@ -1,7 +1,8 @@
 import { quoteIdent } from '../project/templating.ts';
 import type { TestNode } from '../project/nodes.ts';
 
-const literal = (v: unknown) => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : `'${String(v).replace(/'/g, "''")}'`);
+const literal = (v: unknown) =>
+  typeof v === 'number' || typeof v === 'boolean' ? String(v) : `'${String(v).replace(/'/g, "''")}'`;
 
 /** SQL that returns the failing rows of a generic test; an empty result is a pass. */
 export function genericTestSql(test: TestNode, relation: string, toRelation?: string): string {

@@ -21,7 +21,12 @@ export interface Database {
    * Loads CSV text (or a stream of CSV chunks) into an existing table through COPY; `within`, a transaction
    * of this database's knex (PostgreSQL only), makes the COPY commit or roll back with it.
    */
-  copyCsv(table: string, columns: string[], csv: string | AsyncIterable<string>, within?: Knex.Transaction): Promise<void>;
+  copyCsv(
+    table: string,
+    columns: string[],
+    csv: string | AsyncIterable<string>,
+    within?: Knex.Transaction,
+  ): Promise<void>;
   /** Takes the run lock of this target; waits up to waitMs, then fails with a LockError. */
   acquireRunLock(waitMs: number): Promise<() => Promise<void>>;
   close(): Promise<void>;
@@ -44,11 +49,20 @@ const RUN_LOCK_KEY = 'dpm.run';
 function prepareConnection(settings: Record<string, string>) {
   return (conn: pg.Client, done: (err: Error | null, conn: pg.Client) => void): void => {
     (async () => {
-      await conn.query(`select set_config('client_connection_check_interval', '1000', false) where current_setting('server_version_num')::int >= 140000`);
-      for (const [name, value] of Object.entries(settings)) await conn.query('select set_config($1, $2, false)', [name, value]);
+      await conn.query(
+        `select set_config('client_connection_check_interval', '1000', false) where current_setting('server_version_num')::int >= 140000`,
+      );
+      for (const [name, value] of Object.entries(settings))
+        await conn.query('select set_config($1, $2, false)', [name, value]);
     })().then(
       () => done(null, conn),
-      (err: Error) => done(new DatabaseError(`cannot apply the target's session settings (${Object.keys(settings).join(', ')}): ${err.message}. Fix settings: in dpm.yml.`), conn),
+      (err: Error) =>
+        done(
+          new DatabaseError(
+            `cannot apply the target's session settings (${Object.keys(settings).join(', ')}): ${err.message}. Fix settings: in dpm.yml.`,
+          ),
+          conn,
+        ),
     );
   };
 }
@@ -71,7 +85,11 @@ export async function connect(target: Target, options: ConnectOptions = {}): Pro
     pool:
       target.kind === 'pglite'
         ? { min: 0, max: 1 }
-        : { min: 0, max: Math.max(2, options.poolSize ?? target.threads + 1), afterCreate: prepareConnection(target.settings) },
+        : {
+            min: 0,
+            max: Math.max(2, options.poolSize ?? target.threads + 1),
+            afterCreate: prepareConnection(target.settings),
+          },
     acquireConnectionTimeout: 600_000,
   });
   try {
@@ -85,16 +103,24 @@ export async function connect(target: Target, options: ConnectOptions = {}): Pro
     );
   }
 
-  async function copyCsv(table: string, columns: string[], csv: string | AsyncIterable<string>, within?: Knex.Transaction): Promise<void> {
+  async function copyCsv(
+    table: string,
+    columns: string[],
+    csv: string | AsyncIterable<string>,
+    within?: Knex.Transaction,
+  ): Promise<void> {
     const columnList = columns.map((c) => `"${c.replace(/"/g, '""')}"`).join(', ');
     if (embedded) {
       // The in-process COPY does not go through the pooled session, so it cannot join a knex transaction.
-      if (within) throw new Error('COPY inside a transaction needs a PostgreSQL target; the embedded database loads outside one');
+      if (within)
+        throw new Error('COPY inside a transaction needs a PostgreSQL target; the embedded database loads outside one');
       // The socket protocol of PGlite does not carry COPY FROM STDIN; its in-process /dev/blob does.
       const chunks: string[] = [];
       if (typeof csv === 'string') chunks.push(csv);
       else for await (const chunk of csv) chunks.push(chunk);
-      await embedded.db.query(`COPY ${table} (${columnList}) FROM '/dev/blob' (FORMAT csv)`, [], { blob: new Blob(chunks) });
+      await embedded.db.query(`COPY ${table} (${columnList}) FROM '/dev/blob' (FORMAT csv)`, [], {
+        blob: new Blob(chunks),
+      });
       return;
     }
     // Loaded here: only seeds and ingestion COPY, and every command's start-up paid for the import.

@@ -1,14 +1,20 @@
 import type { Knex } from 'knex';
 import type pg from 'pg';
 
-type ConnectionSource = { acquireConnection(): Promise<pg.ClientBase>; releaseConnection(c: pg.ClientBase): Promise<unknown> };
+type ConnectionSource = {
+  acquireConnection(): Promise<pg.ClientBase>;
+  releaseConnection(c: pg.ClientBase): Promise<unknown>;
+};
 
 /**
  * Runs `fn` on the driver's connection under `db`: inside a transaction the transaction's own (whose client
  * hands it out and releases nothing), else one of the pool's, released afterwards. For what knex cannot
  * send: COPY streams and SQL text that must not be rewritten.
  */
-export async function withPgConnection<T>(db: Knex | Knex.Transaction, fn: (conn: pg.ClientBase) => Promise<T>): Promise<T> {
+export async function withPgConnection<T>(
+  db: Knex | Knex.Transaction,
+  fn: (conn: pg.ClientBase) => Promise<T>,
+): Promise<T> {
   const source = db.client as unknown as ConnectionSource;
   const conn = await source.acquireConnection();
   try {

@@ -16,12 +16,27 @@ export type Target =
 const DEFAULT_SETTINGS: Record<string, string> = { jit: 'off' };
 
 /** A PostgreSQL target: the defaults above under the given session settings. */
-export function postgresTarget(name: string, url: string, threads = 4, settings: Record<string, string | number | boolean> = {}): Target {
-  return { kind: 'postgres', name, url, threads, settings: { ...DEFAULT_SETTINGS, ...Object.fromEntries(Object.entries(settings).map(([k, v]) => [k, String(v)])) } };
+export function postgresTarget(
+  name: string,
+  url: string,
+  threads = 4,
+  settings: Record<string, string | number | boolean> = {},
+): Target {
+  return {
+    kind: 'postgres',
+    name,
+    url,
+    threads,
+    settings: { ...DEFAULT_SETTINGS, ...Object.fromEntries(Object.entries(settings).map(([k, v]) => [k, String(v)])) },
+  };
 }
 
 /** DPM_DATABASE_URL wins, then --target / dpm.yml's `target`, then embedded PGlite under .dpm/. */
-export function resolveTarget(project: Pick<ProjectConfig, 'root' | 'target' | 'targets'>, requested?: string, env = process.env): Target {
+export function resolveTarget(
+  project: Pick<ProjectConfig, 'root' | 'target' | 'targets'>,
+  requested?: string,
+  env = process.env,
+): Target {
   const fromEnv = env.DPM_DATABASE_URL;
   if (fromEnv && !requested) {
     registerSecret(passwordOf(fromEnv));

@@ -74,7 +74,9 @@ function argText(v: unknown): string {
 
 /** `unique`, `accepted_values(values: ["a","b"])`, with `(warn)` when it only warns. */
 export function describeTest(test: NodeLike): string {
-  const args = Object.entries(test.kwargs ?? {}).filter(([k]) => !k.startsWith('__') && k !== 'column_name' && k !== 'model');
+  const args = Object.entries(test.kwargs ?? {}).filter(
+    ([k]) => !k.startsWith('__') && k !== 'column_name' && k !== 'model',
+  );
   const name = test.testName === 'singular' || !test.testName ? test.name : test.testName;
   const severity = test.config?.severity === 'warn' ? ' (warn)' : '';
   return `${name}${args.length ? `(${args.map(([k, v]) => `${k}: ${argText(v)}`).join(', ')})` : ''}${severity}`;
@@ -89,7 +91,13 @@ const groupOf = (n: NodeLike) => {
  * Joins models, seeds, sources and tests into one graph. Sources are parents of the models that
  * select from them (the runner's DAG leaves them out because they are never built).
  */
-export function buildCatalog(input: { projectName: string; nodes: Iterable<NodeLike>; sources: Iterable<SourceLike>; compiled?: (node: NodeLike) => { sql?: string; error?: string } | undefined; generatedAt?: string }): DocsCatalog {
+export function buildCatalog(input: {
+  projectName: string;
+  nodes: Iterable<NodeLike>;
+  sources: Iterable<SourceLike>;
+  compiled?: (node: NodeLike) => { sql?: string; error?: string } | undefined;
+  generatedAt?: string;
+}): DocsCatalog {
   const byId = new Map<string, DocNode>();
   const sourceIds = new Map<string, string>();
   for (const s of input.sources) {
@@ -102,7 +110,12 @@ export function buildCatalog(input: { projectName: string; nodes: Iterable<NodeL
       group: 'source',
       description: s.description,
       tags: [],
-      columns: Object.values(s.columns ?? {}).map((c) => ({ name: c.name, description: c.description, dataType: c.data_type, tests: [] })),
+      columns: Object.values(s.columns ?? {}).map((c) => ({
+        name: c.name,
+        description: c.description,
+        dataType: c.data_type,
+        tests: [],
+      })),
       tests: [],
       parents: [],
       children: [],
@@ -126,7 +139,12 @@ export function buildCatalog(input: { projectName: string; nodes: Iterable<NodeL
       description: n.description,
       materialized: n.resourceType === 'model' ? String(n.config?.materialized ?? '') || undefined : 'seed',
       tags: n.tags ?? [],
-      columns: Object.values(n.columns ?? {}).map((c) => ({ name: c.name, description: c.description, dataType: c.data_type, tests: [] })),
+      columns: Object.values(n.columns ?? {}).map((c) => ({
+        name: c.name,
+        description: c.description,
+        dataType: c.data_type,
+        tests: [],
+      })),
       tests: [],
       rawSql: n.rawSql,
       compiledSql: compiled?.sql,
@@ -150,7 +168,9 @@ export function buildCatalog(input: { projectName: string; nodes: Iterable<NodeL
     }
   }
   for (const t of tests) {
-    const owner = byId.get(t.attachedTo ?? t.dependsOn?.[0] ?? '') ?? (t.kwargs?.__parent ? byId.get(String(t.kwargs.__parent)) : undefined);
+    const owner =
+      byId.get(t.attachedTo ?? t.dependsOn?.[0] ?? '') ??
+      (t.kwargs?.__parent ? byId.get(String(t.kwargs.__parent)) : undefined);
     if (!owner) continue;
     const text = describeTest(t);
     if (t.column) {
@@ -160,7 +180,9 @@ export function buildCatalog(input: { projectName: string; nodes: Iterable<NodeL
     } else owner.tests.push(text);
   }
   const kindOrder: Record<DocKind, number> = { source: 0, seed: 1, model: 2 };
-  const nodes = [...byId.values()].sort((a, b) => kindOrder[a.kind] - kindOrder[b.kind] || a.name.localeCompare(b.name));
+  const nodes = [...byId.values()].sort(
+    (a, b) => kindOrder[a.kind] - kindOrder[b.kind] || a.name.localeCompare(b.name),
+  );
   for (const n of nodes) {
     n.parents.sort();
     n.children.sort();
@@ -169,8 +191,20 @@ export function buildCatalog(input: { projectName: string; nodes: Iterable<NodeL
 }
 
 /** A manifest.json object (as `dpm compile`/`dpm build` write it) to the catalog. */
-export function catalogFromManifest(manifest: unknown, compiled?: (node: NodeLike) => { sql?: string; error?: string } | undefined): DocsCatalog {
-  const m = manifest as { metadata?: { project_name?: string }; nodes?: Record<string, NodeLike>; sources?: Record<string, SourceLike> };
+export function catalogFromManifest(
+  manifest: unknown,
+  compiled?: (node: NodeLike) => { sql?: string; error?: string } | undefined,
+): DocsCatalog {
+  const m = manifest as {
+    metadata?: { project_name?: string };
+    nodes?: Record<string, NodeLike>;
+    sources?: Record<string, SourceLike>;
+  };
   if (!m || typeof m !== 'object' || !m.nodes) throw new Error('not a dpm manifest: it has no "nodes" object');
-  return buildCatalog({ projectName: m.metadata?.project_name ?? 'dpm', nodes: Object.values(m.nodes), sources: Object.values(m.sources ?? {}), compiled });
+  return buildCatalog({
+    projectName: m.metadata?.project_name ?? 'dpm',
+    nodes: Object.values(m.nodes),
+    sources: Object.values(m.sources ?? {}),
+    compiled,
+  });
 }

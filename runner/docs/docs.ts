@@ -16,7 +16,14 @@ export { layoutGraph } from './layout.ts';
  * database, i.e. as for a full refresh: is_incremental() is false and microbatch filters are unbounded.
  */
 export function catalogFromProject(project: Project): DocsCatalog {
-  const ctx: CompileContext = { project, invocationId: 'docs', runStartedAt: new Date().toISOString(), targetName: 'docs', fullRefresh: false, existing: new Map() };
+  const ctx: CompileContext = {
+    project,
+    invocationId: 'docs',
+    runStartedAt: new Date().toISOString(),
+    targetName: 'docs',
+    fullRefresh: false,
+    existing: new Map(),
+  };
   return buildCatalog({
     projectName: project.config.name,
     nodes: project.nodes.values() as Iterable<NodeLike>,
@@ -35,7 +42,10 @@ export function catalogFromProject(project: Project): DocsCatalog {
 
 /** The catalog of an existing manifest.json; compiled SQL comes from the compiled/ folder beside it. */
 export function catalogFromManifestFile(file: string): DocsCatalog {
-  if (!existsSync(file)) throw new UsageError(`${file} does not exist: run dpm compile (or dpm build) first, or omit --manifest to read the project directly.`);
+  if (!existsSync(file))
+    throw new UsageError(
+      `${file} does not exist: run dpm compile (or dpm build) first, or omit --manifest to read the project directly.`,
+    );
   let manifest: unknown;
   try {
     manifest = JSON.parse(readFileSync(file, 'utf8'));

@@ -66,7 +66,10 @@ export function layoutGraph(nodes: LayoutInput[], options: LayoutOptions = {}): 
   const children = new Map<string, string[]>(nodes.map((n) => [n.id, []]));
   const parents = new Map<string, string[]>();
   for (const n of nodes) {
-    parents.set(n.id, n.parents.filter((p) => children.has(p)));
+    parents.set(
+      n.id,
+      n.parents.filter((p) => children.has(p)),
+    );
     for (const p of parents.get(n.id)!) children.get(p)!.push(n.id);
   }
   const rowOf = new Map<string, number>();
@@ -75,7 +78,9 @@ export function layoutGraph(nodes: LayoutInput[], options: LayoutOptions = {}): 
   const sortBy = (layer: string[], neighbours: (id: string) => string[]) => {
     const key = new Map(
       layer.map((id) => {
-        const rows = neighbours(id).map((n) => rowOf.get(n)!).filter((r) => r !== undefined);
+        const rows = neighbours(id)
+          .map((n) => rowOf.get(n)!)
+          .filter((r) => r !== undefined);
         return [id, rows.length ? rows.reduce((a, b) => a + b, 0) / rows.length : rowOf.get(id)!];
       }),
     );
@@ -94,7 +99,15 @@ export function layoutGraph(nodes: LayoutInput[], options: LayoutOptions = {}): 
   layers.forEach((layer, l) => {
     // Short columns are centred so edges into them stay short.
     const offset = ((tallest - layer.length) * (nodeHeight + gapY)) / 2;
-    layer.forEach((id, row) => placed.set(id, { id, layer: l, row, x: margin + l * (nodeWidth + gapX), y: margin + offset + row * (nodeHeight + gapY) }));
+    layer.forEach((id, row) =>
+      placed.set(id, {
+        id,
+        layer: l,
+        row,
+        x: margin + l * (nodeWidth + gapX),
+        y: margin + offset + row * (nodeHeight + gapY),
+      }),
+    );
   });
   return { nodes: placed, width, height, layers: layerCount, nodeWidth, nodeHeight };
 }

@@ -151,7 +151,8 @@ function links(ids: string[], byId: Map<string, DocNode>): string {
 }
 
 function columnsTable(n: DocNode): string {
-  if (!n.columns.length) return `<p class="none">No documented columns${n.kind === 'model' ? ': describe them in a .yml beside the model' : ''}.</p>`;
+  if (!n.columns.length)
+    return `<p class="none">No documented columns${n.kind === 'model' ? ': describe them in a .yml beside the model' : ''}.</p>`;
   const hasType = n.columns.some((c) => c.dataType);
   return (
     `<table class="columns"><thead><tr><th>Column</th>${hasType ? '<th>Type</th>' : ''}<th>Description</th><th>Tests</th></tr></thead><tbody>` +
@@ -166,19 +167,29 @@ function columnsTable(n: DocNode): string {
 }
 
 function nodeSection(n: DocNode, byId: Map<string, DocNode>): string {
-  const badge = n.kind === 'model' ? n.materialized ?? 'model' : n.kind;
-  const meta = [`<code>${escapeHtml(n.relation)}</code>`, n.path ? escapeHtml(n.path) : '', n.tags.length ? `tags: ${n.tags.map(escapeHtml).join(', ')}` : ''].filter(Boolean).join(' · ');
+  const badge = n.kind === 'model' ? (n.materialized ?? 'model') : n.kind;
+  const meta = [
+    `<code>${escapeHtml(n.relation)}</code>`,
+    n.path ? escapeHtml(n.path) : '',
+    n.tags.length ? `tags: ${n.tags.map(escapeHtml).join(', ')}` : '',
+  ]
+    .filter(Boolean)
+    .join(' · ');
   let sql = '';
-  if (n.compiledSql) sql += `<details><summary>Compiled SQL</summary><pre><code>${escapeHtml(n.compiledSql)}</code></pre></details>`;
+  if (n.compiledSql)
+    sql += `<details><summary>Compiled SQL</summary><pre><code>${escapeHtml(n.compiledSql)}</code></pre></details>`;
   if (n.compileError) sql += `<p class="none">Could not compile without a database: ${escapeHtml(n.compileError)}</p>`;
-  if (n.rawSql) sql += `<details><summary>Source SQL</summary><pre><code>${escapeHtml(n.rawSql)}</code></pre></details>`;
+  if (n.rawSql)
+    sql += `<details><summary>Source SQL</summary><pre><code>${escapeHtml(n.rawSql)}</code></pre></details>`;
   return (
     `<section class="doc-node" id="${anchorOf(n.id)}" data-kind="${n.kind}">` +
     `<h2>${escapeHtml(n.name)}<span class="badge" style="--c:${colorOf(n.group)}">${escapeHtml(badge)}</span></h2>` +
     `<p class="meta">${meta}</p>` +
     (n.description ? `<p>${escapeHtml(n.description)}</p>` : '<p class="none">No description.</p>') +
     `<h3>Columns</h3>${columnsTable(n)}` +
-    (n.tests.length ? `<h3>Tests</h3><ul>${n.tests.map((t) => `<li><code>${escapeHtml(t)}</code></li>`).join('')}</ul>` : '') +
+    (n.tests.length
+      ? `<h3>Tests</h3><ul>${n.tests.map((t) => `<li><code>${escapeHtml(t)}</code></li>`).join('')}</ul>`
+      : '') +
     `<h3>Lineage</h3><p>Parents: ${links(n.parents, byId)}</p><p>Children: ${links(n.children, byId)}</p>` +
     sql +
     '</section>'
@@ -193,12 +204,22 @@ export function renderDocs(catalog: DocsCatalog): string {
   const rank = (g: string) => (order.includes(g) ? order.indexOf(g) : order.length);
   const groups = [...new Set(nodes.map((n) => n.group))].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
   const kindRank = { model: 0, seed: 1, source: 2 };
-  const sections = [...nodes].sort((a, b) => kindRank[a.kind] - kindRank[b.kind] || rank(a.group) - rank(b.group) || a.name.localeCompare(b.name));
+  const sections = [...nodes].sort(
+    (a, b) => kindRank[a.kind] - kindRank[b.kind] || rank(a.group) - rank(b.group) || a.name.localeCompare(b.name),
+  );
   const legend = groups.map((g) => `<span style="--c:${colorOf(g)}">${escapeHtml(g)}</span>`).join('');
-  const graph = nodes.length ? `<div class="graph">${renderLineageSvg(nodes)}</div>` : '<p class="none">The project has no models, seeds or sources yet.</p>';
+  const graph = nodes.length
+    ? `<div class="graph">${renderLineageSvg(nodes)}</div>`
+    : '<p class="none">The project has no models, seeds or sources yet.</p>';
   const index = (['model', 'seed', 'source'] as const)
     .filter((k) => counts(k))
-    .map((k) => `<div class="k">${k}s</div><ul>${nodes.filter((n) => n.kind === k).map((n) => `<li><a href="#${anchorOf(n.id)}">${escapeHtml(n.name)}</a></li>`).join('')}</ul>`)
+    .map(
+      (k) =>
+        `<div class="k">${k}s</div><ul>${nodes
+          .filter((n) => n.kind === k)
+          .map((n) => `<li><a href="#${anchorOf(n.id)}">${escapeHtml(n.name)}</a></li>`)
+          .join('')}</ul>`,
+    )
     .join('');
   const data = Object.fromEntries(nodes.map((n) => [n.id, { a: anchorOf(n.id), p: n.parents, c: n.children }]));
   const title = `${catalog.projectName} docs`;

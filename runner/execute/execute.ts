@@ -36,12 +36,20 @@ const FAILED = new Set(['error', 'fail', 'skipped']);
  * Runs the selected nodes in DAG order with up to `threads` at once. A failed node (or a failing
  * error-severity test of it) skips everything downstream; independent branches go on.
  */
-export async function executeNodes(project: Project, dag: Dag, db: Database, selected: Set<string>, options: ExecuteOptions, log: Logger): Promise<ExecuteSummary> {
+export async function executeNodes(
+  project: Project,
+  dag: Dag,
+  db: Database,
+  selected: Set<string>,
+  options: ExecuteOptions,
+  log: Logger,
+): Promise<ExecuteSummary> {
   const startedAt = Date.now();
   const invocationId = options.invocationId ?? randomUUID();
   const runToken = randomBytes(4).toString('hex');
   const leftovers = await dropLeftovers(db.knex);
-  if (leftovers.length) log.info(`Dropped ${leftovers.length} scratch relation(s) left by an interrupted run: ${leftovers.join(', ')}`);
+  if (leftovers.length)
+    log.info(`Dropped ${leftovers.length} scratch relation(s) left by an interrupted run: ${leftovers.join(', ')}`);
   const ctx: CompileContext = {
     project,
     invocationId,
@@ -86,37 +94,86 @@ export async function executeNodes(project: Project, dag: Dag, db: Database, sel
     const base = { unique_id: id, rows_affected: null, failures: null, compiled_path: null } as NodeResult;
     try {
       if (node.resourceType === 'model') {
-        const res = await materializeModel(node, { ...ctx, knex: db.knex, runToken, startDate: options.startDate, endDate: options.endDate });
+        const res = await materializeModel(node, {
+          ...ctx,
+          knex: db.knex,
+          runToken,
+          startDate: options.startDate,
+          endDate: options.endDate,
+        });
         const compiled_path = writeCompiled(project, 'run', node.path, res.sql);
         const secs = (Date.now() - t0) / 1000;
-        log.info(`${prefix} OK ${describe(node)} ... ${res.rows === null ? res.message : `${formatCount(res.rows)} rows`} in ${secs.toFixed(1)}s`, { node: id, status: 'success', rows: res.rows });
-        return { ...base, status: 'success', execution_time: secs, message: res.message, rows_affected: res.rows, compiled_path };
+        log.info(
+          `${prefix} OK ${describe(node)} ... ${res.rows === null ? res.message : `${formatCount(res.rows)} rows`} in ${secs.toFixed(1)}s`,
+          { node: id, status: 'success', rows: res.rows },
+        );
+        return {
+          ...base,
+          status: 'success',
+          execution_time: secs,
+          message: res.message,
+          rows_affected: res.rows,
+          compiled_path,
+        };
       }
       if (node.resourceType === 'seed') {
         const parsed = parseSeed(project.config.root, node);
-        const rows = await loadSeed(db, node, parsed, runToken, ctx.existing.get(`${node.relation.schema}.${node.relation.identifier}`));
+        const rows = await loadSeed(
+          db,
+          node,
+          parsed,
+          runToken,
+          ctx.existing.get(`${node.relation.schema}.${node.relation.identifier}`),
+        );
         ctx.existing.set(`${node.relation.schema}.${node.relation.identifier}`, 'table');
         const secs = (Date.now() - t0) / 1000;
         const dup = parsed.duplicates ? ` (${formatCount(parsed.duplicates)} duplicate rows merged)` : '';
-        log.info(`${prefix} OK ${describe(node)} ... ${formatCount(rows)} rows${dup} in ${secs.toFixed(1)}s`, { node: id, status: 'success', rows });
-        return { ...base, status: 'success', execution_time: secs, message: `loaded ${rows} rows${dup}`, rows_affected: rows };
+        log.info(`${prefix} OK ${describe(node)} ... ${formatCount(rows)} rows${dup} in ${secs.toFixed(1)}s`, {
+          node: id,
+          status: 'success',
+          rows,
+        });
+        return {
+          ...base,
+          status: 'success',
+          execution_time: secs,
+          message: `loaded ${rows} rows${dup}`,
+          rows_affected: rows,
+        };
       }
       const sql = compileNode(node, ctx);
       const compiled_path = writeCompiled(project, 'compiled', `tests/${node.name}`, sql);
       const outcome = await runDataTest(db.knex, node as TestNode, sql);
       const secs = (Date.now() - t0) / 1000;
       const word = { pass: 'PASS', fail: 'FAIL', warn: 'WARN' }[outcome.status];
-      const detail = outcome.failures ? ` (${formatCount(outcome.failures)} failing rows; query in ${compiled_path})` : '';
+      const detail = outcome.failures
+        ? ` (${formatCount(outcome.failures)} failing rows; query in ${compiled_path})`
+        : '';
       const line = `${prefix} ${word} ${describe(node)}${detail} in ${secs.toFixed(1)}s`;
       if (outcome.status === 'pass') log.info(line, { node: id, status: 'pass' });
       else if (outcome.status === 'warn') log.warn(line, { node: id, status: 'warn', failures: outcome.failures });
       else log.error(line, { node: id, status: 'fail', failures: outcome.failures });
-      return { ...base, status: outcome.status, execution_time: secs, message: detail.trim() || 'pass', failures: outcome.failures, compiled_path };
+      return {
+        ...base,
+        status: outcome.status,
+        execution_time: secs,
+        message: detail.trim() || 'pass',
+        failures: outcome.failures,
+        compiled_path,
+      };
     } catch (err) {
       const secs = (Date.now() - t0) / 1000;
       const where = node.resourceType === 'test' ? `test defined in ${node.path}:${node.line}` : node.path;
-      const message = redact(err instanceof DpmError ? err.message : `${describeDbError(err)} (${where}; compiled SQL under ${project.config['target-path']}/)`);
-      log.error(`${prefix} ERROR ${describe(node)} in ${secs.toFixed(1)}s\n  ${message}`, { node: id, status: 'error', error: message });
+      const message = redact(
+        err instanceof DpmError
+          ? err.message
+          : `${describeDbError(err)} (${where}; compiled SQL under ${project.config['target-path']}/)`,
+      );
+      log.error(`${prefix} ERROR ${describe(node)} in ${secs.toFixed(1)}s\n  ${message}`, {
+        node: id,
+        status: 'error',
+        error: message,
+      });
       return { ...base, status: 'error', execution_time: secs, message };
     }
   };
@@ -132,9 +189,22 @@ export async function executeNodes(project: Project, dag: Dag, db: Database, sel
       pending.delete(id);
       const failedBlocker = waits.find((b) => FAILED.has(results.get(b)?.status ?? ''));
       if (stop || failedBlocker) {
-        const why = stop ? 'skipped: --fail-fast after an earlier failure' : `skipped: upstream ${project.nodes.get(failedBlocker!)!.name} ${results.get(failedBlocker!)!.status === 'skipped' ? 'was skipped' : 'failed'}`;
-        results.set(id, { unique_id: id, status: 'skipped', execution_time: 0, message: why, rows_affected: null, failures: null, compiled_path: null });
-        log.info(`${number(id)} of ${total} SKIP ${describe(project.nodes.get(id)!)} (${why})`, { node: id, status: 'skipped' });
+        const why = stop
+          ? 'skipped: --fail-fast after an earlier failure'
+          : `skipped: upstream ${project.nodes.get(failedBlocker!)!.name} ${results.get(failedBlocker!)!.status === 'skipped' ? 'was skipped' : 'failed'}`;
+        results.set(id, {
+          unique_id: id,
+          status: 'skipped',
+          execution_time: 0,
+          message: why,
+          rows_affected: null,
+          failures: null,
+          compiled_path: null,
+        });
+        log.info(`${number(id)} of ${total} SKIP ${describe(project.nodes.get(id)!)} (${why})`, {
+          node: id,
+          status: 'skipped',
+        });
         continue;
       }
       running.set(
@@ -163,7 +233,8 @@ function runBlockers(dag: Dag, selected: Set<string>): Map<string, string[]> {
   const testsOf = new Map<string, string[]>();
   for (const id of selected) {
     const n = dag.nodes.get(id)!;
-    if (n.resourceType === 'test' && n.attachedTo) testsOf.set(n.attachedTo, [...(testsOf.get(n.attachedTo) ?? []), id]);
+    if (n.resourceType === 'test' && n.attachedTo)
+      testsOf.set(n.attachedTo, [...(testsOf.get(n.attachedTo) ?? []), id]);
   }
   const out = new Map<string, string[]>();
   for (const id of selected) {

@@ -25,11 +25,23 @@ interface Atom {
   value: string;
 }
 
-const METHODS = ['fqn', 'tag', 'path', 'config', 'resource_type', 'test_name', 'test_type', 'state', 'result', 'source'];
+const METHODS = [
+  'fqn',
+  'tag',
+  'path',
+  'config',
+  'resource_type',
+  'test_name',
+  'test_type',
+  'state',
+  'result',
+  'source',
+];
 
 export function parseAtom(raw: string): Atom {
   const m = /^(@)?(?:(\d*)\+)?([^+]+?)(?:\+(\d*))?$/.exec(raw);
-  if (!m || !m[3]) throw new SelectorError(`cannot parse selector '${raw}': expected [@][N+]method:value[+N], e.g. '2+tag:daily+1'.`);
+  if (!m || !m[3])
+    throw new SelectorError(`cannot parse selector '${raw}': expected [@][N+]method:value[+N], e.g. '2+tag:daily+1'.`);
   const [, at, upN, body, downN] = m;
   const hasUp = raw.replace(/^@/, '').match(/^\d*\+/) !== null;
   const hasDown = /\+\d*$/.test(raw);
@@ -41,7 +53,8 @@ export function parseAtom(raw: string): Atom {
     method = body.slice(0, colon);
     value = body.slice(colon + 1);
     const base = method.split('.')[0];
-    if (!METHODS.includes(base)) throw new SelectorError(`unknown selector method '${method}' in '${raw}'.${didYouMean(base, METHODS)}`);
+    if (!METHODS.includes(base))
+      throw new SelectorError(`unknown selector method '${method}' in '${raw}'.${didYouMean(base, METHODS)}`);
   }
   return {
     raw,
@@ -53,7 +66,13 @@ export function parseAtom(raw: string): Atom {
   };
 }
 
-const glob = (pattern: string) => new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+const glob = (pattern: string) =>
+  new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
 
 function matches(node: GraphNode, atom: Atom, state: SelectionState): boolean {
   const { method, value } = atom;
@@ -61,7 +80,12 @@ function matches(node: GraphNode, atom: Atom, state: SelectionState): boolean {
     case 'fqn': {
       if (value.includes('/') || value.endsWith('.sql') || value.endsWith('.csv')) return pathMatches(node.path, value);
       const re = glob(value);
-      return re.test(node.name) || re.test(node.fqn.join('.')) || re.test(node.fqn.slice(1).join('.')) || node.fqn.slice(0, -1).includes(value);
+      return (
+        re.test(node.name) ||
+        re.test(node.fqn.join('.')) ||
+        re.test(node.fqn.slice(1).join('.')) ||
+        node.fqn.slice(0, -1).includes(value)
+      );
     }
     case 'tag':
       return node.tags.some((t) => glob(value).test(t));
@@ -72,18 +96,29 @@ function matches(node: GraphNode, atom: Atom, state: SelectionState): boolean {
     case 'test_name':
       return node.resourceType === 'test' && glob(value).test(node.testName);
     case 'test_type':
-      return node.resourceType === 'test' && (value === 'singular' ? node.testName === 'singular' : node.testName !== 'singular');
+      return (
+        node.resourceType === 'test' &&
+        (value === 'singular' ? node.testName === 'singular' : node.testName !== 'singular')
+      );
     case 'source':
-      return node.resourceType === 'model' && node.sources.some((s) => glob(value).test(s.source) || glob(value).test(`${s.source}.${s.table}`));
+      return (
+        node.resourceType === 'model' &&
+        node.sources.some((s) => glob(value).test(s.source) || glob(value).test(`${s.source}.${s.table}`))
+      );
     case 'config': {
       const key = method.slice('config.'.length);
-      if (!key) throw new SelectorError(`selector '${atom.raw}': write config.KEY:value, e.g. config.materialized:incremental.`);
+      if (!key)
+        throw new SelectorError(
+          `selector '${atom.raw}': write config.KEY:value, e.g. config.materialized:incremental.`,
+        );
       const v = (node.config as Record<string, unknown>)[key];
       return Array.isArray(v) ? v.map(String).includes(value) : v !== undefined && String(v) === value;
     }
     case 'state': {
       if (!state.previousChecksums) {
-        throw new SelectorError(`'${atom.raw}' compares with a previous manifest, but none was found: run once first or pass --state DIR.`);
+        throw new SelectorError(
+          `'${atom.raw}' compares with a previous manifest, but none was found: run once first or pass --state DIR.`,
+        );
       }
       const previous = state.previousChecksums.get(node.uniqueId);
       if (value === 'new') return previous === undefined;
@@ -92,7 +127,9 @@ function matches(node: GraphNode, atom: Atom, state: SelectionState): boolean {
     }
     case 'result': {
       if (!state.previousResults) {
-        throw new SelectorError(`'${atom.raw}' reads the previous run_results.json, but there is none in the target folder.`);
+        throw new SelectorError(
+          `'${atom.raw}' reads the previous run_results.json, but there is none in the target folder.`,
+        );
       }
       return state.previousResults.get(node.uniqueId) === value;
     }
@@ -128,7 +165,10 @@ function selectAtom(dag: Dag, atom: Atom, state: SelectionState): Set<string> {
 function selectExpression(dag: Dag, words: string[], state: SelectionState): Set<string> {
   const result = new Set<string>();
   for (const word of words.flatMap((w) => w.split(/\s+/)).filter(Boolean)) {
-    const parts = word.split(',').filter(Boolean).map((p) => selectAtom(dag, parseAtom(p), state));
+    const parts = word
+      .split(',')
+      .filter(Boolean)
+      .map((p) => selectAtom(dag, parseAtom(p), state));
     const [first, ...rest] = parts;
     for (const id of first ?? []) if (rest.every((s) => s.has(id))) result.add(id);
   }

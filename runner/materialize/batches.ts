@@ -27,7 +27,12 @@ function step(d: Date, size: 'day' | 'week' | 'month', n: number): Date {
  * The half-open batches covering [start, end), aligned to the batch size; `lookback` extra batches
  * before start are reprocessed so late-arriving rows are picked up.
  */
-export function batchWindows(start: string, end: string, size: 'day' | 'week' | 'month', lookback: number): DateWindow[] {
+export function batchWindows(
+  start: string,
+  end: string,
+  size: 'day' | 'week' | 'month',
+  lookback: number,
+): DateWindow[] {
   const windows: DateWindow[] = [];
   let cursor = step(floorTo(day(start), size), size, -lookback);
   const stop = day(end);

@@ -26,7 +26,8 @@ export interface MaterializeContext extends CompileContext {
 
 /** Temporary and backup names stay within PostgreSQL's 63-byte identifier limit. */
 export function scratchName(alias: string, kind: 'tmp' | 'old', token: string): string {
-  const base = alias.length > 40 ? `${alias.slice(0, 32)}_${createHash('md5').update(alias).digest('hex').slice(0, 7)}` : alias;
+  const base =
+    alias.length > 40 ? `${alias.slice(0, 32)}_${createHash('md5').update(alias).digest('hex').slice(0, 7)}` : alias;
   return `${base}__dpm_${kind}_${token}`;
 }
 
@@ -35,7 +36,10 @@ export function scratchName(alias: string, kind: 'tmp' | 'old', token: string): 
  * in (a prefix of the scratch name cut the token to 2 characters, and 1 rebuild in 256 collided).
  */
 export function indexName(alias: string, index: unknown, token: string): string {
-  return `${alias.slice(0, 40)}_${createHash('md5').update(JSON.stringify(index) + token).digest('hex').slice(0, 12)}`;
+  return `${alias.slice(0, 40)}_${createHash('md5')
+    .update(JSON.stringify(index) + token)
+    .digest('hex')
+    .slice(0, 12)}`;
 }
 
 export async function materializeModel(node: ModelNode, ctx: MaterializeContext): Promise<MaterializeResult> {
@@ -63,7 +67,9 @@ async function runHooks(node: ModelNode, ctx: MaterializeContext, which: 'pre_ho
   for (const [i, hook] of (node.config[which] ?? []).entries()) {
     const template = ctx.project.engine.compile(hook, `${node.path} (${which} ${i + 1})`);
     const sql = ctx.project.engine.render(template, node.path, hook, {
-      ref: (name) => ([...ctx.project.nodes.values()].find((n) => n.name === name && n.resourceType !== 'test') as ModelNode).relation,
+      ref: (name) =>
+        ([...ctx.project.nodes.values()].find((n) => n.name === name && n.resourceType !== 'test') as ModelNode)
+          .relation,
       source: (s, t) => ctx.project.sources.get(`${s}.${t}`)!.relation,
       config: () => undefined,
       variable: (n, fallback) => ctx.project.vars[n] ?? fallback,
@@ -81,11 +87,17 @@ async function runHooks(node: ModelNode, ctx: MaterializeContext, which: 'pre_ho
 
 async function buildView(node: ModelNode, ctx: MaterializeContext): Promise<MaterializeResult> {
   const sql = compileNode(node, ctx);
-  if (ctx.existing.get(relationKey(node.relation)) === 'view' && (await replaceViewInPlace(node, ctx, sql))) return { rows: null, message: 'view', sql };
+  if (ctx.existing.get(relationKey(node.relation)) === 'view' && (await replaceViewInPlace(node, ctx, sql)))
+    return { rows: null, message: 'view', sql };
   const tmp = scratchName(node.relation.identifier, 'tmp', ctx.runToken);
   await runVerbatim(ctx.knex, `create view ${qualified(node.relation.schema, tmp)} as\n${sql}`);
-  await swapIntoPlace(ctx.knex, { schema: node.relation.schema, name: tmp }, node.relation, ctx.existing.get(relationKey(node.relation)), scratchName(node.relation.identifier, 'old', ctx.runToken), (trx) =>
-    persistDocs(trx, node, 'view'),
+  await swapIntoPlace(
+    ctx.knex,
+    { schema: node.relation.schema, name: tmp },
+    node.relation,
+    ctx.existing.get(relationKey(node.relation)),
+    scratchName(node.relation.identifier, 'old', ctx.runToken),
+    (trx) => persistDocs(trx, node, 'view'),
   );
   return { rows: null, message: 'view', sql };
 }
@@ -122,10 +134,17 @@ async function buildTable(node: ModelNode, ctx: MaterializeContext, sql: string)
     for (const index of node.config.indexes ?? []) {
       const cols = index.columns.map(quoteIdent).join(', ');
       const name = indexName(node.relation.identifier, index, ctx.runToken);
-      await ctx.knex.raw(`create ${index.unique ? 'unique ' : ''}index ${quoteIdent(name)} on ${tmpRel}${index.type ? ` using ${index.type}` : ''} (${cols})`);
+      await ctx.knex.raw(
+        `create ${index.unique ? 'unique ' : ''}index ${quoteIdent(name)} on ${tmpRel}${index.type ? ` using ${index.type}` : ''} (${cols})`,
+      );
     }
-    await swapIntoPlace(ctx.knex, { schema: node.relation.schema, name: tmp }, node.relation, ctx.existing.get(relationKey(node.relation)), scratchName(node.relation.identifier, 'old', ctx.runToken), (trx) =>
-      persistDocs(trx, node, 'table'),
+    await swapIntoPlace(
+      ctx.knex,
+      { schema: node.relation.schema, name: tmp },
+      node.relation,
+      ctx.existing.get(relationKey(node.relation)),
+      scratchName(node.relation.identifier, 'old', ctx.runToken),
+      (trx) => persistDocs(trx, node, 'table'),
     );
   } catch (err) {
     await ctx.knex.raw(`drop table if exists ${tmpRel}`).catch(() => undefined);
@@ -143,7 +162,12 @@ async function buildTable(node: ModelNode, ctx: MaterializeContext, sql: string)
  */
 function analyzedColumns(node: ModelNode): string {
   const { unique_key, event_time, indexes, distributed_by } = node.config;
-  const cols = new Set([...(unique_key ?? []), ...(event_time ? [event_time] : []), ...(indexes ?? []).flatMap((i) => i.columns), ...(distributed_by ? [distributed_by] : [])]);
+  const cols = new Set([
+    ...(unique_key ?? []),
+    ...(event_time ? [event_time] : []),
+    ...(indexes ?? []).flatMap((i) => i.columns),
+    ...(distributed_by ? [distributed_by] : []),
+  ]);
   return cols.size ? ` (${[...cols].map(quoteIdent).join(', ')})` : '';
 }
 
@@ -169,7 +193,8 @@ async function persistDocs(trx: Knex.Transaction, node: ModelNode, kind: 'table'
   );
   const current = new Map((rows as { name: string | null; comment: string | null }[]).map((r) => [r.name, r.comment]));
   const statements: string[] = [];
-  if (node.description && current.get(null) !== node.description) statements.push(`comment on ${kind} ${rel} is ${quoteLiteral(node.description)}`);
+  if (node.description && current.get(null) !== node.description)
+    statements.push(`comment on ${kind} ${rel} is ${quoteLiteral(node.description)}`);
   for (const col of Object.values(node.columns)) {
     if (col.description && current.has(col.name) && current.get(col.name) !== col.description) {
       statements.push(`comment on column ${rel}.${quoteIdent(col.name)} is ${quoteLiteral(col.description)}`);
@@ -185,7 +210,10 @@ async function buildIncremental(node: ModelNode, ctx: MaterializeContext): Promi
     const window = microbatch ? fullWindow(node, ctx) : undefined;
     const sql = compileNode(node, { ...ctx, batch: window });
     const result = await buildTable(node, ctx, sql);
-    return { ...result, message: microbatch ? `incremental (full build ${window!.start}..${window!.end})` : 'incremental (full build)' };
+    return {
+      ...result,
+      message: microbatch ? `incremental (full build ${window!.start}..${window!.end})` : 'incremental (full build)',
+    };
   }
   if (microbatch) {
     const result = await runBatches(node, ctx);
@@ -204,15 +232,20 @@ async function buildIncremental(node: ModelNode, ctx: MaterializeContext): Promi
  * took longer (4 s on a 576 MB table) than building the day; the planner finds new dates through the index.
  */
 async function analyzeIfChanged(ctx: MaterializeContext, node: ModelNode, rowsWritten: number): Promise<void> {
-  const { rows } = await ctx.knex.raw(`select reltuples from pg_class where oid = ?::regclass`, [String(node.relation)]);
+  const { rows } = await ctx.knex.raw(`select reltuples from pg_class where oid = ?::regclass`, [
+    String(node.relation),
+  ]);
   const known = Number(rows[0]?.reltuples ?? -1);
-  if (known < 0 || rowsWritten >= 0.1 * known) await ctx.knex.raw(`analyze ${String(node.relation)}${analyzedColumns(node)}`);
+  if (known < 0 || rowsWritten >= 0.1 * known)
+    await ctx.knex.raw(`analyze ${String(node.relation)}${analyzedColumns(node)}`);
 }
 
 function fullWindow(node: ModelNode, ctx: MaterializeContext): DateWindow {
   const start = ctx.startDate ?? node.config.begin;
   if (!start) {
-    throw new ModelRunError(`${node.name} is a microbatch model without config begin=: give it begin='YYYY-MM-DD' or pass --start-date.`);
+    throw new ModelRunError(
+      `${node.name} is a microbatch model without config begin=: give it begin='YYYY-MM-DD' or pass --start-date.`,
+    );
   }
   return { start, end: ctx.endDate ?? tomorrow() };
 }
@@ -229,7 +262,12 @@ async function runBatches(node: ModelNode, ctx: MaterializeContext): Promise<Mat
     start = rows[0].last ?? node.config.begin;
     if (!start) throw new ModelRunError(`${node.name} is empty and has no begin= config: pass --start-date.`);
   }
-  const windows = batchWindows(start!, ctx.endDate ?? tomorrow(), node.config.batch_size ?? 'day', ctx.startDate ? 0 : node.config.lookback ?? 1);
+  const windows = batchWindows(
+    start!,
+    ctx.endDate ?? tomorrow(),
+    node.config.batch_size ?? 'day',
+    ctx.startDate ? 0 : (node.config.lookback ?? 1),
+  );
   let rows = 0;
   let lastSql = '';
   for (const window of windows) {
@@ -237,20 +275,36 @@ async function runBatches(node: ModelNode, ctx: MaterializeContext): Promise<Mat
     lastSql = sql;
     // Each batch replaces its window atomically: a failed batch leaves earlier ones done and itself untouched.
     rows += await ctx.knex.transaction(async (trx) => {
-      await trx.raw(`delete from ${String(node.relation)} where ${col} >= ?::date and ${col} < ?::date`, [window.start, window.end]);
+      await trx.raw(`delete from ${String(node.relation)} where ${col} >= ?::date and ${col} < ?::date`, [
+        window.start,
+        window.end,
+      ]);
       return applyDelta(trx, node, sql, ctx, 'append');
     });
   }
-  return { rows, message: `incremental microbatch, ${windows.length} batch${windows.length === 1 ? '' : 'es'} ${windows[0]?.start ?? ''}..${windows.at(-1)?.end ?? ''}`, sql: lastSql };
+  return {
+    rows,
+    message: `incremental microbatch, ${windows.length} batch${windows.length === 1 ? '' : 'es'} ${windows[0]?.start ?? ''}..${windows.at(-1)?.end ?? ''}`,
+    sql: lastSql,
+  };
 }
 
 /** Inserts/merges the new rows of an incremental model inside the caller's transaction. */
-async function applyDelta(trx: Knex.Transaction, node: ModelNode, sql: string, ctx: MaterializeContext, strategy = node.config.incremental_strategy ?? 'append'): Promise<number> {
+async function applyDelta(
+  trx: Knex.Transaction,
+  node: ModelNode,
+  sql: string,
+  ctx: MaterializeContext,
+  strategy = node.config.incremental_strategy ?? 'append',
+): Promise<number> {
   const target = String(node.relation);
   const staged = quoteIdent(`dpm_delta_${ctx.runToken}`);
   await runVerbatim(trx, `create temporary table ${staged} on commit drop as\n${sql}`);
   const newCols = await trx
-    .raw(`select a.attname as name, format_type(a.atttypid, a.atttypmod) as type from pg_attribute a where a.attrelid = ?::regclass and a.attnum > 0 and not a.attisdropped order by a.attnum`, [staged])
+    .raw(
+      `select a.attname as name, format_type(a.atttypid, a.atttypmod) as type from pg_attribute a where a.attrelid = ?::regclass and a.attnum > 0 and not a.attisdropped order by a.attnum`,
+      [staged],
+    )
     .then((r) => r.rows as ColumnInfo[]);
   const oldCols = await columnsOf(trx, node.relation.schema, node.relation.identifier);
   const cols = await reconcileColumns(trx, node, oldCols, newCols);
@@ -258,7 +312,9 @@ async function applyDelta(trx: Knex.Transaction, node: ModelNode, sql: string, c
   const keys = node.config.unique_key ?? [];
   if (strategy === 'delete+insert') {
     const on = keys.map((k) => `t.${quoteIdent(k)} = s.${quoteIdent(k)}`).join(' and ');
-    await trx.raw(`delete from ${target} t using (select distinct ${keys.map(quoteIdent).join(', ')} from ${staged}) s where ${on}`);
+    await trx.raw(
+      `delete from ${target} t using (select distinct ${keys.map(quoteIdent).join(', ')} from ${staged}) s where ${on}`,
+    );
   }
   if (strategy === 'merge') {
     const on = keys.map((k) => `t.${quoteIdent(k)} = s.${quoteIdent(k)}`).join(' and ');
@@ -274,7 +330,12 @@ async function applyDelta(trx: Knex.Transaction, node: ModelNode, sql: string, c
   return res.rowCount ?? 0;
 }
 
-async function reconcileColumns(trx: Knex.Transaction, node: ModelNode, oldCols: ColumnInfo[], newCols: ColumnInfo[]): Promise<string[]> {
+async function reconcileColumns(
+  trx: Knex.Transaction,
+  node: ModelNode,
+  oldCols: ColumnInfo[],
+  newCols: ColumnInfo[],
+): Promise<string[]> {
   const oldNames = new Set(oldCols.map((c) => c.name));
   const added = newCols.filter((c) => !oldNames.has(c.name));
   const removed = oldCols.filter((c) => !newCols.some((n) => n.name === c.name));
@@ -286,7 +347,8 @@ async function reconcileColumns(trx: Knex.Transaction, node: ModelNode, oldCols:
     );
   }
   if (mode === 'append_new_columns') {
-    for (const c of added) await trx.raw(`alter table ${String(node.relation)} add column ${quoteIdent(c.name)} ${c.type}`);
+    for (const c of added)
+      await trx.raw(`alter table ${String(node.relation)} add column ${quoteIdent(c.name)} ${c.type}`);
     return newCols.map((c) => c.name);
   }
   return newCols.filter((c) => oldNames.has(c.name)).map((c) => c.name);

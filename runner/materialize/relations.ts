@@ -12,7 +12,12 @@ export async function listRelations(db: Queryable): Promise<Map<string, 'table' 
     from pg_class c join pg_namespace n on n.oid = c.relnamespace
     where c.relkind in ('r', 'v', 'm', 'p') and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg_%'`);
   const kinds = { r: 'table', p: 'table', v: 'view', m: 'materialized_view' } as const;
-  return new Map(rows.map((r: { schema: string; name: string; kind: keyof typeof kinds }) => [`${r.schema}.${r.name}`, kinds[r.kind]]));
+  return new Map(
+    rows.map((r: { schema: string; name: string; kind: keyof typeof kinds }) => [
+      `${r.schema}.${r.name}`,
+      kinds[r.kind],
+    ]),
+  );
 }
 
 export interface ColumnInfo {

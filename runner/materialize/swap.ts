@@ -33,7 +33,9 @@ export async function swapIntoPlace(
   for (let attempt = 1; ; attempt++) {
     try {
       await knex.transaction(async (trx) => {
-        await trx.raw(`select set_config('lock_timeout', (select least(100, greatest(1, setting::int / 4))::text from pg_settings where name = 'deadlock_timeout'), true)`);
+        await trx.raw(
+          `select set_config('lock_timeout', (select least(100, greatest(1, setting::int / 4))::text from pg_settings where name = 'deadlock_timeout'), true)`,
+        );
         await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [SWAP_LOCK_KEY]);
         await swapInTransaction(trx, built, target, existingKind, oldName);
         if (afterSwap) await afterSwap(trx);
@@ -61,7 +63,9 @@ async function swapInTransaction(
     for (const v of [...views].reverse()) await trx.raw(`drop ${viewKind(v)} ${qualified(v.schema, v.name)}`);
     await trx.raw(`alter ${existingSql} ${String(target)} rename to ${oldName}`);
   }
-  const builtKind = await trx.raw(`select relkind from pg_class where oid = ?::regclass`, [qualified(built.schema, built.name)]);
+  const builtKind = await trx.raw(`select relkind from pg_class where oid = ?::regclass`, [
+    qualified(built.schema, built.name),
+  ]);
   const kindSql = builtKind.rows[0].relkind === 'v' ? 'view' : 'table';
   await trx.raw(`alter ${kindSql} ${qualified(built.schema, built.name)} rename to ${quote(target.identifier)}`);
   if (existingKind) await trx.raw(`drop ${existingSql} ${qualified(target.schema, oldName)} cascade`);

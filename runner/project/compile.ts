@@ -1,7 +1,7 @@
 import { daysBetween } from '../dates.ts';
 import { readVar, type Project } from './load.ts';
 import type { GraphNode, ModelNode, SeedNode, SourceTable, TestNode } from './nodes.ts';
-import { Relation, type RenderHooks } from './templating.ts';
+import type { Relation, RenderHooks } from './templating.ts';
 import { genericTestSql } from '../datatests/generic-sql.ts';
 
 export interface CompileContext {
@@ -36,7 +36,8 @@ export function compileNode(node: GraphNode, ctx: CompileContext): string {
 
 function hooksFor(node: ModelNode | TestNode, ctx: CompileContext, ctes: Map<string, string>): RenderHooks {
   const { project } = ctx;
-  const byName = (name: string) => [...project.nodes.values()].find((n) => n.name === name && n.resourceType !== 'test')!;
+  const byName = (name: string) =>
+    [...project.nodes.values()].find((n) => n.name === name && n.resourceType !== 'test')!;
   return {
     ref: (name) => {
       const target = byName(name) as ModelNode;
@@ -66,7 +67,10 @@ function hooksFor(node: ModelNode | TestNode, ctx: CompileContext, ctes: Map<str
 }
 
 function renderWithCtes(node: ModelNode | TestNode, ctx: CompileContext, ctes: Map<string, string>): string {
-  return ctx.project.engine.render(node.template!, node.path, node.rawSql!, hooksFor(node, ctx, ctes)).trim().replace(/;\s*$/, '');
+  return ctx.project.engine
+    .render(node.template!, node.path, node.rawSql!, hooksFor(node, ctx, ctes))
+    .trim()
+    .replace(/;\s*$/, '');
 }
 
 function injectCtes(sql: string, ctes: Map<string, string>): string {
@@ -80,7 +84,9 @@ function injectCtes(sql: string, ctes: Map<string, string>): string {
 function compileGenericTest(node: TestNode, ctx: CompileContext): string {
   const { project } = ctx;
   const parentId = node.kwargs.__parent as string;
-  const parent = (project.nodes.get(parentId) as ModelNode | SeedNode | undefined) ?? [...project.sources.values()].find((s) => s.uniqueId === parentId);
+  const parent =
+    (project.nodes.get(parentId) as ModelNode | SeedNode | undefined) ??
+    [...project.sources.values()].find((s) => s.uniqueId === parentId);
   if (!parent) throw new Error(`test ${node.name}: parent ${parentId} vanished`);
   const ctes = new Map<string, string>();
   const relationOf = (n: ModelNode | SeedNode | SourceTable): Relation => {
@@ -92,7 +98,9 @@ function compileGenericTest(node: TestNode, ctx: CompileContext): string {
   let toRelation: Relation | undefined;
   if (node.testName === 'relationships') {
     const m = /ref\(\s*['"]([^'"]+)['"]/.exec(String(node.kwargs.to))!;
-    toRelation = relationOf([...project.nodes.values()].find((n) => n.name === m[1] && n.resourceType !== 'test') as ModelNode | SeedNode);
+    toRelation = relationOf(
+      [...project.nodes.values()].find((n) => n.name === m[1] && n.resourceType !== 'test') as ModelNode | SeedNode,
+    );
   }
   const sql = genericTestSql(node, String(relationOf(parent)), toRelation ? String(toRelation) : undefined);
   return injectCtes(sql, ctes);

@@ -4,7 +4,13 @@ import { loadProjectConfig, type ProjectConfig } from '../config/project-config.
 import { CycleError, ProjectError, UnknownRefError, didYouMean } from '../errors.ts';
 import { sha256 as sha } from '../hash.ts';
 import { listFiles } from './files.ts';
-import { checkConfig, modelConfigSchema, normalizeConfigKeys, seedConfigSchema, testConfigSchema } from './node-config.ts';
+import {
+  checkConfig,
+  modelConfigSchema,
+  normalizeConfigKeys,
+  seedConfigSchema,
+  testConfigSchema,
+} from './node-config.ts';
 import type { ColumnDoc, GraphNode, ModelNode, ResolvedModelConfig, SeedNode, SourceTable, TestNode } from './nodes.ts';
 import type { ResourceSpec, TestSpec } from './properties.ts';
 import { PartialParse } from './partial-parse.ts';
@@ -23,7 +29,6 @@ export interface LoadOptions {
   vars?: Record<string, unknown>;
 }
 
-
 /** Reads every model, seed, macro, property file and test; finds dependencies without touching a database. */
 export function loadProject(root: string, options: LoadOptions = {}): Project {
   const config = loadProjectConfig(root);
@@ -31,7 +36,8 @@ export function loadProject(root: string, options: LoadOptions = {}): Project {
   const engine = new TemplateEngine();
   const macros: string[] = [];
   for (const dir of config['macro-paths']) {
-    for (const file of listFiles(root, dir, ['.sql'])) macros.push(...engine.addMacros(readFileSync(join(root, file), 'utf8'), file));
+    for (const file of listFiles(root, dir, ['.sql']))
+      macros.push(...engine.addMacros(readFileSync(join(root, file), 'utf8'), file));
   }
 
   const modelSpecs = new Map<string, ResourceSpec>();
@@ -44,7 +50,12 @@ export function loadProject(root: string, options: LoadOptions = {}): Project {
       const props = partialParse.properties(readFileSync(join(root, file), 'utf8'), file);
       for (const m of props.models) {
         const previous = modelSpecs.get(m.name);
-        if (previous) throw new ProjectError(file, m.line, `model '${m.name}' is already described in ${previous.file}:${previous.line}`);
+        if (previous)
+          throw new ProjectError(
+            file,
+            m.line,
+            `model '${m.name}' is already described in ${previous.file}:${previous.line}`,
+          );
         modelSpecs.set(m.name, m);
       }
       for (const s of props.seeds) seedSpecs.set(s.name, s);
@@ -70,7 +81,11 @@ export function loadProject(root: string, options: LoadOptions = {}): Project {
   const register = (node: GraphNode, file: string, line: number | undefined) => {
     const clash = byName.get(node.name);
     if (clash && node.resourceType !== 'test') {
-      throw new ProjectError(file, line, `${node.resourceType} '${node.name}' has the same name as ${clash.resourceType} ${clash.path}: names must be unique`);
+      throw new ProjectError(
+        file,
+        line,
+        `${node.resourceType} '${node.name}' has the same name as ${clash.resourceType} ${clash.path}: names must be unique`,
+      );
     }
     if (node.resourceType !== 'test') byName.set(node.name, node);
     nodes.set(node.uniqueId, node);
@@ -86,7 +101,11 @@ export function loadProject(root: string, options: LoadOptions = {}): Project {
   }
   for (const [name, spec] of modelSpecs) {
     if (!byName.has(name)) {
-      throw new ProjectError(spec.file, spec.line, `properties for model '${name}', but there is no models/**/${name}.sql.${didYouMean(name, byName.keys())}`);
+      throw new ProjectError(
+        spec.file,
+        spec.line,
+        `properties for model '${name}', but there is no models/**/${name}.sql.${didYouMean(name, byName.keys())}`,
+      );
     }
   }
 
@@ -104,13 +123,16 @@ export function loadProject(root: string, options: LoadOptions = {}): Project {
     if (node.resourceType === 'test') continue;
     const spec = node.resourceType === 'model' ? modelSpecs.get(node.name) : seedSpecs.get(node.name);
     if (!spec) continue;
-    for (const t of [...spec.tests, ...spec.columns.flatMap((c) => c.tests)]) tests.push(genericTest(config, node.uniqueId, node.name, t, byName));
+    for (const t of [...spec.tests, ...spec.columns.flatMap((c) => c.tests)])
+      tests.push(genericTest(config, node.uniqueId, node.name, t, byName));
   }
   for (const { table, spec } of sourceTests) {
-    for (const t of [...spec.tests, ...spec.columns.flatMap((c) => c.tests)]) tests.push(genericTest(config, table.uniqueId, `${table.source}_${table.table}`, t, byName));
+    for (const t of [...spec.tests, ...spec.columns.flatMap((c) => c.tests)])
+      tests.push(genericTest(config, table.uniqueId, `${table.source}_${table.table}`, t, byName));
   }
   for (const dir of config['test-paths']) {
-    for (const file of listFiles(root, dir, ['.sql'])) tests.push(parseSingularTest(config, engine, vars, file, byName, sources));
+    for (const file of listFiles(root, dir, ['.sql']))
+      tests.push(parseSingularTest(config, engine, vars, file, byName, sources));
   }
   const testNames = new Map<string, number>();
   for (const t of tests) {
@@ -134,17 +156,25 @@ function unique<T>(xs: T[]): T[] {
 
 function columnDocs(spec: ResourceSpec | undefined): Record<string, ColumnDoc> {
   const out: Record<string, ColumnDoc> = {};
-  for (const c of spec?.columns ?? []) out[c.name] = { name: c.name, description: c.description, data_type: c.data_type };
+  for (const c of spec?.columns ?? [])
+    out[c.name] = { name: c.name, description: c.description, data_type: c.data_type };
   return out;
 }
 
 function resolveRef(name: string, file: string, line: number, byName: Map<string, GraphNode>): GraphNode {
   const target = byName.get(name);
-  if (!target) throw new UnknownRefError(file, line, `ref('${name}') names no model or seed.${didYouMean(name, byName.keys())}`);
+  if (!target)
+    throw new UnknownRefError(file, line, `ref('${name}') names no model or seed.${didYouMean(name, byName.keys())}`);
   return target;
 }
 
-function resolveSource(source: string, table: string, file: string, line: number, sources: Map<string, SourceTable>): SourceTable {
+function resolveSource(
+  source: string,
+  table: string,
+  file: string,
+  line: number,
+  sources: Map<string, SourceTable>,
+): SourceTable {
   const found = sources.get(`${source}.${table}`);
   if (!found) {
     throw new UnknownRefError(
@@ -200,14 +230,25 @@ function parseModel(
       return new Relation('__parse__', target);
     },
     source: (s, t) => {
-      sources.push({ source: s, table: t, line: lineOf(rawSql, new RegExp(`source\\(\\s*['"]${s}['"]\\s*,\\s*['"]${t}['"]`)) });
+      sources.push({
+        source: s,
+        table: t,
+        line: lineOf(rawSql, new RegExp(`source\\(\\s*['"]${s}['"]\\s*,\\s*['"]${t}['"]`)),
+      });
       return new Relation(s, t);
     },
     config: (kw) => Object.assign(inline, normalizeConfigKeys(kw)),
     variable: (n, fallback, has) => readVar(vars, n, fallback, has, file, rawSql),
     isIncremental: () => false,
     self: () => new Relation('__parse__', name),
-    extra: { batch_start: null, batch_end: null, batch_days: null, run_started_at: new Date().toISOString(), invocation_id: 'parse', target_name: 'parse' },
+    extra: {
+      batch_start: null,
+      batch_end: null,
+      batch_days: null,
+      run_started_at: new Date().toISOString(),
+      invocation_id: 'parse',
+      target_name: 'parse',
+    },
   };
   engine.render(template, file, rawSql, hooks);
 
@@ -234,11 +275,27 @@ function parseModel(
     tags,
     enabled: (merged.enabled as boolean) ?? true,
   };
-  if (resolved.materialized === 'incremental' && resolved.incremental_strategy === 'microbatch' && !resolved.event_time) {
-    throw new ProjectError(file, lineOf(rawSql, 'config('), `model '${name}': incremental_strategy 'microbatch' needs event_time (the date column to batch by).`);
+  if (
+    resolved.materialized === 'incremental' &&
+    resolved.incremental_strategy === 'microbatch' &&
+    !resolved.event_time
+  ) {
+    throw new ProjectError(
+      file,
+      lineOf(rawSql, 'config('),
+      `model '${name}': incremental_strategy 'microbatch' needs event_time (the date column to batch by).`,
+    );
   }
-  if (resolved.materialized === 'incremental' && ['delete+insert', 'merge'].includes(resolved.incremental_strategy ?? '') && !resolved.unique_key) {
-    throw new ProjectError(file, lineOf(rawSql, 'config('), `model '${name}': incremental_strategy '${resolved.incremental_strategy}' needs unique_key.`);
+  if (
+    resolved.materialized === 'incremental' &&
+    ['delete+insert', 'merge'].includes(resolved.incremental_strategy ?? '') &&
+    !resolved.unique_key
+  ) {
+    throw new ProjectError(
+      file,
+      lineOf(rawSql, 'config('),
+      `model '${name}': incremental_strategy '${resolved.incremental_strategy}' needs unique_key.`,
+    );
   }
   return {
     resourceType: 'model',
@@ -256,14 +313,29 @@ function parseModel(
     template,
     refs,
     sources,
-    relation: new Relation(resolved.schema, resolved.alias, resolved.materialized === 'ephemeral' ? `__dpm__cte__${name}` : undefined),
+    relation: new Relation(
+      resolved.schema,
+      resolved.alias,
+      resolved.materialized === 'ephemeral' ? `__dpm__cte__${name}` : undefined,
+    ),
   };
 }
 
-export function readVar(vars: Record<string, unknown>, name: string, fallback: unknown, hasFallback: boolean, file: string, source: string): unknown {
+export function readVar(
+  vars: Record<string, unknown>,
+  name: string,
+  fallback: unknown,
+  hasFallback: boolean,
+  file: string,
+  source: string,
+): unknown {
   if (name in vars) return vars[name];
   if (hasFallback) return fallback;
-  throw new ProjectError(file, lineOf(source, new RegExp(`var\\(\\s*['"]${name}['"]`)), `var('${name}') is not set and has no default: define it under vars: in dpm.yml or pass --vars '{"${name}": ...}'.`);
+  throw new ProjectError(
+    file,
+    lineOf(source, new RegExp(`var\\(\\s*['"]${name}['"]`)),
+    `var('${name}') is not set and has no default: define it under vars: in dpm.yml or pass --vars '{"${name}": ...}'.`,
+  );
 }
 
 function loadSeeds(config: ProjectConfig, specs: Map<string, ResourceSpec>, partialParse: PartialParse): SeedNode[] {
@@ -304,7 +376,13 @@ function loadSeeds(config: ProjectConfig, specs: Map<string, ResourceSpec>, part
       checksum: sha(files.map((f) => partialParse.fileHash(config.root, f)).join('\n') + JSON.stringify(merged)),
       description: spec?.description,
       columns: columnDocs(spec),
-      config: { ...merged, schema, alias, tags: (merged.tags as string[]) ?? [], enabled: (merged.enabled as boolean) ?? true },
+      config: {
+        ...merged,
+        schema,
+        alias,
+        tags: (merged.tags as string[]) ?? [],
+        enabled: (merged.enabled as boolean) ?? true,
+      },
       files,
       relation: new Relation(schema, alias),
     });
@@ -312,20 +390,50 @@ function loadSeeds(config: ProjectConfig, specs: Map<string, ResourceSpec>, part
   return seeds;
 }
 
-const GENERIC_TESTS = ['unique', 'not_null', 'accepted_values', 'relationships', 'expression_is_true', 'unique_combination_of_columns', 'accepted_range'] as const;
+const GENERIC_TESTS = [
+  'unique',
+  'not_null',
+  'accepted_values',
+  'relationships',
+  'expression_is_true',
+  'unique_combination_of_columns',
+  'accepted_range',
+] as const;
 
-function genericTest(config: ProjectConfig, parentId: string, parentName: string, spec: TestSpec, byName: Map<string, GraphNode>): TestNode {
+function genericTest(
+  config: ProjectConfig,
+  parentId: string,
+  parentName: string,
+  spec: TestSpec,
+  byName: Map<string, GraphNode>,
+): TestNode {
   if (!(GENERIC_TESTS as readonly string[]).includes(spec.testName)) {
-    throw new ProjectError(spec.file, spec.line, `unknown test '${spec.testName}'.${didYouMean(spec.testName, GENERIC_TESTS)} Generic tests: ${GENERIC_TESTS.join(', ')}; or write a singular test in tests/data/*.sql.`);
+    throw new ProjectError(
+      spec.file,
+      spec.line,
+      `unknown test '${spec.testName}'.${didYouMean(spec.testName, GENERIC_TESTS)} Generic tests: ${GENERIC_TESTS.join(', ')}; or write a singular test in tests/data/*.sql.`,
+    );
   }
   const checked = checkConfig(testConfigSchema, spec.config);
   if (!checked.ok) throw new ProjectError(spec.file, spec.line, `test '${spec.testName}': ${checked.problem.message}`);
   const need = (arg: string) => {
-    if (spec.args[arg] === undefined) throw new ProjectError(spec.file, spec.line, `test '${spec.testName}' needs the argument '${arg}'.`);
+    if (spec.args[arg] === undefined)
+      throw new ProjectError(spec.file, spec.line, `test '${spec.testName}' needs the argument '${arg}'.`);
   };
   const dependsOn = [parentId];
-  if ((spec.testName === 'unique' || spec.testName === 'not_null' || spec.testName === 'accepted_values' || spec.testName === 'relationships') && !spec.column && !spec.args.column_name) {
-    throw new ProjectError(spec.file, spec.line, `test '${spec.testName}' belongs under a column (columns: - name: ... data_tests:) or needs column_name.`);
+  if (
+    (spec.testName === 'unique' ||
+      spec.testName === 'not_null' ||
+      spec.testName === 'accepted_values' ||
+      spec.testName === 'relationships') &&
+    !spec.column &&
+    !spec.args.column_name
+  ) {
+    throw new ProjectError(
+      spec.file,
+      spec.line,
+      `test '${spec.testName}' belongs under a column (columns: - name: ... data_tests:) or needs column_name.`,
+    );
   }
   if (spec.testName === 'accepted_values') need('values');
   if (spec.testName === 'expression_is_true') need('expression');
@@ -337,7 +445,12 @@ function genericTest(config: ProjectConfig, parentId: string, parentName: string
     need('to');
     need('field');
     const m = /^\s*ref\(\s*['"]([^'"]+)['"]\s*\)\s*$/.exec(String(spec.args.to));
-    if (!m) throw new ProjectError(spec.file, spec.line, `relationships: 'to' must be "ref('model_name')", got ${JSON.stringify(spec.args.to)}.`);
+    if (!m)
+      throw new ProjectError(
+        spec.file,
+        spec.line,
+        `relationships: 'to' must be "ref('model_name')", got ${JSON.stringify(spec.args.to)}.`,
+      );
     dependsOn.push(resolveRef(m[1], spec.file, spec.line, byName).uniqueId);
   }
   const column = spec.column ?? (spec.args.column_name as string | undefined);
@@ -357,7 +470,12 @@ function genericTest(config: ProjectConfig, parentId: string, parentName: string
     dependsOn: parentId.startsWith('source.') ? dependsOn.filter((d) => d !== parentId) : dependsOn,
     checksum: sha(JSON.stringify(spec)),
     columns: {},
-    config: { severity: checked.value.severity ?? 'error', where: checked.value.where, tags: (checked.value.tags as string[]) ?? [], enabled: checked.value.enabled ?? true },
+    config: {
+      severity: checked.value.severity ?? 'error',
+      where: checked.value.where,
+      tags: (checked.value.tags as string[]) ?? [],
+      enabled: checked.value.enabled ?? true,
+    },
     testName: spec.testName,
     kwargs: { ...spec.args, __parent: parentId },
     column,
@@ -394,7 +512,8 @@ function parseSingularTest(
     extra: {},
   });
   const checked = checkConfig(testConfigSchema, inline);
-  if (!checked.ok) throw new ProjectError(file, lineOf(rawSql, 'config('), `test '${name}': ${checked.problem.message}`);
+  if (!checked.ok)
+    throw new ProjectError(file, lineOf(rawSql, 'config('), `test '${name}': ${checked.problem.message}`);
   return {
     resourceType: 'test',
     uniqueId: `test.${config.name}.${name}`,
@@ -406,7 +525,12 @@ function parseSingularTest(
     dependsOn: unique(deps),
     checksum: sha(rawSql),
     columns: {},
-    config: { severity: checked.value.severity ?? 'error', where: checked.value.where, tags: (checked.value.tags as string[]) ?? [], enabled: checked.value.enabled ?? true },
+    config: {
+      severity: checked.value.severity ?? 'error',
+      where: checked.value.where,
+      tags: (checked.value.tags as string[]) ?? [],
+      enabled: checked.value.enabled ?? true,
+    },
     testName: 'singular',
     kwargs: {},
     rawSql,

@@ -123,7 +123,11 @@ export function parseProperties(text: string, relPath: string): PropertiesFile {
       name: c.name,
       description: c.description,
       data_type: c.data_type,
-      tests: testsOf(c.data_tests ?? c.tests ?? [], [...path, 'columns', ci, c.data_tests ? 'data_tests' : 'tests'], c.name),
+      tests: testsOf(
+        c.data_tests ?? c.tests ?? [],
+        [...path, 'columns', ci, c.data_tests ? 'data_tests' : 'tests'],
+        c.name,
+      ),
     })),
     tests: testsOf(r.data_tests ?? r.tests ?? [], [...path, r.data_tests ? 'data_tests' : 'tests']),
   });
@@ -134,7 +138,11 @@ export function parseProperties(text: string, relPath: string): PropertiesFile {
       if (typeof entry === 'string') return { testName: entry, args: {}, config: {}, column, file: relPath, line };
       const keys = Object.keys(entry);
       if (keys.length !== 1) {
-        throw new ProjectError(relPath, line, `a test is one name or one "name: {arguments}" mapping, got keys ${keys.join(', ')}`);
+        throw new ProjectError(
+          relPath,
+          line,
+          `a test is one name or one "name: {arguments}" mapping, got keys ${keys.join(', ')}`,
+        );
       }
       const testName = keys[0];
       const body = (entry[testName] ?? {}) as Record<string, unknown>;
@@ -145,7 +153,14 @@ export function parseProperties(text: string, relPath: string): PropertiesFile {
       const cfg = { ...((config as Record<string, unknown>) ?? {}) };
       if (severity !== undefined) cfg.severity = severity;
       if (where !== undefined) cfg.where = where;
-      return { testName, args: { ...rest, ...((nested as Record<string, unknown>) ?? {}) }, config: cfg, column, file: relPath, line };
+      return {
+        testName,
+        args: { ...rest, ...((nested as Record<string, unknown>) ?? {}) },
+        config: cfg,
+        column,
+        file: relPath,
+        line,
+      };
     });
 
   return {

@@ -48,7 +48,12 @@ export class TemplateEngine {
   constructor() {
     // dev: true keeps the original error as `cause`, so a ProjectError thrown by var()/ref() inside a
     // render surfaces as itself instead of being flattened into a generic render error.
-    this.env = new nunjucks.Environment([], { autoescape: false, throwOnUndefined: false, trimBlocks: false, dev: true });
+    this.env = new nunjucks.Environment([], {
+      autoescape: false,
+      throwOnUndefined: false,
+      trimBlocks: false,
+      dev: true,
+    });
     const hooks = () => {
       if (!this.current) throw new Error('template function called outside a render');
       return this.current;
@@ -68,7 +73,8 @@ export class TemplateEngine {
     this.env.addGlobal('source', (s: string, t: string) => hooks().source(s, t));
     this.env.addGlobal('config', (...raw: unknown[]) => {
       const { positional, kw } = args(raw);
-      const fromDict = positional[0] && typeof positional[0] === 'object' ? (positional[0] as Record<string, unknown>) : {};
+      const fromDict =
+        positional[0] && typeof positional[0] === 'object' ? (positional[0] as Record<string, unknown>) : {};
       hooks().config({ ...fromDict, ...kw });
       return '';
     });
@@ -83,8 +89,6 @@ export class TemplateEngine {
       return value;
     });
     this.env.addGlobal('is_incremental', () => hooks().isIncremental());
-    // `this` must work inside macros too, whose own context is their file's: hence a global getter.
-    const engine = this;
     this.env.addGlobal('this', {
       toString: () => String(hooks().self() ?? ''),
       get schema() {
@@ -99,7 +103,7 @@ export class TemplateEngine {
     });
     for (const name of ['batch_start', 'batch_end', 'batch_days', 'run_started_at', 'invocation_id', 'target_name']) {
       Object.defineProperty((this.env as unknown as { globals: object }).globals, name, {
-        get: () => engine.current?.extra[name],
+        get: () => this.current?.extra[name],
         enumerable: true,
         configurable: true,
       });
@@ -115,7 +119,13 @@ export class TemplateEngine {
     }
   }
 
-  render(template: nunjucks.Template, path: string, source: string, hooks: RenderHooks, context: Record<string, unknown> = {}): string {
+  render(
+    template: nunjucks.Template,
+    path: string,
+    source: string,
+    hooks: RenderHooks,
+    context: Record<string, unknown> = {},
+  ): string {
     const previous = this.current;
     this.current = hooks;
     try {
@@ -171,7 +181,10 @@ export function templateError(err: Error, path: string, source: string): Templat
     if (idx >= 0) line = idx + 1;
   }
   if (/Unable to call `([^`]+)`, which is undefined/.test(message)) {
-    message = message.replace(/Unable to call `([^`]+)`, which is undefined or falsey/, "'$1' is not a macro or function: define it in macros/*.sql or fix the name");
+    message = message.replace(
+      /Unable to call `([^`]+)`, which is undefined or falsey/,
+      "'$1' is not a macro or function: define it in macros/*.sql or fix the name",
+    );
   }
   return new TemplateError(path, line, message, m && !named ? Number(m[2]) : undefined);
 }

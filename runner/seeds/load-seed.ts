@@ -45,7 +45,11 @@ export function parseSeed(root: string, seed: SeedNode): ParsedSeed {
       }) as unknown as typeof records;
     } catch (err) {
       const e = err as Error & { lines?: number; code?: string };
-      throw new SeedError(file, e.lines, `${e.message.replace(/^Invalid Record Length: /, 'wrong number of fields: ')}. Fix the row; nothing of seed '${seed.name}' was loaded.`);
+      throw new SeedError(
+        file,
+        e.lines,
+        `${e.message.replace(/^Invalid Record Length: /, 'wrong number of fields: ')}. Fix the row; nothing of seed '${seed.name}' was loaded.`,
+      );
     }
     if (records.length === 0) throw new SeedError(file, 1, `empty CSV: a seed needs a header row.`);
     const raw = records[0].record.map((h) => h.trim());
@@ -62,16 +66,34 @@ export function parseSeed(root: string, seed: SeedNode): ParsedSeed {
     } else if (header.join('\u0000') !== names.join('\u0000')) {
       const missing = header.filter((h) => !names.includes(h));
       const extra = names.filter((n) => !header!.includes(n));
-      throw new SeedError(file, 1, `its header differs from ${headerFile} (missing: ${missing.join(', ') || 'none'}; extra: ${extra.join(', ') || 'none'}; or another order). Every file of seed '${seed.name}' needs the same columns.`);
+      throw new SeedError(
+        file,
+        1,
+        `its header differs from ${headerFile} (missing: ${missing.join(', ') || 'none'}; extra: ${extra.join(', ') || 'none'}; or another order). Every file of seed '${seed.name}' needs the same columns.`,
+      );
     }
     for (const { record, info } of records.slice(1)) {
-      located.push({ cells: record.map((c) => (nulls.has(c) ? null : c)), file, line: info.lines - countNewlines(record) });
+      located.push({
+        cells: record.map((c) => (nulls.has(c) ? null : c)),
+        file,
+        line: info.lines - countNewlines(record),
+      });
     }
   }
   const columnsIn = header!;
-  const declared = new Map(Object.entries(seed.config.column_types ?? {}).map(([k, v]) => [seed.config.normalize_columns === false ? k : snakeCase(k), v]));
+  const declared = new Map(
+    Object.entries(seed.config.column_types ?? {}).map(([k, v]) => [
+      seed.config.normalize_columns === false ? k : snakeCase(k),
+      v,
+    ]),
+  );
   for (const name of declared.keys()) {
-    if (!columnsIn.includes(name)) throw new SeedError(seed.path, undefined, `column_types names '${name}', which is not a column of seed '${seed.name}' (columns: ${columnsIn.slice(0, 8).join(', ')}...)`);
+    if (!columnsIn.includes(name))
+      throw new SeedError(
+        seed.path,
+        undefined,
+        `column_types names '${name}', which is not a column of seed '${seed.name}' (columns: ${columnsIn.slice(0, 8).join(', ')}...)`,
+      );
   }
   const columns = columnsIn.map((name, i) => ({
     name,
@@ -84,7 +106,12 @@ export function parseSeed(root: string, seed: SeedNode): ParsedSeed {
       if (v === null) continue;
       const converted = converters[i](v);
       if (!converted.ok) {
-        throw new SeedError(row.file, row.line, `column '${columns[i].name}' expects ${converted.expected}, got ${JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}...` : v)}. Fix the cell or declare the column's type in column_types; nothing of seed '${seed.name}' was loaded.`, i + 1);
+        throw new SeedError(
+          row.file,
+          row.line,
+          `column '${columns[i].name}' expects ${converted.expected}, got ${JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}...` : v)}. Fix the cell or declare the column's type in column_types; nothing of seed '${seed.name}' was loaded.`,
+          i + 1,
+        );
       }
       row.cells[i] = converted.value;
     }
@@ -116,7 +143,8 @@ function dedupe(seed: SeedNode, columns: string[], rows: Located[]): { rows: (st
   let duplicates = 0;
   for (const row of rows) {
     const key = JSON.stringify(idx.map((i) => row.cells[i]));
-    if (idx.some((i) => row.cells[i] === null)) throw new SeedError(row.file, row.line, `unique_key column '${keys[0]}' is empty`);
+    if (idx.some((i) => row.cells[i] === null))
+      throw new SeedError(row.file, row.line, `unique_key column '${keys[0]}' is empty`);
     const prior = byKey.get(key);
     if (!prior) {
       byKey.set(key, row);
@@ -141,19 +169,41 @@ export function toCsv(rows: (string | null)[][]): string {
 }
 
 /** Loads a parsed seed into a scratch table and swaps it in: readers see the old or the new seed, never half. */
-export async function loadSeed(db: Database, seed: SeedNode, parsed: ParsedSeed, runToken: string, existingKind: 'table' | 'view' | 'materialized_view' | undefined): Promise<number> {
+export async function loadSeed(
+  db: Database,
+  seed: SeedNode,
+  parsed: ParsedSeed,
+  runToken: string,
+  existingKind: 'table' | 'view' | 'materialized_view' | undefined,
+): Promise<number> {
   const { knex } = db;
   const schema = seed.relation.schema;
   const tmp = scratchName(seed.relation.identifier, 'tmp', runToken);
   await knex.raw(`drop table if exists ${qualified(schema, tmp)}`);
-  await knex.raw(`create table ${qualified(schema, tmp)} (${parsed.columns.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ')})`);
+  await knex.raw(
+    `create table ${qualified(schema, tmp)} (${parsed.columns.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ')})`,
+  );
   try {
     const batch = 5000;
     for (let i = 0; i < parsed.rows.length; i += batch) {
-      await db.copyCsv(qualified(schema, tmp), parsed.columns.map((c) => c.name), toCsv(parsed.rows.slice(i, i + batch)));
+      await db.copyCsv(
+        qualified(schema, tmp),
+        parsed.columns.map((c) => c.name),
+        toCsv(parsed.rows.slice(i, i + batch)),
+      );
     }
-    await swapIntoPlace(knex, { schema, name: tmp }, seed.relation, existingKind, scratchName(seed.relation.identifier, 'old', runToken), (trx: Knex.Transaction) =>
-      seed.description ? runVerbatim(trx, `comment on table ${String(seed.relation)} is ${quoteLiteral(seed.description)}`).then(() => undefined) : Promise.resolve(),
+    await swapIntoPlace(
+      knex,
+      { schema, name: tmp },
+      seed.relation,
+      existingKind,
+      scratchName(seed.relation.identifier, 'old', runToken),
+      (trx: Knex.Transaction) =>
+        seed.description
+          ? runVerbatim(trx, `comment on table ${String(seed.relation)} is ${quoteLiteral(seed.description)}`).then(
+              () => undefined,
+            )
+          : Promise.resolve(),
     );
   } catch (err) {
     await knex.raw(`drop table if exists ${qualified(schema, tmp)}`).catch(() => undefined);

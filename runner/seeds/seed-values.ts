@@ -4,7 +4,14 @@ export type Converter = (raw: string) => { ok: true; value: string } | { ok: fal
 const INT = /^[+-]?\d+$/;
 const NUM = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const BOOL = new Map([
-  ['true', 't'], ['false', 'f'], ['t', 't'], ['f', 'f'], ['1', 't'], ['0', 'f'], ['yes', 't'], ['no', 'f'],
+  ['true', 't'],
+  ['false', 'f'],
+  ['t', 't'],
+  ['f', 'f'],
+  ['1', 't'],
+  ['0', 'f'],
+  ['yes', 't'],
+  ['no', 'f'],
 ]);
 const US_TS = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?$/;
 const ISO_TS = /^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}(:?\d{2})?)?$/;
@@ -27,7 +34,12 @@ function timestamp(raw: string, dayFirst: boolean): string | undefined {
 export function converterFor(type: string, dayFirst: boolean): Converter {
   const t = type.toLowerCase();
   if (/^(small|big)?int(eger)?|^int[248]$|^(big)?serial$/.test(t)) {
-    return (raw) => (INT.test(raw) ? { ok: true, value: raw } : NUM.test(raw) && Number(raw) % 1 === 0 ? { ok: true, value: String(Number(raw)) } : { ok: false, expected: 'a whole number' });
+    return (raw) =>
+      INT.test(raw)
+        ? { ok: true, value: raw }
+        : NUM.test(raw) && Number(raw) % 1 === 0
+          ? { ok: true, value: String(Number(raw)) }
+          : { ok: false, expected: 'a whole number' };
   }
   if (/^(numeric|decimal|double precision|float[48]?|real)/.test(t)) {
     return (raw) => (NUM.test(raw) ? { ok: true, value: raw } : { ok: false, expected: 'a number' });
@@ -41,7 +53,12 @@ export function converterFor(type: string, dayFirst: boolean): Converter {
   if (/^(timestamp|date)/.test(t)) {
     return (raw) => {
       const v = timestamp(raw, dayFirst);
-      return v ? { ok: true, value: v } : { ok: false, expected: `a ${t.startsWith('date') ? 'date' : 'timestamp'} (YYYY-MM-DD[ HH:MM:SS] or MM/DD/YYYY HH:MM:SS)` };
+      return v
+        ? { ok: true, value: v }
+        : {
+            ok: false,
+            expected: `a ${t.startsWith('date') ? 'date' : 'timestamp'} (YYYY-MM-DD[ HH:MM:SS] or MM/DD/YYYY HH:MM:SS)`,
+          };
     };
   }
   return (raw) => ({ ok: true, value: raw });

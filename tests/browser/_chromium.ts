@@ -10,7 +10,11 @@ import { suite, type Test } from 'uvu';
 /** DPM_CHROMIUM, else chromium or chromium-browser on PATH; a missing browser fails the test, never skips it. */
 export function findChromium(): string {
   const explicit = process.env.DPM_CHROMIUM;
-  const candidates = explicit ? [explicit] : (process.env.PATH ?? '').split(delimiter).flatMap((dir) => ['chromium', 'chromium-browser'].map((name) => join(dir, name)));
+  const candidates = explicit
+    ? [explicit]
+    : (process.env.PATH ?? '')
+        .split(delimiter)
+        .flatMap((dir) => ['chromium', 'chromium-browser'].map((name) => join(dir, name)));
   for (const path of candidates) {
     try {
       accessSync(path, constants.X_OK);
@@ -42,7 +46,11 @@ export interface OpenedPage {
 }
 
 /** Opens a local file as a reader would (file://) and waits until it has loaded. */
-export async function openFile(browser: Browser, file: string, viewport = { width: 1280, height: 900 }): Promise<OpenedPage> {
+export async function openFile(
+  browser: Browser,
+  file: string,
+  viewport = { width: 1280, height: 900 },
+): Promise<OpenedPage> {
   const page = await browser.newPage();
   await page.setViewport(viewport);
   // tsx (esbuild, keepNames) wraps named functions in the test's page callbacks with __name(); the page
@@ -65,7 +73,8 @@ export async function openFile(browser: Browser, file: string, viewport = { widt
  */
 export async function saveScreenshot(page: Page, path: string, options: { fullPage?: boolean } = {}): Promise<void> {
   const png = Buffer.from(await page.screenshot({ fullPage: options.fullPage ?? true, type: 'png' }));
-  if (!png.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) throw new Error(`the screenshot for ${path} is not a PNG`);
+  if (!png.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])))
+    throw new Error(`the screenshot for ${path} is not a PNG`);
   writeFileSync(path, png);
   const keep = process.env.DPM_BROWSER_SHOTS;
   if (keep) {

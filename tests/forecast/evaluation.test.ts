@@ -39,35 +39,122 @@ const ROWS = [
 // 7-day mean errors 60,-40,0,15,-140,220,8,-6,-6,40    |e| 535  e² 75161  miss a09 only -> 9; a05 and a06 extreme -> 1, 1
 // oracle   errors 70,-45,0,20,-160,250,10,-10,0,40     |e| 605  e² 97225  misses a04 a07 a08 -> 7; a05 and a06 extreme -> 1, 1
 const EXPECTED = {
-  model: { n: 10, mae: 39.5, rmse: Math.sqrt(4772.5), directional_accuracy: 0.7, bottom_decile_capture: 1, top_decile_capture: 0, interval_coverage: 0.8, mean_interval_width: 85.5 },
-  zero: { n: 10, mae: 74, rmse: Math.sqrt(14560), directional_accuracy: 0.2, bottom_decile_capture: 0, top_decile_capture: 0 },
-  yesterday: { n: 10, mae: 38, rmse: Math.sqrt(2580), directional_accuracy: 0.7, bottom_decile_capture: 1, top_decile_capture: 1 },
-  mean_7d: { n: 10, mae: 53.5, rmse: Math.sqrt(7516.1), directional_accuracy: 0.9, bottom_decile_capture: 1, top_decile_capture: 1 },
-  oracle: { n: 10, mae: 60.5, rmse: Math.sqrt(9722.5), directional_accuracy: 0.7, bottom_decile_capture: 1, top_decile_capture: 1 },
+  model: {
+    n: 10,
+    mae: 39.5,
+    rmse: Math.sqrt(4772.5),
+    directional_accuracy: 0.7,
+    bottom_decile_capture: 1,
+    top_decile_capture: 0,
+    interval_coverage: 0.8,
+    mean_interval_width: 85.5,
+  },
+  zero: {
+    n: 10,
+    mae: 74,
+    rmse: Math.sqrt(14560),
+    directional_accuracy: 0.2,
+    bottom_decile_capture: 0,
+    top_decile_capture: 0,
+  },
+  yesterday: {
+    n: 10,
+    mae: 38,
+    rmse: Math.sqrt(2580),
+    directional_accuracy: 0.7,
+    bottom_decile_capture: 1,
+    top_decile_capture: 1,
+  },
+  mean_7d: {
+    n: 10,
+    mae: 53.5,
+    rmse: Math.sqrt(7516.1),
+    directional_accuracy: 0.9,
+    bottom_decile_capture: 1,
+    top_decile_capture: 1,
+  },
+  oracle: {
+    n: 10,
+    mae: 60.5,
+    rmse: Math.sqrt(9722.5),
+    directional_accuracy: 0.7,
+    bottom_decile_capture: 1,
+    top_decile_capture: 1,
+  },
 };
 
 function assertScores(actual: Record<string, unknown>, expected: Record<string, number>, what: string): void {
   assert.equal(Object.keys(actual).sort(), Object.keys(expected).sort(), `${what}: figures`);
-  for (const [k, v] of Object.entries(expected)) assert.ok(Math.abs(Number(actual[k]) - v) < 1e-9, `${what}.${k}: ${actual[k]} != ${v}`);
+  for (const [k, v] of Object.entries(expected))
+    assert.ok(Math.abs(Number(actual[k]) - v) < 1e-9, `${what}.${k}: ${actual[k]} != ${v}`);
 }
 
 /** The tables evaluatePredictions joins, holding just the hand-made rows; a tiny registered model to own the predictions. */
 async function prepare(db: Database, artifacts: string): Promise<string> {
   await migrateLatest(db.knex);
-  await db.knex.raw('create schema staging; create schema features');
-  await db.knex.raw('create table intermediate.int_account_snapshots_daily (account_id text, date date, net_profit double precision)');
-  await db.knex.raw('create table features.feature_store_account_daily (account_id text, date date, net_profit double precision, pnl_avg_7d double precision)');
-  await db.knex('intermediate.int_account_snapshots_daily').insert(ROWS.map((r) => ({ account_id: r.id, date: '2024-01-11', net_profit: r.actual })));
-  await db.knex('features.feature_store_account_daily').insert(ROWS.filter((r) => r.yesterday !== null).map((r) => ({ account_id: r.id, date: '2024-01-10', net_profit: r.yesterday, pnl_avg_7d: r.mean7 })));
+  await db.knex.raw('create schema intermediate; create schema features');
+  await db.knex.raw(
+    'create table intermediate.int_account_snapshots_daily (account_id text, date date, net_profit double precision)',
+  );
+  await db.knex.raw(
+    'create table features.feature_store_account_daily (account_id text, date date, net_profit double precision, pnl_avg_7d double precision)',
+  );
+  await db
+    .knex('intermediate.int_account_snapshots_daily')
+    .insert(ROWS.map((r) => ({ account_id: r.id, date: '2024-01-11', net_profit: r.actual })));
+  await db.knex('features.feature_store_account_daily').insert(
+    ROWS.filter((r) => r.yesterday !== null).map((r) => ({
+      account_id: r.id,
+      date: '2024-01-10',
+      net_profit: r.yesterday,
+      pnl_avg_7d: r.mean7,
+    })),
+  );
   const x = Float64Array.from({ length: 40 }, (_, i) => i);
-  const model = await train({ objective: 'regression_l1', num_iterations: 2, min_data_in_leaf: 5, verbosity: -1 }, Dataset.fromColumns({ columns: [x], featureNames: ['x'], label: x }));
+  const model = await train(
+    { objective: 'regression_l1', num_iterations: 2, min_data_in_leaf: 5, verbosity: -1 },
+    Dataset.fromColumns({ columns: [x], featureNames: ['x'], label: x }),
+  );
   const version = 'v1_hand_case';
-  await registerModel(db.knex, { modelVersion: version, objective: 'regression_l1', trainStart: '2024-01-01', trainEnd: '2024-01-09', params: {}, features: [{ name: 'x' }], cvMetrics: {}, baselineMetrics: {}, featureImportance: [], model }, artifacts);
+  await registerModel(
+    db.knex,
+    {
+      modelVersion: version,
+      objective: 'regression_l1',
+      trainStart: '2024-01-01',
+      trainEnd: '2024-01-09',
+      params: {},
+      features: [{ name: 'x' }],
+      cvMetrics: {},
+      baselineMetrics: {},
+      featureImportance: [],
+      model,
+    },
+    artifacts,
+  );
   await db.knex('dpm.model_predictions').insert(
-    ROWS.map((r) => ({ model_version: version, account_id: r.id, feature_date: '2024-01-10', prediction_date: '2024-01-11', predicted_net_profit: r.pred, lower_bound: r.lower, upper_bound: r.upper, high_risk: false, top_reasons: '[]' })),
+    ROWS.map((r) => ({
+      model_version: version,
+      account_id: r.id,
+      feature_date: '2024-01-10',
+      prediction_date: '2024-01-11',
+      predicted_net_profit: r.pred,
+      lower_bound: r.lower,
+      upper_bound: r.upper,
+      high_risk: false,
+      top_reasons: '[]',
+    })),
   );
   // A prediction whose outcome has not arrived yet is not evaluated.
-  await db.knex('dpm.model_predictions').insert({ model_version: version, account_id: 'a01', feature_date: '2024-01-11', prediction_date: '2024-01-12', predicted_net_profit: 1, high_risk: false, top_reasons: '[]' });
+  await db.knex('dpm.model_predictions').insert({
+    model_version: version,
+    account_id: 'a01',
+    feature_date: '2024-01-11',
+    prediction_date: '2024-01-12',
+    predicted_net_profit: 1,
+    high_risk: false,
+    top_reasons: '[]',
+  });
   return version;
 }
 
@@ -91,14 +178,19 @@ for (const kind of TARGET_KINDS) {
   test(`[${kind}] MAE, RMSE, direction, interval coverage, decile capture and the baselines equal the hand computation`, async () => {
     const oracle = new Map(ROWS.map((r) => [r.id, r.oracle]));
     const asked: string[] = [];
-    const evaluations = await evaluatePredictions(db.knex, { oracle: async (day) => (asked.push(day), oracle) }, createLogger({ level: 'error' }));
+    const evaluations = await evaluatePredictions(
+      db.knex,
+      { oracle: async (day) => (asked.push(day), oracle) },
+      createLogger({ level: 'error' }),
+    );
     assert.is(evaluations.length, 1, 'only the feature day whose outcomes are known');
     assert.equal(asked, ['2024-01-11'], 'the oracle is asked about the predicted day');
     const [e] = evaluations;
     assert.is(e.featureDate, '2024-01-10');
     assert.is(e.n, 10);
     assertScores({ ...e.model }, EXPECTED.model, 'model');
-    for (const name of ['zero', 'yesterday', 'mean_7d'] as const) assertScores({ ...e.baselines[name] }, EXPECTED[name], name);
+    for (const name of ['zero', 'yesterday', 'mean_7d'] as const)
+      assertScores({ ...e.baselines[name] }, EXPECTED[name], name);
     assertScores({ ...e.oracle }, EXPECTED.oracle, 'oracle');
 
     const stored = await db.knex('dpm.model_evaluations').where({ model_version: version });

@@ -18,7 +18,7 @@ function calendars(): { name: string; days: string[] }[] {
   const every = Array.from({ length: 60 }, (_, i) => iso(start + i * DAY));
   const weekdays = every.filter((d) => new Date(ms(d)).getUTCDay() % 6 !== 0);
   let x = 7;
-  const holes = every.filter(() => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) > 0.2);
+  const holes = every.filter(() => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 > 0.2);
   return [
     { name: 'every day', days: every },
     { name: 'weekdays', days: weekdays },
@@ -45,17 +45,31 @@ test('every fold trains only on days before its validation window, with the gap,
             assert.is(valid.length, validDays, `${what}: fold ${k} validates on ${valid.length} days`);
             assert.ok(train.length > 0, `${what}: fold ${k} has no training day`);
             // No training day at or after the validation window, and at least `gap` calendar days between.
-            assert.ok(ms(f.trainEnd) + gap * DAY < ms(f.validStart), `${what}: fold ${k} trains to ${f.trainEnd}, validates from ${f.validStart}`);
-            assert.ok(train.every((d) => d < f.validStart), what);
+            assert.ok(
+              ms(f.trainEnd) + gap * DAY < ms(f.validStart),
+              `${what}: fold ${k} trains to ${f.trainEnd}, validates from ${f.validStart}`,
+            );
+            assert.ok(
+              train.every((d) => d < f.validStart),
+              what,
+            );
             if (k > 0) {
               const prev = out[k - 1];
               assert.ok(f.trainEnd > prev.trainEnd, `${what}: training windows expand`);
               // Windows are consecutive: the day after the previous window's last day starts this one.
-              assert.is(f.validStart, days[days.indexOf(prev.validEnd) + 1], `${what}: fold ${k} follows fold ${k - 1}`);
+              assert.is(
+                f.validStart,
+                days[days.indexOf(prev.validEnd) + 1],
+                `${what}: fold ${k} follows fold ${k - 1}`,
+              );
             }
             checked++;
           }
-          assert.is(out[out.length - 1].validEnd, days[days.length - 1], `${what}: the last window ends on the last day`);
+          assert.is(
+            out[out.length - 1].validEnd,
+            days[days.length - 1],
+            `${what}: the last window ends on the last day`,
+          );
         }
       }
     }
@@ -65,18 +79,28 @@ test('every fold trains only on days before its validation window, with the gap,
 
 test('too few days for the folds is an error naming the flags to change', () => {
   const days = calendars()[0].days.slice(0, 20);
-  assert.throws(() => timeSeriesFolds(days, 3, 7), /20 feature days are too few for 3 folds of 7 days.*--folds\/--valid-days/);
+  assert.throws(
+    () => timeSeriesFolds(days, 3, 7),
+    /20 feature days are too few for 3 folds of 7 days.*--folds\/--valid-days/,
+  );
   assert.is(timeSeriesFolds(days, 1, 7).length, 1);
 });
 
-test('cross-validation feeds each fold\'s trainer only rows up to its training end, and validates on its window only', async () => {
+test("cross-validation feeds each fold's trainer only rows up to its training end, and validates on its window only", async () => {
   // Five accounts over 40 days; the label is the day index, so the rows a fold was fed can be read back from the label.
   const days = calendars()[0].days.slice(0, 40);
   const dates = days.flatMap((d) => Array(5).fill(d) as string[]);
   const dayIndex = Float64Array.from(dates, (d) => days.indexOf(d));
   let x = 3;
   const noise = Float64Array.from(dates, () => (x = (x * 69069 + 1) % 2 ** 32) / 2 ** 32);
-  const m: Matrix = { features: [{ name: 'noise' }, { name: 'net_profit' }], columns: [noise, noise.map((v) => v * 10)], dates, accounts: dates.map((_, i) => `a${i % 5}`), label: dayIndex, n: dates.length };
+  const m: Matrix = {
+    features: [{ name: 'noise' }, { name: 'net_profit' }],
+    columns: [noise, noise.map((v) => v * 10)],
+    dates,
+    accounts: dates.map((_, i) => `a${i % 5}`),
+    label: dayIndex,
+    n: dates.length,
+  };
   const folds = timeSeriesFolds(dates, 3, 5);
   const fed: { train: number[]; valid: number[] }[] = [];
   const spy: typeof train = (params, dataset, options) => {
@@ -84,13 +108,26 @@ test('cross-validation feeds each fold\'s trainer only rows up to its training e
     fed.push({ train: labels(dataset), valid: options?.valid?.length === 1 ? labels(options.valid[0]) : [] });
     return train(params, dataset, options);
   };
-  const cv = await crossValidate(m, folds, { objective: 'regression_l1', num_iterations: 5, min_data_in_leaf: 5 }, { earlyStopping: 5, fit: spy });
+  const cv = await crossValidate(
+    m,
+    folds,
+    { objective: 'regression_l1', num_iterations: 5, min_data_in_leaf: 5 },
+    { earlyStopping: 5, fit: spy },
+  );
   assert.is(fed.length, folds.length);
   for (const [k, f] of folds.entries()) {
     const trainEnd = days.indexOf(f.trainEnd);
-    assert.equal(fed[k].train, Array.from({ length: trainEnd + 1 }, (_, i) => i), `fold ${k} is fed every day up to ${f.trainEnd} and none after`);
+    assert.equal(
+      fed[k].train,
+      Array.from({ length: trainEnd + 1 }, (_, i) => i),
+      `fold ${k} is fed every day up to ${f.trainEnd} and none after`,
+    );
     const [from, to] = [days.indexOf(f.validStart), days.indexOf(f.validEnd)];
-    assert.equal(fed[k].valid, Array.from({ length: to - from + 1 }, (_, i) => from + i), `fold ${k} validates on ${f.validStart}..${f.validEnd} only`);
+    assert.equal(
+      fed[k].valid,
+      Array.from({ length: to - from + 1 }, (_, i) => from + i),
+      `fold ${k} validates on ${f.validStart}..${f.validEnd} only`,
+    );
     assert.is(cv.folds[k].trainRows, (trainEnd + 1) * 5);
     assert.is(cv.folds[k].validRows, 25);
   }

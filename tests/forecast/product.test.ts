@@ -29,13 +29,24 @@ const PREDICTED_DAY = '2024-01-25';
 const quiet = createLogger({ level: 'error' });
 const json = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v);
 const predictions = (db: Database, version: string) =>
-  db.knex.raw(
-    `select account_id, feature_date::text, prediction_date::text, predicted_net_profit, lower_bound, upper_bound, high_risk, top_reasons::text
+  db.knex
+    .raw(
+      `select account_id, feature_date::text, prediction_date::text, predicted_net_profit, lower_bound, upper_bound, high_risk, top_reasons::text
      from dpm.model_predictions where model_version = ? and feature_date = ?::date order by account_id`,
-    [version, PREDICTED_DAY],
-  ).then((r: { rows: unknown[] }) => r.rows);
-const activeVersion = (db: Database) => db.knex('dpm.model_registry').where({ is_active: true }).first().then((r) => r.model_version as string);
-const stageRows = (db: Database) => db.knex('dpm.pipeline_runs').orderBy('id').select('run_id', 'stage', 'status', 'started_at', 'ended_at', 'rows', 'error');
+      [version, PREDICTED_DAY],
+    )
+    .then((r: { rows: unknown[] }) => r.rows);
+const activeVersion = (db: Database) =>
+  db
+    .knex('dpm.model_registry')
+    .where({ is_active: true })
+    .first()
+    .then((r) => r.model_version as string);
+const stageRows = (db: Database) =>
+  db
+    .knex('dpm.pipeline_runs')
+    .orderBy('id')
+    .select('run_id', 'stage', 'status', 'started_at', 'ended_at', 'rows', 'error');
 
 for (const kind of TARGET_KINDS) {
   const test = suite(`[${kind}] product: train, predict, pipeline`);
@@ -54,14 +65,41 @@ for (const kind of TARGET_KINDS) {
     await p().withDb(async (db) => {
       const m = await readMatrix(db.knex, { schema: 'training', table: 'model_training_input' });
       assert.ok(m.n > 300, `${m.n} training rows`);
-      const params = { objective: 'huber', alpha: 50, num_iterations: 8, num_leaves: 7, min_data_in_leaf: 10, verbosity: -1 };
+      const params = {
+        objective: 'huber',
+        alpha: 50,
+        num_iterations: 8,
+        num_leaves: 7,
+        min_data_in_leaf: 10,
+        verbosity: -1,
+      };
       const model = await train(params, toDataset(m));
-      const [lower, upper] = [await train({ ...params, objective: 'quantile', alpha: 0.05 }, toDataset(m)), await train({ ...params, objective: 'quantile', alpha: 0.95 }, toDataset(m))];
+      const [lower, upper] = [
+        await train({ ...params, objective: 'quantile', alpha: 0.05 }, toDataset(m)),
+        await train({ ...params, objective: 'quantile', alpha: 0.95 }, toDataset(m)),
+      ];
       const cvMetrics = { mean_mae: 12.5, folds: [{ mae: 12.5 }] };
-      const importance = m.features.map((f, i) => ({ feature: f.name, gain: model.featureImportance('gain')[i], split: model.featureImportance('split')[i] }));
+      const importance = m.features.map((f, i) => ({
+        feature: f.name,
+        gain: model.featureImportance('gain')[i],
+        split: model.featureImportance('split')[i],
+      }));
       const dir = await registerModel(
         db.knex,
-        { modelVersion: 'v1_round_trip', objective: 'huber', trainStart: m.dates[0], trainEnd: m.dates[m.n - 1], params, features: m.features, cvMetrics, baselineMetrics: { zero: { mae: 13 } }, featureImportance: importance, model, lower, upper },
+        {
+          modelVersion: 'v1_round_trip',
+          objective: 'huber',
+          trainStart: m.dates[0],
+          trainEnd: m.dates[m.n - 1],
+          params,
+          features: m.features,
+          cvMetrics,
+          baselineMetrics: { zero: { mae: 13 } },
+          featureImportance: importance,
+          model,
+          lower,
+          upper,
+        },
         join(p().dir, 'model_artifacts'),
       );
       const back = await loadModel(db.knex, 'v1_round_trip');
@@ -70,7 +108,10 @@ for (const kind of TARGET_KINDS) {
       assert.is(back.upper!.toString(), upper.toString());
       assert.equal(back.params, params);
       assert.equal(back.features, m.features);
-      assert.ok(m.features.some((f) => f.levels?.length), 'categorical levels are part of the round trip');
+      assert.ok(
+        m.features.some((f) => f.levels?.length),
+        'categorical levels are part of the round trip',
+      );
       assert.equal(back.model.predict(m.columns), model.predict(m.columns));
       assert.equal(back.upper!.predict(m.columns), upper.predict(m.columns));
       const row = await db.knex('dpm.model_registry').where({ model_version: 'v1_round_trip' }).first();
@@ -85,14 +126,32 @@ for (const kind of TARGET_KINDS) {
   test(`[${kind}] predictions are reproducible for a model version, and re-running a date replaces its rows`, async () => {
     // In process (the functions dpm train / dpm predict call) on one connection: each CLI start costs seconds.
     await p().withDb(async (db) => {
-      const base = { folds: 2, validDays: 3, earlyStopping: 10, tune: false, trials: 1, intervals: true, artifactsDir: join(p().dir, 'model_artifacts'), seed: 42 };
+      const base = {
+        folds: 2,
+        validDays: 3,
+        earlyStopping: 10,
+        tune: false,
+        trials: 1,
+        intervals: true,
+        artifactsDir: join(p().dir, 'model_artifacts'),
+        seed: 42,
+      };
       const first = (await trainAndRegister(db.knex, base, quiet)).modelVersion;
-      const predict = (modelVersion?: string) => predictDay(db.knex, { date: PREDICTED_DAY, modelVersion, topReasons: 5 }, quiet);
+      const predict = (modelVersion?: string) =>
+        predictDay(db.knex, { date: PREDICTED_DAY, modelVersion, topReasons: 5 }, quiet);
       await predict();
       const once = await predictions(db, first);
       assert.ok(once.length > 5, `${once.length} accounts predicted`);
-      const row = once[0] as { lower_bound: number; upper_bound: number; predicted_net_profit: number; top_reasons: string };
-      assert.ok(row.lower_bound <= row.predicted_net_profit && row.predicted_net_profit <= row.upper_bound, 'the interval holds the forecast');
+      const row = once[0] as {
+        lower_bound: number;
+        upper_bound: number;
+        predicted_net_profit: number;
+        top_reasons: string;
+      };
+      assert.ok(
+        row.lower_bound <= row.predicted_net_profit && row.predicted_net_profit <= row.upper_bound,
+        'the interval holds the forecast',
+      );
       const reasons = JSON.parse(row.top_reasons);
       assert.ok(reasons.length > 0 && reasons.length <= 5, 'top reasons');
       await predict();
@@ -119,7 +178,8 @@ for (const kind of TARGET_KINDS) {
     const chosen = JSON.parse(best![1]) as Record<string, number | string>;
     const row = await p().withDb((db) => db.knex('dpm.model_registry').where({ is_active: true }).first());
     const params = json(row.params) as Record<string, number | string>;
-    for (const k of ['objective', 'num_leaves', 'learning_rate', 'min_data_in_leaf']) assert.is(params[k], chosen[k], k);
+    for (const k of ['objective', 'num_leaves', 'learning_rate', 'min_data_in_leaf'])
+      assert.is(params[k], chosen[k], k);
     const refused = await p().dpm(['train', '--tune', '--trials', '2', '--folds', '1', '--valid-days', '3']);
     assert.is(refused.code, 2);
     assert.match(refused.stderr, '--tune needs --folds 2 or more');
@@ -141,8 +201,17 @@ for (const kind of TARGET_KINDS) {
     assert.is(failed.code, 1, failed.stdout.slice(-2000));
     assert.match(failed.stdout + failed.stderr, /Rerun the same command to resume at build/);
     const afterFail = (await p().withDb(stageRows)).slice(before.length);
-    assert.equal(afterFail.map((r) => [r.stage, r.status]), [['seed', 'success'], ['build', 'failed']]);
-    assert.ok(afterFail.every((r) => r.started_at && r.ended_at && r.ended_at >= r.started_at), 'start and end recorded');
+    assert.equal(
+      afterFail.map((r) => [r.stage, r.status]),
+      [
+        ['seed', 'success'],
+        ['build', 'failed'],
+      ],
+    );
+    assert.ok(
+      afterFail.every((r) => r.started_at && r.ended_at && r.ended_at >= r.started_at),
+      'start and end recorded',
+    );
     assert.match(afterFail[1].error, /dpm build finished with exit code 1/);
     assert.is(afterFail[0].error, null);
 
@@ -150,15 +219,32 @@ for (const kind of TARGET_KINDS) {
     const forced = await p().dpm(['pipeline', ...stages, '--force']);
     assert.is(forced.code, 1);
     const afterForce = (await p().withDb(stageRows)).slice(before.length + 2);
-    assert.equal(afterForce.map((r) => [r.stage, r.status]), [['seed', 'success'], ['build', 'failed']]);
+    assert.equal(
+      afterForce.map((r) => [r.stage, r.status]),
+      [
+        ['seed', 'success'],
+        ['build', 'failed'],
+      ],
+    );
 
     writeFileSync(file, good);
     ok(await p().dpm(['pipeline', ...stages]), 'resumed dpm pipeline');
     const resumed = (await p().withDb(stageRows)).slice(before.length + 4);
-    assert.equal(resumed.map((r) => [r.stage, r.status]), [['build', 'success'], ['train', 'success'], ['predict', 'success']], 'seed, finished by the failed run, is skipped');
+    assert.equal(
+      resumed.map((r) => [r.stage, r.status]),
+      [
+        ['build', 'success'],
+        ['train', 'success'],
+        ['predict', 'success'],
+      ],
+      'seed, finished by the failed run, is skipped',
+    );
     assert.ok(Number(resumed[1].rows) > 300, 'train logs its training rows');
     assert.ok(Number(resumed[2].rows) > 5, 'predict logs its predicted rows');
-    assert.ok(new Set(resumed.map((r) => r.run_id)).size === 1 && resumed[0].run_id !== afterForce[0].run_id, 'a new run id');
+    assert.ok(
+      new Set(resumed.map((r) => r.run_id)).size === 1 && resumed[0].run_id !== afterForce[0].run_id,
+      'a new run id',
+    );
   });
 
   test.run();

@@ -41,7 +41,10 @@ tune('after the random start-up trials, suggestions concentrate where the loss i
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const startup = median(history.slice(0, 10).map((h) => h.loss));
   const guided = median(history.slice(30).map((h) => h.loss));
-  assert.ok(guided < startup / 2, `median loss of the last 20 trials ${guided.toFixed(3)} vs the random ones ${startup.toFixed(3)}`);
+  assert.ok(
+    guided < startup / 2,
+    `median loss of the last 20 trials ${guided.toFixed(3)} vs the random ones ${startup.toFixed(3)}`,
+  );
   assert.ok(history.slice(30).filter((h) => h.params.kind === 'b').length >= 12, 'the good choice dominates');
 });
 
@@ -62,7 +65,10 @@ tune('trials are scored on the fold before the last; the last fold (the holdout)
   const holdout = folds[folds.length - 1];
   assert.equal(fold, folds[1]);
   assert.ok(fold.validEnd < holdout.validStart, `${fold.validEnd} before the holdout ${holdout.validStart}`);
-  assert.throws(() => tuningFold(folds.slice(0, 1)), (e: unknown) => e instanceof UsageError && /--folds 2 or more/.test((e as Error).message));
+  assert.throws(
+    () => tuningFold(folds.slice(0, 1)),
+    (e: unknown) => e instanceof UsageError && /--folds 2 or more/.test((e as Error).message),
+  );
 });
 
 tune.run();

@@ -18,7 +18,10 @@ function childEnv(given: Record<string, string> | undefined): NodeJS.ProcessEnv 
   return env;
 }
 
-export function runDpm(args: string[], options: { cwd: string; env?: Record<string, string>; timeoutMs?: number }): Promise<CliResult> {
+export function runDpm(
+  args: string[],
+  options: { cwd: string; env?: Record<string, string>; timeoutMs?: number },
+): Promise<CliResult> {
   return new Promise((done, fail) => {
     const env = childEnv(options.env);
     const child = spawn(process.execPath, [DPM_BIN, ...args], { cwd: options.cwd, env });

@@ -23,7 +23,10 @@ export function makeFirm(): Firm {
   return generateFirm(FIRM);
 }
 
-export function startSim(firm: Firm, extra: { faults?: Faults; rateLimit?: { perSecond: number; burst: number } } = {}): Promise<SimServer> {
+export function startSim(
+  firm: Firm,
+  extra: { faults?: Faults; rateLimit?: { perSecond: number; burst: number } } = {},
+): Promise<SimServer> {
   return startSimServer({ ...FIRM, apiKey: API_KEY, port: 0, firm, ...extra });
 }
 
@@ -44,12 +47,19 @@ export async function project(kind: TargetKind, sim?: SimServer, apiKey = API_KE
   const dir = mkdtempSync(join(tmpdir(), 'dpm-ingest-'));
   copyFileSync(resolve(import.meta.dirname, '../fixtures/project/dpm.yml'), join(dir, 'dpm.yml'));
   const target = await freshTarget(kind, dir);
-  const env: Record<string, string> = sim ? { ...target.env, DPM_API_BASE_URL: sim.url, DPM_API_KEY: apiKey } : { ...target.env };
+  const env: Record<string, string> = sim
+    ? { ...target.env, DPM_API_BASE_URL: sim.url, DPM_API_KEY: apiKey }
+    : { ...target.env };
   return {
     dir,
     target,
     env,
-    run: (args, api) => runDpm(['ingest', ...args], { cwd: dir, env: api ? { ...env, DPM_API_BASE_URL: api.url } : env, timeoutMs: 120_000 }),
+    run: (args, api) =>
+      runDpm(['ingest', ...args], {
+        cwd: dir,
+        env: api ? { ...env, DPM_API_BASE_URL: api.url } : env,
+        timeoutMs: 120_000,
+      }),
     spawn: (args) => spawnDpm(['ingest', ...args], { cwd: dir, env }),
     connect: () => connect(target.target),
     async dispose() {
@@ -64,13 +74,19 @@ export function truth(firm: Firm, spec: EndpointSpec): Row[] {
   const days = Array.from({ length: firm.days }, (_, d) => d);
   const all = (f: (d: number) => object[]) => days.flatMap((d) => f(d));
   const raw: object[] =
-    spec.name === 'accounts' ? firm.accounts()
-    : spec.name === 'metrics alltime' ? firm.alltimeMetrics()
-    : spec.name === 'metrics daily' ? all((d) => firm.dailyMetrics(d))
-    : spec.name === 'metrics hourly' ? all((d) => firm.hourlyMetrics(d))
-    : spec.name === 'trades closed' ? all((d) => firm.closedTrades(d))
-    : spec.name === 'trades open' ? all((d) => firm.openTrades(d))
-    : all((d) => firm.regimes(d));
+    spec.name === 'accounts'
+      ? firm.accounts()
+      : spec.name === 'metrics alltime'
+        ? firm.alltimeMetrics()
+        : spec.name === 'metrics daily'
+          ? all((d) => firm.dailyMetrics(d))
+          : spec.name === 'metrics hourly'
+            ? all((d) => firm.hourlyMetrics(d))
+            : spec.name === 'trades closed'
+              ? all((d) => firm.closedTrades(d))
+              : spec.name === 'trades open'
+                ? all((d) => firm.openTrades(d))
+                : all((d) => firm.regimes(d));
   // What the API sends is JSON: the round trip drops undefined and turns -0 into 0.
   return (JSON.parse(JSON.stringify(raw)) as Row[]).map((r) => expectedRow(spec, r));
 }
@@ -105,29 +121,51 @@ export async function dumpTable(db: Database, spec: EndpointSpec): Promise<Row[]
   const cols = [...spec.fields.map((f) => f.column), 'extra'];
   const { rows } = await db.knex.raw(`select ${cols.join(', ')} from ${spec.table}`);
   const out = (rows as Row[]).map((r) => {
-    for (const f of spec.fields) if (f.kind === 'ts' && r[f.column] instanceof Date) r[f.column] = (r[f.column] as Date).toISOString();
+    for (const f of spec.fields)
+      if (f.kind === 'ts' && r[f.column] instanceof Date) r[f.column] = (r[f.column] as Date).toISOString();
     return r;
   });
   return sortRows(spec, out);
 }
 
 /** Every raw table plus a fingerprint of each row's physical version (xmin, ingested_at) to prove a rerun wrote nothing. */
-export async function snapshot(db: Database): Promise<{ tables: Record<string, Row[]>; versions: Record<string, string> }> {
+export async function snapshot(
+  db: Database,
+): Promise<{ tables: Record<string, Row[]>; versions: Record<string, string> }> {
   const tables: Record<string, Row[]> = {};
   const versions: Record<string, string> = {};
   for (const spec of ENDPOINT_SPECS) {
     tables[spec.name] = await dumpTable(db, spec);
-    const { rows } = await db.knex.raw(`select md5(string_agg(xmin::text || ':' || ingested_at::text, ',' order by ${spec.key.join(', ')})) as v from ${spec.table}`);
+    const { rows } = await db.knex.raw(
+      `select md5(string_agg(xmin::text || ':' || ingested_at::text, ',' order by ${spec.key.join(', ')})) as v from ${spec.table}`,
+    );
     versions[spec.name] = rows[0].v;
   }
   return { tables, versions };
 }
 
-export const ALL_ARGS = ['all', '--start-date', START, '--end-date', END, '--batch-days', '10', '--max-rps', '500', '--concurrency', '4'];
+export const ALL_ARGS = [
+  'all',
+  '--start-date',
+  START,
+  '--end-date',
+  END,
+  '--batch-days',
+  '10',
+  '--max-rps',
+  '500',
+  '--concurrency',
+  '4',
+];
 
 /** The summary line's numbers: fetched = loaded + rejected + duplicates. */
-export function summary(stdout: string): { fetched: number; loaded: number; rejected: number; duplicates: number } | undefined {
-  const m = /Ingest (?:done|finished with errors): fetched ([\d ]+) = loaded ([\d ]+) \+ rejected ([\d ]+) \+ duplicates ([\d ]+)/.exec(stdout);
+export function summary(
+  stdout: string,
+): { fetched: number; loaded: number; rejected: number; duplicates: number } | undefined {
+  const m =
+    /Ingest (?:done|finished with errors): fetched ([\d ]+) = loaded ([\d ]+) \+ rejected ([\d ]+) \+ duplicates ([\d ]+)/.exec(
+      stdout,
+    );
   if (!m) return undefined;
   const n = (s: string) => Number(s.replace(/ /g, ''));
   return { fetched: n(m[1]), loaded: n(m[2]), rejected: n(m[3]), duplicates: n(m[4]) };

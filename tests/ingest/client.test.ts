@@ -67,7 +67,10 @@ test('a slow response beyond the timeout is retried', async () => {
   const page = await client({ timeoutMs: 400 }).page('v2/trades/closed', params, 0, 1000, true);
   assert.equal(page.records, truthDay(2));
   assert.ok(Date.now() - t0 >= 400);
-  assert.ok(retries.some((r) => /ETIMEDOUT|timeout/i.test(r)), retries.join(' | '));
+  assert.ok(
+    retries.some((r) => /ETIMEDOUT|timeout/i.test(r)),
+    retries.join(' | '),
+  );
 });
 
 test('slow but within the timeout: simply waited for', async () => {
@@ -78,14 +81,33 @@ test('slow but within the timeout: simply waited for', async () => {
 });
 
 test('429 with Retry-After: waits as told, every page arrives', async () => {
-  const limited = await startSimServer({ seed: 11, accounts: 30, days: 10, apiKey: KEY, port: 0, firm, rateLimit: { perSecond: 4, burst: 2 } });
+  const limited = await startSimServer({
+    seed: 11,
+    accounts: 30,
+    days: 10,
+    apiKey: KEY,
+    port: 0,
+    firm,
+    rateLimit: { perSecond: 4, burst: 2 },
+  });
   try {
-    const c = new ApiClient({ baseUrl: limited.url, apiKey: KEY, maxRps: 100, burst: 100, onRetry: (m) => retries.push(m) });
+    const c = new ApiClient({
+      baseUrl: limited.url,
+      apiKey: KEY,
+      maxRps: 100,
+      burst: 100,
+      onRetry: (m) => retries.push(m),
+    });
     const t0 = Date.now();
-    const pages = await Promise.all(Array.from({ length: 8 }, (_, d) => c.page('v2/trades/closed', { 'trade-date': firm.cal.ymd(d) }, 0, 1000, true)));
+    const pages = await Promise.all(
+      Array.from({ length: 8 }, (_, d) => c.page('v2/trades/closed', { 'trade-date': firm.cal.ymd(d) }, 0, 1000, true)),
+    );
     pages.forEach((p, d) => assert.equal(p.records, truthDay(d)));
     assert.ok(limited.stats().rateLimited > 0, 'the sim rate-limited');
-    assert.ok(retries.some((r) => r.includes('429')), retries.join(' | '));
+    assert.ok(
+      retries.some((r) => r.includes('429')),
+      retries.join(' | '),
+    );
     assert.ok(Date.now() - t0 >= 1000, 'Retry-After was honoured');
   } finally {
     await limited.close();

@@ -27,7 +27,9 @@ csv("NULL is an unquoted empty field and '' a quoted one, as COPY ... (FORMAT cs
 });
 
 csv('unknown API fields are kept as JSON in the last column', () => {
-  const cells = read(csvLine(spec, { name: 'a', n: 1, ok: true, doc: null, note: null, newField: 'v, w', other: 2 }, known));
+  const cells = read(
+    csvLine(spec, { name: 'a', n: 1, ok: true, doc: null, note: null, newField: 'v, w', other: 2 }, known),
+  );
   assert.equal(JSON.parse(cells[5]), { newField: 'v, w', other: 2 });
 });
 

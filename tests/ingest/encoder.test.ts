@@ -26,11 +26,59 @@ function rng(seed: number) {
 type Rng = ReturnType<typeof rng>;
 
 const ODD: unknown[] = [
-  null, undefined, '', ' ', '0', '-0', '01', '1.50', '1e3', '1e999', '-1.5e-7', 'abc', 'a,b', 'say "hi"', 'two\nlines', 'x\ry', '__proto__',
-  0, -0, 1, -1, 1.5, 2 ** 53, 2 ** 53 - 1, -(2 ** 53), 1e21, 1e-7, 123456789.123, Infinity, -Infinity, NaN, true, false,
-  [], [1], {}, { a: 1 }, new Date(0), '2024-01-01', '2024-01-01T00:00:00Z', '2024-01-01T00:00:00.000Z', '2024-01-01T00:00:01Z', '20240101',
-  '2024-13-45', '2024-01-01T09:30:00.000Z', '2024-01-01T09:30:00+02:00', '2024-01-01T09:30:00.1234-0530', '2024-01-01 09:30:00',
-  'Buy', 'sell', 'SELL', 'hold', 'buy ',
+  null,
+  undefined,
+  '',
+  ' ',
+  '0',
+  '-0',
+  '01',
+  '1.50',
+  '1e3',
+  '1e999',
+  '-1.5e-7',
+  'abc',
+  'a,b',
+  'say "hi"',
+  'two\nlines',
+  'x\ry',
+  '__proto__',
+  0,
+  -0,
+  1,
+  -1,
+  1.5,
+  2 ** 53,
+  2 ** 53 - 1,
+  -(2 ** 53),
+  1e21,
+  1e-7,
+  123456789.123,
+  Infinity,
+  -Infinity,
+  NaN,
+  true,
+  false,
+  [],
+  [1],
+  {},
+  { a: 1 },
+  new Date(0),
+  '2024-01-01',
+  '2024-01-01T00:00:00Z',
+  '2024-01-01T00:00:00.000Z',
+  '2024-01-01T00:00:01Z',
+  '20240101',
+  '2024-13-45',
+  '2024-01-01T09:30:00.000Z',
+  '2024-01-01T09:30:00+02:00',
+  '2024-01-01T09:30:00.1234-0530',
+  '2024-01-01 09:30:00',
+  'Buy',
+  'sell',
+  'SELL',
+  'hold',
+  'buy ',
 ];
 
 /** A value zod accepts for the field, most of the time in the API's own form. */
@@ -47,7 +95,12 @@ function validValue(f: Field, r: Rng): unknown {
     case 'date':
       return r.pick(['2024-01-01T00:00:00.000Z', '2024-02-29', '20240301', '2024-01-01T00:00:00Z']);
     case 'ts':
-      return r.pick(['2024-01-01T09:30:00.000Z', '2024-01-01T10:30:00Z', '2024-01-01T09:30:00+02:00', '2024-01-02T00:00:00.5-0530']);
+      return r.pick([
+        '2024-01-01T09:30:00.000Z',
+        '2024-01-01T10:30:00Z',
+        '2024-01-01T09:30:00+02:00',
+        '2024-01-02T00:00:00.5-0530',
+      ]);
     case 'bool':
       return r.pick([true, false, 0, 1]);
     case 'json':
@@ -69,12 +122,19 @@ function record(spec: { fields: Field[] }, r: Rng): Record<string, unknown> {
   return rec;
 }
 
-function agree(spec: Pick<EndpointSpec, 'fields' | 'key' | 'schema' | 'encode'>, raw: unknown, stats: { fast: number; zod: number; rejected: number }): void {
+function agree(
+  spec: Pick<EndpointSpec, 'fields' | 'key' | 'schema' | 'encode'>,
+  raw: unknown,
+  stats: { fast: number; zod: number; rejected: number },
+): void {
   const out: Encoded = { key: '', line: '' };
   const fast = spec.encode(raw, out);
   const parsed = spec.schema.safeParse(raw);
   if (!parsed.success) {
-    assert.not.ok(fast, `fast path accepted what zod rejects (${parsed.error.issues[0].message}): ${JSON.stringify(raw)}`);
+    assert.not.ok(
+      fast,
+      `fast path accepted what zod rejects (${parsed.error.issues[0].message}): ${JSON.stringify(raw)}`,
+    );
     stats.rejected++;
     return;
   }
@@ -90,24 +150,30 @@ function agree(spec: Pick<EndpointSpec, 'fields' | 'key' | 'schema' | 'encode'>,
   assert.is(out.key, keyFields.map((k) => String(rec[k])).join('\u0001'));
 }
 
-enc('every endpoint: random valid and broken records, the fast path never accepts what zod rejects, same line and key when it accepts', () => {
-  for (const spec of ENDPOINT_SPECS) {
-    const r = rng(spec.name.length * 7919 + 1);
-    const stats = { fast: 0, zod: 0, rejected: 0 };
-    for (let i = 0; i < 3000; i++) agree(spec, record(spec, r), stats);
-    // Every-field-valid records: the fast path must take them (that is its point), and zod must agree.
-    for (let i = 0; i < 300; i++) {
-      const rec: Record<string, unknown> = {};
-      for (const f of spec.fields) rec[f.api] = validValue(f, r);
-      if (spec.name === 'trades closed') rec.closeTime = rec.openTime;
-      const before = stats.fast;
-      agree(spec, rec, stats);
-      assert.ok(stats.fast > before || !spec.schema.safeParse(rec).success || stats.zod > 0, `${spec.name}: a plain valid record left the fast path`);
+enc(
+  'every endpoint: random valid and broken records, the fast path never accepts what zod rejects, same line and key when it accepts',
+  () => {
+    for (const spec of ENDPOINT_SPECS) {
+      const r = rng(spec.name.length * 7919 + 1);
+      const stats = { fast: 0, zod: 0, rejected: 0 };
+      for (let i = 0; i < 3000; i++) agree(spec, record(spec, r), stats);
+      // Every-field-valid records: the fast path must take them (that is its point), and zod must agree.
+      for (let i = 0; i < 300; i++) {
+        const rec: Record<string, unknown> = {};
+        for (const f of spec.fields) rec[f.api] = validValue(f, r);
+        if (spec.name === 'trades closed') rec.closeTime = rec.openTime;
+        const before = stats.fast;
+        agree(spec, rec, stats);
+        assert.ok(
+          stats.fast > before || !spec.schema.safeParse(rec).success || stats.zod > 0,
+          `${spec.name}: a plain valid record left the fast path`,
+        );
+      }
+      assert.ok(stats.fast > 100, `${spec.name}: fast path took ${stats.fast}`);
+      assert.ok(stats.rejected > 100, `${spec.name}: rejected ${stats.rejected}`);
     }
-    assert.ok(stats.fast > 100, `${spec.name}: fast path took ${stats.fast}`);
-    assert.ok(stats.rejected > 100, `${spec.name}: rejected ${stats.rejected}`);
-  }
-});
+  },
+);
 
 enc('the API form of a record (all fields present, plain JSON types) is always the fast path', () => {
   const spec = ENDPOINT_SPECS.find((s) => s.name === 'trades closed')!;
@@ -117,7 +183,10 @@ enc('the API form of a record (all fields present, plain JSON types) is always t
   const out: Encoded = { key: '', line: '' };
   assert.ok(spec.encode(rec, out));
   assert.is(out.key, '5\u000110000000\u00012024-01-01');
-  assert.is(out.line, '2024-01-01,5,15,5,10000000,10000000,100004,XAUUSD.r,XAUUSD,Buy,0.86,100,86,180622.42,2075.56,,2024-01-01T02:58:15.000Z,2090.1,60,-1.5,0,0,0,"",1,2,2024-01-01T03:58:15.000Z,2091,\n');
+  assert.is(
+    out.line,
+    '2024-01-01,5,15,5,10000000,10000000,100004,XAUUSD.r,XAUUSD,Buy,0.86,100,86,180622.42,2075.56,,2024-01-01T02:58:15.000Z,2090.1,60,-1.5,0,0,0,"",1,2,2024-01-01T03:58:15.000Z,2091,\n',
+  );
   // Closed before it opened: the record rule rejects it, so the fast path declines and zod words it.
   assert.not.ok(spec.encode({ ...rec, closeTime: '2024-01-01T01:00:00.000Z' }, out));
   assert.not.ok(spec.encode({ ...rec, lots: 0 }, out));
@@ -127,27 +196,58 @@ enc('the API form of a record (all fields present, plain JSON types) is always t
   assert.not.ok(spec.encode(Object.assign(Object.create(null), rec), out));
 });
 
-enc("closed trades: closeTime before openTime is judged as Date.parse judges it, also for days past a month's end and T24:00", () => {
-  const spec = ENDPOINT_SPECS.find((s) => s.name === 'trades closed')!;
-  const base = { tradeDate: '2024-03-01', platform: 1, position: 'p', login: 'l', side: 'Buy', lots: 1, openPrice: 1, closePrice: 1 };
-  const times = ['2024-02-28T23:00:00.000Z', '2024-02-29T12:00:00.000Z', '2024-02-30T00:00:00.000Z', '2024-02-31T06:00:00.000Z', '2024-03-01T00:00:00.000Z',
-    '2024-03-01T12:00:00.000Z', '2024-02-29T24:00:00.000Z', '2024-03-01T24:00:00.000Z', '2024-03-02T00:00:00.000Z', '2024-04-31T00:00:00.000Z', '2024-05-01T00:00:00.000Z',
-    '2024-03-01T12:00:00Z', '2024-03-01T13:00:00+02:00', '2024-03-01T23:59:60.000Z', '2024-13-01T00:00:00.000Z'];
-  const stats = { fast: 0, zod: 0, rejected: 0 };
-  for (const openTime of times) {
-    for (const closeTime of times) {
-      const raw = { ...base, openTime, closeTime };
-      agree(spec, raw, stats);
-      const before = Date.parse(closeTime) < Date.parse(openTime);
-      assert.is(spec.schema.safeParse(raw).success, !before, `${openTime} -> ${closeTime}`);
+enc(
+  "closed trades: closeTime before openTime is judged as Date.parse judges it, also for days past a month's end and T24:00",
+  () => {
+    const spec = ENDPOINT_SPECS.find((s) => s.name === 'trades closed')!;
+    const base = {
+      tradeDate: '2024-03-01',
+      platform: 1,
+      position: 'p',
+      login: 'l',
+      side: 'Buy',
+      lots: 1,
+      openPrice: 1,
+      closePrice: 1,
+    };
+    const times = [
+      '2024-02-28T23:00:00.000Z',
+      '2024-02-29T12:00:00.000Z',
+      '2024-02-30T00:00:00.000Z',
+      '2024-02-31T06:00:00.000Z',
+      '2024-03-01T00:00:00.000Z',
+      '2024-03-01T12:00:00.000Z',
+      '2024-02-29T24:00:00.000Z',
+      '2024-03-01T24:00:00.000Z',
+      '2024-03-02T00:00:00.000Z',
+      '2024-04-31T00:00:00.000Z',
+      '2024-05-01T00:00:00.000Z',
+      '2024-03-01T12:00:00Z',
+      '2024-03-01T13:00:00+02:00',
+      '2024-03-01T23:59:60.000Z',
+      '2024-13-01T00:00:00.000Z',
+    ];
+    const stats = { fast: 0, zod: 0, rejected: 0 };
+    for (const openTime of times) {
+      for (const closeTime of times) {
+        const raw = { ...base, openTime, closeTime };
+        agree(spec, raw, stats);
+        const before = Date.parse(closeTime) < Date.parse(openTime);
+        assert.is(spec.schema.safeParse(raw).success, !before, `${openTime} -> ${closeTime}`);
+      }
     }
-  }
-});
+  },
+);
 
 enc('odd shapes: a field list of every kind, with and without a record rule', () => {
   const list = fields('id:text! n:int x:num d:date t:ts b:bool doc:json req:json! note:text');
   for (const rule of [undefined, (r: Record<string, unknown>) => (r.n === 7 ? 'n must not be 7' : undefined)]) {
-    const spec = { fields: list, key: ['id'], schema: recordSchema(list, rule), encode: compileEncoder({ fields: list, key: ['id'], rule }) };
+    const spec = {
+      fields: list,
+      key: ['id'],
+      schema: recordSchema(list, rule),
+      encode: compileEncoder({ fields: list, key: ['id'], rule }),
+    };
     const r = rng(rule ? 2 : 1);
     const stats = { fast: 0, zod: 0, rejected: 0 };
     for (let i = 0; i < 4000; i++) agree(spec, record(spec, r), stats);

@@ -7,10 +7,27 @@ import type { Firm } from '../../sim/firm.ts';
 import type { SimServer } from '../../sim/server.ts';
 import { ENDPOINT_SPECS, endpointByName } from '../../ingest/endpoints.ts';
 import { TARGET_KINDS } from '../helpers/databases.ts';
-import { ALL_ARGS, API_KEY, END, START, dumpTable, keyOf, makeFirm, project, snapshot, sortRows, startSim, summary, truth, type Row } from './_helpers.ts';
+import {
+  ALL_ARGS,
+  API_KEY,
+  END,
+  START,
+  dumpTable,
+  keyOf,
+  makeFirm,
+  project,
+  snapshot,
+  sortRows,
+  startSim,
+  summary,
+  truth,
+  type Row,
+} from './_helpers.ts';
 
 const firm: Firm = makeFirm();
-const expected: Record<string, Row[]> = Object.fromEntries(ENDPOINT_SPECS.map((s) => [s.name, sortRows(s, truth(firm, s))]));
+const expected: Record<string, Row[]> = Object.fromEntries(
+  ENDPOINT_SPECS.map((s) => [s.name, sortRows(s, truth(firm, s))]),
+);
 const expectedCount = Object.values(expected).reduce((n, rows) => n + rows.length, 0);
 /** Every line any run printed, checked for the key at the end. */
 const printed: string[] = [];
@@ -18,7 +35,8 @@ const keep = <T extends { stdout: string; stderr: string }>(r: T): T => {
   printed.push(r.stdout, r.stderr);
   return r;
 };
-const show = (r: { code: number | null; stdout: string; stderr: string }) => `exit ${r.code}\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-2000)}`;
+const show = (r: { code: number | null; stdout: string; stderr: string }) =>
+  `exit ${r.code}\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-2000)}`;
 
 function assertTablesEqual(actual: Record<string, Row[]>, want: Record<string, Row[]>, what: string): void {
   for (const spec of ENDPOINT_SPECS) {
@@ -26,7 +44,8 @@ function assertTablesEqual(actual: Record<string, Row[]>, want: Record<string, R
     const w = want[spec.name];
     assert.is(a.length, w.length, `${what}: ${spec.table} has ${a.length} rows, expected ${w.length}`);
     for (let i = 0; i < w.length; i++) {
-      if (JSON.stringify(a[i]) !== JSON.stringify(w[i])) assert.equal(a[i], w[i], `${what}: ${spec.table} row ${keyOf(spec, w[i])}`);
+      if (JSON.stringify(a[i]) !== JSON.stringify(w[i]))
+        assert.equal(a[i], w[i], `${what}: ${spec.table} row ${keyOf(spec, w[i])}`);
     }
   }
 }
@@ -52,7 +71,10 @@ for (const kind of TARGET_KINDS) {
       const s = summary(r.stdout);
       assert.equal(s, { fetched: expectedCount, loaded: expectedCount, rejected: 0, duplicates: 0 }, show(r));
       assert.match(r.stdout, /trades closed 2024-03-01\.\.2024-03-10: fetched [\d ]+ = loaded/);
-      assert.match(r.stdout, /regimes from the Risk Analytics API v2\/regimes\/daily \(DPM_REGIMES_DATABASE_URL is not set\)/);
+      assert.match(
+        r.stdout,
+        /regimes from the Risk Analytics API v2\/regimes\/daily \(DPM_REGIMES_DATABASE_URL is not set\)/,
+      );
 
       let db = await p.connect();
       try {
@@ -61,9 +83,14 @@ for (const kind of TARGET_KINDS) {
         for (const spec of ENDPOINT_SPECS) assert.ok(baseline.tables[spec.name].length > 0, `${spec.table} is empty`);
         assert.is(Number((await db.knex('raw.rejected_records').count('* as n'))[0].n), 0);
         const cps = await db.knex('dpm.ingest_checkpoints').select('*');
-        assert.ok(cps.length > 10 && cps.every((c) => c.status === 'done'), JSON.stringify(cps.filter((c) => c.status !== 'done')));
+        assert.ok(
+          cps.length > 10 && cps.every((c) => c.status === 'done'),
+          JSON.stringify(cps.filter((c) => c.status !== 'done')),
+        );
         for (const c of cps) assert.is(Number(c.fetched), Number(c.loaded) + Number(c.rejected) + Number(c.duplicates));
-        const stages = await db.knex.raw(`select count(*)::int as n from pg_tables where schemaname = 'raw' and tablename like '\\_dpm\\_stage%'`);
+        const stages = await db.knex.raw(
+          `select count(*)::int as n from pg_tables where schemaname = 'raw' and tablename like '\\_dpm\\_stage%'`,
+        );
         assert.is(stages.rows[0].n, 0, 'staging tables are dropped');
       } finally {
         await db.close();
@@ -75,7 +102,12 @@ for (const kind of TARGET_KINDS) {
       assert.match(again.stdout, /window\(s\) fetched, \d+ already done/);
       const forced = keep(await p.run([...ALL_ARGS, '--force']));
       assert.is(forced.code, 0, show(forced));
-      assert.equal(summary(forced.stdout), { fetched: expectedCount, loaded: expectedCount, rejected: 0, duplicates: 0 });
+      assert.equal(summary(forced.stdout), {
+        fetched: expectedCount,
+        loaded: expectedCount,
+        rejected: 0,
+        duplicates: 0,
+      });
       db = await p.connect();
       try {
         const after = await snapshot(db);
@@ -96,13 +128,29 @@ for (const kind of TARGET_KINDS) {
       // Slow pages on closed trades, one window, a checkpoint every page: a kill lands mid-window.
       sim.setFaults({ slow: { probability: 1, ms: 150 }, endpoints: ['trades/closed'] });
       const before = sim.stats().byEndpoint['v2/trades/closed'] ?? 0;
-      const child = p.spawn(['trades', 'closed', '--start-date', START, '--end-date', END, '--batch-days', '30', '--flush-rows', '500', '--concurrency', '1', '--max-rps', '500']);
+      const child = p.spawn([
+        'trades',
+        'closed',
+        '--start-date',
+        START,
+        '--end-date',
+        END,
+        '--batch-days',
+        '30',
+        '--flush-rows',
+        '500',
+        '--concurrency',
+        '1',
+        '--max-rps',
+        '500',
+      ]);
       let out = '';
       child.stdout.on('data', (d) => (out += d));
       child.stderr.on('data', (d) => (out += d));
       const exited = new Promise((r) => child.on('exit', r));
       const deadline = Date.now() + 60_000;
-      while ((sim.stats().byEndpoint['v2/trades/closed'] ?? 0) - before < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      while ((sim.stats().byEndpoint['v2/trades/closed'] ?? 0) - before < 5 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
       child.kill('SIGKILL');
       await exited;
       printed.push(out);
@@ -118,12 +166,26 @@ for (const kind of TARGET_KINDS) {
         assert.is(landed.length, cp.loaded, 'landed rows = checkpointed count');
         // The killed run's new keys went straight into the raw table; a run killed on the scratch-table path
         // leaves its scratch table behind, which the next run drops.
-        if (kind === 'postgres') await db.knex.raw('create unlogged table raw._dpm_stage_0badc0de (like raw.trades_closed)');
+        if (kind === 'postgres')
+          await db.knex.raw('create unlogged table raw._dpm_stage_0badc0de (like raw.trades_closed)');
       } finally {
         await db.close();
       }
 
-      const r = keep(await p.run(['trades', 'closed', '--start-date', START, '--end-date', END, '--batch-days', '30', '--max-rps', '500']));
+      const r = keep(
+        await p.run([
+          'trades',
+          'closed',
+          '--start-date',
+          START,
+          '--end-date',
+          END,
+          '--batch-days',
+          '30',
+          '--max-rps',
+          '500',
+        ]),
+      );
       assert.is(r.code, 0, show(r));
       assert.match(r.stdout, /resuming at record [\d ]+ from the checkpoint of an interrupted run/);
       if (kind === 'postgres') assert.match(r.stdout, /Dropped 1 staging table/);
@@ -162,24 +224,70 @@ for (const kind of TARGET_KINDS) {
       let output = '';
       for (const [what, faults] of steps) {
         faulty.setFaults(faults);
-        const r = keep(await p.run([...what, '--start-date', START, '--end-date', END, '--batch-days', '10', '--max-rps', '200', '--concurrency', '4', '--timeout', '1']));
+        const r = keep(
+          await p.run([
+            ...what,
+            '--start-date',
+            START,
+            '--end-date',
+            END,
+            '--batch-days',
+            '10',
+            '--max-rps',
+            '200',
+            '--concurrency',
+            '4',
+            '--timeout',
+            '1',
+          ]),
+        );
         assert.is(r.code, 0, `${what.join(' ')}: ${show(r)}`);
         const s = summary(r.stdout)!;
         for (const k of Object.keys(total) as (keyof typeof total)[]) total[k] += s[k];
         output += r.stdout + r.stderr;
       }
-      assert.equal(faulty.stats().faults, { serverErrors: 5, slow: 2, drop: 2, truncate: 3, invalid: 0, duplicates: 2 });
+      assert.equal(faulty.stats().faults, {
+        serverErrors: 5,
+        slow: 2,
+        drop: 2,
+        truncate: 3,
+        invalid: 0,
+        duplicates: 2,
+      });
       assert.match(output, /after HTTP 503/);
       assert.match(output, /ETIMEDOUT/);
       assert.match(output, /the body is not valid JSON/);
       assert.equal(total, { fetched: expectedCount + 6, loaded: expectedCount, rejected: 0, duplicates: 6 }, output);
 
       // Closed trades again as one window of 6 pages from the rate-limited API: 429s are waited out as told.
-      const r = keep(await p.run(['trades', 'closed', '--start-date', START, '--end-date', END, '--batch-days', '30', '--max-rps', '200', '--concurrency', '4'], limited));
+      const r = keep(
+        await p.run(
+          [
+            'trades',
+            'closed',
+            '--start-date',
+            START,
+            '--end-date',
+            END,
+            '--batch-days',
+            '30',
+            '--max-rps',
+            '200',
+            '--concurrency',
+            '4',
+          ],
+          limited,
+        ),
+      );
       assert.is(r.code, 0, show(r));
       assert.ok(limited.stats().rateLimited > 0, 'the rate limit was hit (429 + Retry-After)');
       assert.match(r.stdout + r.stderr, /after 429 rate limited; Retry-After 1\.0s/);
-      assert.equal(summary(r.stdout), { fetched: expected['trades closed'].length, loaded: expected['trades closed'].length, rejected: 0, duplicates: 0 });
+      assert.equal(summary(r.stdout), {
+        fetched: expected['trades closed'].length,
+        loaded: expected['trades closed'].length,
+        rejected: 0,
+        duplicates: 0,
+      });
       const db = await p.connect();
       try {
         const after = await snapshot(db);
@@ -199,8 +307,34 @@ for (const kind of TARGET_KINDS) {
     try {
       sim.setFaults({ invalid: { count: 4, perPage: 2 }, endpoints: ['trades/closed', 'metrics/daily'] });
       const before = sim.stats().invalidRecords.length;
-      const r = keep(await p.run(['metrics', 'daily', '--start-date', START, '--end-date', END, '--batch-days', '10', '--max-rps', '500']));
-      const r2 = keep(await p.run(['trades', 'closed', '--start-date', START, '--end-date', END, '--batch-days', '10', '--max-rps', '500']));
+      const r = keep(
+        await p.run([
+          'metrics',
+          'daily',
+          '--start-date',
+          START,
+          '--end-date',
+          END,
+          '--batch-days',
+          '10',
+          '--max-rps',
+          '500',
+        ]),
+      );
+      const r2 = keep(
+        await p.run([
+          'trades',
+          'closed',
+          '--start-date',
+          START,
+          '--end-date',
+          END,
+          '--batch-days',
+          '10',
+          '--max-rps',
+          '500',
+        ]),
+      );
       assert.is(r.code, 0, show(r));
       assert.is(r2.code, 0, show(r2));
       const bad = sim.stats().invalidRecords.slice(before);
@@ -219,12 +353,22 @@ for (const kind of TARGET_KINDS) {
         assert.is(rows.length, 8);
         const keyOfRejected = (x: Row) => {
           const pl = x.payload as Row;
-          return x.endpoint === 'trades closed' ? `${pl.platform}:${pl.position}` : `${pl.accountId}:${firm.cal.iso(firm.day(String(firm.cal.ymd(0)))!).slice(0, 0)}${pl.date}`;
+          return x.endpoint === 'trades closed'
+            ? `${pl.platform}:${pl.position}`
+            : `${pl.accountId}:${firm.cal.iso(firm.day(String(firm.cal.ymd(0)))!).slice(0, 0)}${pl.date}`;
         };
-        const want = bad.map((b) => (b.endpoint === 'v2/trades/closed' ? `trades closed ${b.key}` : `metrics daily ${b.key}`)).sort();
+        const want = bad
+          .map((b) => (b.endpoint === 'v2/trades/closed' ? `trades closed ${b.key}` : `metrics daily ${b.key}`))
+          .sort();
         const got = rows.map((x) => `${x.endpoint} ${keyOfRejected(x)}`);
         // The daily key of the sim is accountId:date with the original date; a corrupted date shows in the payload.
-        assert.is(got.filter((g) => g.startsWith('trades closed')).sort().join(), want.filter((w) => w.startsWith('trades closed')).join());
+        assert.is(
+          got
+            .filter((g) => g.startsWith('trades closed'))
+            .sort()
+            .join(),
+          want.filter((w) => w.startsWith('trades closed')).join(),
+        );
         for (const x of rows) {
           assert.ok(x.error.length > 5 && /lots|login|date|openTime|closeTime|ISO/.test(x.error), x.error);
           assert.ok(x.window_key.includes('..'), x.window_key);
@@ -240,7 +384,21 @@ for (const kind of TARGET_KINDS) {
         await db.close();
       }
       // Once the API sends them cleanly, a --force rerun completes the tables; the rejections stay as history.
-      const fixed = keep(await p.run(['trades', 'closed', '--start-date', START, '--end-date', END, '--batch-days', '10', '--max-rps', '500', '--force']));
+      const fixed = keep(
+        await p.run([
+          'trades',
+          'closed',
+          '--start-date',
+          START,
+          '--end-date',
+          END,
+          '--batch-days',
+          '10',
+          '--max-rps',
+          '500',
+          '--force',
+        ]),
+      );
       assert.is(fixed.code, 0, show(fixed));
       const db2 = await p.connect();
       try {
@@ -261,14 +419,21 @@ for (const kind of TARGET_KINDS) {
       const r = keep(await p.run([...ALL_ARGS, '--log-level', 'debug']));
       printed.push(r.stdout.replaceAll(wrong, `<${'wrong key'}>`)); // checked below, separately
       assert.is(r.code, 1, show(r));
-      assert.match(r.stdout + r.stderr, /accounts all: accounts skip=0: HTTP 401: .*missing or invalid apiKey.*Check DPM_API_KEY/);
+      assert.match(
+        r.stdout + r.stderr,
+        /accounts all: accounts skip=0: HTTP 401: .*missing or invalid apiKey.*Check DPM_API_KEY/,
+      );
       assert.match(r.stdout + r.stderr, /Stopping: the API refused the key/);
       assert.is(sim.stats().unauthorized - before, 1, '401 is neither retried nor repeated for other sources');
       assert.not.ok((r.stdout + r.stderr).includes(wrong), 'the wrong key was printed');
       const json = keep(await p.run([...ALL_ARGS, '--json']));
       assert.is(json.code, 1);
       assert.not.ok((json.stdout + json.stderr).includes(wrong));
-      const last = json.stdout.trim().split('\n').map((l) => JSON.parse(l)).find((o) => o.summary);
+      const last = json.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l))
+        .find((o) => o.summary);
       assert.is(last.failed, 1);
     } finally {
       await p.dispose();
@@ -277,7 +442,11 @@ for (const kind of TARGET_KINDS) {
 
   test('no line printed by any run contains the API key', () => {
     assert.ok(printed.length > 8);
-    for (const text of printed) assert.not.ok(text.includes(API_KEY), `the API key was printed:\n${text.split('\n').find((l) => l.includes(API_KEY))}`);
+    for (const text of printed)
+      assert.not.ok(
+        text.includes(API_KEY),
+        `the API key was printed:\n${text.split('\n').find((l) => l.includes(API_KEY))}`,
+      );
   });
 
   test.run();

@@ -22,7 +22,14 @@ async function checkpoint(db: Database): Promise<{ next_skip: number; loaded: nu
 }
 
 async function flush(lander: Lander, rows: Row[], nextSkip: number, done = false): Promise<void> {
-  await lander.flush(rows.map(lineOf), [], spec.name, WINDOW, { nextSkip, fetched: nextSkip, loaded: nextSkip, rejected: 0, duplicates: 0, done });
+  await lander.flush(rows.map(lineOf), [], spec.name, WINDOW, {
+    nextSkip,
+    fetched: nextSkip,
+    loaded: nextSkip,
+    rejected: 0,
+    duplicates: 0,
+    done,
+  });
 }
 
 for (const kind of TARGET_KINDS) {
@@ -34,7 +41,17 @@ for (const kind of TARGET_KINDS) {
     target = await freshTarget(kind);
     db = await connect(target.target);
     await migrateLatest(db.knex);
-    await db.knex('dpm.ingest_checkpoints').insert({ endpoint: spec.name, window_key: WINDOW, status: 'running', next_skip: 0, fetched: 0, loaded: 0, rejected: 0, duplicates: 0, updated_at: new Date() });
+    await db.knex('dpm.ingest_checkpoints').insert({
+      endpoint: spec.name,
+      window_key: WINDOW,
+      status: 'running',
+      next_skip: 0,
+      fetched: 0,
+      loaded: 0,
+      rejected: 0,
+      duplicates: 0,
+      updated_at: new Date(),
+    });
   });
   test.after.each(async () => {
     await db.close();
@@ -49,9 +66,17 @@ for (const kind of TARGET_KINDS) {
     await flush(lander, records.slice(half), records.length, true);
     await lander.close();
     assert.is(lander.directRows, kind === 'postgres' ? records.length : 0);
-    assert.equal(await dumpTable(db, spec), sortRows(spec, records.map((r) => expectedRow(spec, r))));
+    assert.equal(
+      await dumpTable(db, spec),
+      sortRows(
+        spec,
+        records.map((r) => expectedRow(spec, r)),
+      ),
+    );
     assert.equal(await checkpoint(db), { next_skip: records.length, loaded: records.length, status: 'done' });
-    const { rows } = await db.knex.raw(`select count(*)::int as n from pg_tables where schemaname = 'raw' and tablename like '\\_dpm\\_stage%'`);
+    const { rows } = await db.knex.raw(
+      `select count(*)::int as n from pg_tables where schemaname = 'raw' and tablename like '\\_dpm\\_stage%'`,
+    );
     assert.is(rows[0].n, 0);
   });
 
@@ -60,7 +85,10 @@ for (const kind of TARGET_KINDS) {
     await flush(new Lander(db, spec, false), first, 50);
     // The landed copy of one record drifted from the source; the source's version must win.
     const drifted = expectedRow(spec, first[7]);
-    const updated = await db.knex(spec.table).where(Object.fromEntries(spec.key.map((c) => [c, drifted[c]])) as Record<string, string>).update({ lots: 999 });
+    const updated = await db
+      .knex(spec.table)
+      .where(Object.fromEntries(spec.key.map((c) => [c, drifted[c]])) as Record<string, string>)
+      .update({ lots: 999 });
     assert.is(updated, 1);
     const before = await db.knex(spec.table).count('* as n');
     assert.is(Number(before[0].n), 50);
@@ -71,14 +99,22 @@ for (const kind of TARGET_KINDS) {
     await flush(lander, records.slice(120, 200), 200, true);
     await lander.close();
     assert.is(lander.directRows, 0, 'no row landed by direct COPY once a key was found landed');
-    assert.equal(await dumpTable(db, spec), sortRows(spec, records.slice(0, 200).map((r) => expectedRow(spec, r))));
+    assert.equal(
+      await dumpTable(db, spec),
+      sortRows(
+        spec,
+        records.slice(0, 200).map((r) => expectedRow(spec, r)),
+      ),
+    );
     assert.equal(await checkpoint(db), { next_skip: 200, loaded: 200, status: 'done' });
   });
 
   if (kind === 'pglite') {
     test('the embedded target refuses a COPY inside a transaction instead of running it outside', async () => {
       await db.knex
-        .transaction((trx) => db.copyCsv(spec.table, [...spec.fields.map((f) => f.column), 'extra'], lineOf(records[0]), trx))
+        .transaction((trx) =>
+          db.copyCsv(spec.table, [...spec.fields.map((f) => f.column), 'extra'], lineOf(records[0]), trx),
+        )
         .then(
           () => assert.unreachable('COPY ran'),
           (err: Error) => assert.match(err.message, /needs a PostgreSQL target/),

@@ -15,7 +15,19 @@ import { endpointByName } from '../../ingest/endpoints.ts';
 import { isoTimestamp, latestFirst, resolveRegimesSource } from '../../ingest/regimes.ts';
 import { runDpm, type CliResult } from '../helpers/cli.ts';
 import { TARGET_KINDS, TEST_PG_URL } from '../helpers/databases.ts';
-import { dumpTable, END, FIRM, makeFirm, project, sortRows, START, summary, truth, type Project, type Row } from './_helpers.ts';
+import {
+  dumpTable,
+  END,
+  FIRM,
+  makeFirm,
+  project,
+  sortRows,
+  START,
+  summary,
+  truth,
+  type Project,
+  type Row,
+} from './_helpers.ts';
 
 const spec = endpointByName('regimes')!;
 const expected: Row[] = sortRows(spec, truth(makeFirm(), spec));
@@ -59,7 +71,11 @@ async function sourceDatabase() {
 async function versions(p: Project): Promise<string> {
   const db = await p.connect();
   try {
-    return (await db.knex.raw(`select md5(string_agg(xmin::text || ':' || ingested_at::text, ',' order by date)) as v from raw.regimes_daily`)).rows[0].v;
+    return (
+      await db.knex.raw(
+        `select md5(string_agg(xmin::text || ':' || ingested_at::text, ',' order by date)) as v from raw.regimes_daily`,
+      )
+    ).rows[0].v;
   } finally {
     await db.close();
   }
@@ -88,19 +104,44 @@ function assertReconciled(checkpoints: Row[]): void {
 
 const unit = suite('ingest: regimes source choice, text forms, latest copy');
 
-unit('--from-file, then DPM_REGIMES_DATABASE_URL, then dpm.yml (url_env, url), else the API; the table is configurable', () => {
-  const url = 'postgres://u:secret-pw@db.example:5432/market';
-  assert.equal(resolveRegimesSource({ env: {} }), { kind: 'api', why: 'DPM_REGIMES_DATABASE_URL is not set' });
-  assert.equal(resolveRegimesSource({ env: { DPM_REGIMES_DATABASE_URL: url } }), { kind: 'database', url, table: 'public.regimes_daily', why: 'DPM_REGIMES_DATABASE_URL' });
-  assert.is(resolveRegimesSource({ env: { DPM_REGIMES_DATABASE_URL: url }, regimesFrom: 'api' }).kind, 'api');
-  const viaConfig = resolveRegimesSource({ env: { MY_URL: url, DPM_REGIMES_TABLE: 'md.regimes' }, config: { url_env: 'MY_URL', table: 'x.y' } });
-  assert.equal(viaConfig, { kind: 'database', url, table: 'md.regimes', why: '$MY_URL, named by regimes-source.url_env in dpm.yml' });
-  assert.is(resolveRegimesSource({ env: {}, config: { url, table: 'x.y' } }).kind, 'database');
-  assert.throws(() => resolveRegimesSource({ env: {}, config: { url_env: 'UNSET_VAR' } }), /UNSET_VAR, which is not set/);
-  assert.throws(() => resolveRegimesSource({ env: {}, regimesFrom: 'database' }), /--regimes-from database needs the source database: set DPM_REGIMES_DATABASE_URL/);
-  assert.throws(() => resolveRegimesSource({ env: { DPM_REGIMES_DATABASE_URL: 'mysql://u:secret-pw@h/db' } }), (e: Error) => /must be a postgres:\/\/ URL/.test(e.message) && !e.message.includes('secret-pw'));
-  assert.throws(() => resolveRegimesSource({ env: {}, fromFile: 'no/such/file.jsonl' }), /no such file/);
-});
+unit(
+  '--from-file, then DPM_REGIMES_DATABASE_URL, then dpm.yml (url_env, url), else the API; the table is configurable',
+  () => {
+    const url = 'postgres://u:secret-pw@db.example:5432/market';
+    assert.equal(resolveRegimesSource({ env: {} }), { kind: 'api', why: 'DPM_REGIMES_DATABASE_URL is not set' });
+    assert.equal(resolveRegimesSource({ env: { DPM_REGIMES_DATABASE_URL: url } }), {
+      kind: 'database',
+      url,
+      table: 'public.regimes_daily',
+      why: 'DPM_REGIMES_DATABASE_URL',
+    });
+    assert.is(resolveRegimesSource({ env: { DPM_REGIMES_DATABASE_URL: url }, regimesFrom: 'api' }).kind, 'api');
+    const viaConfig = resolveRegimesSource({
+      env: { MY_URL: url, DPM_REGIMES_TABLE: 'md.regimes' },
+      config: { url_env: 'MY_URL', table: 'x.y' },
+    });
+    assert.equal(viaConfig, {
+      kind: 'database',
+      url,
+      table: 'md.regimes',
+      why: '$MY_URL, named by regimes-source.url_env in dpm.yml',
+    });
+    assert.is(resolveRegimesSource({ env: {}, config: { url, table: 'x.y' } }).kind, 'database');
+    assert.throws(
+      () => resolveRegimesSource({ env: {}, config: { url_env: 'UNSET_VAR' } }),
+      /UNSET_VAR, which is not set/,
+    );
+    assert.throws(
+      () => resolveRegimesSource({ env: {}, regimesFrom: 'database' }),
+      /--regimes-from database needs the source database: set DPM_REGIMES_DATABASE_URL/,
+    );
+    assert.throws(
+      () => resolveRegimesSource({ env: { DPM_REGIMES_DATABASE_URL: 'mysql://u:secret-pw@h/db' } }),
+      (e: Error) => /must be a postgres:\/\/ URL/.test(e.message) && !e.message.includes('secret-pw'),
+    );
+    assert.throws(() => resolveRegimesSource({ env: {}, fromFile: 'no/such/file.jsonl' }), /no such file/);
+  },
+);
 
 unit("psql's timestamps become ISO; copies sort by updated_at, then created_at, missing times last", () => {
   assert.is(isoTimestamp('2024-03-01 23:00:00+00'), '2024-03-01T23:00:00+00:00');
@@ -113,7 +154,10 @@ unit("psql's timestamps become ISO; copies sort by updated_at, then created_at, 
     { id: 'new', updated_at: '2024-03-01T12:00:00+00:00', created_at: '2024-03-01T09:00:00Z' },
     { id: 'new-created-later', updated_at: '2024-03-01T12:00:00Z', created_at: '2024-03-01T11:00:00Z' },
   ];
-  assert.equal([...copies].sort(latestFirst).map((c) => c.id), ['new-created-later', 'new', 'old', 'none']);
+  assert.equal(
+    [...copies].sort(latestFirst).map((c) => c.id),
+    ['new-created-later', 'new', 'old', 'none'],
+  );
 });
 
 unit.run();
@@ -130,7 +174,23 @@ for (const kind of TARGET_KINDS) {
     dir = mkdtempSync(join(tmpdir(), 'dpm-regsrc-'));
     jsonl = join(dir, 'regimes_daily.jsonl');
     exportRun = keep(
-      await runDpm(['sim', 'export-regimes', '--seed', String(FIRM.seed), '--days', String(FIRM.days), '--start-date', FIRM.startDate, '--db', src.url, '--file', jsonl], { cwd: dir }),
+      await runDpm(
+        [
+          'sim',
+          'export-regimes',
+          '--seed',
+          String(FIRM.seed),
+          '--days',
+          String(FIRM.days),
+          '--start-date',
+          FIRM.startDate,
+          '--db',
+          src.url,
+          '--file',
+          jsonl,
+        ],
+        { cwd: dir },
+      ),
     );
   });
   test.after(async () => {
@@ -140,11 +200,28 @@ for (const kind of TARGET_KINDS) {
 
   test('export-regimes fills public.regimes_daily; ingest reads it window by window, row for row; reruns write nothing', async () => {
     assert.is(exportRun.code, 0, show(exportRun));
-    assert.match(exportRun.stdout, new RegExp(`wrote 24 regimes \\(2024-03-01\\.\\.2024-03-24\\) to postgres://postgres@127\\.0\\.0\\.1:5432/${src.name} table public\\.regimes_daily`));
-    const { rows: cols } = await src.client.query(`select column_name from information_schema.columns where table_schema = 'public' and table_name = 'regimes_daily' order by ordinal_position`);
+    assert.match(
+      exportRun.stdout,
+      new RegExp(
+        `wrote 24 regimes \\(2024-03-01\\.\\.2024-03-24\\) to postgres://postgres@127\\.0\\.0\\.1:5432/${src.name} table public\\.regimes_daily`,
+      ),
+    );
+    const { rows: cols } = await src.client.query(
+      `select column_name from information_schema.columns where table_schema = 'public' and table_name = 'regimes_daily' order by ordinal_position`,
+    );
     assert.equal(
       cols.map((c) => c.column_name),
-      ['date', 'market_news', 'instruments', 'country_economic_indicators', 'news_analysis', 'summary', 'vector_daily_regime', 'created_at', 'updated_at'],
+      [
+        'date',
+        'market_news',
+        'instruments',
+        'country_economic_indicators',
+        'news_analysis',
+        'summary',
+        'vector_daily_regime',
+        'created_at',
+        'updated_at',
+      ],
     );
     // No API is configured: the regimes need none.
     const p = await project(kind);
@@ -152,12 +229,20 @@ for (const kind of TARGET_KINDS) {
     try {
       const r = keep(await p.run(['regimes', ...WINDOW]));
       assert.is(r.code, 0, show(r));
-      assert.match(r.stdout, new RegExp(`regimes from source database postgres://postgres@127\\.0\\.0\\.1:5432/${src.name} table public\\.regimes_daily \\(DPM_REGIMES_DATABASE_URL\\); vector_daily_regime read as text`));
+      assert.match(
+        r.stdout,
+        new RegExp(
+          `regimes from source database postgres://postgres@127\\.0\\.0\\.1:5432/${src.name} table public\\.regimes_daily \\(DPM_REGIMES_DATABASE_URL\\); vector_daily_regime read as text`,
+        ),
+      );
       assert.equal(summary(r.stdout), { fetched: 24, loaded: 24, rejected: 0, duplicates: 0 });
       const first = await regimesTable(p);
       assert.equal(first.rows, expected);
       assert.is(first.rejected.length, 0);
-      assert.equal(first.checkpoints.map((c) => c.window_key), ['2024-03-01..2024-03-10', '2024-03-11..2024-03-20', '2024-03-21..2024-03-24']);
+      assert.equal(
+        first.checkpoints.map((c) => c.window_key),
+        ['2024-03-01..2024-03-10', '2024-03-11..2024-03-20', '2024-03-21..2024-03-24'],
+      );
       assertReconciled(first.checkpoints);
       const v0 = await versions(p);
 
@@ -166,7 +251,11 @@ for (const kind of TARGET_KINDS) {
       assert.match(again.stdout, /0 window\(s\) fetched, 3 already done/);
       const forced = keep(await p.run(['regimes', ...WINDOW, '--force', '--json']));
       assert.is(forced.code, 0, show(forced));
-      const last = forced.stdout.trim().split('\n').map((l) => JSON.parse(l)).find((o) => o.summary);
+      const last = forced.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l))
+        .find((o) => o.summary);
       assert.equal([last.fetched, last.loaded, last.rejected, last.duplicates], [24, 24, 0, 0]);
       assert.is(await versions(p), v0, 'a rerun rewrote rows (xmin or ingested_at changed)');
       assert.equal((await regimesTable(p)).rows, expected);
@@ -178,17 +267,28 @@ for (const kind of TARGET_KINDS) {
   test('the latest copy of a day wins (updated_at, then created_at); older copies count as duplicates; dpm.yml names the source', async () => {
     const t = 'public.regimes_copies';
     await src.client.query(`create table ${t} as select * from public.regimes_daily`);
-    await src.client.query(`insert into ${t} select date, market_news, instruments, country_economic_indicators, news_analysis, '{"stale": true}', null, created_at - interval '1 day', updated_at - interval '1 day' from ${t} where date = '2024-03-02'`);
-    await src.client.query(`insert into ${t} select date, market_news, instruments, country_economic_indicators, news_analysis, jsonb_set(summary, '{regime_fingerprint}', '"revised"'), '[0.25,-1.5,3]', created_at, updated_at + interval '2 hours' from ${t} where date = '2024-03-03'`);
-    await src.client.query(`insert into ${t} select date, market_news, instruments, country_economic_indicators, news_analysis, summary || '{"copy": "created later"}', null, created_at + interval '1 hour', updated_at from ${t} where date = '2024-03-04'`);
-    await src.client.query(`insert into ${t} select date, market_news, instruments, country_economic_indicators, news_analysis, '{"undated copy": true}', null, created_at, null from ${t} where date = '2024-03-05'`);
+    await src.client.query(
+      `insert into ${t} select date, market_news, instruments, country_economic_indicators, news_analysis, '{"stale": true}', null, created_at - interval '1 day', updated_at - interval '1 day' from ${t} where date = '2024-03-02'`,
+    );
+    await src.client.query(
+      `insert into ${t} select date, market_news, instruments, country_economic_indicators, news_analysis, jsonb_set(summary, '{regime_fingerprint}', '"revised"'), '[0.25,-1.5,3]', created_at, updated_at + interval '2 hours' from ${t} where date = '2024-03-03'`,
+    );
+    await src.client.query(
+      `insert into ${t} select date, market_news, instruments, country_economic_indicators, news_analysis, summary || '{"copy": "created later"}', null, created_at + interval '1 hour', updated_at from ${t} where date = '2024-03-04'`,
+    );
+    await src.client.query(
+      `insert into ${t} select date, market_news, instruments, country_economic_indicators, news_analysis, '{"undated copy": true}', null, created_at, null from ${t} where date = '2024-03-05'`,
+    );
     const p = await project(kind);
     appendFileSync(join(p.dir, 'dpm.yml'), `regimes-source:\n  url_env: REGSRC_URL\n  table: ${t}\n`);
     p.env.REGSRC_URL = src.url;
     try {
       const r = keep(await p.run(['regimes', ...WINDOW]));
       assert.is(r.code, 0, show(r));
-      assert.match(r.stdout, /table public\.regimes_copies \(\$REGSRC_URL, named by regimes-source\.url_env in dpm\.yml\)/);
+      assert.match(
+        r.stdout,
+        /table public\.regimes_copies \(\$REGSRC_URL, named by regimes-source\.url_env in dpm\.yml\)/,
+      );
       assert.equal(summary(r.stdout), { fetched: 28, loaded: 24, rejected: 0, duplicates: 4 });
       const { rows, checkpoints } = await regimesTable(p);
       assertReconciled(checkpoints);
@@ -197,11 +297,23 @@ for (const kind of TARGET_KINDS) {
       assert.is(rows.length, 24);
       assert.equal(got.get('2024-03-02'), want.get('2024-03-02'), 'an older copy does not replace the latest');
       assert.is((got.get('2024-03-03')!.summary as Row).regime_fingerprint, 'revised', 'a copy updated later wins');
-      assert.equal(got.get('2024-03-03')!.extra, { vector_daily_regime: [0.25, -1.5, 3] }, 'the vector is kept in extra as numbers');
-      assert.equal(got.get('2024-03-03')!.updated_at, new Date(Date.parse(String(want.get('2024-03-03')!.updated_at)) + 2 * 3600_000).toISOString());
-      assert.is((got.get('2024-03-04')!.summary as Row).copy, 'created later', 'same updated_at: the copy created later wins');
+      assert.equal(
+        got.get('2024-03-03')!.extra,
+        { vector_daily_regime: [0.25, -1.5, 3] },
+        'the vector is kept in extra as numbers',
+      );
+      assert.equal(
+        got.get('2024-03-03')!.updated_at,
+        new Date(Date.parse(String(want.get('2024-03-03')!.updated_at)) + 2 * 3600_000).toISOString(),
+      );
+      assert.is(
+        (got.get('2024-03-04')!.summary as Row).copy,
+        'created later',
+        'same updated_at: the copy created later wins',
+      );
       assert.equal(got.get('2024-03-05'), want.get('2024-03-05'), 'a copy without updated_at is the oldest');
-      for (const [date, row] of want) if (!['2024-03-03', '2024-03-04'].includes(date)) assert.equal(got.get(date), row, date);
+      for (const [date, row] of want)
+        if (!['2024-03-03', '2024-03-04'].includes(date)) assert.equal(got.get(date), row, date);
     } finally {
       await p.dispose();
     }
@@ -217,7 +329,9 @@ for (const kind of TARGET_KINDS) {
     await src.client.query(`update ${t} set market_news = '{"count": 3,' where date = '2024-03-06'`);
     await src.client.query(`update ${t} set created_at = '07/03/2024 23:00' where date = '2024-03-07'`);
     // A newer copy that is broken: the latest valid copy (the original) lands.
-    await src.client.query(`insert into ${t} (date, market_news, instruments, country_economic_indicators, news_analysis, summary, created_at, updated_at) select date, market_news, instruments, country_economic_indicators, news_analysis, summary, 'soon', '2024-12-31 00:00:00+00' from ${t} where date = '2024-03-08'`);
+    await src.client.query(
+      `insert into ${t} (date, market_news, instruments, country_economic_indicators, news_analysis, summary, created_at, updated_at) select date, market_news, instruments, country_economic_indicators, news_analysis, summary, 'soon', '2024-12-31 00:00:00+00' from ${t} where date = '2024-03-08'`,
+    );
     await src.client.query(`insert into ${t} (date, summary) values (null, '{}')`);
     const p = await project(kind);
     Object.assign(p.env, { DPM_REGIMES_DATABASE_URL: src.url, DPM_REGIMES_TABLE: t });
@@ -228,20 +342,51 @@ for (const kind of TARGET_KINDS) {
       assert.equal(summary(r.stdout), { fetched: 25, loaded: 22, rejected: 3, duplicates: 0 });
       assert.match(out, /columns not read: id/);
       assert.match(out, /1 row\(s\) of public\.regimes_text have no date: they belong to no day and are not read/);
-      assert.match(out, /regimes: rejected public\.regimes_text date 2024-03-06 updated_at [^:]+:\d\d:\d\d\+00: market_news: not valid JSON/);
-      assert.match(out, /3 record\(s\) failed validation; see raw\.rejected_records \(endpoint='regimes', window_key='2024-03-01\.\.2024-03-10'\)/);
+      assert.match(
+        out,
+        /regimes: rejected public\.regimes_text date 2024-03-06 updated_at [^:]+:\d\d:\d\d\+00: market_news: not valid JSON/,
+      );
+      assert.match(
+        out,
+        /3 record\(s\) failed validation; see raw\.rejected_records \(endpoint='regimes', window_key='2024-03-01\.\.2024-03-10'\)/,
+      );
       const { rows, rejected, checkpoints } = await regimesTable(p);
       assertReconciled(checkpoints);
-      assert.equal(rows, expected.filter((x) => x.date !== '2024-03-06' && x.date !== '2024-03-07'));
       assert.equal(
-        rejected.map((x) => [x.endpoint, x.window_key, String(x.record_id).split(' ')[2], String(x.error).replace(/ \(.*$/, '').split(':').slice(0, 2).join(':')]).sort(),
+        rows,
+        expected.filter((x) => x.date !== '2024-03-06' && x.date !== '2024-03-07'),
+      );
+      assert.equal(
+        rejected
+          .map((x) => [
+            x.endpoint,
+            x.window_key,
+            String(x.record_id).split(' ')[2],
+            String(x.error)
+              .replace(/ \(.*$/, '')
+              .split(':')
+              .slice(0, 2)
+              .join(':'),
+          ])
+          .sort(),
         [
           ['regimes', '2024-03-01..2024-03-10', '2024-03-06', 'market_news: not valid JSON'],
-          ['regimes', '2024-03-01..2024-03-10', '2024-03-07', 'created_at: created_at must be an ISO timestamp like 2025-02-13T09'],
-          ['regimes', '2024-03-01..2024-03-10', '2024-03-08', 'created_at: created_at must be an ISO timestamp like 2025-02-13T09'],
+          [
+            'regimes',
+            '2024-03-01..2024-03-10',
+            '2024-03-07',
+            'created_at: created_at must be an ISO timestamp like 2025-02-13T09',
+          ],
+          [
+            'regimes',
+            '2024-03-01..2024-03-10',
+            '2024-03-08',
+            'created_at: created_at must be an ISO timestamp like 2025-02-13T09',
+          ],
         ],
       );
-      for (const x of rejected) assert.ok(Number.isInteger(x.page_skip) && typeof (x.payload as Row).summary === 'string', JSON.stringify(x));
+      for (const x of rejected)
+        assert.ok(Number.isInteger(x.page_skip) && typeof (x.payload as Row).summary === 'string', JSON.stringify(x));
     } finally {
       await p.dispose();
     }
@@ -251,7 +396,11 @@ for (const kind of TARGET_KINDS) {
     const file = join(dir, 'with-bad-lines.jsonl');
     const lines = readFileSync(jsonl, 'utf8').trimEnd().split('\n');
     assert.is(lines.length, 24);
-    writeFileSync(file, [...lines, '{"date":"2024-03-05","summary":{},"created_at":"yesterday"}', '', 'not json', lines[2]].join('\n') + '\n');
+    writeFileSync(
+      file,
+      [...lines, '{"date":"2024-03-05","summary":{},"created_at":"yesterday"}', '', 'not json', lines[2]].join('\n') +
+        '\n',
+    );
     const p = await project(kind);
     try {
       const r = keep(await p.run(['regimes', '--from-file', file]));
@@ -275,8 +424,15 @@ for (const kind of TARGET_KINDS) {
 
       // What psql's \copy (select * from public.regimes_daily) to 'regimes.csv' csv header writes.
       const csv = join(dir, 'regimes.csv');
-      await pipeline(src.client.query(copyTo(`copy (select * from public.regimes_daily order by date desc) to stdout (format csv, header)`)), createWriteStream(csv));
-      const window = keep(await p.run(['regimes', '--from-file', csv, '--start-date', '2024-03-11', '--end-date', '2024-03-20']));
+      await pipeline(
+        src.client.query(
+          copyTo(`copy (select * from public.regimes_daily order by date desc) to stdout (format csv, header)`),
+        ),
+        createWriteStream(csv),
+      );
+      const window = keep(
+        await p.run(['regimes', '--from-file', csv, '--start-date', '2024-03-11', '--end-date', '2024-03-20']),
+      );
       assert.is(window.code, 0, show(window));
       assert.match(window.stdout, /\(CSV with a header row\), 2024-03-11\.\.2024-03-20/);
       assert.match(window.stdout, /14 line\(s\) dated outside 2024-03-11\.\.2024-03-20 were left out of the window/);
@@ -292,7 +448,9 @@ for (const kind of TARGET_KINDS) {
   });
 
   test('unreachable database, missing table, missing columns, a URL that is not postgres://: clear errors, no password', async () => {
-    await src.client.query(`create table public.regimes_partial (date date, market_news jsonb, instruments jsonb, country_economic_indicators jsonb, news_analysis jsonb, created_at timestamptz)`);
+    await src.client.query(
+      `create table public.regimes_partial (date date, market_news jsonb, instruments jsonb, country_economic_indicators jsonb, news_analysis jsonb, created_at timestamptz)`,
+    );
     const p = await project(kind);
     const unreachable = new URL(src.url);
     unreachable.port = '1';
@@ -304,14 +462,31 @@ for (const kind of TARGET_KINDS) {
     try {
       const down = await run({ DPM_REGIMES_DATABASE_URL: unreachable.toString() });
       assert.is(down.code, 1, show(down));
-      assert.match(down.stderr, new RegExp(`regimes: cannot connect to the regimes source database postgres://postgres@127\\.0\\.0\\.1:1/${src.name}: .*ECONNREFUSED.*Check DPM_REGIMES_DATABASE_URL`));
+      assert.match(
+        down.stderr,
+        new RegExp(
+          `regimes: cannot connect to the regimes source database postgres://postgres@127\\.0\\.0\\.1:1/${src.name}: .*ECONNREFUSED.*Check DPM_REGIMES_DATABASE_URL`,
+        ),
+      );
       const noTable = await run({ DPM_REGIMES_DATABASE_URL: src.url, DPM_REGIMES_TABLE: 'public.no_such_regimes' });
       assert.is(noTable.code, 1, show(noTable));
-      assert.match(noTable.stderr, /regimes: the regimes source database postgres:\/\/postgres@[^ ]+ has no table public\.no_such_regimes\. Point DPM_REGIMES_TABLE/);
-      const partial = await run({ DPM_REGIMES_DATABASE_URL: src.url, DPM_REGIMES_TABLE: 'public.regimes_partial' }, ['--json']);
+      assert.match(
+        noTable.stderr,
+        /regimes: the regimes source database postgres:\/\/postgres@[^ ]+ has no table public\.no_such_regimes\. Point DPM_REGIMES_TABLE/,
+      );
+      const partial = await run({ DPM_REGIMES_DATABASE_URL: src.url, DPM_REGIMES_TABLE: 'public.regimes_partial' }, [
+        '--json',
+      ]);
       assert.is(partial.code, 1, show(partial));
-      const error = partial.stdout.trim().split('\n').map((l) => JSON.parse(l)).find((o) => o.level === 'error');
-      assert.match(error.msg, /table public\.regimes_partial of the regimes source database postgres:\/\/postgres@[^ ]+ has no columns summary, updated_at\. dpm reads date, market_news, instruments, country_economic_indicators, news_analysis, summary, created_at, updated_at/);
+      const error = partial.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l))
+        .find((o) => o.level === 'error');
+      assert.match(
+        error.msg,
+        /table public\.regimes_partial of the regimes source database postgres:\/\/postgres@[^ ]+ has no columns summary, updated_at\. dpm reads date, market_news, instruments, country_economic_indicators, news_analysis, summary, created_at, updated_at/,
+      );
       const notPg = await run({ DPM_REGIMES_DATABASE_URL: src.url.replace(/^postgres/, 'mysql') });
       assert.is(notPg.code, 2, show(notPg));
       assert.match(notPg.stderr, /DPM_REGIMES_DATABASE_URL must be a postgres:\/\/ URL/);
@@ -320,7 +495,11 @@ for (const kind of TARGET_KINDS) {
       assert.match(api.stderr, /--regimes-from database needs the source database/);
       const noApi = await run({});
       assert.is(noApi.code, 2, show(noApi));
-      assert.match(noApi.stderr, /DPM_API_BASE_URL is not set/, 'without a source database the regimes come from the API');
+      assert.match(
+        noApi.stderr,
+        /DPM_API_BASE_URL is not set/,
+        'without a source database the regimes come from the API',
+      );
     } finally {
       await p.dispose();
     }
@@ -328,7 +507,11 @@ for (const kind of TARGET_KINDS) {
 
   test('no line printed by any run contains the source database password', () => {
     assert.ok(printed.length >= 20);
-    for (const text of printed) assert.not.ok(text.includes(PASSWORD), `the password was printed:\n${text.split('\n').find((l) => l.includes(PASSWORD))}`);
+    for (const text of printed)
+      assert.not.ok(
+        text.includes(PASSWORD),
+        `the password was printed:\n${text.split('\n').find((l) => l.includes(PASSWORD))}`,
+      );
   });
 
   test.run();

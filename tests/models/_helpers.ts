@@ -13,7 +13,8 @@ export const FIRM = { seed: 11, accounts: 40, days: 25, startDate: '2024-01-01' 
 export const ROOT = resolve(import.meta.dirname, '../..');
 
 /** YYYY-MM-DD of a day index of the firm. */
-export const dayOf = (d: number) => new Date(Date.parse(`${FIRM.startDate}T00:00:00Z`) + d * 86_400_000).toISOString().slice(0, 10);
+export const dayOf = (d: number) =>
+  new Date(Date.parse(`${FIRM.startDate}T00:00:00Z`) + d * 86_400_000).toISOString().slice(0, 10);
 export const END = dayOf(FIRM.days); // exclusive end of the firm's days
 
 let cachedFirm: Firm | undefined;
@@ -46,7 +47,8 @@ export interface ModelProject {
 /** A copy of the project (dpm.yml, models, macros, seeds, data tests) with a fresh database of `kind`. */
 export async function modelProject(kind: TargetKind): Promise<ModelProject> {
   const dir = mkdtempSync(join(tmpdir(), 'dpm-models-'));
-  for (const part of ['dpm.yml', 'models', 'macros', 'seeds', 'tests/data']) cpSync(join(ROOT, part), join(dir, part), { recursive: true });
+  for (const part of ['dpm.yml', 'models', 'macros', 'seeds', 'tests/data'])
+    cpSync(join(ROOT, part), join(dir, part), { recursive: true });
   const target = await freshTarget(kind, dir);
   const withDb = async <T>(fn: (db: Database) => Promise<T>): Promise<T> => {
     const db = await connect(target.target);
@@ -77,15 +79,29 @@ export function land(p: ModelProject, from: number, to: number): Promise<Record<
 export function ok(r: CliResult, what: string): void {
   if (r.code !== 0) {
     // The failing nodes' lines, then the end of the output, where the runner prints each failure's message.
-    const lines = (r.stdout + r.stderr).split('\n').filter((l) => /ERROR|FAIL|Error|error/.test(l)).slice(0, 20);
+    const lines = (r.stdout + r.stderr)
+      .split('\n')
+      .filter((l) => /ERROR|FAIL|Error|error/.test(l))
+      .slice(0, 20);
     throw new Error(`${what} exited ${r.code}:\n${lines.join('\n')}\n...\n${(r.stdout + r.stderr).slice(-3000)}`);
   }
 }
 
 /** Rows of `a` not in `b` plus rows of `b` not in `a` (all columns, exact), optionally under a filter. */
-export async function symmetricDifference(db: Database, a: string, b: string, where = 'true'): Promise<{ onlyA: number; onlyB: number }> {
+export async function symmetricDifference(
+  db: Database,
+  a: string,
+  b: string,
+  where = 'true',
+): Promise<{ onlyA: number; onlyB: number }> {
   const count = async (x: string, y: string) =>
-    Number((await db.knex.raw(`select count(*)::int as n from (select * from ${x} where ${where} except all select * from ${y} where ${where}) d`)).rows[0].n);
+    Number(
+      (
+        await db.knex.raw(
+          `select count(*)::int as n from (select * from ${x} where ${where} except all select * from ${y} where ${where}) d`,
+        )
+      ).rows[0].n,
+    );
   return { onlyA: await count(a, b), onlyB: await count(b, a) };
 }
 
@@ -100,16 +116,28 @@ export async function keepCopies(db: Database, schema: string, tables: string[])
 }
 
 export const close = (a: number | null | undefined, b: number | null | undefined, rel = 1e-9) =>
-  (a === null || a === undefined || Number.isNaN(a)) ? (b === null || b === undefined) : b !== null && b !== undefined && Math.abs(a - b) <= rel * Math.max(1, Math.abs(a), Math.abs(b));
+  a === null || a === undefined || Number.isNaN(a)
+    ? b === null || b === undefined
+    : b !== null && b !== undefined && Math.abs(a - b) <= rel * Math.max(1, Math.abs(a), Math.abs(b));
 
 /**
  * Rows of two tables that do not match on `keys` (missing on either side, or any column different): columns of
  * floating type within `rel` relative error (a float sum's last bit depends on the order rows arrive in, which
  * depends on the plan), every other column exactly. Returns the count and a few examples.
  */
-export async function tableDifferences(db: Database, a: string, b: string, keys: string[], where = 'true', rel = 1e-9): Promise<{ count: number; examples: unknown[] }> {
+export async function tableDifferences(
+  db: Database,
+  a: string,
+  b: string,
+  keys: string[],
+  where = 'true',
+  rel = 1e-9,
+): Promise<{ count: number; examples: unknown[] }> {
   const [schema, table] = a.split('.');
-  const { rows: cols } = await db.knex.raw(`select column_name as name, data_type as type from information_schema.columns where table_schema = ? and table_name = ? order by ordinal_position`, [schema, table]);
+  const { rows: cols } = await db.knex.raw(
+    `select column_name as name, data_type as type from information_schema.columns where table_schema = ? and table_name = ? order by ordinal_position`,
+    [schema, table],
+  );
   const diffs = (cols as { name: string; type: string }[])
     .filter((c) => !keys.includes(c.name))
     .map((c) =>

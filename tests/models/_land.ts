@@ -23,11 +23,13 @@ async function copyRecords(db: Database, spec: EndpointSpec, records: object[]):
       continue;
     }
     const parsed = spec.schema.safeParse(raw);
-    if (!parsed.success) throw new Error(`${spec.name}: firm record fails the ingest schema: ${parsed.error.issues[0].message}`);
+    if (!parsed.success)
+      throw new Error(`${spec.name}: firm record fails the ingest schema: ${parsed.error.issues[0].message}`);
     lines.push(csvLine(spec, parsed.data as Record<string, unknown>, known));
   }
   // Chunks keep each COPY's text well below V8's string limit on big firms.
-  for (let i = 0; i < lines.length; i += 50_000) await db.copyCsv(spec.table, columns, lines.slice(i, i + 50_000).join(''));
+  for (let i = 0; i < lines.length; i += 50_000)
+    await db.copyCsv(spec.table, columns, lines.slice(i, i + 50_000).join(''));
   return records.length;
 }
 
@@ -35,7 +37,13 @@ async function copyRecords(db: Database, spec: EndpointSpec, records: object[]):
  * Migrates, then lands days [fromDay, toDay] (day indexes of the firm) of every dated source; the all-time
  * metrics (accounts) are landed when `alltime` is true. Returns rows landed per source.
  */
-export async function landFirm(db: Database, firm: Firm, fromDay: number, toDay: number, alltime = fromDay === 0): Promise<Record<string, number>> {
+export async function landFirm(
+  db: Database,
+  firm: Firm,
+  fromDay: number,
+  toDay: number,
+  alltime = fromDay === 0,
+): Promise<Record<string, number>> {
   await migrateLatest(db.knex);
   const counts: Record<string, number> = {};
   for (const name of MODEL_SOURCES) {
@@ -52,10 +60,13 @@ export async function landFirm(db: Database, firm: Firm, fromDay: number, toDay:
     }
     for (let d = fromDay; d <= toDay; d++) {
       const records =
-        name === 'regimes' ? firm.regimes(d)
-        : name === 'metrics daily' ? firm.dailyMetrics(d)
-        : name === 'trades closed' ? firm.closedTrades(d)
-        : firm.openTrades(d);
+        name === 'regimes'
+          ? firm.regimes(d)
+          : name === 'metrics daily'
+            ? firm.dailyMetrics(d)
+            : name === 'trades closed'
+              ? firm.closedTrades(d)
+              : firm.openTrades(d);
       counts[name] += await copyRecords(db, spec, records);
     }
     await db.knex.raw(`analyze ${spec.table}`);

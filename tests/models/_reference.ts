@@ -75,9 +75,15 @@ export class Reference {
   private readonly history = new Map<string, AccountDay[]>();
   private readonly plans = new Map<string, Plan>();
 
-  constructor(firm: Firm, days: number, root: string, private readonly vars: { ratioCap: number; minTradingDays: number }) {
+  constructor(
+    firm: Firm,
+    days: number,
+    root: string,
+    private readonly vars: { ratioCap: number; minTradingDays: number },
+  ) {
     const byBalanceEquity = balanceEquityPlans(root);
-    for (const a of firm.accounts()) this.plans.set(a.accountId, { ...a, dailyDrawdownByBalanceEquity: byBalanceEquity.has(a.planId) });
+    for (const a of firm.accounts())
+      this.plans.set(a.accountId, { ...a, dailyDrawdownByBalanceEquity: byBalanceEquity.has(a.planId) });
     // A trade names no account: it belongs to the account whose (login, platform, broker) matches.
     for (let d = 0; d < days; d++) {
       const byLogin = new Map<string, AccountDay>();
@@ -134,29 +140,39 @@ export class Reference {
       out[`trades_count_${w}d`] = ts.length;
       out[`avg_lots_per_trade_${w}d`] = ratio(sum(ts.map((t) => t.lots)), ts.length);
       out[`buy_share_${w}d`] = ratio(ts.filter((t) => t.side.toLowerCase() === 'buy').length, ts.length);
-      out[`stop_loss_usage_rate_${w}d`] = ratio(ts.filter((t) => t.stopLoss !== null && t.stopLoss !== 0).length, ts.length);
+      out[`stop_loss_usage_rate_${w}d`] = ratio(
+        ts.filter((t) => t.stopLoss !== null && t.stopLoss !== 0).length,
+        ts.length,
+      );
       // UTC hour and weekday of the open (the SQL must not follow the session's time zone)
       const hours = ts.map((t) => new Date(t.openTime).getUTCHours());
       out[`morning_share_${w}d`] = ratio(hours.filter((h) => h >= 6 && h <= 11).length, ts.length);
       out[`afternoon_share_${w}d`] = ratio(hours.filter((h) => h >= 12 && h <= 17).length, ts.length);
       out[`evening_share_${w}d`] = ratio(hours.filter((h) => h >= 18 || h < 6).length, ts.length);
-      out[`weekend_share_${w}d`] = ratio(ts.filter((t) => [0, 6].includes(new Date(t.openTime).getUTCDay())).length, ts.length);
+      out[`weekend_share_${w}d`] = ratio(
+        ts.filter((t) => [0, 6].includes(new Date(t.openTime).getUTCDay())).length,
+        ts.length,
+      );
     }
 
     // distances to the plan's limits
     const start = plan.startingBalance;
     const equity = num(m.currentEquity);
-    const dailyBase = plan.dailyDrawdownByBalanceEquity ? Math.max(num(m.priorDaysBalance), num(m.priorDaysEquity)) : num(m.priorDaysBalance);
+    const dailyBase = plan.dailyDrawdownByBalanceEquity
+      ? Math.max(num(m.priorDaysBalance), num(m.priorDaysEquity))
+      : num(m.priorDaysBalance);
     out.distance_to_daily_loss_limit = equity - (dailyBase - (start * plan.maxDailyDrawdownPct) / 100);
     out.distance_to_profit_target = plan.profitTargetPct > 0 ? start * (1 + plan.profitTargetPct / 100) - equity : null;
     const hwmBefore = Math.max(start, ...rows.slice(0, i).map((r) => num(r.metrics.currentEquity)));
-    out.distance_to_max_drawdown = equity - ((plan.isDrawdownRelative ? hwmBefore : start) - (start * plan.maxDrawdownPct) / 100);
+    out.distance_to_max_drawdown =
+      equity - ((plan.isDrawdownRelative ? hwmBefore : start) - (start * plan.maxDrawdownPct) / 100);
     out.active_trading_days_count = this.activeDays(rows, i);
 
     // calendar
     const date = new Date(`${isoDate(m.date)}T00:00:00Z`);
     out.day_of_week = (date.getUTCDay() + 6) % 7;
-    out.days_to_month_end = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 0)).getUTCDate() - date.getUTCDate();
+    out.days_to_month_end =
+      new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 0)).getUTCDate() - date.getUTCDate();
     return out;
   }
 
@@ -172,7 +188,11 @@ export class Reference {
     const rows = this.history.get(accountId)!;
     const m = rows[i].metrics;
     const next = rows[i + 1];
-    const eligible = m.phase === 4 && m.status === 1 && num(m.currentBalance) > 0 && this.activeDays(rows, i) >= this.vars.minTradingDays;
+    const eligible =
+      m.phase === 4 &&
+      m.status === 1 &&
+      num(m.currentBalance) > 0 &&
+      this.activeDays(rows, i) >= this.vars.minTradingDays;
     if (!eligible || !next) return null;
     return { prediction_date: isoDate(next.metrics.date), target_net_profit: num(next.metrics.netProfit) };
   }

@@ -9,7 +9,20 @@ import { loadProject } from '../../runner/project/load.ts';
 import type { ModelNode } from '../../runner/project/nodes.ts';
 import { TARGET_KINDS } from '../helpers/databases.ts';
 import { landFirm } from './_land.ts';
-import { dayOf, END, FEATURE_TABLES, FIRM, firm, keepCopies, keysOf, land, modelProject, ok, tableDifferences, type ModelProject } from './_helpers.ts';
+import {
+  dayOf,
+  END,
+  FEATURE_TABLES,
+  FIRM,
+  firm,
+  keepCopies,
+  keysOf,
+  land,
+  modelProject,
+  ok,
+  tableDifferences,
+  type ModelProject,
+} from './_helpers.ts';
 
 const FIRST_INCREMENTAL_DAY = 19; // build days 0-18 at once, then 19-24 one invocation per day
 
@@ -30,9 +43,15 @@ for (const kind of TARGET_KINDS) {
     ok(selected, 'dpm build --select features+');
     assert.match(selected.stdout, /features\.feature_store_account_daily/);
     assert.match(selected.stdout, /training\.model_training_input/);
-    assert.not.match(selected.stdout, /intermediate\.int_account_snapshots_daily/, 'staging is upstream of features and not selected');
+    assert.not.match(
+      selected.stdout,
+      /intermediate\.int_account_snapshots_daily/,
+      'staging is upstream of features and not selected',
+    );
     assert.match(selected.stdout, / 0 error, 0 fail, 0 skipped/);
-    const rows = await ctx.p.withDb(async (db) => Number((await db.knex.raw('select count(*)::int as n from features.feature_store_account_daily')).rows[0].n));
+    const rows = await ctx.p.withDb(async (db) =>
+      Number((await db.knex.raw('select count(*)::int as n from features.feature_store_account_daily')).rows[0].n),
+    );
     assert.ok(rows > FIRM.accounts * 10, `feature store has ${rows} rows`);
   });
 
@@ -84,7 +103,11 @@ for (const kind of TARGET_KINDS) {
         const n = Number((await db.knex.raw(`select count(*)::int as n from ${t}`)).rows[0].n);
         assert.ok(n > 0, `${t} is empty`);
         const diff = await tableDifferences(db, t, `day_by_day.${t.split('.')[1]}`, keysOf(t));
-        assert.is(diff.count, 0, `${t}: full refresh vs day by day differ in ${diff.count} rows, e.g. ${JSON.stringify(diff.examples)}`);
+        assert.is(
+          diff.count,
+          0,
+          `${t}: full refresh vs day by day differ in ${diff.count} rows, e.g. ${JSON.stringify(diff.examples)}`,
+        );
       }
     });
   });

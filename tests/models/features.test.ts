@@ -10,7 +10,22 @@ import * as assert from 'uvu/assert';
 import { TARGET_KINDS } from '../helpers/databases.ts';
 import type { Database } from '../../runner/db/connect.ts';
 import { landFirm } from './_land.ts';
-import { close, dayOf, END, FEATURE_TABLES, FIRM, firm, keepCopies, keysOf, land, modelProject, ok, ROOT, tableDifferences, type ModelProject } from './_helpers.ts';
+import {
+  close,
+  dayOf,
+  END,
+  FEATURE_TABLES,
+  FIRM,
+  firm,
+  keepCopies,
+  keysOf,
+  land,
+  modelProject,
+  ok,
+  ROOT,
+  tableDifferences,
+  type ModelProject,
+} from './_helpers.ts';
 import { projectVars, Reference } from './_reference.ts';
 
 // Late enough for funded accounts with 7 trading days (training rows), early enough that 5 later days of
@@ -27,7 +42,8 @@ const vars = projectVars(ROOT);
 let cachedReference: Reference | undefined;
 const reference = () => (cachedReference ??= new Reference(firm(), FIRM.days, ROOT, vars));
 
-const count = async (db: Database, sql: string) => Number((await db.knex.raw(`select count(*)::int as n from ${sql}`)).rows[0].n);
+const count = async (db: Database, sql: string) =>
+  Number((await db.knex.raw(`select count(*)::int as n from ${sql}`)).rows[0].n);
 
 for (const kind of TARGET_KINDS) {
   const test = suite(`[${kind}] model features`);
@@ -39,10 +55,18 @@ for (const kind of TARGET_KINDS) {
   test(`[${kind}] features of day D built from data truncated at D equal those built from all data`, async () => {
     const p = (ctx.p = await modelProject(kind));
     // A session time zone far from UTC: features of UTC days and hours must not follow it.
-    if (kind === 'postgres') await p.withDb((db) => db.knex.raw(`do $$ begin execute format('alter database %I set timezone to %L', current_database(), 'America/New_York'); end $$`));
+    if (kind === 'postgres')
+      await p.withDb((db) =>
+        db.knex.raw(
+          `do $$ begin execute format('alter database %I set timezone to %L', current_database(), 'America/New_York'); end $$`,
+        ),
+      );
     await land(p, 0, AS_OF);
     // Seeds and models in one process; the data tests run in tests/models/build.test.ts.
-    ok(await p.dpm(['build', '--exclude', 'resource_type:test', '--end-date', dayOf(AS_OF + 1)]), `dpm build on data up to ${dayOf(AS_OF)}`);
+    ok(
+      await p.dpm(['build', '--exclude', 'resource_type:test', '--end-date', dayOf(AS_OF + 1)]),
+      `dpm build on data up to ${dayOf(AS_OF)}`,
+    );
     await p.withDb((db) => keepCopies(db, 'as_of_d', AS_OF_TABLES));
     await p.withDb((db) => landFirm(db, firm(), AS_OF + 1, FIRM.days - 1, false));
     ok(await p.dpm(['run', '--full-refresh', '--end-date', END]), 'dpm run --full-refresh on all data');
@@ -54,17 +78,26 @@ for (const kind of TARGET_KINDS) {
         const full = t === 'training.prediction_input' ? TRAINING : t;
         // Columns of the kept table are compared, so the training table's target columns are left out.
         const diff = await tableDifferences(db, kept, full, keysOf(t), onD, REL);
-        assert.is(diff.count, 0, `${full} on ${dayOf(AS_OF)}: ${diff.count} rows differ between data truncated at D and all data, e.g. ${JSON.stringify(diff.examples)}`);
+        assert.is(
+          diff.count,
+          0,
+          `${full} on ${dayOf(AS_OF)}: ${diff.count} rows differ between data truncated at D and all data, e.g. ${JSON.stringify(diff.examples)}`,
+        );
       }
-      assert.ok((await count(db, `${TRAINING} where date > date '${dayOf(AS_OF)}'`)) > 0, 'the full build has later training rows');
+      assert.ok(
+        (await count(db, `${TRAINING} where date > date '${dayOf(AS_OF)}'`)) > 0,
+        'the full build has later training rows',
+      );
     });
   });
 
   test(`[${kind}] rolling, behaviour, distance and calendar features equal a TypeScript recomputation from the simulator`, async () => {
     const ref = reference();
     const columns = Object.keys(ref.features(ref.accountIds()[0], 0));
-    const rows = await ctx.p!.withDb(async (db) =>
-      (await db.knex.raw(`select account_id, date, ${columns.join(', ')} from features.feature_store_account_daily`)).rows as Record<string, unknown>[],
+    const rows = await ctx.p!.withDb(
+      async (db) =>
+        (await db.knex.raw(`select account_id, date, ${columns.join(', ')} from features.feature_store_account_daily`))
+          .rows as Record<string, unknown>[],
     );
     const sql = new Map(rows.map((r) => [`${r.account_id}|${r.date}`, r]));
     const mismatches: string[] = [];
@@ -77,23 +110,34 @@ for (const kind of TARGET_KINDS) {
         compared++;
         for (const [c, want] of Object.entries(ref.features(id, i))) {
           if (want !== null) nonNull[c]++;
-          if (!close(want, got[c] === null ? null : Number(got[c]), REL)) mismatches.push(`${id} ${date} ${c}: sql ${got[c]}, expected ${want}`);
+          if (!close(want, got[c] === null ? null : Number(got[c]), REL))
+            mismatches.push(`${id} ${date} ${c}: sql ${got[c]}, expected ${want}`);
         }
       });
     }
     assert.is(compared, rows.length, 'the feature store has rows for days the simulator has no metrics');
-    assert.is(mismatches.length, 0, `${mismatches.length} feature values differ, e.g.\n${mismatches.slice(0, 10).join('\n')}`);
-    for (const [c, n] of Object.entries(nonNull)) assert.ok(n > 0, `${c} is NULL on every row: the comparison proves nothing`);
+    assert.is(
+      mismatches.length,
+      0,
+      `${mismatches.length} feature values differ, e.g.\n${mismatches.slice(0, 10).join('\n')}`,
+    );
+    for (const [c, n] of Object.entries(nonNull))
+      assert.ok(n > 0, `${c} is NULL on every row: the comparison proves nothing`);
   });
 
   test(`[${kind}] Sharpe-like ratios reach the ratio_cap var and are clipped to it`, async () => {
-    const capped = await ctx.p!.withDb((db) => count(db, `features.feature_store_account_daily where abs(pnl_sharpe_3d) = ${vars.ratioCap}`));
+    const capped = await ctx.p!.withDb((db) =>
+      count(db, `features.feature_store_account_daily where abs(pnl_sharpe_3d) = ${vars.ratioCap}`),
+    );
     assert.ok(capped > 0, `no 3-day Sharpe at ±${vars.ratioCap}: the cap is untested on this firm`);
   });
 
   test(`[${kind}] the training table holds exactly the eligible rows of D with the next day's net profit as target`, async () => {
     const ref = reference();
-    const rows = await ctx.p!.withDb(async (db) => (await db.knex.raw(`select account_id, date, prediction_date, target_net_profit from ${TRAINING}`)).rows);
+    const rows = await ctx.p!.withDb(
+      async (db) =>
+        (await db.knex.raw(`select account_id, date, prediction_date, target_net_profit from ${TRAINING}`)).rows,
+    );
     const sql = new Map((rows as Record<string, string>[]).map((r) => [`${r.account_id}|${r.date}`, r]));
     const problems: string[] = [];
     let expected = 0;
@@ -101,15 +145,24 @@ for (const kind of TARGET_KINDS) {
       ref.dates(id).forEach((date, i) => {
         const want = ref.trainingRow(id, i);
         const got = sql.get(`${id}|${date}`);
-        if (!want) return void (got && problems.push(`${id} ${date}: not eligible or no next day, yet in the training table`));
+        if (!want)
+          return void (got && problems.push(`${id} ${date}: not eligible or no next day, yet in the training table`));
         expected++;
         if (!got) return void problems.push(`${id} ${date}: eligible with a next day, missing from the training table`);
-        if (got.prediction_date !== want.prediction_date || !close(want.target_net_profit, Number(got.target_net_profit), REL)) {
-          problems.push(`${id} ${date}: sql ${got.prediction_date} ${got.target_net_profit}, expected ${want.prediction_date} ${want.target_net_profit}`);
+        if (
+          got.prediction_date !== want.prediction_date ||
+          !close(want.target_net_profit, Number(got.target_net_profit), REL)
+        ) {
+          problems.push(
+            `${id} ${date}: sql ${got.prediction_date} ${got.target_net_profit}, expected ${want.prediction_date} ${want.target_net_profit}`,
+          );
         }
       });
     }
-    assert.ok(expected > FIRM.accounts, `only ${expected} training rows expected: the firm is too small to test the target`);
+    assert.ok(
+      expected > FIRM.accounts,
+      `only ${expected} training rows expected: the firm is too small to test the target`,
+    );
     assert.is(rows.length, expected);
     assert.is(problems.length, 0, `${problems.length} training rows differ, e.g.\n${problems.slice(0, 10).join('\n')}`);
   });

@@ -17,17 +17,36 @@ export function sampleReportData(options: { days?: number; accounts?: number; fe
     featureDate: `2024-04-${String(i + 1).padStart(2, '0')}`,
     predictionDate: d,
     n: accounts,
-    model: { n: accounts, mae: 300 + rand() * 50, rmse: 500 + rand() * 80, directional_accuracy: 0.55 + rand() * 0.1, interval_coverage: 0.85 + rand() * 0.08 },
-    baselines: { zero: { n: accounts, mae: 420 + rand() * 40 }, yesterday: { n: accounts, mae: 560 + rand() * 60 }, mean_7d: { n: accounts, mae: 400 + rand() * 40 } },
+    model: {
+      n: accounts,
+      mae: 300 + rand() * 50,
+      rmse: 500 + rand() * 80,
+      directional_accuracy: 0.55 + rand() * 0.1,
+      interval_coverage: 0.85 + rand() * 0.08,
+    },
+    baselines: {
+      zero: { n: accounts, mae: 420 + rand() * 40 },
+      yesterday: { n: accounts, mae: 560 + rand() * 60 },
+      mean_7d: { n: accounts, mae: 400 + rand() * 40 },
+    },
     oracle: { n: accounts, mae: 250 + rand() * 20 },
   }));
   const outcomes = dates.flatMap((d) =>
     Array.from({ length: accounts }, (_, a) => {
       const predicted = (rand() - 0.55) * 2000;
-      return { accountId: `ACC${String(a).padStart(4, '0')}`, predictionDate: d, predicted, actual: predicted + (rand() - 0.5) * 1500 };
+      return {
+        accountId: `ACC${String(a).padStart(4, '0')}`,
+        predictionDate: d,
+        predicted,
+        actual: predicted + (rand() - 0.5) * 1500,
+      };
     }),
   );
-  const featureImportance = Array.from({ length: options.features ?? 25 }, (_, i) => ({ feature: `feature_${i}`, gain: 1000 / (i + 1), split: 100 - i }));
+  const featureImportance = Array.from({ length: options.features ?? 25 }, (_, i) => ({
+    feature: `feature_${i}`,
+    gain: 1000 / (i + 1),
+    split: 100 - i,
+  }));
   const model: NonNullable<ReportData['model']> = {
     version: 'v1_20240501_060000',
     createdAt: '2024-05-01T06:00:00.000Z',
@@ -48,8 +67,24 @@ export function sampleReportData(options: { days?: number; accounts?: number; fe
     evaluations,
     outcomes,
     outcomesTotal: outcomes.length,
-    daily: dates.map((d, i) => ({ predictionDate: d, accounts, mae: evaluations[i].model.mae, rmse: evaluations[i].model.rmse, directionalAccuracy: 0.6, intervalCoverage: 0.8 + rand() * 0.15, predictedTotal: -1000, actualTotal: -1500 })),
-    deciles: Array.from({ length: 10 }, (_, i) => ({ decile: i + 1, predictions: accounts, meanPredicted: (i - 5) * 300, meanActual: (i - 5) * 260 + 40, mae: 300, intervalCoverage: 0.82 + i * 0.01 })),
+    daily: dates.map((d, i) => ({
+      predictionDate: d,
+      accounts,
+      mae: evaluations[i].model.mae,
+      rmse: evaluations[i].model.rmse,
+      directionalAccuracy: 0.6,
+      intervalCoverage: 0.8 + rand() * 0.15,
+      predictedTotal: -1000,
+      actualTotal: -1500,
+    })),
+    deciles: Array.from({ length: 10 }, (_, i) => ({
+      decile: i + 1,
+      predictions: accounts,
+      meanPredicted: (i - 5) * 300,
+      meanActual: (i - 5) * 260 + 40,
+      mae: 300,
+      intervalCoverage: 0.82 + i * 0.01,
+    })),
     watchList: Array.from({ length: 20 }, (_, i) => ({
       accountId: `ACC${String(100 + i).padStart(4, '0')}`,
       featureDate: '2024-04-11',

@@ -49,15 +49,44 @@ t('niceTicks covers the range in 1-2-5 steps', () => {
 });
 
 t('charts draw one mark per datum', () => {
-  const scatter = scatterChart({ points: Array.from({ length: 37 }, (_, i) => ({ x: i, y: -i, title: `p${i}` })).concat([{ x: NaN, y: 1, title: 'bad' }]), xTitle: 'x', yTitle: 'y', label: 's' });
+  const scatter = scatterChart({
+    points: Array.from({ length: 37 }, (_, i) => ({ x: i, y: -i, title: `p${i}` })).concat([
+      { x: NaN, y: 1, title: 'bad' },
+    ]),
+    xTitle: 'x',
+    yTitle: 'y',
+    label: 's',
+  });
   assert.is(count(scatter, /class="pt"/g), 37);
-  const line = lineChart({ categories: ['a', 'b', 'c', 'd'], series: [{ name: 'm', color: '#000', values: [1, 2, NaN, 4] }, { name: 'z', color: '#111', values: [2, 2, 2, 2] }], label: 'l', yTitle: 'y' });
+  const line = lineChart({
+    categories: ['a', 'b', 'c', 'd'],
+    series: [
+      { name: 'm', color: '#000', values: [1, 2, NaN, 4] },
+      { name: 'z', color: '#111', values: [2, 2, 2, 2] },
+    ],
+    label: 'l',
+    yTitle: 'y',
+  });
   assert.is(count(line, /class="pt"/g), 7);
   // The gap splits the model line into two pen strokes.
   assert.is(count(line.match(/data-series="m"><path class="line" d="([^"]*)"/)![1], /M/g), 2);
-  const bars = horizontalBarChart({ bars: [{ label: 'a', value: 3 }, { label: 'b', value: 1 }], label: 'b' });
+  const bars = horizontalBarChart({
+    bars: [
+      { label: 'a', value: 3 },
+      { label: 'b', value: 1 },
+    ],
+    label: 'b',
+  });
   assert.is(count(bars, /class="bar"/g), 2);
-  const grouped = groupedBarChart({ categories: ['1', '2', '3'], series: [{ name: 'p', color: '#000', values: [-1, 2, 3] }, { name: 'a', color: '#111', values: [1, NaN, 3] }], label: 'g', yTitle: 'y' });
+  const grouped = groupedBarChart({
+    categories: ['1', '2', '3'],
+    series: [
+      { name: 'p', color: '#000', values: [-1, 2, 3] },
+      { name: 'a', color: '#111', values: [1, NaN, 3] },
+    ],
+    label: 'g',
+    yTitle: 'y',
+  });
   assert.is(count(grouped, /class="bar"/g), 5);
   for (const svg of [scatter, line, bars, grouped]) assert.not.match(svg, /NaN|undefined|Infinity/);
 });
@@ -69,8 +98,12 @@ t('full report: headline, every chart with its marks, the watch list', () => {
   assert.not.match(html, /<script|https?:\/\/(?!www\.w3\.org\/2000\/svg)/, 'self-contained: no scripts, no links out');
   assert.match(html, /v1_20240501_060000/);
   // Headline: model MAE and every baseline and the oracle in the comparison table.
-  const compare = html.slice(html.indexOf('<table class="compare">'), html.indexOf('</table>', html.indexOf('<table class="compare">')));
-  for (const label of ['Model', 'Zero (no change)', "Yesterday&#39;s PnL", '7-day mean PnL', 'Oracle']) assert.ok(compare.includes(label), label);
+  const compare = html.slice(
+    html.indexOf('<table class="compare">'),
+    html.indexOf('</table>', html.indexOf('<table class="compare">')),
+  );
+  for (const label of ['Model', 'Zero (no change)', 'Yesterday&#39;s PnL', '7-day mean PnL', 'Oracle'])
+    assert.ok(compare.includes(label), label);
   assert.match(html, new RegExp(formatMoney(data.headline.model.mae).replace('$', '\\$')));
   assert.match(html, /Direction right/);
   assert.match(html, /Interval coverage/);
@@ -165,7 +198,13 @@ d('layout: columns by longest path, every edge points right', () => {
   const ys = new Set([...layout.nodes.values()].map((p) => `${p.x},${p.y}`));
   assert.is(ys.size, nodes.length, 'no two nodes overlap');
   // A cycle does not hang the layout.
-  assert.is(layoutGraph([{ id: 'x', parents: ['y'] }, { id: 'y', parents: ['x'] }]).nodes.size, 2);
+  assert.is(
+    layoutGraph([
+      { id: 'x', parents: ['y'] },
+      { id: 'y', parents: ['x'] },
+    ]).nodes.size,
+    2,
+  );
   assert.is(layoutGraph([]).width, 32);
 });
 
@@ -173,11 +212,43 @@ d('catalog: sources become parents, tests land on their columns', () => {
   const catalog = buildCatalog({
     projectName: 'p',
     nodes: [
-      node('stg_a', [], { sources: [{ source: 'raw', table: 'a' }], columns: { id: { name: 'id', description: 'Key.' } } }),
+      node('stg_a', [], {
+        sources: [{ source: 'raw', table: 'a' }],
+        columns: { id: { name: 'id', description: 'Key.' } },
+      }),
       node('b', ['stg_a']),
-      { uniqueId: 'test.p.unique_stg_a_id', resourceType: 'test', name: 'unique_stg_a_id', testName: 'unique', column: 'id', attachedTo: 'model.p.stg_a', kwargs: { __parent: 'model.p.stg_a' }, dependsOn: ['model.p.stg_a'], config: { severity: 'error' } },
-      { uniqueId: 'test.p.av', resourceType: 'test', name: 'av', testName: 'accepted_values', column: 'kind', attachedTo: 'model.p.stg_a', kwargs: { values: ['x', 'y'] }, dependsOn: ['model.p.stg_a'], config: { severity: 'warn' } },
-      { uniqueId: 'test.p.expr', resourceType: 'test', name: 'expr', testName: 'expression_is_true', attachedTo: 'model.p.b', kwargs: { expression: 'n >= 0' }, dependsOn: ['model.p.b'], config: { severity: 'error' } },
+      {
+        uniqueId: 'test.p.unique_stg_a_id',
+        resourceType: 'test',
+        name: 'unique_stg_a_id',
+        testName: 'unique',
+        column: 'id',
+        attachedTo: 'model.p.stg_a',
+        kwargs: { __parent: 'model.p.stg_a' },
+        dependsOn: ['model.p.stg_a'],
+        config: { severity: 'error' },
+      },
+      {
+        uniqueId: 'test.p.av',
+        resourceType: 'test',
+        name: 'av',
+        testName: 'accepted_values',
+        column: 'kind',
+        attachedTo: 'model.p.stg_a',
+        kwargs: { values: ['x', 'y'] },
+        dependsOn: ['model.p.stg_a'],
+        config: { severity: 'warn' },
+      },
+      {
+        uniqueId: 'test.p.expr',
+        resourceType: 'test',
+        name: 'expr',
+        testName: 'expression_is_true',
+        attachedTo: 'model.p.b',
+        kwargs: { expression: 'n >= 0' },
+        dependsOn: ['model.p.b'],
+        config: { severity: 'error' },
+      },
     ],
     sources: [{ uniqueId: 'source.p.raw.a', source: 'raw', table: 'a', relation: 'raw.a' }],
   });
@@ -185,7 +256,9 @@ d('catalog: sources become parents, tests land on their columns', () => {
   assert.equal(byName.get('stg_a')!.parents, ['source.p.raw.a']);
   assert.equal(byName.get('raw.a')!.children, ['model.p.stg_a']);
   assert.equal(byName.get('stg_a')!.columns.find((c) => c.name === 'id')!.tests, ['unique']);
-  assert.equal(byName.get('stg_a')!.columns.find((c) => c.name === 'kind')!.tests, ['accepted_values(values: ["x","y"]) (warn)']);
+  assert.equal(byName.get('stg_a')!.columns.find((c) => c.name === 'kind')!.tests, [
+    'accepted_values(values: ["x","y"]) (warn)',
+  ]);
   assert.equal(byName.get('b')!.tests, ['expression_is_true(expression: "n >= 0")']);
   const svg = renderLineageSvg(catalog.nodes);
   assert.is(count(svg, /<a class="node"/g), 3);
@@ -194,7 +267,11 @@ d('catalog: sources become parents, tests land on their columns', () => {
 
 d('docs page: escapes names, descriptions and SQL; graph data cannot close its script', () => {
   const evil = '</script><img src=x onerror=alert(1)>';
-  const catalog = buildCatalog({ projectName: 'p<&>', nodes: [node('m', [], { description: evil, rawSql: `select '${evil}'` })], sources: [] });
+  const catalog = buildCatalog({
+    projectName: 'p<&>',
+    nodes: [node('m', [], { description: evil, rawSql: `select '${evil}'` })],
+    sources: [],
+  });
   const html = renderDocs(catalog);
   assert.not.ok(html.includes('<img src=x'));
   assert.is(count(html, /<\/script>/g), 2, 'only the two script blocks close');
@@ -210,14 +287,29 @@ d('docs of the example project: every model, seed and source, with column docs, 
   const traders = catalog.nodes.find((n) => n.name === 'stg_traders')!;
   assert.is(traders.description, 'One row per trader.');
   assert.equal(traders.columns.find((c) => c.name === 'trader_id')!.tests.sort(), ['not_null', 'unique']);
-  for (const n of catalog.nodes.filter((x) => x.kind === 'model')) assert.ok(n.compiledSql && !n.compiledSql.includes('{{'), `${n.name} compiled`);
+  for (const n of catalog.nodes.filter((x) => x.kind === 'model'))
+    assert.ok(n.compiledSql && !n.compiledSql.includes('{{'), `${n.name} compiled`);
   const html = renderDocs(catalog);
   assert.is(count(html, /<a class="node"/g), catalog.nodes.length);
   assert.is(count(html, /<section class="doc-node"/g), catalog.nodes.length);
   // Round trip through the manifest shape gives the same graph.
-  const manifestNodes = Object.fromEntries([...project.nodes].map(([id, n]) => [id, { ...n, template: undefined, relation: 'relation' in n ? String(n.relation) : undefined }]));
-  const again = catalogFromManifest({ metadata: { project_name: 'example' }, nodes: JSON.parse(JSON.stringify(manifestNodes)), sources: Object.fromEntries([...project.sources.values()].map((s) => [s.uniqueId, { ...s, relation: String(s.relation) }])) });
-  assert.equal(again.nodes.map((n) => [n.id, n.parents, n.children]), catalog.nodes.map((n) => [n.id, n.parents, n.children]));
+  const manifestNodes = Object.fromEntries(
+    [...project.nodes].map(([id, n]) => [
+      id,
+      { ...n, template: undefined, relation: 'relation' in n ? String(n.relation) : undefined },
+    ]),
+  );
+  const again = catalogFromManifest({
+    metadata: { project_name: 'example' },
+    nodes: JSON.parse(JSON.stringify(manifestNodes)),
+    sources: Object.fromEntries(
+      [...project.sources.values()].map((s) => [s.uniqueId, { ...s, relation: String(s.relation) }]),
+    ),
+  });
+  assert.equal(
+    again.nodes.map((n) => [n.id, n.parents, n.children]),
+    catalog.nodes.map((n) => [n.id, n.parents, n.children]),
+  );
 });
 
 t.run();

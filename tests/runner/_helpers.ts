@@ -49,7 +49,11 @@ export interface BuildOptions {
 }
 
 /** The body of `dpm build` without lock, migrations or artifacts, on an already open database. */
-export async function build(dir: string, db: Database, options: BuildOptions = {}): Promise<ExecuteSummary & { project: Project; byName: Record<string, string> }> {
+export async function build(
+  dir: string,
+  db: Database,
+  options: BuildOptions = {},
+): Promise<ExecuteSummary & { project: Project; byName: Record<string, string> }> {
   const project = loadProject(dir, { vars: options.vars });
   const dag = new Dag(project.nodes);
   const selected = selectNodes(dag, { select: options.select, exclude: options.exclude });
@@ -60,7 +64,13 @@ export async function build(dir: string, db: Database, options: BuildOptions = {
     dag,
     db,
     selected,
-    { threads: options.threads ?? db.target.threads, failFast: options.failFast ?? false, fullRefresh: options.fullRefresh ?? false, startDate: options.startDate, endDate: options.endDate },
+    {
+      threads: options.threads ?? db.target.threads,
+      failFast: options.failFast ?? false,
+      fullRefresh: options.fullRefresh ?? false,
+      startDate: options.startDate,
+      endDate: options.endDate,
+    },
     log,
   );
   const byName: Record<string, string> = {};

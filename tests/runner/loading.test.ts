@@ -50,13 +50,19 @@ errors('a cycle prints the cycle with each file', () => {
     'models/c.sql': `select * from {{ ref('b') }}`,
   });
   assert.instance(e, CycleError);
-  assert.match(e.message, 'dependency cycle: a (models/a.sql) -> c (models/c.sql) -> b (models/b.sql) -> a (models/a.sql)');
+  assert.match(
+    e.message,
+    'dependency cycle: a (models/a.sql) -> c (models/c.sql) -> b (models/b.sql) -> a (models/a.sql)',
+  );
 });
 
 errors('a bad config key in config() names the line of the key and the closest key', () => {
   const e = loadError({ 'models/m.sql': `{{ config(\n    schema='x',\n    materialised='table'\n) }}\nselect 1` });
   assert.instance(e, ProjectError);
-  assert.match(e.message, /^models\/m\.sql:3: model 'm': unknown config key 'materialised'\. Did you mean 'materialized'\?/);
+  assert.match(
+    e.message,
+    /^models\/m\.sql:3: model 'm': unknown config key 'materialised'\. Did you mean 'materialized'\?/,
+  );
 });
 
 errors('a bad config value says what was expected', () => {
@@ -70,7 +76,10 @@ errors('a bad config key in yml properties names the yml file and line', () => {
     'models/m.sql': 'select 1 as id',
     'models/props.yml': `version: 2\nmodels:\n  - name: m\n    config:\n      uniq_key: id\n`,
   });
-  assert.match(e.message, /^models\/props\.yml:3: model 'm': unknown config key 'uniq_key'\. Did you mean 'unique_key'\?/);
+  assert.match(
+    e.message,
+    /^models\/props\.yml:3: model 'm': unknown config key 'uniq_key'\. Did you mean 'unique_key'\?/,
+  );
 });
 
 errors('a bad folder config key in dpm.yml names dpm.yml', () => {
@@ -85,7 +94,10 @@ errors('an unknown key in dpm.yml names its line', () => {
 });
 
 errors('an unknown key in a properties file names file:line', () => {
-  const e = loadError({ 'models/m.sql': 'select 1 as id', 'models/p.yml': 'version: 2\nmodels:\n  - name: m\n    colums: []\n' });
+  const e = loadError({
+    'models/m.sql': 'select 1 as id',
+    'models/p.yml': 'version: 2\nmodels:\n  - name: m\n    colums: []\n',
+  });
   assert.match(e.message, /^models\/p\.yml:3: models\.0: unknown key 'colums'/);
 });
 
@@ -117,19 +129,29 @@ errors('a var without default and without a value names the line and --vars', ()
 });
 
 errors('properties for a missing model suggest the closest model', () => {
-  const e = loadError({ 'models/orders.sql': 'select 1 as id', 'models/p.yml': 'version: 2\nmodels:\n  - name: order\n' });
-  assert.match(e.message, /^models\/p\.yml:3: properties for model 'order', but there is no models\/\*\*\/order\.sql\. Did you mean 'orders'\?/);
+  const e = loadError({
+    'models/orders.sql': 'select 1 as id',
+    'models/p.yml': 'version: 2\nmodels:\n  - name: order\n',
+  });
+  assert.match(
+    e.message,
+    /^models\/p\.yml:3: properties for model 'order', but there is no models\/\*\*\/order\.sql\. Did you mean 'orders'\?/,
+  );
 });
 
 errors('an unknown generic test names the yml line and the known tests', () => {
-  const e = loadError({ 'models/m.sql': 'select 1 as id', 'models/p.yml': 'version: 2\nmodels:\n  - name: m\n    columns:\n      - name: id\n        data_tests: [uniqe]\n' });
+  const e = loadError({
+    'models/m.sql': 'select 1 as id',
+    'models/p.yml': 'version: 2\nmodels:\n  - name: m\n    columns:\n      - name: id\n        data_tests: [uniqe]\n',
+  });
   assert.match(e.message, /^models\/p\.yml:6: unknown test 'uniqe'\. Did you mean 'unique'\?/);
 });
 
 errors('a relationships test to an unknown model names the yml line', () => {
   const e = loadError({
     'models/m.sql': 'select 1 as id',
-    'models/p.yml': "version: 2\nmodels:\n  - name: m\n    columns:\n      - name: id\n        data_tests:\n          - relationships:\n              to: ref('mm')\n              field: id\n",
+    'models/p.yml':
+      "version: 2\nmodels:\n  - name: m\n    columns:\n      - name: id\n        data_tests:\n          - relationships:\n              to: ref('mm')\n              field: id\n",
   });
   assert.instance(e, UnknownRefError);
   assert.match(e.message, /^models\/p\.yml:7: ref\('mm'\)/);
@@ -142,25 +164,47 @@ errors('two nodes with one name are refused', () => {
 });
 
 errors('microbatch without event_time and merge without unique_key are refused', () => {
-  const e = loadError({ 'models/m.sql': `{{ config(materialized='incremental', incremental_strategy='microbatch') }}\nselect 1` });
+  const e = loadError({
+    'models/m.sql': `{{ config(materialized='incremental', incremental_strategy='microbatch') }}\nselect 1`,
+  });
   assert.match(e.message, /^models\/m\.sql:1: model 'm': incremental_strategy 'microbatch' needs event_time/);
-  const e2 = loadError({ 'models/m.sql': `\n{{ config(materialized='incremental', incremental_strategy='merge') }}\nselect 1` });
+  const e2 = loadError({
+    'models/m.sql': `\n{{ config(materialized='incremental', incremental_strategy='merge') }}\nselect 1`,
+  });
   assert.match(e2.message, /^models\/m\.sql:2: model 'm': incremental_strategy 'merge' needs unique_key/);
 });
 
 errors('a bad seed config key names the properties file', () => {
-  const e = loadError({ 'seeds/s.csv': 'a\n1\n', 'seeds/p.yml': 'version: 2\nseeds:\n  - name: s\n    config:\n      column_type: {a: int}\n' });
-  assert.match(e.message, /^seeds\/p\.yml:3: seed 's': unknown config key 'column_type'\. Did you mean 'column_types'\?/);
+  const e = loadError({
+    'seeds/s.csv': 'a\n1\n',
+    'seeds/p.yml': 'version: 2\nseeds:\n  - name: s\n    config:\n      column_type: {a: int}\n',
+  });
+  assert.match(
+    e.message,
+    /^seeds\/p\.yml:3: seed 's': unknown config key 'column_type'\. Did you mean 'column_types'\?/,
+  );
 });
 
 errors.run();
 
 // ---------------------------------------------------------------------------------------------
 
-function ctxFor(project: Project, existing: CompileContext['existing'] = new Map(), fullRefresh = false): CompileContext {
-  return { project, invocationId: 'inv-1', runStartedAt: '2024-01-01T00:00:00Z', targetName: 'dev', fullRefresh, existing };
+function ctxFor(
+  project: Project,
+  existing: CompileContext['existing'] = new Map(),
+  fullRefresh = false,
+): CompileContext {
+  return {
+    project,
+    invocationId: 'inv-1',
+    runStartedAt: '2024-01-01T00:00:00Z',
+    targetName: 'dev',
+    fullRefresh,
+    existing,
+  };
 }
-const compiled = (project: Project, name: string, ctx = ctxFor(project)) => compileNode([...project.nodes.values()].find((n) => n.name === name)!, ctx);
+const compiled = (project: Project, name: string, ctx = ctxFor(project)) =>
+  compileNode([...project.nodes.values()].find((n) => n.name === name)!, ctx);
 const squash = (s: string) => s.replace(/\s+/g, ' ').trim();
 
 const templating = suite('templating');
@@ -179,7 +223,10 @@ const TPL = writeProject({
 
 templating('macros with defaults and keyword args, calling other macros and var()', () => {
   const p = loadProject(TPL);
-  assert.is(squash(compiled(p, 'macros_vars')), `select (id * 2) as a, (id * 5) as b, (3 * 2) as c, 'eu' as r, 7 as d, 'dflt' as e from public.base`);
+  assert.is(
+    squash(compiled(p, 'macros_vars')),
+    `select (id * 2) as a, (id * 5) as b, (3 * 2) as c, 'eu' as r, 7 as d, 'dflt' as e from public.base`,
+  );
 });
 
 templating('--vars override dpm.yml vars', () => {
@@ -187,15 +234,18 @@ templating('--vars override dpm.yml vars', () => {
   assert.match(squash(compiled(p, 'macros_vars')), `(10 * 2) as c, 'eu' as r, 1 as d`);
 });
 
-templating('is_incremental() and this: false on first build, true when the table exists, false on --full-refresh', () => {
-  const p = loadProject(TPL);
-  const first = compiled(p, 'inc');
-  assert.not.match(first, 'where id >');
-  assert.match(first, '-- s/inc inv-1 dev');
-  const exists = new Map([['s.inc', 'table' as const]]);
-  assert.match(compiled(p, 'inc', ctxFor(p, exists)), 'where id > (select max(id) from s.inc)');
-  assert.not.match(compiled(p, 'inc', ctxFor(p, exists, true)), 'where id >');
-});
+templating(
+  'is_incremental() and this: false on first build, true when the table exists, false on --full-refresh',
+  () => {
+    const p = loadProject(TPL);
+    const first = compiled(p, 'inc');
+    assert.not.match(first, 'where id >');
+    assert.match(first, '-- s/inc inv-1 dev');
+    const exists = new Map([['s.inc', 'table' as const]]);
+    assert.match(compiled(p, 'inc', ctxFor(p, exists)), 'where id > (select max(id) from s.inc)');
+    assert.not.match(compiled(p, 'inc', ctxFor(p, exists, true)), 'where id >');
+  },
+);
 
 templating('ephemeral models become CTEs, inner ones first, each once', () => {
   const p = loadProject(TPL);
@@ -234,52 +284,80 @@ templating('folder names become tags and default schemas', () => {
 
 templating('the example project loads: nodes, tests and edges', () => {
   const p = loadProject(new URL('../fixtures/project', import.meta.url).pathname);
-  const byType = (t: string) => [...p.nodes.values()].filter((n) => n.resourceType === t).map((n) => n.name).sort();
+  const byType = (t: string) =>
+    [...p.nodes.values()]
+      .filter((n) => n.resourceType === t)
+      .map((n) => n.name)
+      .sort();
   assert.equal(byType('seed'), ['daily_pnl', 'traders']);
-  assert.equal(byType('model'), ['_winning_days', 'stg_daily_pnl', 'stg_traders', 'top_traders', 'trader_rolling_pnl', 'trader_totals']);
+  assert.equal(byType('model'), [
+    '_winning_days',
+    'stg_daily_pnl',
+    'stg_traders',
+    'top_traders',
+    'trader_rolling_pnl',
+    'trader_totals',
+  ]);
   assert.is(byType('test').length, 12);
-  assert.equal(p.nodes.get('model.example.trader_totals')!.dependsOn.sort(), ['model.example._winning_days', 'model.example.stg_daily_pnl']);
+  assert.equal(p.nodes.get('model.example.trader_totals')!.dependsOn.sort(), [
+    'model.example._winning_days',
+    'model.example.stg_daily_pnl',
+  ]);
 });
 
 templating.run();
 
 const partial = suite('partial parsing of property files');
 
-partial('a second load reads target/partial_parse.json and gives the same project; an edit or a broken cache is parsed again', () => {
-  const yml = (desc: string) => `version: 2\nmodels:\n  - name: m\n    description: ${desc}\n    columns:\n      - name: id\n        data_tests: [unique, not_null]\n`;
-  const dir = writeProject({ 'models/m.sql': 'select 1 as id', 'models/m.yml': yml('First.') });
-  const cacheFile = join(dir, 'target', 'partial_parse.json');
-  const summary = (p: Project) => [...p.nodes.values()].map((n) => `${n.uniqueId}|${'description' in n ? n.description : ''}|${'line' in n ? n.line : ''}`).sort();
-  try {
-    const first = summary(loadProject(dir));
-    assert.ok(existsSync(cacheFile), 'the parsed properties are cached');
-    assert.equal(summary(loadProject(dir)), first, 'the cached properties give the same nodes, lines included');
-    // A cache whose entry no longer matches the file's text is not used.
-    writeFileSync(join(dir, 'models/m.yml'), yml('Second.'));
-    assert.is((loadProject(dir).nodes.get('model.t.m') as ModelNode).description, 'Second.');
-    writeFileSync(cacheFile, '{ not json');
-    assert.is((loadProject(dir).nodes.get('model.t.m') as ModelNode).description, 'Second.', 'a broken cache is ignored');
-    // Errors still name file:line when the file is parsed again.
-    writeFileSync(join(dir, 'models/m.yml'), 'version: 2\nmodels:\n  - name: m\n    colums: []\n');
-    assert.match(thrown(() => loadProject(dir))!.message, /^models\/m\.yml:3: models.0: unknown key 'colums'/);
-  } finally {
-    removeDir(dir);
-  }
-});
+partial(
+  'a second load reads target/partial_parse.json and gives the same project; an edit or a broken cache is parsed again',
+  () => {
+    const yml = (desc: string) =>
+      `version: 2\nmodels:\n  - name: m\n    description: ${desc}\n    columns:\n      - name: id\n        data_tests: [unique, not_null]\n`;
+    const dir = writeProject({ 'models/m.sql': 'select 1 as id', 'models/m.yml': yml('First.') });
+    const cacheFile = join(dir, 'target', 'partial_parse.json');
+    const summary = (p: Project) =>
+      [...p.nodes.values()]
+        .map((n) => `${n.uniqueId}|${'description' in n ? n.description : ''}|${'line' in n ? n.line : ''}`)
+        .sort();
+    try {
+      const first = summary(loadProject(dir));
+      assert.ok(existsSync(cacheFile), 'the parsed properties are cached');
+      assert.equal(summary(loadProject(dir)), first, 'the cached properties give the same nodes, lines included');
+      // A cache whose entry no longer matches the file's text is not used.
+      writeFileSync(join(dir, 'models/m.yml'), yml('Second.'));
+      assert.is((loadProject(dir).nodes.get('model.t.m') as ModelNode).description, 'Second.');
+      writeFileSync(cacheFile, '{ not json');
+      assert.is(
+        (loadProject(dir).nodes.get('model.t.m') as ModelNode).description,
+        'Second.',
+        'a broken cache is ignored',
+      );
+      // Errors still name file:line when the file is parsed again.
+      writeFileSync(join(dir, 'models/m.yml'), 'version: 2\nmodels:\n  - name: m\n    colums: []\n');
+      assert.match(thrown(() => loadProject(dir))!.message, /^models\/m\.yml:3: models.0: unknown key 'colums'/);
+    } finally {
+      removeDir(dir);
+    }
+  },
+);
 
-partial('a seed keeps its checksum from the cache while its file is unchanged, and gets a new one when it is edited', () => {
-  const dir = writeProject({ 'models/m.sql': 'select 1 as id', 'seeds/plans.csv': 'plan_id,name\n1,a\n' });
-  const checksum = () => loadProject(dir).nodes.get('seed.t.plans')!.checksum;
-  try {
-    const first = checksum();
-    const cache = JSON.parse(readFileSync(join(dir, 'target', 'partial_parse.json'), 'utf8'));
-    assert.ok(cache.hashes['seeds/plans.csv'], 'the file hash is cached');
-    assert.is(checksum(), first);
-    writeFileSync(join(dir, 'seeds/plans.csv'), 'plan_id,name\n1,b\n2,c\n');
-    assert.is.not(checksum(), first, 'an edited seed is modified for state:modified');
-  } finally {
-    removeDir(dir);
-  }
-});
+partial(
+  'a seed keeps its checksum from the cache while its file is unchanged, and gets a new one when it is edited',
+  () => {
+    const dir = writeProject({ 'models/m.sql': 'select 1 as id', 'seeds/plans.csv': 'plan_id,name\n1,a\n' });
+    const checksum = () => loadProject(dir).nodes.get('seed.t.plans')!.checksum;
+    try {
+      const first = checksum();
+      const cache = JSON.parse(readFileSync(join(dir, 'target', 'partial_parse.json'), 'utf8'));
+      assert.ok(cache.hashes['seeds/plans.csv'], 'the file hash is cached');
+      assert.is(checksum(), first);
+      writeFileSync(join(dir, 'seeds/plans.csv'), 'plan_id,name\n1,b\n2,c\n');
+      assert.is.not(checksum(), first, 'an edited seed is modified for state:modified');
+    } finally {
+      removeDir(dir);
+    }
+  },
+);
 
 partial.run();

@@ -13,10 +13,12 @@ import { build, removeDir, resetSchemas, rowsOf, scratchRelations, thrown, write
 
 const GOOD_SEED = {
   // A BOM, a quoted newline, a quoted comma and quote, None/True/False, US timestamps, camelCase headers.
-  'seeds/traders.csv': '\uFEFFtraderId,name,isInternal,joinedAt,score\n1,"Ada\nLovelace",False,01/15/2024 09:30:00,1.5\n2,"Bo, ""the desk""",True,12/31/2023 23:59:59,None\n3,Cy,None,02/01/2024 00:00:00,-2\n',
+  'seeds/traders.csv':
+    '\uFEFFtraderId,name,isInternal,joinedAt,score\n1,"Ada\nLovelace",False,01/15/2024 09:30:00,1.5\n2,"Bo, ""the desk""",True,12/31/2023 23:59:59,None\n3,Cy,None,02/01/2024 00:00:00,-2\n',
   'seeds/plans/a.csv': 'planId,price\n1,100\n2,200\n',
   'seeds/plans/b.csv': 'planId,price\n2,200\n3,300\n',
-  'seeds/props.yml': 'version: 2\nseeds:\n  - name: plans\n    config:\n      unique_key: planId\n      column_types:\n        price: numeric(10,2)\n',
+  'seeds/props.yml':
+    'version: 2\nseeds:\n  - name: plans\n    config:\n      unique_key: planId\n      column_types:\n        price: numeric(10,2)\n',
 };
 
 function seedOf(dir: string, name: string): SeedNode {
@@ -51,7 +53,11 @@ parsing('a multi-file seed merges identical rows', () => {
   try {
     const parsed = parseSeed(dir, seedOf(dir, 'plans'));
     assert.is(parsed.duplicates, 1);
-    assert.equal(parsed.rows, [['1', '100'], ['2', '200'], ['3', '300']]);
+    assert.equal(parsed.rows, [
+      ['1', '100'],
+      ['2', '200'],
+      ['3', '300'],
+    ]);
     assert.equal(parsed.columns[1], { name: 'price', type: 'numeric(10,2)' });
   } finally {
     removeDir(dir);
@@ -71,14 +77,29 @@ const seedError = (files: Record<string, string>, name: string): SeedError => {
 
 parsing('a conflicting duplicate across files fails naming both files and lines', () => {
   const e = seedError({ ...GOOD_SEED, 'seeds/plans/b.csv': 'planId,price\n3,300\n2,250\n' }, 'plans');
-  assert.match(e.message, /^seeds\/plans\/b\.csv:3: plan_id 2 also appears in seeds\/plans\/a\.csv:3 with different content \(first difference in column 'price'\)/);
+  assert.match(
+    e.message,
+    /^seeds\/plans\/b\.csv:3: plan_id 2 also appears in seeds\/plans\/a\.csv:3 with different content \(first difference in column 'price'\)/,
+  );
 });
 
 parsing('a bad cell fails with file:line:column and the expected type', () => {
-  const e = seedError({ 'seeds/s.csv': 'id,n\n1,2\n2,"multi\nline"\n3,x\n', 'seeds/p.yml': 'version: 2\nseeds:\n  - name: s\n    config:\n      column_types: {n: int}\n' }, 's');
+  const e = seedError(
+    {
+      'seeds/s.csv': 'id,n\n1,2\n2,"multi\nline"\n3,x\n',
+      'seeds/p.yml': 'version: 2\nseeds:\n  - name: s\n    config:\n      column_types: {n: int}\n',
+    },
+    's',
+  );
   // The third record starts on line 5 because the second one spans two lines.
   assert.match(e.message, /^seeds\/s\.csv:3:2: column 'n' expects a whole number, got "multi\\nline"/);
-  const e2 = seedError({ 'seeds/s.csv': 'id,at\n1,2024-01-01\n2,13/45/2024 10:00:00\n', 'seeds/p.yml': 'version: 2\nseeds:\n  - name: s\n    config:\n      column_types: {at: timestamp}\n' }, 's');
+  const e2 = seedError(
+    {
+      'seeds/s.csv': 'id,at\n1,2024-01-01\n2,13/45/2024 10:00:00\n',
+      'seeds/p.yml': 'version: 2\nseeds:\n  - name: s\n    config:\n      column_types: {at: timestamp}\n',
+    },
+    's',
+  );
   assert.match(e2.message, /^seeds\/s\.csv:3:2: column 'at' expects a timestamp/);
   assert.match(e2.message, "nothing of seed 's' was loaded");
 });
@@ -121,33 +142,58 @@ for (const kind of TARGET_KINDS) {
     const dir = project(GOOD_SEED);
     const r = await build(dir, db);
     assert.ok(r.ok, JSON.stringify(r.results));
-    assert.match(r.results.find((x) => x.unique_id.endsWith('plans'))!.message, 'loaded 3 rows (1 duplicate rows merged)');
-    const rows = await rowsOf(db, `select trader_id, name, is_internal, joined_at::text as joined_at, score from seeds.traders order by trader_id`);
+    assert.match(
+      r.results.find((x) => x.unique_id.endsWith('plans'))!.message,
+      'loaded 3 rows (1 duplicate rows merged)',
+    );
+    const rows = await rowsOf(
+      db,
+      `select trader_id, name, is_internal, joined_at::text as joined_at, score from seeds.traders order by trader_id`,
+    );
     assert.equal(rows, [
       { trader_id: 1, name: 'Ada\nLovelace', is_internal: false, joined_at: '2024-01-15 09:30:00', score: 1.5 },
       { trader_id: 2, name: 'Bo, "the desk"', is_internal: true, joined_at: '2023-12-31 23:59:59', score: null },
       { trader_id: 3, name: 'Cy', is_internal: null, joined_at: '2024-02-01 00:00:00', score: -2 },
     ]);
-    const types = await rowsOf(db, `select column_name, data_type from information_schema.columns where table_schema = 'seeds' and table_name = 'plans' order by ordinal_position`);
-    assert.equal(types, [{ column_name: 'plan_id', data_type: 'bigint' }, { column_name: 'price', data_type: 'numeric' }]);
-    assert.equal(await rowsOf(db, 'select plan_id, price from seeds.plans order by 1'), [{ plan_id: 1, price: 100 }, { plan_id: 2, price: 200 }, { plan_id: 3, price: 300 }]);
+    const types = await rowsOf(
+      db,
+      `select column_name, data_type from information_schema.columns where table_schema = 'seeds' and table_name = 'plans' order by ordinal_position`,
+    );
+    assert.equal(types, [
+      { column_name: 'plan_id', data_type: 'bigint' },
+      { column_name: 'price', data_type: 'numeric' },
+    ]);
+    assert.equal(await rowsOf(db, 'select plan_id, price from seeds.plans order by 1'), [
+      { plan_id: 1, price: 100 },
+      { plan_id: 2, price: 200 },
+      { plan_id: 3, price: 300 },
+    ]);
   });
 
   s('a bad row fails the seed, loads nothing of it, keeps the previous load, and other seeds still load', async () => {
     const dir = project(GOOD_SEED);
     assert.ok((await build(dir, db)).ok);
-    writeProject({ 'seeds/plans/b.csv': 'planId,price\n3,300\n4,lots\n', 'seeds/traders.csv': 'traderId,name\n9,Zed\n' }, dir);
+    writeProject(
+      { 'seeds/plans/b.csv': 'planId,price\n3,300\n4,lots\n', 'seeds/traders.csv': 'traderId,name\n9,Zed\n' },
+      dir,
+    );
     const r = await build(dir, db);
     assert.is(r.byName.plans, 'error');
     assert.is(r.byName.traders, 'success');
-    assert.match(r.results.find((x) => x.unique_id.endsWith('plans'))!.message, /^seeds\/plans\/b\.csv:3:2: column 'price' expects a number, got "lots"/);
+    assert.match(
+      r.results.find((x) => x.unique_id.endsWith('plans'))!.message,
+      /^seeds\/plans\/b\.csv:3:2: column 'price' expects a number, got "lots"/,
+    );
     assert.equal(await rowsOf(db, 'select count(*) as n from seeds.plans'), [{ n: 3 }]);
     assert.equal(await rowsOf(db, 'select trader_id, name from seeds.traders'), [{ trader_id: 9, name: 'Zed' }]);
     assert.equal(await scratchRelations(db), []);
   });
 
   s('a bad seed on first load creates no table', async () => {
-    const dir = project({ 'seeds/s.csv': 'id,n\n1,2\n2,3.5\n', 'seeds/p.yml': 'version: 2\nseeds:\n  - name: s\n    config:\n      column_types: {n: integer}\n' });
+    const dir = project({
+      'seeds/s.csv': 'id,n\n1,2\n2,3.5\n',
+      'seeds/p.yml': 'version: 2\nseeds:\n  - name: s\n    config:\n      column_types: {n: integer}\n',
+    });
     const r = await build(dir, db);
     assert.is(r.byName.s, 'error');
     assert.match(r.results[0].message, /^seeds\/s\.csv:3:2: column 'n' expects a whole number/);
@@ -195,7 +241,9 @@ models:
     const dir = project(BUILD);
     const r = await build(dir, db);
     assert.not.ok(r.ok);
-    const statuses = Object.fromEntries(Object.entries(r.byName).map(([k, v]) => [k.replace(/^(expression_is_true_ok1)_[0-9a-f]{8}$/, '$1'), v]));
+    const statuses = Object.fromEntries(
+      Object.entries(r.byName).map(([k, v]) => [k.replace(/^(expression_is_true_ok1)_[0-9a-f]{8}$/, '$1'), v]),
+    );
     assert.equal(statuses, {
       bad: 'error',
       after_bad: 'skipped',
@@ -238,12 +286,19 @@ models:
     const dir = project({
       'seeds/s.csv': 'id\n1\n1\n',
       'seeds/p.yml': 'version: 2\nseeds:\n  - name: s\n    columns:\n      - name: id\n        data_tests: [unique]\n',
-      'models/src.yml': "version: 2\nsources:\n  - name: raw\n    tables:\n      - name: accounts\n        columns:\n          - name: id\n            data_tests:\n              - accepted_values:\n                  values: [1, 2]\n",
+      'models/src.yml':
+        'version: 2\nsources:\n  - name: raw\n    tables:\n      - name: accounts\n        columns:\n          - name: id\n            data_tests:\n              - accepted_values:\n                  values: [1, 2]\n',
       'models/m.sql': `select * from {{ source('raw', 'accounts') }}`,
       'models/n.sql': `select * from {{ ref('s') }}`,
     });
     const r = await build(dir, db);
-    assert.equal(r.byName, { s: 'success', unique_s_id: 'fail', m: 'success', n: 'skipped', accepted_values_raw_accounts_id: 'fail' });
+    assert.equal(r.byName, {
+      s: 'success',
+      unique_s_id: 'fail',
+      m: 'success',
+      n: 'skipped',
+      accepted_values_raw_accounts_id: 'fail',
+    });
     assert.is(r.results.find((x) => x.unique_id.endsWith('accepted_values_raw_accounts_id'))!.failures, 1);
   });
   s.run();

@@ -6,7 +6,13 @@ import * as assert from 'uvu/assert';
 import { Dag } from '../../runner/graph/dag.ts';
 import { parseAtom, selectNodes, type SelectionState } from '../../runner/graph/select.ts';
 import { loadProject } from '../../runner/project/load.ts';
-import { readPreviousChecksums, readPreviousResults, writeManifest, writeRunResults, targetDir } from '../../runner/artifacts/artifacts.ts';
+import {
+  readPreviousChecksums,
+  readPreviousResults,
+  writeManifest,
+  writeRunResults,
+  targetDir,
+} from '../../runner/artifacts/artifacts.ts';
 import { SelectorError } from '../../runner/errors.ts';
 import { removeDir, thrown, writeProject } from './_helpers.ts';
 
@@ -49,7 +55,12 @@ const MODELS_AND_SEEDS: ('model' | 'seed')[] = ['model', 'seed'];
 function names(ids: Set<string>): string[] {
   return [...ids].map((id) => project.nodes.get(id)!.name).sort();
 }
-function sel(select: string[] | undefined, exclude?: string[], state: SelectionState = {}, types: ('model' | 'seed' | 'test')[] | null = MODELS_AND_SEEDS): string[] {
+function sel(
+  select: string[] | undefined,
+  exclude?: string[],
+  state: SelectionState = {},
+  types: ('model' | 'seed' | 'test')[] | null = MODELS_AND_SEEDS,
+): string[] {
   return names(selectNodes(dag, { select, exclude, resourceTypes: types ?? undefined }, state));
 }
 
@@ -124,7 +135,14 @@ methods('tests join when a parent is selected, unless excluded', () => {
 });
 methods('ls-style order is topological', () => {
   const order = dag.topoOrder(selectNodes(dag, { select: ['+e'] })).map((id) => project.nodes.get(id)!.name);
-  for (const [before, after] of [['s1', 'a'], ['a', 'c'], ['b', 'c'], ['c', 'd'], ['d', 'e'], ['c', 'unique_c_id']]) {
+  for (const [before, after] of [
+    ['s1', 'a'],
+    ['a', 'c'],
+    ['b', 'c'],
+    ['c', 'd'],
+    ['d', 'e'],
+    ['c', 'unique_c_id'],
+  ]) {
     assert.ok(order.indexOf(before) < order.indexOf(after), `${before} before ${after} in ${order.join(',')}`);
   }
 });
@@ -152,16 +170,33 @@ state('state:modified and state:new compare with the last manifest', () => {
 
     writeFileSync(join(d, 'models/staging/b.sql'), 'select 2 as id');
     writeFileSync(join(d, 'models/marts/y.sql'), `select * from {{ ref('e') }}`);
-    writeFileSync(join(d, 'dpm.yml'), `name: sel\nmodels:\n  features:\n    +materialized: table\n  other:\n    +materialized: table\n`);
+    writeFileSync(
+      join(d, 'dpm.yml'),
+      `name: sel\nmodels:\n  features:\n    +materialized: table\n  other:\n    +materialized: table\n`,
+    );
     const p2 = loadProject(d);
     const dag2 = new Dag(p2.nodes);
     const st = { previousChecksums: readPreviousChecksums(targetDir(p2)) };
     const n = (s: Set<string>) => [...s].map((id) => p2.nodes.get(id)!.name).sort();
     // b's SQL changed, x's config changed (through dpm.yml), y is new.
-    assert.equal(n(selectNodes(dag2, { select: ['state:modified'], resourceTypes: MODELS_AND_SEEDS }, st)), ['b', 'x', 'y']);
+    assert.equal(n(selectNodes(dag2, { select: ['state:modified'], resourceTypes: MODELS_AND_SEEDS }, st)), [
+      'b',
+      'x',
+      'y',
+    ]);
     assert.equal(n(selectNodes(dag2, { select: ['state:new'], resourceTypes: MODELS_AND_SEEDS }, st)), ['y']);
-    assert.equal(n(selectNodes(dag2, { select: ['state:modified+'], resourceTypes: MODELS_AND_SEEDS }, st)), ['b', 'c', 'd', 'e', 'f', 'x', 'y']);
-    assert.equal(n(selectNodes(dag2, { select: ['state:modified,tag:marts'], resourceTypes: MODELS_AND_SEEDS }, st)), ['y']);
+    assert.equal(n(selectNodes(dag2, { select: ['state:modified+'], resourceTypes: MODELS_AND_SEEDS }, st)), [
+      'b',
+      'c',
+      'd',
+      'e',
+      'f',
+      'x',
+      'y',
+    ]);
+    assert.equal(n(selectNodes(dag2, { select: ['state:modified,tag:marts'], resourceTypes: MODELS_AND_SEEDS }, st)), [
+      'y',
+    ]);
   } finally {
     removeDir(d);
   }
@@ -172,13 +207,31 @@ state('result:error and result:fail rerun what failed last time', () => {
   try {
     const p = loadProject(d);
     const id = (name: string) => [...p.nodes.values()].find((n) => n.name === name)!.uniqueId;
-    const r = (name: string, status: 'success' | 'error' | 'skipped' | 'fail') => ({ unique_id: id(name), status, execution_time: 0, message: '', rows_affected: null, failures: null, compiled_path: null });
-    writeRunResults(p, 'x', 'build', 1, [r('a', 'success'), r('c', 'error'), r('d', 'skipped'), r('e', 'skipped'), r('unique_c_id', 'fail')]);
+    const r = (name: string, status: 'success' | 'error' | 'skipped' | 'fail') => ({
+      unique_id: id(name),
+      status,
+      execution_time: 0,
+      message: '',
+      rows_affected: null,
+      failures: null,
+      compiled_path: null,
+    });
+    writeRunResults(p, 'x', 'build', 1, [
+      r('a', 'success'),
+      r('c', 'error'),
+      r('d', 'skipped'),
+      r('e', 'skipped'),
+      r('unique_c_id', 'fail'),
+    ]);
     const st = { previousResults: readPreviousResults(targetDir(p)) };
     const dg = new Dag(p.nodes);
     const n = (s: Set<string>) => [...s].map((i) => p.nodes.get(i)!.name).sort();
     assert.equal(n(selectNodes(dg, { select: ['result:error'], resourceTypes: MODELS_AND_SEEDS }, st)), ['c']);
-    assert.equal(n(selectNodes(dg, { select: ['result:error+'], resourceTypes: MODELS_AND_SEEDS }, st)), ['c', 'd', 'e']);
+    assert.equal(n(selectNodes(dg, { select: ['result:error+'], resourceTypes: MODELS_AND_SEEDS }, st)), [
+      'c',
+      'd',
+      'e',
+    ]);
     assert.equal(n(selectNodes(dg, { select: ['result:skipped'], resourceTypes: MODELS_AND_SEEDS }, st)), ['d', 'e']);
     assert.equal(n(selectNodes(dg, { select: ['result:fail'] }, st)), ['unique_c_id']);
   } finally {

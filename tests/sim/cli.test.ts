@@ -28,7 +28,10 @@ test('usage errors exit 2', async () => {
 test('export writes JSONL matching the firm', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'dpm-sim-'));
   try {
-    assert.is(await quiet(() => simMain(['export', '--seed', '3', '--accounts', '10', '--days', '6', '--out', dir])), 0);
+    assert.is(
+      await quiet(() => simMain(['export', '--seed', '3', '--accounts', '10', '--days', '6', '--out', dir])),
+      0,
+    );
     const firm = generateFirm({ seed: 3, accounts: 10, days: 6 });
     const lines = (await readFile(join(dir, 'trades_closed.jsonl'), 'utf8')).trim().split('\n');
     const truth = Array.from({ length: 6 }, (_, d) => firm.closedTrades(d)).flat();

@@ -54,14 +54,26 @@ test('record shapes: ISO timestamps, sides, codes, types', () => {
     assert.ok(ISO.test(m.date as string));
     assert.ok([1, 2, 3].includes(m.status as number));
     assert.ok([1, 2, 3, 4].includes(m.phase as number));
-    for (const f of ['netProfit', 'grossProfit', 'grossLoss', 'profitFactor', 'successRate', 'stdProfits', 'totalLots', 'meanDuration', 'maxDrawDown', 'days_to_next_payout', 'todays_payouts']) {
+    for (const f of [
+      'netProfit',
+      'grossProfit',
+      'grossLoss',
+      'profitFactor',
+      'successRate',
+      'stdProfits',
+      'totalLots',
+      'meanDuration',
+      'maxDrawDown',
+      'days_to_next_payout',
+      'todays_payouts',
+    ]) {
       assert.ok(f in m, f);
     }
     assert.ok((m.grossLoss as number) <= 0 && (m.maxDrawDown as number) <= 0);
   }
 });
 
-test('daily netProfit is the sum of the day\'s trades and balances chain', () => {
+test("daily netProfit is the sum of the day's trades and balances chain", () => {
   for (let d = 0; d < firm.days; d++) {
     const byAccount = new Map<string, number>();
     const loginOf = new Map(firm.liveAccounts(d).map((a) => [`${a.login}|${a.platform}|${a.broker}`, a.accountId]));
@@ -72,12 +84,15 @@ test('daily netProfit is the sum of the day\'s trades and balances chain', () =>
     for (const m of firm.dailyMetrics(d)) {
       const sum = byAccount.get(m.accountId as string) ?? 0;
       assert.is(Math.round((m.netProfit as number) * 100), sum, `account ${m.accountId} day ${d}`);
-      const expected = Math.round(((m.priorDaysBalance as number) + (m.netProfit as number) - (m.todays_payouts as number)) * 100);
+      const expected = Math.round(
+        ((m.priorDaysBalance as number) + (m.netProfit as number) - (m.todays_payouts as number)) * 100,
+      );
       assert.is(Math.round((m.currentBalance as number) * 100), expected);
     }
   }
   const prev = new Map(firm.dailyMetrics(20).map((m) => [m.accountId, m.currentBalance]));
-  for (const m of firm.dailyMetrics(21)) if (prev.has(m.accountId)) assert.is(m.priorDaysBalance, prev.get(m.accountId));
+  for (const m of firm.dailyMetrics(21))
+    if (prev.has(m.accountId)) assert.is(m.priorDaysBalance, prev.get(m.accountId));
 });
 
 test('all-time metrics aggregate the daily ones', () => {
@@ -184,7 +199,18 @@ test('open trades add up to equity minus balance', () => {
 test('regimes carry the documented JSON paths', () => {
   const [r] = firm.regimes(5) as unknown as Record<string, any>[];
   assert.ok(ISO.test(r.date));
-  for (const sym of ['SPX500', 'NDX100', 'US30', 'EURUSD', 'GBPUSD', 'USDJPY', 'BTCUSD', 'ETHUSD', 'XAUUSD', 'USOUSD']) {
+  for (const sym of [
+    'SPX500',
+    'NDX100',
+    'US30',
+    'EURUSD',
+    'GBPUSD',
+    'USDJPY',
+    'BTCUSD',
+    'ETHUSD',
+    'XAUUSD',
+    'USOUSD',
+  ]) {
     assert.type(r.instruments.data[sym].eod_price, 'number');
     assert.type(r.instruments.data[sym].volatility_90d, 'number');
   }

@@ -81,7 +81,12 @@ test('unfiltered trade listings page over days without trades into valid JSON', 
 });
 
 test('envelope, include-total and page size caps', async () => {
-  const { Status, Data } = await getJson('v2/trades/closed', { 'trade-date-from': '20240101', 'trade-date-to': '20240110', limit: 5000, 'include-total': 1 });
+  const { Status, Data } = await getJson('v2/trades/closed', {
+    'trade-date-from': '20240101',
+    'trade-date-to': '20240110',
+    limit: 5000,
+    'include-total': 1,
+  });
   assert.is(Status, 'ok');
   assert.is(Data.limit, 1000);
   let total = 0;
@@ -102,14 +107,21 @@ test('filters: logins, accountIds, dates, hours, phases, time ranges', async () 
   const daily = firm.dailyMetrics(7);
   const ids = daily.slice(0, 3).map((m) => m.accountId as string);
   const got = await listAll('v2/metrics/daily', { dates: '20240108', accountIds: ids.join(',') }, 1000);
-  assert.equal(got.map((m) => m.accountId), ids);
+  assert.equal(
+    got.map((m) => m.accountId),
+    ids,
+  );
   const funded = await listAll('v2/metrics/daily', { dates: '20240108', phases: 4 }, 1000);
   assert.equal(funded, JSON.parse(JSON.stringify(daily.filter((m) => m.phase === 4))));
   const hourly = firm.hourlyMetrics(7);
   const hour = hourly[0].hour as number;
   const h = await listAll('v2/metrics/hourly', { dates: '20240108', hours: hour }, 1000);
   assert.equal(h, JSON.parse(JSON.stringify(hourly.filter((m) => m.hour === hour))));
-  const late = await listAll('v2/trades/closed', { 'trade-date': '20240104', 'close-time-from': '2024-01-04T12:00:00.000Z' }, 1000);
+  const late = await listAll(
+    'v2/trades/closed',
+    { 'trade-date': '20240104', 'close-time-from': '2024-01-04T12:00:00.000Z' },
+    1000,
+  );
   assert.equal(late.length, firm.closedTrades(3).filter((t) => t.closeTime >= '2024-01-04T12:00:00.000Z').length);
   const oracle = await listAll('_sim/oracle', { dates: '20240108', accountIds: ids[0] }, 1000);
   assert.is(oracle[0].expectedNetProfit, firm.oracle(ids[0], 7));
@@ -127,7 +139,14 @@ test('alltime and open trades match the truth', async () => {
 });
 
 test('rate limit answers 429 with Retry-After', async () => {
-  const limited = await startSimServer({ seed: 5, accounts: 40, days: 20, apiKey: 'k', firm, rateLimit: { perSecond: 1, burst: 2 } });
+  const limited = await startSimServer({
+    seed: 5,
+    accounts: 40,
+    days: 20,
+    apiKey: 'k',
+    firm,
+    rateLimit: { perSecond: 1, burst: 2 },
+  });
   try {
     const statuses: number[] = [];
     let retryAfter: string | null = null;

@@ -11,10 +11,18 @@ import { FIXTURES, readFixture, readPredictions } from './helpers.ts';
 const dir = mkdtempSync(join(tmpdir(), 'dpm-gbdt-'));
 
 async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '', stderr = '';
-  const ow = process.stdout.write, ew = process.stderr.write;
-  process.stdout.write = ((c: string) => { stdout += c; return true; }) as typeof process.stdout.write;
-  process.stderr.write = ((c: string) => { stderr += c; return true; }) as typeof process.stderr.write;
+  let stdout = '',
+    stderr = '';
+  const ow = process.stdout.write,
+    ew = process.stderr.write;
+  process.stdout.write = ((c: string) => {
+    stdout += c;
+    return true;
+  }) as typeof process.stdout.write;
+  process.stderr.write = ((c: string) => {
+    stderr += c;
+    return true;
+  }) as typeof process.stderr.write;
   try {
     const code = await gbdtMain(args);
     return { code, stdout, stderr };
@@ -42,9 +50,17 @@ t('the reference LightGBM config parses (comments, spaces)', () => {
 
 t('task=train logs validation metrics like LightGBM and writes a model LightGBM-format', async () => {
   const model = join(dir, 'model.txt');
-  const r = await run([`config=${FIXTURES}dpm_small.conf`, `data=${FIXTURES}train.csv.gz`, `valid=${FIXTURES}test.csv.gz`, `output_model=${model}`]);
+  const r = await run([
+    `config=${FIXTURES}dpm_small.conf`,
+    `data=${FIXTURES}train.csv.gz`,
+    `valid=${FIXTURES}test.csv.gz`,
+    `output_model=${model}`,
+  ]);
   assert.is(r.code, 0, r.stderr);
-  assert.match(r.stdout, /\[LightGBM\] \[Info\] Iteration:10, valid_1 l1 : \d+(\.\d+)?\n\[LightGBM\] \[Info\] Iteration:10, valid_1 l2 : /);
+  assert.match(
+    r.stdout,
+    /\[LightGBM\] \[Info\] Iteration:10, valid_1 l1 : \d+(\.\d+)?\n\[LightGBM\] \[Info\] Iteration:10, valid_1 l2 : /,
+  );
   assert.match(r.stdout, /Iteration:20, valid_1 l1 : /);
   assert.not.match(r.stdout, /Iteration:5,/);
   const text = readFileSync(model, 'utf8');
@@ -53,11 +69,17 @@ t('task=train logs validation metrics like LightGBM and writes a model LightGBM-
   assert.match(text, /\[objective: huber\]/);
 });
 
-t('task=predict with a LightGBM model writes LightGBM\'s predictions', async () => {
+t("task=predict with a LightGBM model writes LightGBM's predictions", async () => {
   const modelPath = join(dir, 'lgb_model.txt');
   writeFileSync(modelPath, readFixture('lightgbm_model_fair.txt.gz'));
   const outPath = join(dir, 'pred.txt');
-  const r = await run(['task=predict', `data=${FIXTURES}test.csv.gz`, 'header=true', `input_model=${modelPath}`, `output_result=${outPath}`]);
+  const r = await run([
+    'task=predict',
+    `data=${FIXTURES}test.csv.gz`,
+    'header=true',
+    `input_model=${modelPath}`,
+    `output_result=${outPath}`,
+  ]);
   assert.is(r.code, 0, r.stderr);
   const got = readFileSync(outPath, 'utf8').trim().split('\n').map(Number);
   const want = readPredictions('fair');
@@ -71,7 +93,14 @@ t('predict_contrib writes features + expected value per row', async () => {
   const small = join(dir, 'small.csv.gz');
   writeFileSync(small, gzipSync(readFixture('test.csv.gz').split('\n').slice(0, 11).join('\n') + '\n'));
   const outPath = join(dir, 'contrib.txt');
-  const r = await run(['task=predict', 'predict_contrib=true', `data=${small}`, 'header=true', `input_model=${modelPath}`, `output_result=${outPath}`]);
+  const r = await run([
+    'task=predict',
+    'predict_contrib=true',
+    `data=${small}`,
+    'header=true',
+    `input_model=${modelPath}`,
+    `output_result=${outPath}`,
+  ]);
   assert.is(r.code, 0, r.stderr);
   const rows = readFileSync(outPath, 'utf8').trim().split('\n');
   assert.is(rows.length, 10);
@@ -95,7 +124,13 @@ t('usage errors exit 2, data errors exit 1, each with a message', async () => {
   assert.match(r.stderr, /cannot read data file/);
   const trunc = join(dir, 'trunc.txt');
   writeFileSync(trunc, readFixture('lightgbm_model_fair.txt.gz').slice(0, 5000));
-  r = await run(['task=predict', `data=${FIXTURES}test.csv.gz`, 'header=true', `input_model=${trunc}`, `output_result=${join(dir, 'x.txt')}`]);
+  r = await run([
+    'task=predict',
+    `data=${FIXTURES}test.csv.gz`,
+    'header=true',
+    `input_model=${trunc}`,
+    `output_result=${join(dir, 'x.txt')}`,
+  ]);
   assert.is(r.code, 1);
   assert.match(r.stderr, /truncated/);
 });

@@ -15,7 +15,11 @@ export function readPredictions(objective: string): Float64Array {
   return Float64Array.from(readFixture(`lightgbm_pred_${objective}.txt`).trim().split('\n').map(Number));
 }
 
-export interface Table { label: Float64Array; columns: Float64Array[]; names: string[] }
+export interface Table {
+  label: Float64Array;
+  columns: Float64Array[];
+  names: string[];
+}
 
 const cache = new Map<string, Table>();
 /** label,f0..f23 CSV with empty cells as missing. */

@@ -1,47 +1,82 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildRowwise } from '../../trainer/treelearner/hist-kernel.ts';
-import { buildHistWasm, histModule, instantiateHist, SharedArena, usesColumns } from '../../trainer/treelearner/hist-wasm.ts';
+import {
+  buildHistWasm,
+  histModule,
+  instantiateHist,
+  SharedArena,
+  usesColumns,
+} from '../../trainer/treelearner/hist-wasm.ts';
 
 const t = suite('trainer: histogram kernels');
 
-t('both WebAssembly kernels (rows, columns) sum exactly what the JavaScript kernel sums (indices or not, hessians or counts)', () => {
-  const module = histModule();
-  assert.ok(module !== null, 'WebAssembly with shared memory is available');
-  const N = 10_007, S = 13, nf = 9, TB = nf * 256;
-  const arena = SharedArena.create(SharedArena.size([N * S, N * S, 4 * N, 4 * N, 4 * N, 8 * N, 8 * N, 8 * TB, 8 * TB, 12 * nf]))!;
-  const rb = arena.u8(N * S), g = arena.f32(N), h = arena.f32(N), idx = arena.i32(N), hg = arena.f64(TB), hh = arena.f64(TB);
-  const columns = { colBins: arena.u8(N * S), numData: N, og: arena.f64(N), oh: arena.f64(N) };
-  const feats = arena.i32(3 * nf);
-  const pos = feats.subarray(0, nf), off = feats.subarray(nf, 2 * nf), len = feats.subarray(2 * nf);
-  let s = 5;
-  const rnd = (): number => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
-  for (let i = 0; i < N * S; i++) rb[i] = Math.floor(rnd() * 256);
-  for (let r = 0; r < N; r++) for (let p = 0; p < S; p++) columns.colBins[p * N + r] = rb[r * S + p];
-  for (let i = 0; i < N; i++) { g[i] = rnd() - 0.5; h[i] = rnd(); }
-  for (let k = 0; k < nf; k++) { pos[k] = (k * 7) % S; off[k] = 256 * ((k * 5) % nf); len[k] = 256; }
-  let cnt = 0;
-  for (let i = 0; i < N; i++) if (rnd() < 0.6) idx[cnt++] = i;
-  const kernel = instantiateHist(module!, arena.memory);
-  const jg = new Float64Array(TB), jh = new Float64Array(TB);
-  // A dense leaf (odd begin and count: the unrolled groups and the remainder loops both run) and a sparse one.
-  const leaves = [{ begin: 3, n: cnt - 5 }, { begin: 101, n: 211 }];
-  assert.ok(usesColumns(leaves[0].n, N) && !usesColumns(leaves[1].n, N), 'the two leaves take different kernels');
-  for (const { begin, n } of leaves) {
-    for (const useIdx of [true, false]) {
-      for (const hess of [h, null]) {
-        buildRowwise(rb, S, pos, off, len, nf, useIdx ? idx : null, begin, n, g, hess, jg, jh);
-        for (const cols of [columns, null]) {
-          hg.fill(NaN);
-          hh.fill(NaN);
-          buildHistWasm(kernel, rb, S, pos, off, len, nf, useIdx ? idx : null, begin, n, g, hess, hg, hh, cols);
-          for (let i = 0; i < TB; i++) {
-            if (!Object.is(hg[i], jg[i]) || !Object.is(hh[i], jh[i])) assert.unreachable(`rows ${begin}+${n}, idx ${useIdx}, hess ${hess !== null}, columns ${cols !== null}, bin ${i}`);
+t(
+  'both WebAssembly kernels (rows, columns) sum exactly what the JavaScript kernel sums (indices or not, hessians or counts)',
+  () => {
+    const module = histModule();
+    assert.ok(module !== null, 'WebAssembly with shared memory is available');
+    const N = 10_007,
+      S = 13,
+      nf = 9,
+      TB = nf * 256;
+    const arena = SharedArena.create(
+      SharedArena.size([N * S, N * S, 4 * N, 4 * N, 4 * N, 8 * N, 8 * N, 8 * TB, 8 * TB, 12 * nf]),
+    )!;
+    const rb = arena.u8(N * S),
+      g = arena.f32(N),
+      h = arena.f32(N),
+      idx = arena.i32(N),
+      hg = arena.f64(TB),
+      hh = arena.f64(TB);
+    const columns = { colBins: arena.u8(N * S), numData: N, og: arena.f64(N), oh: arena.f64(N) };
+    const feats = arena.i32(3 * nf);
+    const pos = feats.subarray(0, nf),
+      off = feats.subarray(nf, 2 * nf),
+      len = feats.subarray(2 * nf);
+    let s = 5;
+    const rnd = (): number => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    for (let i = 0; i < N * S; i++) rb[i] = Math.floor(rnd() * 256);
+    for (let r = 0; r < N; r++) for (let p = 0; p < S; p++) columns.colBins[p * N + r] = rb[r * S + p];
+    for (let i = 0; i < N; i++) {
+      g[i] = rnd() - 0.5;
+      h[i] = rnd();
+    }
+    for (let k = 0; k < nf; k++) {
+      pos[k] = (k * 7) % S;
+      off[k] = 256 * ((k * 5) % nf);
+      len[k] = 256;
+    }
+    let cnt = 0;
+    for (let i = 0; i < N; i++) if (rnd() < 0.6) idx[cnt++] = i;
+    const kernel = instantiateHist(module!, arena.memory);
+    const jg = new Float64Array(TB),
+      jh = new Float64Array(TB);
+    // A dense leaf (odd begin and count: the unrolled groups and the remainder loops both run) and a sparse one.
+    const leaves = [
+      { begin: 3, n: cnt - 5 },
+      { begin: 101, n: 211 },
+    ];
+    assert.ok(usesColumns(leaves[0].n, N) && !usesColumns(leaves[1].n, N), 'the two leaves take different kernels');
+    for (const { begin, n } of leaves) {
+      for (const useIdx of [true, false]) {
+        for (const hess of [h, null]) {
+          buildRowwise(rb, S, pos, off, len, nf, useIdx ? idx : null, begin, n, g, hess, jg, jh);
+          for (const cols of [columns, null]) {
+            hg.fill(NaN);
+            hh.fill(NaN);
+            buildHistWasm(kernel, rb, S, pos, off, len, nf, useIdx ? idx : null, begin, n, g, hess, hg, hh, cols);
+            for (let i = 0; i < TB; i++) {
+              if (!Object.is(hg[i], jg[i]) || !Object.is(hh[i], jh[i]))
+                assert.unreachable(
+                  `rows ${begin}+${n}, idx ${useIdx}, hess ${hess !== null}, columns ${cols !== null}, bin ${i}`,
+                );
+            }
           }
         }
       }
     }
-  }
-});
+  },
+);
 
 t.run();

@@ -5,17 +5,36 @@ import { readTable } from './helpers.ts';
 
 const tr = readTable('train.csv.gz');
 const te = readTable('test.csv.gz');
-const trainSet = Dataset.fromColumns({ columns: tr.columns, featureNames: tr.names, categorical: ['f3'], label: tr.label });
-const validSet = Dataset.fromColumns({ columns: te.columns, featureNames: te.names, categorical: ['f3'], label: te.label });
+const trainSet = Dataset.fromColumns({
+  columns: tr.columns,
+  featureNames: tr.names,
+  categorical: ['f3'],
+  label: tr.label,
+});
+const validSet = Dataset.fromColumns({
+  columns: te.columns,
+  featureNames: te.names,
+  categorical: ['f3'],
+  label: te.label,
+});
 
 const t = suite('trainer: quantile objective and early stopping');
 
 t('quantile models give calibrated prediction intervals', async () => {
-  const common = { objective: 'quantile', num_iterations: 60, learning_rate: 0.1, num_leaves: 15, min_data_in_leaf: 50, metric: 'quantile' };
+  const common = {
+    objective: 'quantile',
+    num_iterations: 60,
+    learning_rate: 0.1,
+    num_leaves: 15,
+    min_data_in_leaf: 50,
+    metric: 'quantile',
+  };
   const hi = await train({ ...common, alpha: 0.9 }, trainSet, { valid: [validSet] });
   const lo = await train({ ...common, alpha: 0.1 }, trainSet, { valid: [validSet] });
-  const ph = hi.predict(te.columns), pl = lo.predict(te.columns);
-  let below = 0, above = 0;
+  const ph = hi.predict(te.columns),
+    pl = lo.predict(te.columns);
+  let below = 0,
+    above = 0;
   for (let i = 0; i < te.label.length; i++) {
     if (te.label[i] <= ph[i]) below++;
     if (te.label[i] < pl[i]) above++;
@@ -31,8 +50,26 @@ t('quantile models give calibrated prediction intervals', async () => {
 
 t('early stopping keeps the best iteration (LightGBM core semantics)', async () => {
   const seen: IterationInfo[] = [];
-  const b = await train({ objective: 'regression', num_iterations: 500, learning_rate: 0.5, num_leaves: 63, min_data_in_leaf: 5, early_stopping_round: 5, metric: 'l2' },
-    trainSet, { valid: [validSet], callbacks: [(i) => { seen.push(i); }] });
+  const b = await train(
+    {
+      objective: 'regression',
+      num_iterations: 500,
+      learning_rate: 0.5,
+      num_leaves: 63,
+      min_data_in_leaf: 5,
+      early_stopping_round: 5,
+      metric: 'l2',
+    },
+    trainSet,
+    {
+      valid: [validSet],
+      callbacks: [
+        (i) => {
+          seen.push(i);
+        },
+      ],
+    },
+  );
   assert.ok(b.bestIteration > 0 && b.bestIteration < 100, `best ${b.bestIteration}`);
   assert.is(b.numTrees, b.bestIteration);
   assert.is(seen.length, b.bestIteration + 5);
@@ -42,7 +79,10 @@ t('early stopping keeps the best iteration (LightGBM core semantics)', async () 
 });
 
 t('a callback returning true stops training', async () => {
-  const b = await train({ num_iterations: 50, learning_rate: 0.1 }, trainSet, { valid: [validSet], callbacks: [(i) => i.iteration >= 3] });
+  const b = await train({ num_iterations: 50, learning_rate: 0.1 }, trainSet, {
+    valid: [validSet],
+    callbacks: [(i) => i.iteration >= 3],
+  });
   assert.is(b.numTrees, 3);
 });
 

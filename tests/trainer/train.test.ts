@@ -7,14 +7,31 @@ import { Dataset } from '../../trainer/io/dataset.ts';
 import { FIXTURES, l1, OBJECTIVES, readFixture } from './helpers.ts';
 
 // Holdout l1 of LightGBM 4.x after 200 trees (tests/fixtures/gbdt-reference/README.md).
-const LIGHTGBM_L1: Record<string, number> = { regression: 154.114, regression_l1: 152.887, huber: 153.257, fair: 152.951 };
+const LIGHTGBM_L1: Record<string, number> = {
+  regression: 154.114,
+  regression_l1: 152.887,
+  huber: 153.257,
+  fair: 152.951,
+};
 
 const read = (name: string) => readTextData(FIXTURES + name, { header: true, labelColumn: '0' });
 const trainData = read('train.csv.gz');
 const testData = read('test.csv.gz');
-const trainSet = Dataset.fromColumns({ columns: trainData.columns, featureNames: trainData.names, categorical: [3], label: trainData.label });
+const trainSet = Dataset.fromColumns({
+  columns: trainData.columns,
+  featureNames: trainData.names,
+  categorical: [3],
+  label: trainData.label,
+});
 const params = (objective: string) => ({
-  objective, alpha: 150, fair_c: 50, num_iterations: 200, learning_rate: 0.05, num_leaves: 31, min_data_in_leaf: 50, seed: 7,
+  objective,
+  alpha: 150,
+  fair_c: 50,
+  num_iterations: 200,
+  learning_rate: 0.05,
+  num_leaves: 31,
+  min_data_in_leaf: 50,
+  seed: 7,
 });
 const models = new Map<string, Booster>();
 async function model(objective: string): Promise<Booster> {
@@ -40,17 +57,30 @@ for (const objective of OBJECTIVES) {
   });
 }
 
-t('regression_l1: the first trees are identical to LightGBM\'s, leaf renewal included', async () => {
+t("regression_l1: the first trees are identical to LightGBM's, leaf renewal included", async () => {
   const refText = readFixture('lightgbm_model_regression_l1.txt.gz');
   const text = (await model('regression_l1')).toString();
   for (let i = 0; i < 10; i++) assert.is(treeBlock(text, i), treeBlock(refText, i), `tree ${i}`);
 });
 
-t('huber: tree 0 has LightGBM\'s structure, thresholds, leaf values and counts', async () => {
+t("huber: tree 0 has LightGBM's structure, thresholds, leaf values and counts", async () => {
   const refTree = treeBlock(readFixture('lightgbm_model_huber.txt.gz'), 0).split('\n');
   const ours = treeBlock((await model('huber')).toString(), 0).split('\n');
-  for (const key of ['split_feature', 'threshold', 'decision_type', 'left_child', 'right_child', 'leaf_value', 'leaf_count', 'cat_threshold']) {
-    assert.is(ours.find((l) => l.startsWith(key)), refTree.find((l) => l.startsWith(key)), key);
+  for (const key of [
+    'split_feature',
+    'threshold',
+    'decision_type',
+    'left_child',
+    'right_child',
+    'leaf_value',
+    'leaf_count',
+    'cat_threshold',
+  ]) {
+    assert.is(
+      ours.find((l) => l.startsWith(key)),
+      refTree.find((l) => l.startsWith(key)),
+      key,
+    );
   }
 });
 
@@ -58,8 +88,10 @@ t('model text round trip: parsing our output predicts identically', async () => 
   for (const objective of OBJECTIVES) {
     const b = await model(objective);
     const back = Booster.fromString(b.toString());
-    const a = b.predict(testData.columns), c = back.predict(testData.columns);
-    for (let i = 0; i < a.length; i++) if (a[i] !== c[i]) assert.unreachable(`${objective} row ${i}: ${a[i]} vs ${c[i]}`);
+    const a = b.predict(testData.columns),
+      c = back.predict(testData.columns);
+    for (let i = 0; i < a.length; i++)
+      if (a[i] !== c[i]) assert.unreachable(`${objective} row ${i}: ${a[i]} vs ${c[i]}`);
     assert.is(back.toString(), b.toString());
   }
 });
@@ -75,7 +107,7 @@ t('tree_sizes in our header are the exact byte sizes of the tree blocks', async 
   assert.ok(text.startsWith('end of trees', pos));
 });
 
-t('SHAP contributions sum to the prediction (ours and LightGBM\'s models)', async () => {
+t("SHAP contributions sum to the prediction (ours and LightGBM's models)", async () => {
   const rows = testData.columns.map((c) => c.subarray(0, 300));
   for (const b of [await model('huber'), Booster.fromString(readFixture('lightgbm_model_regression.txt.gz'))]) {
     const pred = b.predict(rows);

@@ -26,7 +26,11 @@ const ALLOWED: Record<string, (target: string) => boolean> = {
  */
 const TRAINER_PACKAGES = (spec: string) => spec === 'zod' || spec === 'tsx/esm/api' || spec.startsWith('node:');
 
-export interface Import { file: string; line: number; spec: string }
+export interface Import {
+  file: string;
+  line: number;
+  spec: string;
+}
 
 export function importsOf(file: string, text: string): Import[] {
   const info = ts.preProcessFile(text, true, true);
@@ -68,7 +72,8 @@ function folderCycles(edges: Map<string, Map<string, Import>>): string[][] {
   const walk = (node: string, path: string[]) => {
     state.set(node, 'open');
     for (const next of edges.get(node)?.keys() ?? []) {
-      if (state.get(next) === 'open') cycles.push([...path.slice(path.indexOf(next)), node, next].filter((n, i, a) => i === 0 || n !== a[i - 1]));
+      if (state.get(next) === 'open')
+        cycles.push([...path.slice(path.indexOf(next)), node, next].filter((n, i, a) => i === 0 || n !== a[i - 1]));
       else if (!state.has(next)) walk(next, [...path, node]);
     }
     state.set(node, 'done');
@@ -86,8 +91,9 @@ function sources(dir: string): string[] {
 }
 
 test('every import in the product points one way (cli -> forecast, ingest, sim, migrations -> runner, trainer)', () => {
-  const imports = PRODUCT.flatMap((folder) => sources(join(ROOT, folder)))
-    .flatMap((path) => importsOf(relative(ROOT, path).split('\\').join('/'), readFileSync(path, 'utf8')));
+  const imports = PRODUCT.flatMap((folder) => sources(join(ROOT, folder))).flatMap((path) =>
+    importsOf(relative(ROOT, path).split('\\').join('/'), readFileSync(path, 'utf8')),
+  );
   assert.ok(imports.length > 300, `read ${imports.length} imports`);
   assert.equal(violations(imports), []);
 });
@@ -100,7 +106,8 @@ test('an import from runner/ into forecast/ is named with its file and line', ()
 });
 
 test('dynamic and type-only imports count; the trainer may not load packages other than zod', () => {
-  const text = "import type { Database } from '../../runner/db/connect.ts';\nimport knex from 'knex';\nconst m = await import('./x.ts');\n";
+  const text =
+    "import type { Database } from '../../runner/db/connect.ts';\nimport knex from 'knex';\nconst m = await import('./x.ts');\n";
   assert.equal(violations(importsOf('trainer/io/dataset.ts', text)), [
     'trainer/io/dataset.ts:1: trainer/ must not import runner/db/connect.ts',
     "trainer/io/dataset.ts:2: trainer/ imports only trainer/ and zod, not 'knex'",
@@ -116,7 +123,10 @@ test('folders that import each other in a circle are named', () => {
     ...importsOf('cli/session.ts', "import { y } from '../ingest/client.ts';"),
   ]);
   assert.ok(found.includes('ingest/client.ts:1: ingest/ must not import cli/session.ts'), found.join('\n'));
-  assert.ok(found.some((v) => v.includes('in a circle: ') && v.includes('ingest -> cli -> ingest')), found.join('\n'));
+  assert.ok(
+    found.some((v) => v.includes('in a circle: ') && v.includes('ingest -> cli -> ingest')),
+    found.join('\n'),
+  );
 });
 
 test.run();

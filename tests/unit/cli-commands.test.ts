@@ -8,7 +8,10 @@ import { COMMAND_MODULES } from '../../cli/main.ts';
 
 /** yargs keeps no public list of registered commands; its command instance has one. */
 const commandsOf = (cli: Argv): string[] =>
-  (cli as unknown as { getInternalMethods(): { getCommandInstance(): { getCommands(): string[] } } }).getInternalMethods().getCommandInstance().getCommands();
+  (cli as unknown as { getInternalMethods(): { getCommandInstance(): { getCommands(): string[] } } })
+    .getInternalMethods()
+    .getCommandInstance()
+    .getCommands();
 
 test('every command module registers exactly the commands the CLI lists for it', async () => {
   const seen = new Set<string>();

@@ -81,14 +81,18 @@ function categoricalIndices(p: Params, names: string[]): number[] {
   return list.map((s) => {
     const i = Number(s);
     if (!Number.isInteger(i) || i < 0 || i >= names.length) {
-      throw new ParameterError(`categorical_feature: "${s}" is not a feature index 0..${names.length - 1} (indices do not count the label column)`);
+      throw new ParameterError(
+        `categorical_feature: "${s}" is not a feature index 0..${names.length - 1} (indices do not count the label column)`,
+      );
     }
     return i;
   });
 }
 
 export async function gbdtMain(args: string[]): Promise<number> {
-  const out = (s: string): void => { process.stdout.write(s + '\n'); };
+  const out = (s: string): void => {
+    process.stdout.write(s + '\n');
+  };
   if (args.includes('--help') || args.includes('-h') || args.length === 0) {
     out(GBDT_HELP);
     return args.length === 0 ? 2 : 0;
@@ -103,21 +107,40 @@ export async function gbdtMain(args: string[]): Promise<number> {
     }
     throw e;
   }
-  const info = (m: string): void => { if (p.verbosity >= 1) out(`[LightGBM] [Info] ${m}`); };
+  const info = (m: string): void => {
+    if (p.verbosity >= 1) out(`[LightGBM] [Info] ${m}`);
+  };
   try {
     if (p.data === '') throw new ParameterError('no data file: set data=<file> (in the config or on the command line)');
     if (p.task === 'train') {
       const t0 = performance.now();
       const td = readTextData(p.data, { header: p.header, labelColumn: p.label_column });
       const cats = categoricalIndices(p, td.names);
-      const ds = Dataset.fromColumns({ columns: td.columns, featureNames: td.names, categorical: cats, label: td.label });
+      const ds = Dataset.fromColumns({
+        columns: td.columns,
+        featureNames: td.names,
+        categorical: cats,
+        label: td.label,
+      });
       const valid = p.valid.map((file) => {
         const vd = readTextData(file, { header: p.header, labelColumn: p.label_column });
         return Dataset.fromColumns({ columns: vd.columns, featureNames: vd.names, categorical: cats, label: vd.label });
       });
       info(`Finished loading data in ${((performance.now() - t0) / 1000).toFixed(6)} seconds`);
-      const { task: _t, data: _d, valid: _v, header: _h, label_column: _l, output_model: _o, input_model: _i,
-        output_result: _r, config: _c, predict_contrib: _pc, num_iteration_predict: _n, ...trainParams } = p;
+      const {
+        task: _t,
+        data: _d,
+        valid: _v,
+        header: _h,
+        label_column: _l,
+        output_model: _o,
+        input_model: _i,
+        output_result: _r,
+        config: _c,
+        predict_contrib: _pc,
+        num_iteration_predict: _n,
+        ...trainParams
+      } = p;
       const t1 = performance.now();
       const booster = await train(cleanParams(trainParams), ds, { valid, log: out });
       info(`Finished training in ${((performance.now() - t1) / 1000).toFixed(6)} seconds`);
@@ -127,11 +150,19 @@ export async function gbdtMain(args: string[]): Promise<number> {
     }
     if (p.input_model === '') throw new ParameterError('task=predict needs input_model=<model file>');
     const booster = Booster.fromString(readFileSync(p.input_model, 'utf8'));
-    const td = readTextData(p.data, { header: p.header, labelColumn: p.label_column, expectFeatures: booster.numFeatures });
+    const td = readTextData(p.data, {
+      header: p.header,
+      labelColumn: p.label_column,
+      expectFeatures: booster.numFeatures,
+    });
     const k = p.num_iteration_predict > 0 ? p.num_iteration_predict : undefined;
     let text: string;
     if (p.predict_contrib) {
-      text = booster.contributions(td.columns, { numIteration: k }).map((r) => Array.from(r, g17).join('\t')).join('\n') + '\n';
+      text =
+        booster
+          .contributions(td.columns, { numIteration: k })
+          .map((r) => Array.from(r, g17).join('\t'))
+          .join('\n') + '\n';
     } else {
       const pred = booster.predict(td.columns, { numIteration: k });
       const lines = new Array<string>(pred.length);

@@ -2,7 +2,7 @@
 import { DataError, ModelFormatError } from '../utils/errors.ts';
 import { parseModelText, writeModelText } from '../io/model-text.ts';
 import { treeShap } from './shap.ts';
-import { Tree } from '../io/tree.ts';
+import type { Tree } from '../io/tree.ts';
 import { compileTrees, predictRows, type CompiledModel } from '../predict/predict-kernel.ts';
 import { predictParallel } from '../predict/predict-pool.ts';
 import { availableParallelism } from 'node:os';
@@ -42,7 +42,13 @@ export class Booster {
   bestIteration = 0;
   evalHistory: EvalRecord[] = [];
 
-  constructor(init: { trees: Tree[]; featureNames: string[]; featureInfos: string[]; objective: string; parameters?: [string, string][] }) {
+  constructor(init: {
+    trees: Tree[];
+    featureNames: string[];
+    featureInfos: string[];
+    objective: string;
+    parameters?: [string, string][];
+  }) {
     this.trees = init.trees;
     this.featureNames = init.featureNames;
     this.featureInfos = init.featureInfos;
@@ -61,10 +67,15 @@ export class Booster {
   static fromString(text: string): Booster {
     const m = parseModelText(text);
     if (m.featureInfos.length !== m.featureNames.length) {
-      throw new ModelFormatError(`feature_infos lists ${m.featureInfos.length} entries for ${m.featureNames.length} features`);
+      throw new ModelFormatError(
+        `feature_infos lists ${m.featureInfos.length} entries for ${m.featureNames.length} features`,
+      );
     }
     return new Booster({
-      trees: m.trees, featureNames: m.featureNames, featureInfos: m.featureInfos, objective: m.objective,
+      trees: m.trees,
+      featureNames: m.featureNames,
+      featureInfos: m.featureInfos,
+      objective: m.objective,
       parameters: [...m.parameters.entries()],
     });
   }
@@ -91,14 +102,28 @@ export class Booster {
   toColumns(input: PredictInput, layout?: 'columns' | 'rows'): { cols: ArrayLike<number>[]; n: number } {
     if (!Array.isArray(input)) throw new DataError('predict input must be an array of feature columns or of rows');
     const nf = this.numFeatures;
-    const asRows = layout === 'rows' || (layout === undefined && input.length > 0 && Array.isArray(input[0]) && !ArrayBuffer.isView(input[0]) && input.length !== nf);
-    if (!asRows && (layout === 'columns' || input.length === 0 || ArrayBuffer.isView(input[0]) || input.length === nf)) {
+    const asRows =
+      layout === 'rows' ||
+      (layout === undefined &&
+        input.length > 0 &&
+        Array.isArray(input[0]) &&
+        !ArrayBuffer.isView(input[0]) &&
+        input.length !== nf);
+    if (
+      !asRows &&
+      (layout === 'columns' || input.length === 0 || ArrayBuffer.isView(input[0]) || input.length === nf)
+    ) {
       if (input.length !== nf) {
-        throw new DataError(`the model expects ${nf} features but the input has ${input.length} columns; pass one column per feature in the training order (${this.featureNames.slice(0, 5).join(', ')}${nf > 5 ? ', ...' : ''})`);
+        throw new DataError(
+          `the model expects ${nf} features but the input has ${input.length} columns; pass one column per feature in the training order (${this.featureNames.slice(0, 5).join(', ')}${nf > 5 ? ', ...' : ''})`,
+        );
       }
       const n = nf === 0 ? 0 : input[0].length;
       for (let f = 0; f < nf; f++) {
-        if (input[f].length !== n) throw new DataError(`feature column ${f} (${this.featureNames[f]}) has ${input[f].length} values, column 0 has ${n}`);
+        if (input[f].length !== n)
+          throw new DataError(
+            `feature column ${f} (${this.featureNames[f]}) has ${input[f].length} values, column 0 has ${n}`,
+          );
       }
       return { cols: input as ArrayLike<number>[], n };
     }
@@ -108,7 +133,8 @@ export class Booster {
     for (let f = 0; f < nf; f++) cols.push(new Float64Array(n));
     for (let r = 0; r < n; r++) {
       const row = rows[r];
-      if (row.length !== nf) throw new DataError(`row ${r} has ${row.length} values but the model expects ${nf} features`);
+      if (row.length !== nf)
+        throw new DataError(`row ${r} has ${row.length} values but the model expects ${nf} features`);
       for (let f = 0; f < nf; f++) cols[f][r] = row[f];
     }
     return { cols, n };

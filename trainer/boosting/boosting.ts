@@ -33,11 +33,15 @@ export interface TrainOptions {
 export async function train(params: ParamInput, dataset: Dataset, options: TrainOptions = {}): Promise<Booster> {
   const p = resolveParams(params);
   const log = options.log ?? (() => {});
-  const info = (m: string): void => { if (p.verbosity >= 1) log(`[LightGBM] [Info] ${m}`); };
+  const info = (m: string): void => {
+    if (p.verbosity >= 1) log(`[LightGBM] [Info] ${m}`);
+  };
   const valid = options.valid ?? [];
   for (const [i, v] of valid.entries()) {
     if (v.numFeatures !== dataset.numFeatures) {
-      throw new DataError(`validation set ${i + 1} has ${v.numFeatures} features but the training set has ${dataset.numFeatures}; both must have the same columns in the same order`);
+      throw new DataError(
+        `validation set ${i + 1} has ${v.numFeatures} features but the training set has ${dataset.numFeatures}; both must have the same columns in the same order`,
+      );
     }
   }
   const validNames = valid.map((_, i) => options.validNames?.[i] ?? `valid_${i + 1}`);
@@ -47,8 +51,12 @@ export async function train(params: ParamInput, dataset: Dataset, options: Train
   const threads = Math.max(1, Math.min(p.num_threads > 0 ? p.num_threads : availableParallelism(), 4));
   const b = dataset.binned!;
   const buf = allocateBuffers(N, Math.max(1, layout.totalBins), p.num_leaves, b, dataset.numFeatures, threads);
-  const pool = await HistPool.create({ stride: b.stride, binPos: b.binPos, wide: b.wide,
-    numBins: layout.numBins, offsets: layout.offsets, ...buf }, threads, layout.metas, splitConfig(p));
+  const pool = await HistPool.create(
+    { stride: b.stride, binPos: b.binPos, wide: b.wide, numBins: layout.numBins, offsets: layout.offsets, ...buf },
+    threads,
+    layout.metas,
+    splitConfig(p),
+  );
   try {
     return runBoosting(p, dataset, valid, validNames, options, layout, buf, pool, info);
   } finally {
@@ -56,8 +64,17 @@ export async function train(params: ParamInput, dataset: Dataset, options: Train
   }
 }
 
-function runBoosting(p: Params, ds: Dataset, valid: Dataset[], validNames: string[], options: TrainOptions,
-  layout: ReturnType<typeof featureLayout>, buf: ReturnType<typeof allocateBuffers>, pool: HistPool, info: (m: string) => void): Booster {
+function runBoosting(
+  p: Params,
+  ds: Dataset,
+  valid: Dataset[],
+  validNames: string[],
+  options: TrainOptions,
+  layout: ReturnType<typeof featureLayout>,
+  buf: ReturnType<typeof allocateBuffers>,
+  pool: HistPool,
+  info: (m: string) => void,
+): Booster {
   const N = ds.numData;
   const usedFeatures = layout.metas.filter((m) => m !== null).length;
   info(`Total Bins ${layout.totalBins}`);
@@ -87,7 +104,8 @@ function runBoosting(p: Params, ds: Dataset, valid: Dataset[], validNames: strin
   for (let b = 0; b < bagStates.length; b++) bagStates[b] = (p.bagging_seed + b) >>> 0;
   const bag = bagging ? new Int32Array(N) : null;
   const oob = bagging ? new Int32Array(N) : null;
-  let bagCnt = N, oobCnt = 0;
+  let bagCnt = N,
+    oobCnt = 0;
 
   const es = p.early_stopping_round;
   const bestScore = valid.map(() => metrics.map(() => -Infinity));
@@ -97,7 +115,8 @@ function runBoosting(p: Params, ds: Dataset, valid: Dataset[], validNames: strin
   for (let iter = 0; iter < p.num_iterations; iter++) {
     objective.gradients(score, buf.grad, buf.hess);
     if (bagging && iter % p.bagging_freq === 0) {
-      bagCnt = 0; oobCnt = 0;
+      bagCnt = 0;
+      oobCnt = 0;
       const frac = p.bagging_fraction;
       for (let blk = 0; blk < bagStates.length; blk++) {
         let x = bagStates[blk];
@@ -126,7 +145,8 @@ function runBoosting(p: Params, ds: Dataset, valid: Dataset[], validNames: strin
     if (objective.renewAlpha !== null) {
       const label = ds.label;
       for (let l = 0; l < tree.numLeaves; l++) {
-        const begin = learner.leafBegin[l], cnt = learner.leafCnt[l];
+        const begin = learner.leafBegin[l],
+          cnt = learner.leafCnt[l];
         if (cnt === 0) continue;
         const res = new Float64Array(cnt);
         for (let i = 0; i < cnt; i++) {
@@ -179,8 +199,11 @@ function runBoosting(p: Params, ds: Dataset, valid: Dataset[], validNames: strin
   }
 
   const booster = new Booster({
-    trees, featureNames: ds.featureNames.map((n) => n.replace(/ /g, '_')), featureInfos: ds.mappers!.map((m) => m.info()),
-    objective: objective.modelName, parameters: modelParameters(p),
+    trees,
+    featureNames: ds.featureNames.map((n) => n.replace(/ /g, '_')),
+    featureInfos: ds.mappers!.map((m) => m.info()),
+    objective: objective.modelName,
+    parameters: modelParameters(p),
   });
   booster.bestIteration = bestIteration;
   booster.evalHistory = history;

@@ -69,8 +69,19 @@ function count(t: Tree, node: number): number {
   return node >= 0 ? t.internalCount[node] : t.leafCount[~node];
 }
 
-function recurse(t: Tree, x: (f: number) => number, phi: Float64Array, phiOff: number, node: number, depth: number,
-  p: Path, parentBase: number, parentZero: number, parentOne: number, parentFeature: number): void {
+function recurse(
+  t: Tree,
+  x: (f: number) => number,
+  phi: Float64Array,
+  phiOff: number,
+  node: number,
+  depth: number,
+  p: Path,
+  parentBase: number,
+  parentZero: number,
+  parentOne: number,
+  parentFeature: number,
+): void {
   // Each recursion level gets its own copy of the path, stacked after the parent's (as LightGBM does).
   const base = parentBase + depth;
   if (depth > 0) {
@@ -109,8 +120,14 @@ function recurse(t: Tree, x: (f: number) => number, phi: Float64Array, phiOff: n
 }
 
 /** Adds one tree's contributions for one row into phi[phiOff .. phiOff+numFeatures] (last slot = expected value). */
-export function treeShap(t: Tree, x: (f: number) => number, phi: Float64Array, phiOff: number, numFeatures: number,
-  maxDepth: number): void {
+export function treeShap(
+  t: Tree,
+  x: (f: number) => number,
+  phi: Float64Array,
+  phiOff: number,
+  numFeatures: number,
+  maxDepth: number,
+): void {
   phi[phiOff + numFeatures] += t.expectedValue();
   if (t.numLeaves <= 1) return;
   const len = maxDepth + 2;

@@ -13,9 +13,15 @@ export function nextUp(x: number): number {
   if (x === 0) return Number.MIN_VALUE;
   buf[0] = x;
   if (x > 0) {
-    if (words[0] === 0xffffffff) { words[0] = 0; words[1]++; } else words[0]++;
+    if (words[0] === 0xffffffff) {
+      words[0] = 0;
+      words[1]++;
+    } else words[0]++;
   } else {
-    if (words[0] === 0) { words[0] = 0xffffffff; words[1]--; } else words[0]--;
+    if (words[0] === 0) {
+      words[0] = 0xffffffff;
+      words[1]--;
+    } else words[0]--;
   }
   return buf[0];
 }
@@ -35,7 +41,15 @@ export interface BinOptions {
   zeroAsMissing: boolean;
 }
 
-function greedyFindBin(d: Float64Array | number[], c: number[], start: number, n: number, maxBin: number, total: number, minDataInBin: number): number[] {
+function greedyFindBin(
+  d: Float64Array | number[],
+  c: number[],
+  start: number,
+  n: number,
+  maxBin: number,
+  total: number,
+  minDataInBin: number,
+): number[] {
   const ub: number[] = [];
   if (n <= maxBin) {
     let cur = 0;
@@ -97,9 +111,17 @@ function greedyFindBin(d: Float64Array | number[], c: number[], start: number, n
   return ub;
 }
 
-function findBinWithZeroAsOneBin(d: number[], c: number[], maxBin: number, total: number, minDataInBin: number): number[] {
+function findBinWithZeroAsOneBin(
+  d: number[],
+  c: number[],
+  maxBin: number,
+  total: number,
+  minDataInBin: number,
+): number[] {
   const n = d.length;
-  let leftCntData = 0, cntZero = 0, rightCntData = 0;
+  let leftCntData = 0,
+    cntZero = 0,
+    rightCntData = 0;
   for (let i = 0; i < n; i++) {
     if (d[i] <= -K_ZERO_THRESHOLD) leftCntData += c[i];
     else if (d[i] > K_ZERO_THRESHOLD) rightCntData += c[i];
@@ -107,7 +129,10 @@ function findBinWithZeroAsOneBin(d: number[], c: number[], maxBin: number, total
   }
   let leftCnt = -1;
   for (let i = 0; i < n; i++) {
-    if (d[i] > -K_ZERO_THRESHOLD) { leftCnt = i; break; }
+    if (d[i] > -K_ZERO_THRESHOLD) {
+      leftCnt = i;
+      break;
+    }
   }
   if (leftCnt < 0) leftCnt = n;
   let ub: number[] = [];
@@ -119,7 +144,10 @@ function findBinWithZeroAsOneBin(d: number[], c: number[], maxBin: number, total
   }
   let rightStart = -1;
   for (let i = leftCnt; i < n; i++) {
-    if (d[i] > K_ZERO_THRESHOLD) { rightStart = i; break; }
+    if (d[i] > K_ZERO_THRESHOLD) {
+      rightStart = i;
+      break;
+    }
   }
   const rightMaxBin = maxBin - 1 - ub.length;
   if (rightStart >= 0 && rightMaxBin > 0) {
@@ -254,7 +282,8 @@ export class BinMapper {
       }
     }
     m.isTrivial = m.numBin <= 1;
-    if (!m.isTrivial && o.preFilter && needFilter(cntInBin, totalSampleCnt, o.filterCnt, categorical)) m.isTrivial = true;
+    if (!m.isTrivial && o.preFilter && needFilter(cntInBin, totalSampleCnt, o.filterCnt, categorical))
+      m.isTrivial = true;
     if (!m.isTrivial) {
       m.defaultBin = m.valueToBin(0);
       let mfb = 0;

@@ -19,7 +19,10 @@ export function lightgbmAtof(s: string): number {
   const n = s.length;
   while (p < n && s.charCodeAt(p) === 32) p++;
   let sign = 1.0;
-  if (s[p] === '-') { sign = -1.0; p++; } else if (s[p] === '+') p++;
+  if (s[p] === '-') {
+    sign = -1.0;
+    p++;
+  } else if (s[p] === '+') p++;
   const c0 = s.charCodeAt(p);
   if ((c0 >= 48 && c0 <= 57) || s[p] === '.' || s[p] === 'e' || s[p] === 'E') {
     let value = 0.0;
@@ -30,7 +33,7 @@ export function lightgbmAtof(s: string): number {
       let nn = 0;
       p++;
       for (; p < n && (c = s.charCodeAt(p)) >= 48 && c <= 57; p++) {
-        right = (c - 48) + right * 10.0;
+        right = c - 48 + right * 10.0;
         nn++;
       }
       value += right / pow(10.0, nn);
@@ -39,13 +42,25 @@ export function lightgbmAtof(s: string): number {
     let scale = 1.0;
     if (s[p] === 'e' || s[p] === 'E') {
       p++;
-      if (s[p] === '-') { frac = true; p++; } else if (s[p] === '+') p++;
+      if (s[p] === '-') {
+        frac = true;
+        p++;
+      } else if (s[p] === '+') p++;
       let expon = 0;
       for (; p < n && (c = s.charCodeAt(p)) >= 48 && c <= 57; p++) expon = expon * 10 + (c - 48);
       if (expon > 308) expon = 308;
-      while (expon >= 50) { scale *= 1e50; expon -= 50; }
-      while (expon >= 8) { scale *= 1e8; expon -= 8; }
-      while (expon > 0) { scale *= 10.0; expon -= 1; }
+      while (expon >= 50) {
+        scale *= 1e50;
+        expon -= 50;
+      }
+      while (expon >= 8) {
+        scale *= 1e8;
+        expon -= 8;
+      }
+      while (expon > 0) {
+        scale *= 10.0;
+        expon -= 1;
+      }
     }
     return sign * (frac ? value / scale : value * scale);
   }
@@ -96,14 +111,19 @@ export function readTextData(path: string, o: ReadOptions): TextData {
   const first = lines[o.header ? Math.min(1, lines.length - 1) : 0];
   const sep = first.includes('\t') ? '\t' : first.includes(',') ? ',' : first.includes(' ') ? ' ' : ',';
   let headerNames: string[] | null = null;
-  if (o.header) headerNames = lines.shift()!.split(sep).map((s) => s.trim());
+  if (o.header)
+    headerNames = lines
+      .shift()!
+      .split(sep)
+      .map((s) => s.trim());
   if (lines.length === 0) throw new DataError(`data file ${path} has a header but no data rows`);
   const width = lines[0].split(sep).length;
   let labelIdx: number;
   if (o.labelColumn.startsWith('name:')) {
     const name = o.labelColumn.slice(5);
     labelIdx = headerNames ? headerNames.indexOf(name) : -1;
-    if (labelIdx < 0) throw new DataError(`label_column=${o.labelColumn}: no column named "${name}" in the header of ${path}`);
+    if (labelIdx < 0)
+      throw new DataError(`label_column=${o.labelColumn}: no column named "${name}" in the header of ${path}`);
   } else {
     labelIdx = Number(o.labelColumn);
     if (!Number.isInteger(labelIdx) || labelIdx < 0 || labelIdx >= width) {
@@ -119,7 +139,8 @@ export function readTextData(path: string, o: ReadOptions): TextData {
   const columns = Array.from({ length: nFeat }, () => new Float64Array(n));
   for (let r = 0; r < n; r++) {
     const cells = lines[r].split(sep);
-    if (cells.length !== width) throw new DataError(`${path} line ${r + 1 + (o.header ? 1 : 0)} has ${cells.length} fields, expected ${width}`);
+    if (cells.length !== width)
+      throw new DataError(`${path} line ${r + 1 + (o.header ? 1 : 0)} has ${cells.length} fields, expected ${width}`);
     let f = 0;
     for (let c = 0; c < width; c++) {
       const v = atof(cells[c]);
@@ -127,6 +148,8 @@ export function readTextData(path: string, o: ReadOptions): TextData {
       else columns[f++][r] = v;
     }
   }
-  const names = headerNames ? headerNames.filter((_, c) => !hasLabel || c !== labelIdx) : columns.map((_, i) => `Column_${i}`);
+  const names = headerNames
+    ? headerNames.filter((_, c) => !hasLabel || c !== labelIdx)
+    : columns.map((_, i) => `Column_${i}`);
   return { names, label, columns };
 }

@@ -38,7 +38,12 @@ export class Dataset {
   binned: BinnedData | null = null;
   private constructedWith = '';
 
-  private constructor(columns: ArrayLike<number>[], featureNames: string[], categorical: Set<number>, label: Float32Array) {
+  private constructor(
+    columns: ArrayLike<number>[],
+    featureNames: string[],
+    categorical: Set<number>,
+    label: Float32Array,
+  ) {
     this.columns = columns;
     this.featureNames = featureNames;
     this.categorical = categorical;
@@ -52,28 +57,40 @@ export class Dataset {
 
   static fromColumns(init: DatasetInit): Dataset {
     const { columns } = init;
-    if (!Array.isArray(columns)) throw new DataError('Dataset.fromColumns: "columns" must be an array of feature columns');
-    if (columns.length === 0) throw new DataError('Dataset.fromColumns: no feature columns were given; a dataset needs at least one feature');
+    if (!Array.isArray(columns))
+      throw new DataError('Dataset.fromColumns: "columns" must be an array of feature columns');
+    if (columns.length === 0)
+      throw new DataError('Dataset.fromColumns: no feature columns were given; a dataset needs at least one feature');
     const n = init.label?.length ?? 0;
-    if (n === 0) throw new DataError('Dataset.fromColumns: the dataset is empty (0 rows); training needs at least one labelled row');
+    if (n === 0)
+      throw new DataError(
+        'Dataset.fromColumns: the dataset is empty (0 rows); training needs at least one labelled row',
+      );
     const names = init.featureNames ?? columns.map((_, i) => `Column_${i}`);
     if (names.length !== columns.length) {
       throw new DataError(`Dataset.fromColumns: ${names.length} feature names for ${columns.length} columns`);
     }
     columns.forEach((c, i) => {
-      if (c.length !== n) throw new DataError(`Dataset.fromColumns: column ${i} (${names[i]}) has ${c.length} values but the label has ${n}`);
+      if (c.length !== n)
+        throw new DataError(
+          `Dataset.fromColumns: column ${i} (${names[i]}) has ${c.length} values but the label has ${n}`,
+        );
     });
     const label = Float32Array.from(init.label);
     for (let i = 0; i < n; i++) {
       if (!Number.isFinite(label[i])) {
-        throw new DataError(`Dataset.fromColumns: label of row ${i} is ${init.label[i]}; labels must be finite numbers (drop or impute rows with missing targets)`);
+        throw new DataError(
+          `Dataset.fromColumns: label of row ${i} is ${init.label[i]}; labels must be finite numbers (drop or impute rows with missing targets)`,
+        );
       }
     }
     const categorical = new Set<number>();
     for (const c of init.categorical ?? []) {
       const idx = typeof c === 'number' ? c : names.indexOf(c);
       if (!Number.isInteger(idx) || idx < 0 || idx >= columns.length) {
-        throw new DataError(`Dataset.fromColumns: categorical feature ${JSON.stringify(c)} is not one of the ${columns.length} columns`);
+        throw new DataError(
+          `Dataset.fromColumns: categorical feature ${JSON.stringify(c)} is not one of the ${columns.length} columns`,
+        );
       }
       categorical.add(idx);
     }
@@ -82,8 +99,16 @@ export class Dataset {
 
   /** Finds bins (LightGBM's sampling and BinMapper) and bins every column. Idempotent for the same parameters. */
   construct(p: Params): void {
-    const key = JSON.stringify([p.max_bin, p.min_data_in_bin, p.bin_construct_sample_cnt, p.data_random_seed, p.use_missing,
-      p.zero_as_missing, p.feature_pre_filter, p.min_data_in_leaf]);
+    const key = JSON.stringify([
+      p.max_bin,
+      p.min_data_in_bin,
+      p.bin_construct_sample_cnt,
+      p.data_random_seed,
+      p.use_missing,
+      p.zero_as_missing,
+      p.feature_pre_filter,
+      p.min_data_in_leaf,
+    ]);
     if (this.mappers && this.binned && key === this.constructedWith) return;
     const N = this.numData;
     const sampleCnt = Math.min(N, p.bin_construct_sample_cnt);
@@ -98,10 +123,16 @@ export class Dataset {
         const v = col[sample[s]];
         if (v !== v || Math.abs(v) > 1.0000000180025095e-35) tmp[k++] = v;
       }
-      mappers.push(BinMapper.find(tmp.subarray(0, k), sample.length, this.categorical.has(f), {
-        maxBin: p.max_bin, minDataInBin: p.min_data_in_bin, filterCnt, preFilter: p.feature_pre_filter,
-        useMissing: p.use_missing, zeroAsMissing: p.zero_as_missing,
-      }));
+      mappers.push(
+        BinMapper.find(tmp.subarray(0, k), sample.length, this.categorical.has(f), {
+          maxBin: p.max_bin,
+          minDataInBin: p.min_data_in_bin,
+          filterCnt,
+          preFilter: p.feature_pre_filter,
+          useMissing: p.use_missing,
+          zeroAsMissing: p.zero_as_missing,
+        }),
+      );
     }
     const binPos = new Int32Array(this.numFeatures).fill(-1);
     const wide: (Uint16Array | null)[] = mappers.map(() => null);
@@ -154,8 +185,14 @@ function binColumn(m: BinMapper, col: ArrayLike<number>, out: Uint16Array): void
   };
   let i = 0;
   for (; i + 4 <= n; i += 4) {
-    const v0 = value(i), v1 = value(i + 1), v2 = value(i + 2), v3 = value(i + 3);
-    let p0 = 0, p1 = 0, p2 = 0, p3 = 0;
+    const v0 = value(i),
+      v1 = value(i + 1),
+      v2 = value(i + 2),
+      v3 = value(i + 3);
+    let p0 = 0,
+      p1 = 0,
+      p2 = 0,
+      p3 = 0;
     for (let step = top; step > 0; step >>= 1) {
       p0 += (((P[p0 + step - 1] < v0) as unknown as number) | 0) * step;
       p1 += (((P[p1 + step - 1] < v1) as unknown as number) | 0) * step;

@@ -21,7 +21,8 @@ export function parseModelText(text: string): ModelText {
   const normalized = text.replace(/\r\n/g, '\n');
   const treeStart = normalized.search(/^Tree=/m);
   const endIdx = normalized.indexOf('\nend of trees');
-  const headerText = treeStart >= 0 ? normalized.slice(0, treeStart) : (endIdx >= 0 ? normalized.slice(0, endIdx) : normalized);
+  const headerText =
+    treeStart >= 0 ? normalized.slice(0, treeStart) : endIdx >= 0 ? normalized.slice(0, endIdx) : normalized;
   const header = new Map<string, string>();
   for (const line of headerText.split('\n')) {
     const eq = line.indexOf('=');
@@ -31,18 +32,25 @@ export function parseModelText(text: string): ModelText {
     throw new ModelFormatError('not a LightGBM text model: the first line must be "tree"');
   }
   const version = header.get('version');
-  if (version === undefined) throw new ModelFormatError('model header has no "version=" line; is this a LightGBM text model?');
+  if (version === undefined)
+    throw new ModelFormatError('model header has no "version=" line; is this a LightGBM text model?');
   if (!SUPPORTED_VERSIONS.has(version)) {
-    throw new ModelFormatError(`model format version "${version}" is not supported; this reader understands v3 and v4 (LightGBM 3.x/4.x). Re-save the model with LightGBM 4.x.`);
+    throw new ModelFormatError(
+      `model format version "${version}" is not supported; this reader understands v3 and v4 (LightGBM 3.x/4.x). Re-save the model with LightGBM 4.x.`,
+    );
   }
   const numClass = Number(header.get('num_class') ?? '1');
-  if (numClass !== 1) throw new ModelFormatError(`num_class=${numClass}: only single-output (regression) models are supported`);
+  if (numClass !== 1)
+    throw new ModelFormatError(`num_class=${numClass}: only single-output (regression) models are supported`);
   const maxFeatureIdx = Number(header.get('max_feature_idx'));
-  if (!Number.isInteger(maxFeatureIdx) || maxFeatureIdx < 0) throw new ModelFormatError('model header has no valid "max_feature_idx="');
+  if (!Number.isInteger(maxFeatureIdx) || maxFeatureIdx < 0)
+    throw new ModelFormatError('model header has no valid "max_feature_idx="');
   const objectiveLine = header.get('objective') ?? 'regression';
   const objective = objectiveLine.split(' ')[0];
   if (!SUPPORTED_OBJECTIVES.has(objective) || objectiveLine.includes('sqrt')) {
-    throw new ModelFormatError(`objective "${objectiveLine}" is not supported; supported: ${[...SUPPORTED_OBJECTIVES].join(', ')}`);
+    throw new ModelFormatError(
+      `objective "${objectiveLine}" is not supported; supported: ${[...SUPPORTED_OBJECTIVES].join(', ')}`,
+    );
   }
   const nf = maxFeatureIdx + 1;
   const featureNames = (header.get('feature_names') ?? '').split(' ').filter((s) => s.length > 0);
@@ -52,11 +60,17 @@ export function parseModelText(text: string): ModelText {
   const featureInfos = (header.get('feature_infos') ?? '').split(' ').filter((s) => s.length > 0);
   if (endIdx < 0) throw new ModelFormatError('the model text has no "end of trees" line: the file is truncated');
 
-  const treeSizes = header.get('tree_sizes')?.split(' ').filter((s) => s).map(Number);
+  const treeSizes = header
+    .get('tree_sizes')
+    ?.split(' ')
+    .filter((s) => s)
+    .map(Number);
   const body = normalized.slice(treeStart >= 0 ? treeStart : endIdx, endIdx + 1);
   const blocks = body.split(/^(?=Tree=)/m).filter((b) => b.startsWith('Tree='));
   if (treeSizes && treeSizes.length !== blocks.length) {
-    throw new ModelFormatError(`tree_sizes lists ${treeSizes.length} trees but ${blocks.length} were found: the file is truncated or corrupt`);
+    throw new ModelFormatError(
+      `tree_sizes lists ${treeSizes.length} trees but ${blocks.length} were found: the file is truncated or corrupt`,
+    );
   }
   const trees = blocks.map((b, i) => {
     const t = Tree.fromText(b, i);

@@ -61,8 +61,17 @@ export class Tree {
   }
 
   /** Tree::Split: the left child keeps the leaf id, the right child gets id numLeaves. */
-  private splitCommon(leaf: number, feature: number, leftValue: number, rightValue: number, leftCnt: number,
-    rightCnt: number, leftWeight: number, rightWeight: number, gain: number): number {
+  private splitCommon(
+    leaf: number,
+    feature: number,
+    leftValue: number,
+    rightValue: number,
+    leftCnt: number,
+    rightCnt: number,
+    leftWeight: number,
+    rightWeight: number,
+    gain: number,
+  ): number {
     const node = this.numLeaves - 1;
     const parent = this.leafParent[leaf];
     if (parent >= 0) {
@@ -89,20 +98,63 @@ export class Tree {
     return node;
   }
 
-  splitNumerical(leaf: number, feature: number, thresholdBin: number, thresholdValue: number, leftValue: number,
-    rightValue: number, leftCnt: number, rightCnt: number, leftWeight: number, rightWeight: number, gain: number,
-    missingType: number, defaultLeft: boolean): number {
-    const node = this.splitCommon(leaf, feature, leftValue, rightValue, leftCnt, rightCnt, leftWeight, rightWeight, gain);
+  splitNumerical(
+    leaf: number,
+    feature: number,
+    thresholdBin: number,
+    thresholdValue: number,
+    leftValue: number,
+    rightValue: number,
+    leftCnt: number,
+    rightCnt: number,
+    leftWeight: number,
+    rightWeight: number,
+    gain: number,
+    missingType: number,
+    defaultLeft: boolean,
+  ): number {
+    const node = this.splitCommon(
+      leaf,
+      feature,
+      leftValue,
+      rightValue,
+      leftCnt,
+      rightCnt,
+      leftWeight,
+      rightWeight,
+      gain,
+    );
     this.decisionType[node] = (defaultLeft ? DEFAULT_LEFT_MASK : 0) | (missingType << 2);
     this.thresholdInBin[node] = thresholdBin;
     this.threshold[node] = thresholdValue;
     return this.numLeaves++;
   }
 
-  splitCategorical(leaf: number, feature: number, binBitset: number[], catBitset: number[], leftValue: number,
-    rightValue: number, leftCnt: number, rightCnt: number, leftWeight: number, rightWeight: number, gain: number,
-    missingType: number): number {
-    const node = this.splitCommon(leaf, feature, leftValue, rightValue, leftCnt, rightCnt, leftWeight, rightWeight, gain);
+  splitCategorical(
+    leaf: number,
+    feature: number,
+    binBitset: number[],
+    catBitset: number[],
+    leftValue: number,
+    rightValue: number,
+    leftCnt: number,
+    rightCnt: number,
+    leftWeight: number,
+    rightWeight: number,
+    gain: number,
+    missingType: number,
+  ): number {
+    const node = this.splitCommon(
+      leaf,
+      feature,
+      leftValue,
+      rightValue,
+      leftCnt,
+      rightCnt,
+      leftWeight,
+      rightWeight,
+      gain,
+    );
     this.decisionType[node] = CATEGORICAL_MASK | (missingType << 2);
     this.thresholdInBin[node] = this.numCat;
     this.threshold[node] = this.numCat;
@@ -180,8 +232,12 @@ export class Tree {
       for (let r = 0; r < n; r++) out[r] += v;
       return;
     }
-    const sf = this.splitFeature, th = this.threshold, dtA = this.decisionType;
-    const lc = this.leftChild, rc = this.rightChild, lv = this.leafValue;
+    const sf = this.splitFeature,
+      th = this.threshold,
+      dtA = this.decisionType;
+    const lc = this.leftChild,
+      rc = this.rightChild,
+      lv = this.leafValue;
     for (let r = 0; r < n; r++) {
       let node = 0;
       while (node >= 0) {
@@ -219,7 +275,10 @@ export class Tree {
       for (let r = 0; r < n; r++) out[r] += v;
       return;
     }
-    const sf = this.splitFeature, th = this.threshold, dtA = this.decisionType, lv = this.leafValue;
+    const sf = this.splitFeature,
+      th = this.threshold,
+      dtA = this.decisionType,
+      lv = this.leafValue;
     const ch = this.children();
     for (let r = 0, base = 0; r < n; r++, base += F) {
       let node = 0;
@@ -250,7 +309,8 @@ export class Tree {
 
   /** Tree::ToString: the block between `Tree=i` and the blank lines, in LightGBM's key order and number formats. */
   toText(index: number): string {
-    const L = this.numLeaves, N = L - 1;
+    const L = this.numLeaves,
+      N = L - 1;
     const join = <T>(a: ArrayLike<T>, n: number, f: (v: T) => string): string => {
       const parts: string[] = [];
       for (let i = 0; i < n; i++) parts.push(f(a[i]));
@@ -291,7 +351,10 @@ export class Tree {
     }
     const need = (k: string): string => {
       const v = kv.get(k);
-      if (v === undefined) throw new ModelFormatError(`tree ${index}: missing required key "${k}" (the model file is truncated or corrupt)`);
+      if (v === undefined)
+        throw new ModelFormatError(
+          `tree ${index}: missing required key "${k}" (the model file is truncated or corrupt)`,
+        );
       return v;
     };
     const nums = (k: string, n: number, allowMissing = false): number[] => {
@@ -299,16 +362,20 @@ export class Tree {
       const parts = raw === '' ? [] : raw.split(/\s+/);
       if (allowMissing && parts.length === 0) return new Array(n).fill(0);
       if (parts.length !== n) {
-        throw new ModelFormatError(`tree ${index}: "${k}" has ${parts.length} values, expected ${n} (the model file is truncated or corrupt)`);
+        throw new ModelFormatError(
+          `tree ${index}: "${k}" has ${parts.length} values, expected ${n} (the model file is truncated or corrupt)`,
+        );
       }
       return parts.map((p) => {
         const v = parseNum(p);
-        if (Number.isNaN(v) && !/^[-+]?nan$/i.test(p)) throw new ModelFormatError(`tree ${index}: "${k}" has a non-numeric value "${p}"`);
+        if (Number.isNaN(v) && !/^[-+]?nan$/i.test(p))
+          throw new ModelFormatError(`tree ${index}: "${k}" has a non-numeric value "${p}"`);
         return v;
       });
     };
     const L = Number(need('num_leaves'));
-    if (!Number.isInteger(L) || L < 1) throw new ModelFormatError(`tree ${index}: num_leaves=${kv.get('num_leaves')} is not a positive integer`);
+    if (!Number.isInteger(L) || L < 1)
+      throw new ModelFormatError(`tree ${index}: num_leaves=${kv.get('num_leaves')} is not a positive integer`);
     const C = Number(need('num_cat'));
     const t = new Tree(L);
     t.numLeaves = L;
@@ -339,7 +406,8 @@ export class Tree {
     }
     const s = kv.get('shrinkage');
     t.shrinkage = s === undefined ? 1 : parseNum(s);
-    if (kv.get('is_linear') === '1') throw new ModelFormatError(`tree ${index}: linear trees (linear_tree=true) are not supported`);
+    if (kv.get('is_linear') === '1')
+      throw new ModelFormatError(`tree ${index}: linear trees (linear_tree=true) are not supported`);
     return t;
   }
 }

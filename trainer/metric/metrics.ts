@@ -5,14 +5,22 @@ export type MetricName = 'l1' | 'l2' | 'rmse' | 'huber' | 'fair' | 'quantile' | 
 
 export function defaultMetric(objective: Params['objective']): MetricName {
   switch (objective) {
-    case 'regression': return 'l2';
-    case 'regression_l1': return 'l1';
-    default: return objective;
+    case 'regression':
+      return 'l2';
+    case 'regression_l1':
+      return 'l1';
+    default:
+      return objective;
   }
 }
 
 /** Evaluates one metric; `label` must already be float32-rounded. */
-export function evalMetric(name: MetricName, score: ArrayLike<number>, label: ArrayLike<number>, p: Pick<Params, 'alpha' | 'fair_c'>): number {
+export function evalMetric(
+  name: MetricName,
+  score: ArrayLike<number>,
+  label: ArrayLike<number>,
+  p: Pick<Params, 'alpha' | 'fair_c'>,
+): number {
   const n = label.length;
   let s = 0;
   switch (name) {
@@ -21,7 +29,10 @@ export function evalMetric(name: MetricName, score: ArrayLike<number>, label: Ar
       return s / n;
     case 'l2':
     case 'rmse':
-      for (let i = 0; i < n; i++) { const d = score[i] - label[i]; s += d * d; }
+      for (let i = 0; i < n; i++) {
+        const d = score[i] - label[i];
+        s += d * d;
+      }
       return name === 'rmse' ? Math.sqrt(s / n) : s / n;
     case 'huber': {
       const a = p.alpha;
@@ -33,12 +44,18 @@ export function evalMetric(name: MetricName, score: ArrayLike<number>, label: Ar
     }
     case 'fair': {
       const c = p.fair_c;
-      for (let i = 0; i < n; i++) { const x = Math.abs(score[i] - label[i]); s += c * x - c * c * Math.log1p(x / c); }
+      for (let i = 0; i < n; i++) {
+        const x = Math.abs(score[i] - label[i]);
+        s += c * x - c * c * Math.log1p(x / c);
+      }
       return s / n;
     }
     case 'quantile': {
       const a = p.alpha;
-      for (let i = 0; i < n; i++) { const d = label[i] - score[i]; s += d < 0 ? (a - 1) * d : a * d; }
+      for (let i = 0; i < n; i++) {
+        const d = label[i] - score[i];
+        s += d < 0 ? (a - 1) * d : a * d;
+      }
       return s / n;
     }
     case 'mape':

@@ -44,15 +44,24 @@ export function createObjective(p: Params, label: Float32Array): Objective {
   switch (p.objective) {
     case 'regression':
       return {
-        name: 'regression', modelName: 'regression', constHessian: true, renewAlpha: null,
+        name: 'regression',
+        modelName: 'regression',
+        constHessian: true,
+        renewAlpha: null,
         gradients(score, g, h) {
-          for (let i = 0; i < n; i++) { g[i] = score[i] - label[i]; h[i] = 1; }
+          for (let i = 0; i < n; i++) {
+            g[i] = score[i] - label[i];
+            h[i] = 1;
+          }
         },
         boostFromScore: () => mean(label),
       };
     case 'regression_l1':
       return {
-        name: 'regression_l1', modelName: 'regression_l1', constHessian: true, renewAlpha: 0.5,
+        name: 'regression_l1',
+        modelName: 'regression_l1',
+        constHessian: true,
+        renewAlpha: 0.5,
         gradients(score, g, h) {
           for (let i = 0; i < n; i++) {
             const d = score[i] - label[i];
@@ -65,7 +74,10 @@ export function createObjective(p: Params, label: Float32Array): Objective {
     case 'huber': {
       const a = p.alpha;
       return {
-        name: 'huber', modelName: 'huber', constHessian: true, renewAlpha: null,
+        name: 'huber',
+        modelName: 'huber',
+        constHessian: true,
+        renewAlpha: null,
         gradients(score, g, h) {
           for (let i = 0; i < n; i++) {
             const d = score[i] - label[i];
@@ -79,7 +91,10 @@ export function createObjective(p: Params, label: Float32Array): Objective {
     case 'fair': {
       const c = p.fair_c;
       return {
-        name: 'fair', modelName: 'fair', constHessian: false, renewAlpha: null,
+        name: 'fair',
+        modelName: 'fair',
+        constHessian: false,
+        renewAlpha: null,
         gradients(score, g, h) {
           for (let i = 0; i < n; i++) {
             const x = score[i] - label[i];
@@ -95,7 +110,10 @@ export function createObjective(p: Params, label: Float32Array): Objective {
       const a = Math.fround(p.alpha);
       const up = Math.fround(1 - a);
       return {
-        name: 'quantile', modelName: 'quantile', constHessian: true, renewAlpha: a,
+        name: 'quantile',
+        modelName: 'quantile',
+        constHessian: true,
+        renewAlpha: a,
         gradients(score, g, h) {
           for (let i = 0; i < n; i++) {
             const d = Math.fround(score[i] - label[i]);

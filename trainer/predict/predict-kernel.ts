@@ -13,8 +13,24 @@
 //
 // The memory is shared, so the prediction workers (predict-pool.ts) run the same module on it. Inputs go through
 // it in chunks: the rows' columns are copied in, the kernel predicts them, the outputs are copied out.
-import { CATEGORICAL_MASK, DEFAULT_LEFT_MASK, K_ZERO_THRESHOLD, MISSING_NAN, MISSING_ZERO, type Tree } from '../io/tree.ts';
-import { codeOffset, FEATURE_BYTES, instantiatePredict, NODE_BYTES, PREDICT_BLOCK, predictModule, TREE_BYTES, type PredictFn } from './predict-wasm.ts';
+import {
+  CATEGORICAL_MASK,
+  DEFAULT_LEFT_MASK,
+  K_ZERO_THRESHOLD,
+  MISSING_NAN,
+  MISSING_ZERO,
+  type Tree,
+} from '../io/tree.ts';
+import {
+  codeOffset,
+  FEATURE_BYTES,
+  instantiatePredict,
+  NODE_BYTES,
+  PREDICT_BLOCK,
+  predictModule,
+  TREE_BYTES,
+  type PredictFn,
+} from './predict-wasm.ts';
 
 export interface CompiledModel {
   numTrees: number;
@@ -47,7 +63,11 @@ function nextDown(x: number): number {
 }
 
 /** Per feature: 0 unused, 1 numerical, 2 categorical; the numerical thresholds; the categorical code counts. */
-interface FeatureUse { kind: Uint8Array; cuts: number[][]; maxCat: Int32Array }
+interface FeatureUse {
+  kind: Uint8Array;
+  cuts: number[][];
+  maxCat: Int32Array;
+}
 
 /** How the first k trees use each feature, or null when a feature is both categorical and numerical. */
 function featureUse(trees: Tree[], k: number, F: number): FeatureUse | null {
@@ -101,7 +121,8 @@ function fillNumerical(bits: Uint32Array, at: number, bounds: Float64Array, thre
   const zeroDefault = missing === MISSING_ZERO;
   for (let c = 0; c < n; c++) {
     const x = bounds[c];
-    if (zeroDefault && x >= -K_ZERO_THRESHOLD && x <= K_ZERO_THRESHOLD ? defaultRight : !(x <= threshold)) setBit(bits, at, c);
+    if (zeroDefault && x >= -K_ZERO_THRESHOLD && x <= K_ZERO_THRESHOLD ? defaultRight : !(x <= threshold))
+      setBit(bits, at, c);
   }
   if (!(Infinity <= threshold)) setBit(bits, at, n);
   if (missing === MISSING_NAN || missing === MISSING_ZERO ? defaultRight : !(0 <= threshold)) setBit(bits, at, n + 1);
@@ -109,7 +130,8 @@ function fillNumerical(bits: Uint32Array, at: number, bounds: Float64Array, thre
 
 /** The go-right bitset of a categorical node: Tree.decision on each category, and on -1 for "other". */
 function fillCategorical(bits: Uint32Array, at: number, tree: Tree, node: number, count: number): void {
-  for (let c = 0; c <= count; c++) if (tree.decision(c < count ? c : -1, node) === tree.rightChild[node]) setBit(bits, at, c);
+  for (let c = 0; c <= count; c++)
+    if (tree.decision(c < count ? c : -1, node) === tree.rightChild[node]) setBit(bits, at, c);
 }
 
 /** The 32-bit words of a bitset of `codes` bits. */
@@ -135,15 +157,27 @@ function coding(use: FeatureUse): Coding {
     while (p < b.length) p = 2 * p + 1;
     return b.length === 0 ? 0 : p;
   });
-  const numCodes = (f: number): number => (use.kind[f] === 1 ? sorted[f].length + 2 : use.kind[f] === 2 ? use.maxCat[f] + 1 : 1);
+  const numCodes = (f: number): number =>
+    use.kind[f] === 1 ? sorted[f].length + 2 : use.kind[f] === 2 ? use.maxCat[f] + 1 : 1;
   return { use, sorted, pad, numCodes };
 }
 
 /** Byte addresses of the model's parts in its memory (predict-wasm.ts describes the records). */
-interface Layout { trees: number; feats: number; bounds: number; records: number; values: number; zeroTable: number; tables: number; end: number }
+interface Layout {
+  trees: number;
+  feats: number;
+  bounds: number;
+  records: number;
+  values: number;
+  zeroTable: number;
+  tables: number;
+  end: number;
+}
 
 function layout(trees: Tree[], k: number, F: number, c: Coding): Layout {
-  let maxCodes = 1, nodes = 0, tableWords = 0;
+  let maxCodes = 1,
+    nodes = 0,
+    tableWords = 0;
   for (let f = 0; f < F; f++) maxCodes = Math.max(maxCodes, c.numCodes(f));
   for (let t = 0; t < k; t++) {
     const tree = trees[t];
@@ -164,7 +198,8 @@ function layout(trees: Tree[], k: number, F: number, c: Coding): Layout {
 
 /** The feature records and the padded bounds of the numerical features. */
 function writeFeatures(memory: WebAssembly.Memory, at: Layout, c: Coding): void {
-  const i32 = new Int32Array(memory.buffer), f64 = new Float64Array(memory.buffer);
+  const i32 = new Int32Array(memory.buffer),
+    f64 = new Float64Array(memory.buffer);
   let bounds = at.bounds;
   for (let f = 0; f < c.use.kind.length; f++) {
     const rec = (at.feats + FEATURE_BYTES * f) >> 2;
@@ -186,18 +221,32 @@ function writeFeatures(memory: WebAssembly.Memory, at: Layout, c: Coding): void 
  * Writes tree t's records from record slot `slot` and its bitsets from address `table`, breadth first with each
  * node's two children in consecutive slots. Returns the next free slot and bitset address.
  */
-function writeTree(memory: WebAssembly.Memory, at: Layout, c: Coding, tree: Tree, t: number, slot: number, table: number): [number, number] {
-  const i32 = new Int32Array(memory.buffer), f64 = new Float64Array(memory.buffer), u32 = new Uint32Array(memory.buffer);
+function writeTree(
+  memory: WebAssembly.Memory,
+  at: Layout,
+  c: Coding,
+  tree: Tree,
+  t: number,
+  slot: number,
+  table: number,
+): [number, number] {
+  const i32 = new Int32Array(memory.buffer),
+    f64 = new Float64Array(memory.buffer),
+    u32 = new Uint32Array(memory.buffer);
   const record = (s: number): number => at.records + NODE_BYTES * s;
   // A leaf steps on the code of a feature every row has a code for, and stays where it is whatever the code.
-  const leafFeature = Math.max(0, c.use.kind.findIndex((kind) => kind !== 0));
+  const leafFeature = Math.max(
+    0,
+    c.use.kind.findIndex((kind) => kind !== 0),
+  );
   const first = slot;
   let minDepth = -1;
   // Nodes in Tree's references (~j is leaf j), in slot order.
   const refs = [tree.numLeaves > 1 ? 0 : ~0];
   const depth = [0];
   for (let j = 0; j < refs.length; j++, slot++) {
-    const ref = refs[j], rec = record(slot) >> 2;
+    const ref = refs[j],
+      rec = record(slot) >> 2;
     if (ref < 0) {
       if (minDepth < 0) minDepth = depth[j];
       i32[rec] = codeOffset(leafFeature);
@@ -234,12 +283,23 @@ export function compileTrees(trees: Tree[], k: number, numFeatures: number): Com
   for (let f = 0; f < F; f++) if (c.numCodes(f) > 65535) return null;
   const at = layout(trees, k, F, c);
   if (at.end + workBytes(F, 1).bytes > MAX_BYTES) return null;
-  const memory = new WebAssembly.Memory({ initial: Math.ceil(at.end / 65536), maximum: MAX_BYTES / 65536, shared: true });
+  const memory = new WebAssembly.Memory({
+    initial: Math.ceil(at.end / 65536),
+    maximum: MAX_BYTES / 65536,
+    shared: true,
+  });
   writeFeatures(memory, at, c);
-  let slot = 0, table = at.tables;
+  let slot = 0,
+    table = at.tables;
   for (let t = 0; t < k; t++) [slot, table] = writeTree(memory, at, c, trees[t], t, slot, table);
   return {
-    numTrees: k, numFeatures: F, memory, trees: at.trees, feats: at.feats, valueOffset: at.values - (at.records >> 1), end: at.end,
+    numTrees: k,
+    numFeatures: F,
+    memory,
+    trees: at.trees,
+    feats: at.feats,
+    valueOffset: at.values - (at.records >> 1),
+    end: at.end,
     predict: instantiatePredict(predictModule(), memory),
   };
 }
@@ -248,10 +308,16 @@ export function compileTrees(trees: Tree[], k: number, numFeatures: number): Com
  * The work area after the model: the block counter, a chunk's outputs and input columns, and one block of
  * codes per thread. Offsets from its start.
  */
-function workBytes(F: number, threads: number, n = Infinity): { chunk: number; out: number; input: number; codes: number; codesBytes: number; bytes: number } {
+function workBytes(
+  F: number,
+  threads: number,
+  n = Infinity,
+): { chunk: number; out: number; input: number; codes: number; codesBytes: number; bytes: number } {
   const chunk = Math.max(PREDICT_BLOCK, Math.min(n, Math.floor(CHUNK_VALUES / Math.max(1, F))));
   const codesBytes = align(2 * PREDICT_BLOCK * Math.max(1, F));
-  const out = 64, input = out + align(8 * chunk), codes = input + align(8 * chunk * F);
+  const out = 64,
+    input = out + align(8 * chunk),
+    codes = input + align(8 * chunk * F);
   return { chunk, out, input, codes, codesBytes, bytes: codes + threads * codesBytes };
 }
 
@@ -269,8 +335,14 @@ export interface Chunk {
  * out[r] = prediction of row r of column-major cols, r < n: the rows go through the model's memory in chunks,
  * and `run` has the kernel predict each, on up to `threads` threads (fewer if their codes do not fit).
  */
-export function predictChunks(m: CompiledModel, cols: ArrayLike<number>[], n: number, out: Float64Array, threads: number,
-  run: (chunk: Chunk) => void): void {
+export function predictChunks(
+  m: CompiledModel,
+  cols: ArrayLike<number>[],
+  n: number,
+  out: Float64Array,
+  threads: number,
+  run: (chunk: Chunk) => void,
+): void {
   const F = m.numFeatures;
   const one = workBytes(F, 1, n);
   const fit = Math.max(1, Math.min(threads, 1 + Math.floor((MAX_BYTES - m.end - one.bytes) / one.codesBytes)));
@@ -278,12 +350,14 @@ export function predictChunks(m: CompiledModel, cols: ArrayLike<number>[], n: nu
   const grow = Math.ceil((m.end + w.bytes - m.memory.buffer.byteLength) / 65536);
   if (grow > 0) m.memory.grow(grow);
   const buf = m.memory.buffer;
-  const input = new Float64Array(buf, m.end + w.input, w.chunk * F), o = new Float64Array(buf, m.end + w.out, w.chunk);
+  const input = new Float64Array(buf, m.end + w.input, w.chunk * F),
+    o = new Float64Array(buf, m.end + w.out, w.chunk);
   const counter = new Int32Array(buf, m.end, 1);
   for (let start = 0; start < n; start += w.chunk) {
     const rows = Math.min(w.chunk, n - start);
     for (let f = 0; f < F; f++) {
-      const c = cols[f], dst = input.subarray(f * rows, (f + 1) * rows);
+      const c = cols[f],
+        dst = input.subarray(f * rows, (f + 1) * rows);
       if (ArrayBuffer.isView(c)) dst.set((c as Float64Array).subarray(start, start + rows));
       else for (let r = 0; r < rows; r++) dst[r] = c[start + r];
     }
@@ -294,8 +368,18 @@ export function predictChunks(m: CompiledModel, cols: ArrayLike<number>[], n: nu
     rewind();
     run({
       threads: fit,
-      args: (i) => [m.trees, m.numTrees, m.feats, F, m.valueOffset, m.end + w.input, rows, m.end + w.out,
-        m.end + w.codes + i * w.codesBytes, m.end],
+      args: (i) => [
+        m.trees,
+        m.numTrees,
+        m.feats,
+        F,
+        m.valueOffset,
+        m.end + w.input,
+        rows,
+        m.end + w.out,
+        m.end + w.codes + i * w.codesBytes,
+        m.end,
+      ],
       rewind,
     });
     out.set(o.subarray(0, rows), start);

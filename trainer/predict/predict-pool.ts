@@ -39,7 +39,13 @@ for (;;) {
 }
 `;
 
-interface Helper { w: Worker; ctrl: Int32Array; port: MessagePort; seq: number; memory: WebAssembly.Memory | null }
+interface Helper {
+  w: Worker;
+  ctrl: Int32Array;
+  port: MessagePort;
+  seq: number;
+  memory: WebAssembly.Memory | null;
+}
 
 /** How long a new worker may take to start before prediction goes on without it. */
 const START_TIMEOUT_MS = 10_000;
@@ -55,7 +61,9 @@ function ensureHelpers(count: number): number {
     let w: Worker;
     try {
       w = new Worker(WORKER_SOURCE, {
-        eval: true, workerData: { ctrl: ctrl.buffer, port: port2, module: predictModule() }, transferList: [port2],
+        eval: true,
+        workerData: { ctrl: ctrl.buffer, port: port2, module: predictModule() },
+        transferList: [port2],
       });
     } catch {
       broken = true;
@@ -63,7 +71,9 @@ function ensureHelpers(count: number): number {
     }
     w.unref();
     port1.unref();
-    w.on('error', () => { broken = true; });
+    w.on('error', () => {
+      broken = true;
+    });
     if (Atomics.wait(ctrl, 2, 0, START_TIMEOUT_MS) === 'timed-out' && Atomics.load(ctrl, 2) !== 1) {
       void w.terminate();
       broken = true;
@@ -78,7 +88,13 @@ function ensureHelpers(count: number): number {
  * out[r] = prediction of row r of column-major cols, r < n, on `threads` threads (the main thread included).
  * Falls back to the main thread alone when workers cannot run.
  */
-export function predictParallel(m: CompiledModel, cols: ArrayLike<number>[], n: number, out: Float64Array, threads: number): void {
+export function predictParallel(
+  m: CompiledModel,
+  cols: ArrayLike<number>[],
+  n: number,
+  out: Float64Array,
+  threads: number,
+): void {
   const nw = ensureHelpers(Math.max(0, threads - 1));
   predictChunks(m, cols, n, out, 1 + nw, (chunk) => {
     const used = broken ? 0 : Math.min(nw, chunk.threads - 1);
@@ -98,7 +114,10 @@ export function predictParallel(m: CompiledModel, cols: ArrayLike<number>[], n: 
       for (;;) {
         const done = Atomics.load(h.ctrl, 1);
         if (done === h.seq) break;
-        if (done === -h.seq) { failed = true; break; }
+        if (done === -h.seq) {
+          failed = true;
+          break;
+        }
         Atomics.wait(h.ctrl, 1, done, 1000);
       }
     }

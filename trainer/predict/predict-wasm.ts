@@ -26,8 +26,41 @@
 // row sums its trees in tree order.
 
 import {
-  add, and, atomicAdd, eq, eqF64, eqz, F64, geS, geU, get, gtS, I32, i32, ifThen, inc, load, load16, loadF64, loopUntil, ltF64, ltU,
-  mul, neF64, or, select, set, shl, shrU, store16, storeF64, sub, truncSat, wasmModule, addF64, type Code,
+  add,
+  and,
+  atomicAdd,
+  eq,
+  eqF64,
+  eqz,
+  F64,
+  geS,
+  geU,
+  get,
+  gtS,
+  I32,
+  i32,
+  ifThen,
+  inc,
+  load,
+  load16,
+  loadF64,
+  loopUntil,
+  ltF64,
+  ltU,
+  mul,
+  neF64,
+  or,
+  select,
+  set,
+  shl,
+  shrU,
+  store16,
+  storeF64,
+  sub,
+  truncSat,
+  wasmModule,
+  addF64,
+  type Code,
 } from '../wasm/wasm-asm.ts';
 
 /** Rows per block: a block's codes (128 x 50 x 2 bytes) and the tree being walked stay in L1. */
@@ -48,11 +81,38 @@ export const TREE_BYTES = 8;
 export const codeOffset = (f: number): number => 2 * ROWS * f;
 
 // Parameters (all i32 byte addresses or counts), then locals.
-const P = { trees: 0, numTrees: 1, feats: 2, numFeatures: 3, valueOffset: 4, input: 5, rows: 6, out: 7, codes: 8, counter: 9 };
+const P = {
+  trees: 0,
+  numTrees: 1,
+  feats: 2,
+  numFeatures: 3,
+  valueOffset: 4,
+  input: 5,
+  rows: 6,
+  out: 7,
+  codes: 8,
+  counter: 9,
+};
 const NPARAM = 10;
 const L = {
-  lo: 10, hi: 11, st: 12, len: 13, t: 14, root: 15, r: 16, f: 17, rec: 18, col: 19, dst: 20, cnt: 21, base: 22,
-  step: 23, stride: 24, code: 25, codesAt: 26, depth: 27,
+  lo: 10,
+  hi: 11,
+  st: 12,
+  len: 13,
+  t: 14,
+  root: 15,
+  r: 16,
+  f: 17,
+  rec: 18,
+  col: 19,
+  dst: 20,
+  cnt: 21,
+  base: 22,
+  step: 23,
+  stride: 24,
+  code: 25,
+  codesAt: 26,
+  depth: 27,
 };
 const NAMED = 18;
 const nodeL = (k: number): number => NPARAM + NAMED + k;
@@ -64,7 +124,8 @@ const xL = (k: number): number => NPARAM + NI32 + k;
 const NF64 = ENCODE_ROWS;
 
 /** Base address of row r's codes in the block: row r & (ROWS - 1) of a group of ROWS rows. */
-const rowCodes = (r: Code): Code => add(add(get(P.codes), mul(shrU(r, i32(Math.log2(ROWS))), get(L.stride))), shl(and(r, i32(ROWS - 1)), i32(1)));
+const rowCodes = (r: Code): Code =>
+  add(add(get(P.codes), mul(shrU(r, i32(Math.log2(ROWS))), get(L.stride))), shl(and(r, i32(ROWS - 1)), i32(1)));
 /** Address of the code slot of row (r + k) of the block for the current feature. */
 const codeAt = (k: number): Code => add(rowCodes(add(get(L.r), i32(k))), get(L.dst));
 
@@ -78,7 +139,12 @@ function searchRows(rows: number): Code {
   const halve: Code = [];
   for (let k = 0; k < rows; k++) {
     // base is the bounds address minus 8, so pos + step reads bounds[(pos - base + step) / 8 - 1].
-    halve.push(...set(posL(k), add(get(posL(k)), select(get(L.step), i32(0), ltF64(loadF64(add(get(posL(k)), get(L.step))), get(xL(k)))))));
+    halve.push(
+      ...set(
+        posL(k),
+        add(get(posL(k)), select(get(L.step), i32(0), ltF64(loadF64(add(get(posL(k)), get(L.step))), get(xL(k))))),
+      ),
+    );
   }
   halve.push(...set(L.step, shrU(get(L.step), i32(1))));
   code.push(...set(L.step, load(get(L.rec), 8)), ...loopUntil(ltU(get(L.step), i32(8)), halve));
@@ -94,7 +160,10 @@ function categoricalRow(): Code {
   return [
     ...set(xL(0), loadF64(add(get(L.col), shl(get(L.r), i32(3))))),
     ...set(L.code, truncSat(get(xL(0)))),
-    ...store16(codeAt(0), select(get(L.cnt), get(L.code), or(neF64(get(xL(0)), get(xL(0))), geU(get(L.code), get(L.cnt))))),
+    ...store16(
+      codeAt(0),
+      select(get(L.cnt), get(L.code), or(neF64(get(xL(0)), get(xL(0))), geU(get(L.code), get(L.cnt)))),
+    ),
     ...inc(L.r, 1),
   ];
 }
@@ -187,11 +256,31 @@ function predictBody(): Code {
 }
 
 const moduleBytes = (): Uint8Array<ArrayBuffer> =>
-  wasmModule([{ name: 'predict', params: NPARAM, locals: [[NI32, I32], [NF64, F64]], body: predictBody() }]);
+  wasmModule([
+    {
+      name: 'predict',
+      params: NPARAM,
+      locals: [
+        [NI32, I32],
+        [NF64, F64],
+      ],
+      body: predictBody(),
+    },
+  ]);
 
 /** Predicts rows of the chunk at `input` (column-major f64, `rows` per column) into `out`, taking blocks from `counter`. */
-export type PredictFn = (trees: number, numTrees: number, feats: number, numFeatures: number, valueOffset: number,
-  input: number, rows: number, out: number, codes: number, counter: number) => void;
+export type PredictFn = (
+  trees: number,
+  numTrees: number,
+  feats: number,
+  numFeatures: number,
+  valueOffset: number,
+  input: number,
+  rows: number,
+  out: number,
+  codes: number,
+  counter: number,
+) => void;
 
 let compiled: WebAssembly.Module | undefined;
 

@@ -6,9 +6,24 @@
 import { Worker } from 'node:worker_threads';
 import { once } from 'node:events';
 import { buildColumn, buildRowwise } from './hist-kernel.ts';
-import { buildHistWasm, histModule, instantiateHist, type ColumnBuffers, type HistKernels, type SharedArena } from './hist-wasm.ts';
+import {
+  buildHistWasm,
+  histModule,
+  instantiateHist,
+  type ColumnBuffers,
+  type HistKernels,
+  type SharedArena,
+} from './hist-wasm.ts';
 import { TrainerError } from '../utils/errors.ts';
-import { readSplit, searchFeatures, SPLIT_SLOTS, SplitInfo, type FeatureMeta, type SearchJob, type SplitConfig } from './split.ts';
+import {
+  readSplit,
+  searchFeatures,
+  SPLIT_SLOTS,
+  SplitInfo,
+  type FeatureMeta,
+  type SearchJob,
+  type SplitConfig,
+} from './split.ts';
 
 export interface SharedBuffers {
   rowBins: Uint8Array;
@@ -41,7 +56,13 @@ export interface SharedBuffers {
 const MIN_PARALLEL_WORK = 100_000;
 
 interface WorkerHandle {
-  w: Worker; ctrl: Int32Array; pos: Int32Array; off: Int32Array; len: Int32Array; fid: Int32Array; seq: number;
+  w: Worker;
+  ctrl: Int32Array;
+  pos: Int32Array;
+  off: Int32Array;
+  len: Int32Array;
+  fid: Int32Array;
+  seq: number;
   /** The worker's best splits of the smaller and the larger leaf (writeSplit layout). */
   result: Float64Array;
 }
@@ -72,7 +93,11 @@ function awaitJob(wk: WorkerHandle, what: string): void {
 }
 
 /** What the learner hands over for a split search with the histograms. */
-export interface SearchRequest { largeSlot: number; bestSmall: SplitInfo; bestLarge: SplitInfo }
+export interface SearchRequest {
+  largeSlot: number;
+  bestSmall: SplitInfo;
+  bestLarge: SplitInfo;
+}
 
 export class HistPool {
   private workers: WorkerHandle[] = [];
@@ -86,7 +111,11 @@ export class HistPool {
   private readonly tmp = new SplitInfo();
   private readonly wideIds: Int32Array;
   private readonly other = new SplitInfo();
-  private constructor(private s: SharedBuffers, private metas: (FeatureMeta | null)[], private cfg: SplitConfig) {
+  private constructor(
+    private s: SharedBuffers,
+    private metas: (FeatureMeta | null)[],
+    private cfg: SplitConfig,
+  ) {
     [this.pos, this.off, this.len, this.fid] = quarters(s.feats[0]);
     this.wideIds = new Int32Array(Math.max(1, s.binPos.length));
     const module = s.arena ? histModule() : null;
@@ -94,13 +123,43 @@ export class HistPool {
   }
 
   /** buildRowwise on the WebAssembly kernels when the buffers live in their memory. */
-  private rowwise(nf: number, idx: Int32Array | null, begin: number, cnt: number, hess: Float32Array | null, hg: Float64Array, hh: Float64Array): void {
+  private rowwise(
+    nf: number,
+    idx: Int32Array | null,
+    begin: number,
+    cnt: number,
+    hess: Float32Array | null,
+    hg: Float64Array,
+    hh: Float64Array,
+  ): void {
     const s = this.s;
-    if (this.kernel) buildHistWasm(this.kernel, s.rowBins, s.stride, this.pos, this.off, this.len, nf, idx, begin, cnt, s.grad, hess, hg, hh, s.columns?.[0] ?? null);
+    if (this.kernel)
+      buildHistWasm(
+        this.kernel,
+        s.rowBins,
+        s.stride,
+        this.pos,
+        this.off,
+        this.len,
+        nf,
+        idx,
+        begin,
+        cnt,
+        s.grad,
+        hess,
+        hg,
+        hh,
+        s.columns?.[0] ?? null,
+      );
     else buildRowwise(s.rowBins, s.stride, this.pos, this.off, this.len, nf, idx, begin, cnt, s.grad, hess, hg, hh);
   }
 
-  static async create(s: SharedBuffers, threads: number, metas: (FeatureMeta | null)[], cfg: SplitConfig): Promise<HistPool> {
+  static async create(
+    s: SharedBuffers,
+    threads: number,
+    metas: (FeatureMeta | null)[],
+    cfg: SplitConfig,
+  ): Promise<HistPool> {
     const pool = new HistPool(s, metas, cfg);
     let maxBins = 1;
     for (const b of s.numBins) maxBins = Math.max(maxBins, b);
@@ -114,11 +173,25 @@ export class HistPool {
         const w = new Worker(new URL('./worker-boot.mjs', import.meta.url), {
           workerData: {
             entry: new URL('./hist-worker.ts', import.meta.url).href,
-            rowBins: s.rowBins, stride: s.stride, grad: s.grad, hess: s.hess, idx: s.idx,
-            slotsG: s.slotsG, slotsH: s.slotsH, ctrl: ctrl.buffer, feats, flags: s.flags, stats: pool.stats, result,
-            columns: s.columns?.[i + 1] ?? null, tmp: s.tmp, goLeft: s.goLeft,
-            metas, cfg,
-            memory: s.arena?.memory ?? null, module: s.arena ? histModule() : null,
+            rowBins: s.rowBins,
+            stride: s.stride,
+            grad: s.grad,
+            hess: s.hess,
+            idx: s.idx,
+            slotsG: s.slotsG,
+            slotsH: s.slotsH,
+            ctrl: ctrl.buffer,
+            feats,
+            flags: s.flags,
+            stats: pool.stats,
+            result,
+            columns: s.columns?.[i + 1] ?? null,
+            tmp: s.tmp,
+            goLeft: s.goLeft,
+            metas,
+            cfg,
+            memory: s.arena?.memory ?? null,
+            module: s.arena ? histModule() : null,
           },
         });
         w.unref();
@@ -128,7 +201,9 @@ export class HistPool {
         ]);
         if (ready !== 'ready') {
           await w.terminate();
-          throw new TrainerError(`histogram worker failed to start (${String(ready)}); set num_threads=1 to train without workers`);
+          throw new TrainerError(
+            `histogram worker failed to start (${String(ready)}); set num_threads=1 to train without workers`,
+          );
         }
         const [pos, off, len, fid] = quarters(feats);
         pool.workers.push({ w, ctrl, pos, off, len, fid, seq: 0, result });
@@ -149,18 +224,31 @@ export class HistPool {
    * searches their splits (stats must hold the leaves' sums first): the best of the smaller leaf goes to
    * req.bestSmall, of the larger leaf (histogram slot req.largeSlot, -1 for none) to req.bestLarge.
    */
-  build(feats: Int32Array, nFeat: number, begin: number, cnt: number, useIdx: boolean, slot: number, constHess: boolean,
-    req: SearchRequest): void {
+  build(
+    feats: Int32Array,
+    nFeat: number,
+    begin: number,
+    cnt: number,
+    useIdx: boolean,
+    slot: number,
+    constHess: boolean,
+    req: SearchRequest,
+  ): void {
     const s = this.s;
-    const hg = s.slotsG[slot], hh = s.slotsH[slot];
+    const hg = s.slotsG[slot],
+      hh = s.slotsH[slot];
     const idx = useIdx ? s.idx : null;
     const hess = constHess ? null : s.hess;
     const large = req.largeSlot;
     const job: SearchJob = {
-      stats: this.stats, smallFlags: s.flags[slot], largeFlags: large >= 0 ? s.flags[large] : null,
-      largeG: large >= 0 ? s.slotsG[large] : null, largeH: large >= 0 ? s.slotsH[large] : null,
+      stats: this.stats,
+      smallFlags: s.flags[slot],
+      largeFlags: large >= 0 ? s.flags[large] : null,
+      largeG: large >= 0 ? s.slotsG[large] : null,
+      largeH: large >= 0 ? s.slotsH[large] : null,
     };
-    let nn = 0, nWide = 0;
+    let nn = 0,
+      nWide = 0;
     for (let k = 0; k < nFeat; k++) {
       const f = feats[k];
       if (s.binPos[f] < 0) {
@@ -188,13 +276,20 @@ export class HistPool {
     const bounds = Array.from({ length: parts + 1 }, (_, i) => Math.round((i * nn) / parts));
     for (let p = 1; p < parts; p++) {
       const wk = this.workers[p - 1];
-      const from = bounds[p], to = bounds[p + 1];
+      const from = bounds[p],
+        to = bounds[p + 1];
       wk.pos.set(this.pos.subarray(from, to));
       wk.off.set(this.off.subarray(from, to));
       wk.len.set(this.len.subarray(from, to));
       wk.fid.set(this.fid.subarray(from, to));
       const c = wk.ctrl;
-      c[2] = begin; c[3] = cnt; c[4] = useIdx ? 1 : 0; c[5] = slot; c[6] = constHess ? 1 : 0; c[7] = to - from; c[8] = large;
+      c[2] = begin;
+      c[3] = cnt;
+      c[4] = useIdx ? 1 : 0;
+      c[5] = slot;
+      c[6] = constHess ? 1 : 0;
+      c[7] = to - from;
+      c[8] = large;
       c[9] = JOB_HISTOGRAMS;
       post(wk);
     }
@@ -222,7 +317,11 @@ export class HistPool {
     const wk = this.workers[0];
     if (wk === undefined || this.s.columns === null) return false;
     const c = wk.ctrl;
-    c[2] = from; c[3] = to; c[5] = pos; c[7] = tmpStart; c[9] = JOB_PARTITION;
+    c[2] = from;
+    c[3] = to;
+    c[5] = pos;
+    c[7] = tmpStart;
+    c[9] = JOB_PARTITION;
     post(wk);
     return true;
   }

@@ -16,12 +16,47 @@
 // same memory. Arguments are byte addresses in that memory.
 
 import {
-  add, addF64, F64, f64, geS, geU, get, gtS, I32, i32, ifElse, load, loadF32AsF64, loadF64, loadU8, loopUntil, mul, set, shl, storeF64,
-  VOID, wasmModule, type Code,
+  add,
+  addF64,
+  F64,
+  f64,
+  geS,
+  geU,
+  get,
+  gtS,
+  I32,
+  i32,
+  ifElse,
+  load,
+  loadF32AsF64,
+  loadF64,
+  loadU8,
+  loopUntil,
+  mul,
+  set,
+  shl,
+  storeF64,
+  VOID,
+  wasmModule,
+  type Code,
 } from '../wasm/wasm-asm.ts';
 
 // Parameters, then locals.
-const P = { rb: 0, stride: 1, pos: 2, off: 3, nf: 4, idx: 5, useIdx: 6, begin: 7, cnt: 8, grad: 9, hess: 10, hg: 11, hh: 12 };
+const P = {
+  rb: 0,
+  stride: 1,
+  pos: 2,
+  off: 3,
+  nf: 4,
+  idx: 5,
+  useIdx: 6,
+  begin: 7,
+  cnt: 8,
+  grad: 9,
+  hess: 10,
+  hg: 11,
+  hh: 12,
+};
 const NPARAM = 13;
 const ROWS = 8;
 const L = { i: 13, end: 14, k: 15, p: 16, o: 17, kk: 18, b: 19 };
@@ -48,7 +83,8 @@ function rowGroup(rows: number): Code {
   ];
   for (let r = 0; r < rows; r++) {
     feature.push(...set(L.b, shl(add(get(L.o), loadU8(add(get(baseL(r)), get(L.p)))), 3)));
-    const hg = add(get(P.hg), get(L.b)), hh = add(get(P.hh), get(L.b));
+    const hg = add(get(P.hg), get(L.b)),
+      hh = add(get(P.hh), get(L.b));
     feature.push(...storeF64(hg, addF64(loadF64(hg), get(gL(r)))));
     feature.push(...storeF64(hh, addF64(loadF64(hh), get(hL(r)))));
   }
@@ -59,18 +95,36 @@ function rowGroup(rows: number): Code {
 }
 
 // The column kernel's parameters, then locals (all i32).
-const C = { cb: 0, n: 1, pos: 2, off: 3, nf: 4, idx: 5, useIdx: 6, begin: 7, cnt: 8, grad: 9, hess: 10, og: 11, oh: 12, hg: 13, hh: 14 };
+const C = {
+  cb: 0,
+  n: 1,
+  pos: 2,
+  off: 3,
+  nf: 4,
+  idx: 5,
+  useIdx: 6,
+  begin: 7,
+  cnt: 8,
+  grad: 9,
+  hess: 10,
+  og: 11,
+  oh: 12,
+  hg: 13,
+  hh: 14,
+};
 const CPARAM = 15;
 const CL = { i: 15, k: 16, kk: 17, col: 18, o: 19, b: 20, r: 21, at: 22 };
 const CI32 = 8;
 const COL_UNROLL = 4;
 
 /** The row of leaf position `at` (a local): idx[begin + at], or begin + at over all rows. */
-const leafRow = (at: number): Code => ifElse(I32, get(C.useIdx), load(add(get(C.idx), shl(add(get(C.begin), get(at)), 2))), add(get(C.begin), get(at)));
+const leafRow = (at: number): Code =>
+  ifElse(I32, get(C.useIdx), load(add(get(C.idx), shl(add(get(C.begin), get(at)), 2))), add(get(C.begin), get(at)));
 
 /** One bin increment of the current feature for leaf position i + r, from the gathered gradients. */
 function columnStep(r: number): Code {
-  const hg = add(get(C.hg), get(CL.b)), hh = add(get(C.hh), get(CL.b));
+  const hg = add(get(C.hg), get(CL.b)),
+    hh = add(get(C.hh), get(CL.b));
   return [
     ...set(CL.at, add(get(CL.i), i32(r))),
     ...set(CL.b, shl(add(get(CL.o), loadU8(add(get(CL.col), leafRow(CL.at)))), 3)),
@@ -84,7 +138,12 @@ function columnBody(): Code {
   const gather: Code = [
     ...set(CL.r, leafRow(CL.i)),
     ...storeF64(add(get(C.og), shl(get(CL.i), 3)), loadF32AsF64(add(get(C.grad), shl(get(CL.r), 2)))),
-    ...ifElse(VOID, get(C.hess), storeF64(add(get(C.oh), shl(get(CL.i), 3)), loadF32AsF64(add(get(C.hess), shl(get(CL.r), 2)))), []),
+    ...ifElse(
+      VOID,
+      get(C.hess),
+      storeF64(add(get(C.oh), shl(get(CL.i), 3)), loadF32AsF64(add(get(C.hess), shl(get(CL.r), 2)))),
+      [],
+    ),
     ...set(CL.i, add(get(CL.i), i32(1))),
   ];
   const unrolled: Code = [];
@@ -117,15 +176,51 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
     0x0b,
   ];
   return wasmModule([
-    { name: 'hist', params: NPARAM, locals: [[NI32, I32], [2 * ROWS, F64]], body: rowBody },
+    {
+      name: 'hist',
+      params: NPARAM,
+      locals: [
+        [NI32, I32],
+        [2 * ROWS, F64],
+      ],
+      body: rowBody,
+    },
     { name: 'cols', params: CPARAM, locals: [[CI32, I32]], body: columnBody() },
   ]);
 }
 
-export type HistFn = (rb: number, stride: number, pos: number, off: number, nf: number, idx: number, useIdx: number,
-  begin: number, cnt: number, grad: number, hess: number, hg: number, hh: number) => void;
-export type ColumnFn = (cb: number, n: number, pos: number, off: number, nf: number, idx: number, useIdx: number,
-  begin: number, cnt: number, grad: number, hess: number, og: number, oh: number, hg: number, hh: number) => void;
+export type HistFn = (
+  rb: number,
+  stride: number,
+  pos: number,
+  off: number,
+  nf: number,
+  idx: number,
+  useIdx: number,
+  begin: number,
+  cnt: number,
+  grad: number,
+  hess: number,
+  hg: number,
+  hh: number,
+) => void;
+export type ColumnFn = (
+  cb: number,
+  n: number,
+  pos: number,
+  off: number,
+  nf: number,
+  idx: number,
+  useIdx: number,
+  begin: number,
+  cnt: number,
+  grad: number,
+  hess: number,
+  og: number,
+  oh: number,
+  hg: number,
+  hh: number,
+) => void;
 
 /** The two kernels of one instance (one per thread, all on the same memory). */
 export interface HistKernels {
@@ -183,10 +278,18 @@ export class SharedArena {
     return at;
   }
 
-  u8(n: number): Uint8Array { return new Uint8Array(this.memory.buffer, this.take(n), n); }
-  i32(n: number): Int32Array { return new Int32Array(this.memory.buffer, this.take(4 * n), n); }
-  f32(n: number): Float32Array { return new Float32Array(this.memory.buffer, this.take(4 * n), n); }
-  f64(n: number): Float64Array { return new Float64Array(this.memory.buffer, this.take(8 * n), n); }
+  u8(n: number): Uint8Array {
+    return new Uint8Array(this.memory.buffer, this.take(n), n);
+  }
+  i32(n: number): Int32Array {
+    return new Int32Array(this.memory.buffer, this.take(4 * n), n);
+  }
+  f32(n: number): Float32Array {
+    return new Float32Array(this.memory.buffer, this.take(4 * n), n);
+  }
+  f64(n: number): Float64Array {
+    return new Float64Array(this.memory.buffer, this.take(8 * n), n);
+  }
 }
 
 /** What the column kernel needs besides the row kernel's buffers, all in the kernels' memory. */
@@ -209,20 +312,64 @@ export const usesColumns = (cnt: number, numData: number): boolean => cnt * COLU
  * buildRowwise's contract (hist-kernel.ts) on the WebAssembly kernels: every array must be a view into the memory
  * the kernels were instantiated with. With `columns`, a dense leaf goes through the column kernel.
  */
-export function buildHistWasm(k: HistKernels, rowBins: Uint8Array, stride: number, pos: Int32Array, off: Int32Array,
-  len: Int32Array, nf: number, idx: Int32Array | null, begin: number, cnt: number, grad: Float32Array,
-  hess: Float32Array | null, hg: Float64Array, hh: Float64Array, columns: ColumnBuffers | null): void {
+export function buildHistWasm(
+  k: HistKernels,
+  rowBins: Uint8Array,
+  stride: number,
+  pos: Int32Array,
+  off: Int32Array,
+  len: Int32Array,
+  nf: number,
+  idx: Int32Array | null,
+  begin: number,
+  cnt: number,
+  grad: Float32Array,
+  hess: Float32Array | null,
+  hg: Float64Array,
+  hh: Float64Array,
+  columns: ColumnBuffers | null,
+): void {
   for (let f = 0; f < nf; f++) {
     hg.fill(0, off[f], off[f] + len[f]);
     hh.fill(0, off[f], off[f] + len[f]);
   }
   if (nf === 0 || cnt <= 0) return;
-  const idxAt = idx === null ? 0 : idx.byteOffset, useIdx = idx === null ? 0 : 1, hessAt = hess === null ? 0 : hess.byteOffset;
+  const idxAt = idx === null ? 0 : idx.byteOffset,
+    useIdx = idx === null ? 0 : 1,
+    hessAt = hess === null ? 0 : hess.byteOffset;
   if (columns !== null && usesColumns(cnt, columns.numData)) {
-    k.cols(columns.colBins.byteOffset, columns.numData, pos.byteOffset, off.byteOffset, nf, idxAt, useIdx, begin, cnt,
-      grad.byteOffset, hessAt, columns.og.byteOffset, columns.oh.byteOffset, hg.byteOffset, hh.byteOffset);
+    k.cols(
+      columns.colBins.byteOffset,
+      columns.numData,
+      pos.byteOffset,
+      off.byteOffset,
+      nf,
+      idxAt,
+      useIdx,
+      begin,
+      cnt,
+      grad.byteOffset,
+      hessAt,
+      columns.og.byteOffset,
+      columns.oh.byteOffset,
+      hg.byteOffset,
+      hh.byteOffset,
+    );
   } else {
-    k.rows(rowBins.byteOffset, stride, pos.byteOffset, off.byteOffset, nf, idxAt, useIdx, begin, cnt, grad.byteOffset, hessAt,
-      hg.byteOffset, hh.byteOffset);
+    k.rows(
+      rowBins.byteOffset,
+      stride,
+      pos.byteOffset,
+      off.byteOffset,
+      nf,
+      idxAt,
+      useIdx,
+      begin,
+      cnt,
+      grad.byteOffset,
+      hessAt,
+      hg.byteOffset,
+      hh.byteOffset,
+    );
   }
 }

@@ -41,7 +41,9 @@ const pos = d.feats.subarray(0, n);
 const off = d.feats.subarray(n, 2 * n);
 const len = d.feats.subarray(2 * n, 3 * n);
 const fid = d.feats.subarray(3 * n);
-const tmp = new SplitInfo(), bestSmall = new SplitInfo(), bestLarge = new SplitInfo();
+const tmp = new SplitInfo(),
+  bestSmall = new SplitInfo(),
+  bestLarge = new SplitInfo();
 const kernel = d.memory && d.module ? instantiateHist(d.module, d.memory) : null;
 
 // ctrl layout: [0] job seq (main writes; -1 = exit), [1] done seq (worker writes; negative = failed), [9] the job.
@@ -56,17 +58,37 @@ function runJob(): void {
     ctrl[10] = partitionRows(idx, d.tmp, bin, d.goLeft, ctrl[2], ctrl[3], ctrl[7]);
     return;
   }
-  const useIdx = ctrl[4] === 1 ? idx : null, h = ctrl[6] === 1 ? null : hess;
-  const slot = ctrl[5], nf = ctrl[7], large = ctrl[8];
-  const hg = slotsG[slot], hh = slotsH[slot];
-  if (kernel) buildHistWasm(kernel, rowBins, d.stride, pos, off, len, nf, useIdx, ctrl[2], ctrl[3], grad, h, hg, hh, d.columns);
+  const useIdx = ctrl[4] === 1 ? idx : null,
+    h = ctrl[6] === 1 ? null : hess;
+  const slot = ctrl[5],
+    nf = ctrl[7],
+    large = ctrl[8];
+  const hg = slotsG[slot],
+    hh = slotsH[slot];
+  if (kernel)
+    buildHistWasm(kernel, rowBins, d.stride, pos, off, len, nf, useIdx, ctrl[2], ctrl[3], grad, h, hg, hh, d.columns);
   else buildRowwise(rowBins, d.stride, pos, off, len, nf, useIdx, ctrl[2], ctrl[3], grad, h, hg, hh);
   bestSmall.reset();
   bestLarge.reset();
-  searchFeatures(fid, 0, nf, d.metas, d.cfg, hg, hh, {
-    stats: d.stats, smallFlags: d.flags[slot], largeFlags: large >= 0 ? d.flags[large] : null,
-    largeG: large >= 0 ? slotsG[large] : null, largeH: large >= 0 ? slotsH[large] : null,
-  }, tmp, bestSmall, bestLarge);
+  searchFeatures(
+    fid,
+    0,
+    nf,
+    d.metas,
+    d.cfg,
+    hg,
+    hh,
+    {
+      stats: d.stats,
+      smallFlags: d.flags[slot],
+      largeFlags: large >= 0 ? d.flags[large] : null,
+      largeG: large >= 0 ? slotsG[large] : null,
+      largeH: large >= 0 ? slotsH[large] : null,
+    },
+    tmp,
+    bestSmall,
+    bestLarge,
+  );
   writeSplit(bestSmall, d.result, 0);
   writeSplit(bestLarge, d.result, d.result.length / 2);
 }

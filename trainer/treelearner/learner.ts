@@ -40,15 +40,33 @@ export interface LearnerBuffers {
  * copies of the row-major and column-major bins and each thread's gathered gradients) when possible, so the
  * WebAssembly histogram kernels can address them, else in SharedArrayBuffers for the JavaScript kernel.
  */
-export function allocateBuffers(numData: number, totalBins: number, numLeaves: number, binned: BinnedData,
-  numFeatures: number, threads: number): LearnerBuffers {
+export function allocateBuffers(
+  numData: number,
+  totalBins: number,
+  numLeaves: number,
+  binned: BinnedData,
+  numFeatures: number,
+  threads: number,
+): LearnerBuffers {
   const { rowBins, binPos, cols } = binned;
   const nf = Math.max(1, numFeatures);
-  const arena = histModule() === null ? null : SharedArena.create(SharedArena.size([
-    rowBins.length, rowBins.length, 4 * numData, 4 * numData, 4 * numData, 4 * numData, 65536,
-    ...new Array<number>(2 * numLeaves).fill(8 * totalBins), ...new Array<number>(threads).fill(16 * nf),
-    ...new Array<number>(2 * threads).fill(8 * numData),
-  ]));
+  const arena =
+    histModule() === null
+      ? null
+      : SharedArena.create(
+          SharedArena.size([
+            rowBins.length,
+            rowBins.length,
+            4 * numData,
+            4 * numData,
+            4 * numData,
+            4 * numData,
+            65536,
+            ...new Array<number>(2 * numLeaves).fill(8 * totalBins),
+            ...new Array<number>(threads).fill(16 * nf),
+            ...new Array<number>(2 * threads).fill(8 * numData),
+          ]),
+        );
   if (arena !== null) {
     const rb = arena.u8(rowBins.length);
     rb.set(rowBins);
@@ -57,32 +75,54 @@ export function allocateBuffers(numData: number, totalBins: number, numLeaves: n
       if (p >= 0) colBins.set(cols[f]!, p * numData);
     });
     return {
-      rowBins: rb, grad: arena.f32(numData), hess: arena.f32(numData), idx: arena.i32(numData),
-      tmp: arena.i32(numData), goLeft: arena.u8(65536),
+      rowBins: rb,
+      grad: arena.f32(numData),
+      hess: arena.f32(numData),
+      idx: arena.i32(numData),
+      tmp: arena.i32(numData),
+      goLeft: arena.u8(65536),
       slotsG: Array.from({ length: numLeaves }, () => arena.f64(totalBins)),
       slotsH: Array.from({ length: numLeaves }, () => arena.f64(totalBins)),
-      feats: Array.from({ length: threads }, () => arena.i32(4 * nf)), flags: sharedFlags(numLeaves, nf),
-      columns: Array.from({ length: threads }, () => ({ colBins, numData, og: arena.f64(numData), oh: arena.f64(numData) })),
+      feats: Array.from({ length: threads }, () => arena.i32(4 * nf)),
+      flags: sharedFlags(numLeaves, nf),
+      columns: Array.from({ length: threads }, () => ({
+        colBins,
+        numData,
+        og: arena.f64(numData),
+        oh: arena.f64(numData),
+      })),
       arena,
     };
   }
   const f32 = (): Float32Array => new Float32Array(new SharedArrayBuffer(4 * numData));
   return {
-    rowBins, grad: f32(), hess: f32(),
+    rowBins,
+    grad: f32(),
+    hess: f32(),
     idx: new Int32Array(new SharedArrayBuffer(4 * numData)),
-    tmp: new Int32Array(new SharedArrayBuffer(4 * numData)), goLeft: new Uint8Array(new SharedArrayBuffer(65536)),
+    tmp: new Int32Array(new SharedArrayBuffer(4 * numData)),
+    goLeft: new Uint8Array(new SharedArrayBuffer(65536)),
     slotsG: Array.from({ length: numLeaves }, () => new Float64Array(new SharedArrayBuffer(8 * totalBins))),
     slotsH: Array.from({ length: numLeaves }, () => new Float64Array(new SharedArrayBuffer(8 * totalBins))),
-    feats: Array.from({ length: threads }, () => new Int32Array(new SharedArrayBuffer(16 * nf))), flags: sharedFlags(numLeaves, nf),
-    columns: null, arena: null,
+    feats: Array.from({ length: threads }, () => new Int32Array(new SharedArrayBuffer(16 * nf))),
+    flags: sharedFlags(numLeaves, nf),
+    columns: null,
+    arena: null,
   };
 }
 
 export function splitConfig(p: Params): SplitConfig {
   return {
-    lambdaL1: p.lambda_l1, lambdaL2: p.lambda_l2, maxDeltaStep: p.max_delta_step, minDataInLeaf: p.min_data_in_leaf,
-    minSumHessianInLeaf: p.min_sum_hessian_in_leaf, minGainToSplit: p.min_gain_to_split, catSmooth: p.cat_smooth,
-    catL2: p.cat_l2, maxCatThreshold: p.max_cat_threshold, minDataPerGroup: p.min_data_per_group,
+    lambdaL1: p.lambda_l1,
+    lambdaL2: p.lambda_l2,
+    maxDeltaStep: p.max_delta_step,
+    minDataInLeaf: p.min_data_in_leaf,
+    minSumHessianInLeaf: p.min_sum_hessian_in_leaf,
+    minGainToSplit: p.min_gain_to_split,
+    catSmooth: p.cat_smooth,
+    catL2: p.cat_l2,
+    maxCatThreshold: p.max_cat_threshold,
+    minDataPerGroup: p.min_data_per_group,
     maxCatToOnehot: p.max_cat_to_onehot,
   };
 }
@@ -91,7 +131,12 @@ function sharedFlags(numLeaves: number, numFeatures: number): Uint8Array[] {
   return Array.from({ length: numLeaves }, () => new Uint8Array(new SharedArrayBuffer(numFeatures)));
 }
 
-export function featureLayout(ds: Dataset): { metas: (FeatureMeta | null)[]; totalBins: number; numBins: Int32Array; offsets: Int32Array } {
+export function featureLayout(ds: Dataset): {
+  metas: (FeatureMeta | null)[];
+  totalBins: number;
+  numBins: Int32Array;
+  offsets: Int32Array;
+} {
   const mappers = ds.mappers!;
   let total = 0;
   const numBins = new Int32Array(mappers.length);
@@ -99,8 +144,12 @@ export function featureLayout(ds: Dataset): { metas: (FeatureMeta | null)[]; tot
   const metas = mappers.map((m, f) => {
     if (m.isTrivial) return null;
     const meta: FeatureMeta = {
-      numBin: m.numBin, missingType: m.missingType, defaultBin: m.defaultBin, mostFreqBin: m.mostFreqBin,
-      isCategorical: m.isCategorical, offset: total,
+      numBin: m.numBin,
+      missingType: m.missingType,
+      defaultBin: m.defaultBin,
+      mostFreqBin: m.mostFreqBin,
+      isCategorical: m.isCategorical,
+      offset: total,
     };
     numBins[f] = m.numBin;
     offsets[f] = total;
@@ -149,7 +198,13 @@ export class TreeLearner {
   /** Per row: its leaf in the last tree (only the rows it was grown on); as narrow as num_leaves allows. */
   private readonly leafOf: Uint8Array | Uint16Array | Int32Array;
 
-  constructor(ds: Dataset, p: Params, private buf: LearnerBuffers, private pool: HistPool, metas: (FeatureMeta | null)[]) {
+  constructor(
+    ds: Dataset,
+    p: Params,
+    private buf: LearnerBuffers,
+    private pool: HistPool,
+    metas: (FeatureMeta | null)[],
+  ) {
     this.numData = ds.numData;
     this.numLeavesMax = p.num_leaves;
     this.mappers = ds.mappers!;
@@ -169,7 +224,12 @@ export class TreeLearner {
     this.splittable = buf.flags;
     this.slotOf = new Int32Array(L).fill(-1);
     this.featList = new Int32Array(metas.length);
-    this.leafOf = L <= 256 ? new Uint8Array(this.numData) : L <= 65536 ? new Uint16Array(this.numData) : new Int32Array(this.numData);
+    this.leafOf =
+      L <= 256
+        ? new Uint8Array(this.numData)
+        : L <= 65536
+          ? new Uint16Array(this.numData)
+          : new Int32Array(this.numData);
     this.usedByTree = new Uint8Array(metas.length);
     const nValid = this.validFeatures.length;
     // ColSampler: GetCnt(n, f) = max(RoundInt(n*f), min(1, n)); one draw at Init, then one before every tree.
@@ -201,9 +261,18 @@ export class TreeLearner {
     else for (let i = 0; i < n; i++) idx[i] = i;
     this.leafBegin[0] = 0;
     this.leafCnt[0] = n;
-    let g0 = 0, h0 = 0;
-    if (bag) for (let i = 0; i < n; i++) { g0 += grad[idx[i]]; h0 += hess[idx[i]]; }
-    else for (let i = 0; i < n; i++) { g0 += grad[i]; h0 += hess[i]; }
+    let g0 = 0,
+      h0 = 0;
+    if (bag)
+      for (let i = 0; i < n; i++) {
+        g0 += grad[idx[i]];
+        h0 += hess[idx[i]];
+      }
+    else
+      for (let i = 0; i < n; i++) {
+        g0 += grad[i];
+        h0 += hess[i];
+      }
     this.sumG[0] = g0;
     this.sumH[0] = h0;
     this.leafOut[0] = 0;
@@ -231,7 +300,13 @@ export class TreeLearner {
         const parentSlot = this.slotOf[leftLeaf];
         let smaller: number, larger: number;
         // On a tie the right child counts as smaller (SerialTreeLearner::Split).
-        if (lc < rc) { smaller = leftLeaf; larger = rightLeaf; } else { smaller = rightLeaf; larger = leftLeaf; }
+        if (lc < rc) {
+          smaller = leftLeaf;
+          larger = rightLeaf;
+        } else {
+          smaller = rightLeaf;
+          larger = leftLeaf;
+        }
         this.slotOf[larger] = parentSlot;
         this.slotOf[smaller] = nextSlot++;
         this.findBestSplits(smaller, larger, parentSlot, constHess, false, tree);
@@ -248,7 +323,14 @@ export class TreeLearner {
     return tree;
   }
 
-  private findBestSplits(smaller: number, larger: number, parentSlot: number, constHess: boolean, rootWhole: boolean, tree: Tree): void {
+  private findBestSplits(
+    smaller: number,
+    larger: number,
+    parentSlot: number,
+    constHess: boolean,
+    rootWhole: boolean,
+    tree: Tree,
+  ): void {
     const smallSlot = this.slotOf[smaller];
     const smallFlags = this.splittable[smallSlot];
     const parentFlags = parentSlot >= 0 ? this.splittable[parentSlot] : null;
@@ -261,19 +343,31 @@ export class TreeLearner {
       }
       this.featList[nf++] = f;
     }
-    const begin = this.leafBegin[smaller], cnt = this.leafCnt[smaller];
-    const parentOutSmall = tree.numLeaves === 1 ? leafOutput(this.sumG[smaller], this.sumH[smaller], this.cfg, this.cfg.lambdaL2) : this.leafOut[smaller];
+    const begin = this.leafBegin[smaller],
+      cnt = this.leafCnt[smaller];
+    const parentOutSmall =
+      tree.numLeaves === 1
+        ? leafOutput(this.sumG[smaller], this.sumH[smaller], this.cfg, this.cfg.lambdaL2)
+        : this.leafOut[smaller];
     const st = this.pool.stats;
-    st[0] = this.sumG[smaller]; st[1] = this.sumH[smaller]; st[2] = cnt; st[3] = parentOutSmall;
+    st[0] = this.sumG[smaller];
+    st[1] = this.sumH[smaller];
+    st[2] = cnt;
+    st[3] = parentOutSmall;
     if (larger >= 0) {
-      st[4] = this.sumG[larger]; st[5] = this.sumH[larger]; st[6] = this.leafCnt[larger]; st[7] = this.leafOut[larger];
+      st[4] = this.sumG[larger];
+      st[5] = this.sumH[larger];
+      st[6] = this.leafCnt[larger];
+      st[7] = this.leafOut[larger];
     }
     const bestSmall = this.best[smaller];
     bestSmall.reset();
     if (larger >= 0) this.best[larger].reset();
     this.noLarger.reset();
     this.pool.build(this.featList, nf, begin, cnt, !rootWhole, smallSlot, constHess, {
-      largeSlot: larger >= 0 ? this.slotOf[larger] : -1, bestSmall, bestLarge: larger >= 0 ? this.best[larger] : this.noLarger,
+      largeSlot: larger >= 0 ? this.slotOf[larger] : -1,
+      bestSmall,
+      bestLarge: larger >= 0 ? this.best[larger] : this.noLarger,
     });
   }
 
@@ -284,14 +378,17 @@ export class TreeLearner {
     const mapper = this.mappers[f];
     const bin = this.binned.cols[f]!;
     const { idx, tmp, goLeft } = this.buf;
-    const begin = this.leafBegin[leaf], cnt = this.leafCnt[leaf], end = begin + cnt;
+    const begin = this.leafBegin[leaf],
+      cnt = this.leafCnt[leaf],
+      end = begin + cnt;
     // Which bins go left, as data: the partition is then branch-free.
     if (meta.isCategorical) {
       goLeft.fill(0, 0, meta.numBin);
       for (const b of info.catBins) goLeft[b] = 1;
     } else {
       const th = info.threshold;
-      const missBin = meta.missingType === MISSING_NAN ? meta.numBin - 1 : meta.missingType === MISSING_ZERO ? meta.defaultBin : -1;
+      const missBin =
+        meta.missingType === MISSING_NAN ? meta.numBin - 1 : meta.missingType === MISSING_ZERO ? meta.defaultBin : -1;
       for (let b = 0; b < meta.numBin; b++) goLeft[b] = (b === missBin ? info.defaultLeft : b <= th) ? 1 : 0;
     }
     let l: number, r: number;
@@ -302,7 +399,8 @@ export class TreeLearner {
       const mid = begin + (cnt >> 1);
       const l1 = partitionRows(idx, tmp, bin, goLeft, begin, mid, 0);
       const l2 = this.pool.finishPartition();
-      const r1 = mid - begin - l1, r2 = end - mid - l2;
+      const r1 = mid - begin - l1,
+        r2 = end - mid - l2;
       idx.copyWithin(begin + l1, mid, mid + l2);
       idx.set(tmp.subarray(0, r1), begin + l1 + l2);
       idx.set(tmp.subarray(mid - begin, mid - begin + r2), begin + l1 + l2 + r1);
@@ -313,18 +411,44 @@ export class TreeLearner {
       r = cnt - (l - begin);
       idx.set(tmp.subarray(0, r), l);
     }
-    const leftCnt = l - begin, rightCnt = r;
+    const leftCnt = l - begin,
+      rightCnt = r;
     const right = tree.numLeaves;
     this.leafBegin[right] = l;
     this.leafCnt[right] = rightCnt;
     this.leafCnt[leaf] = leftCnt;
     if (meta.isCategorical) {
       const cats = info.catBins.map((b) => mapper.bin2cat[b]);
-      tree.splitCategorical(leaf, f, constructBitset(info.catBins), constructBitset(cats), info.leftOutput, info.rightOutput,
-        leftCnt, rightCnt, info.leftSumH, info.rightSumH, info.gain, meta.missingType);
+      tree.splitCategorical(
+        leaf,
+        f,
+        constructBitset(info.catBins),
+        constructBitset(cats),
+        info.leftOutput,
+        info.rightOutput,
+        leftCnt,
+        rightCnt,
+        info.leftSumH,
+        info.rightSumH,
+        info.gain,
+        meta.missingType,
+      );
     } else {
-      tree.splitNumerical(leaf, f, info.threshold, mapper.upperBounds[info.threshold], info.leftOutput, info.rightOutput,
-        leftCnt, rightCnt, info.leftSumH, info.rightSumH, info.gain, meta.missingType, info.defaultLeft);
+      tree.splitNumerical(
+        leaf,
+        f,
+        info.threshold,
+        mapper.upperBounds[info.threshold],
+        info.leftOutput,
+        info.rightOutput,
+        leftCnt,
+        rightCnt,
+        info.leftSumH,
+        info.rightSumH,
+        info.gain,
+        meta.missingType,
+        info.defaultLeft,
+      );
     }
     this.sumG[leaf] = info.leftSumG;
     this.sumH[leaf] = info.leftSumH;
@@ -343,12 +467,15 @@ export class TreeLearner {
    */
   addInBag(tree: Tree, score: Float64Array): void {
     const { idx } = this.buf;
-    const leafOf = this.leafOf, lv = tree.leafValue;
+    const leafOf = this.leafOf,
+      lv = tree.leafValue;
     for (let l = 0; l < tree.numLeaves; l++) {
-      const begin = this.leafBegin[l], end = begin + this.leafCnt[l];
+      const begin = this.leafBegin[l],
+        end = begin + this.leafCnt[l];
       for (let i = begin; i < end; i++) leafOf[idx[i]] = l;
     }
-    const rows = this.grownOn, n = this.grownCnt;
+    const rows = this.grownOn,
+      n = this.grownCnt;
     if (rows) {
       for (let k = 0; k < n; k++) {
         const r = rows[k];
@@ -369,7 +496,8 @@ export class TreeLearner {
    * more than 256 bins (not in the row-major matrix) use leafOfRow.
    */
   addOutOfBag(tree: Tree, rows: Int32Array, cnt: number, score: Float64Array): void {
-    const L = tree.numLeaves, ls = L - 1;
+    const L = tree.numLeaves,
+      ls = L - 1;
     const binPos = this.binned.binPos;
     let wide = false;
     for (let i = 0; i < L - 1; i++) if (binPos[tree.splitFeature[i]] < 0) wide = true;
@@ -379,7 +507,8 @@ export class TreeLearner {
     }
     if (this.oobNodes.length < 4 * (2 * L - 1)) this.oobNodes = new Int32Array(4 * (2 * L - 1));
     if (this.oobTable.length < 256 * L) this.oobTable = new Uint8Array(256 * L);
-    const nodes = this.oobNodes, tab = this.oobTable;
+    const nodes = this.oobNodes,
+      tab = this.oobTable;
     tab.fill(0, 0, 256);
     const ref = (c: number): number => (c < 0 ? ls + ~c : c);
     for (let i = 0; i < L - 1; i++) {
@@ -393,14 +522,17 @@ export class TreeLearner {
       const dt = tree.decisionType[i];
       if (dt & 1) {
         const k = tree.thresholdInBin[i];
-        const start = tree.catBoundariesInner[k], words = tree.catBoundariesInner[k + 1] - start;
+        const start = tree.catBoundariesInner[k],
+          words = tree.catBoundariesInner[k + 1] - start;
         for (let b = 0; b < 256; b++) {
           const w = b >>> 5;
           tab[off + b] = w < words && (tree.catThresholdInner[start + w] >>> (b & 31)) & 1 ? 0 : 1;
         }
       } else {
-        const missBin = meta.missingType === MISSING_NAN ? meta.numBin - 1 : meta.missingType === MISSING_ZERO ? meta.defaultBin : -1;
-        const th = tree.thresholdInBin[i], dl = (dt & 2) !== 0;
+        const missBin =
+          meta.missingType === MISSING_NAN ? meta.numBin - 1 : meta.missingType === MISSING_ZERO ? meta.defaultBin : -1;
+        const th = tree.thresholdInBin[i],
+          dl = (dt & 2) !== 0;
         for (let b = 0; b < 256; b++) tab[off + b] = (b === missBin ? dl : b <= th) ? 0 : 1;
       }
     }
@@ -411,12 +543,23 @@ export class TreeLearner {
       nodes[4 * n + 2] = n;
       nodes[4 * n + 3] = n;
     }
-    const rb = this.buf.rowBins, stride = this.binned.stride, lv = tree.leafValue;
+    const rb = this.buf.rowBins,
+      stride = this.binned.stride,
+      lv = tree.leafValue;
     let k = 0;
     for (; k + 4 <= cnt; k += 4) {
-      const ra = rows[k], rbb = rows[k + 1], rc = rows[k + 2], rd = rows[k + 3];
-      const ba = ra * stride, bb = rbb * stride, bc = rc * stride, bd = rd * stride;
-      let a = 0, b = 0, c = 0, d = 0;
+      const ra = rows[k],
+        rbb = rows[k + 1],
+        rc = rows[k + 2],
+        rd = rows[k + 3];
+      const ba = ra * stride,
+        bb = rbb * stride,
+        bc = rc * stride,
+        bd = rd * stride;
+      let a = 0,
+        b = 0,
+        c = 0,
+        d = 0;
       do {
         a = nodes[4 * a + 2 + tab[nodes[4 * a + 1] + rb[ba + nodes[4 * a]]]];
         b = nodes[4 * b + 2 + tab[nodes[4 * b + 1] + rb[bb + nodes[4 * b]]]];
@@ -442,12 +585,14 @@ export class TreeLearner {
       const dt = tree.decisionType[node];
       if (dt & 1) {
         const k = tree.thresholdInBin[node];
-        const start = tree.catBoundariesInner[k], words = tree.catBoundariesInner[k + 1] - start;
+        const start = tree.catBoundariesInner[k],
+          words = tree.catBoundariesInner[k + 1] - start;
         const w = b >>> 5;
         const hit = w < words && (tree.catThresholdInner[start + w] >>> (b & 31)) & 1;
         node = hit ? tree.leftChild[node] : tree.rightChild[node];
       } else {
-        const missBin = meta.missingType === MISSING_NAN ? meta.numBin - 1 : meta.missingType === MISSING_ZERO ? meta.defaultBin : -1;
+        const missBin =
+          meta.missingType === MISSING_NAN ? meta.numBin - 1 : meta.missingType === MISSING_ZERO ? meta.defaultBin : -1;
         const left = b === missBin ? (dt & 2) !== 0 : b <= tree.thresholdInBin[node];
         node = left ? tree.leftChild[node] : tree.rightChild[node];
       }

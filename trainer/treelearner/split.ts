@@ -100,15 +100,25 @@ const roundInt = (x: number): number => Math.trunc(x + 0.5);
  * FeatureHistogram::FindBestThreshold for one feature. `sumH` is the leaf's hessian sum without epsilon.
  * Returns whether any split beat the no-split gain (LightGBM's is_splittable flag).
  */
-export function findBestThreshold(hg: Float64Array, hh: Float64Array, meta: FeatureMeta, sumG: number, sumH: number, numData: number,
-  parentOutput: number, c: SplitConfig, out: SplitInfo): boolean {
+export function findBestThreshold(
+  hg: Float64Array,
+  hh: Float64Array,
+  meta: FeatureMeta,
+  sumG: number,
+  sumH: number,
+  numData: number,
+  parentOutput: number,
+  c: SplitConfig,
+  out: SplitInfo,
+): boolean {
   out.gain = K_MIN_SCORE;
   out.defaultLeft = true;
   const H = sumH + 2 * K_EPSILON;
   if (meta.isCategorical) return findCategorical(hg, hh, meta, sumG, H, numData, parentOutput, c, out);
-  const gainShift = c.maxDeltaStep > 0
-    ? leafGainGivenOutput(sumG, H, c.lambdaL1, c.lambdaL2, parentOutput)
-    : leafGain(sumG, H, c, c.lambdaL2);
+  const gainShift =
+    c.maxDeltaStep > 0
+      ? leafGainGivenOutput(sumG, H, c.lambdaL1, c.lambdaL2, parentOutput)
+      : leafGain(sumG, H, c, c.lambdaL2);
   const minGainShift = gainShift + c.minGainToSplit;
   let splittable = false;
   const nb = meta.numBin;
@@ -127,21 +137,41 @@ export function findBestThreshold(hg: Float64Array, hh: Float64Array, meta: Feat
   return splittable;
 }
 
-function scan(hg: Float64Array, hh: Float64Array, meta: FeatureMeta, sumG: number, sumH: number, numData: number, minGainShift: number,
-  c: SplitConfig, out: SplitInfo, reverse: boolean, skipDefault: boolean, naAsMissing: boolean): boolean {
+function scan(
+  hg: Float64Array,
+  hh: Float64Array,
+  meta: FeatureMeta,
+  sumG: number,
+  sumH: number,
+  numData: number,
+  minGainShift: number,
+  c: SplitConfig,
+  out: SplitInfo,
+  reverse: boolean,
+  skipDefault: boolean,
+  naAsMissing: boolean,
+): boolean {
   const off = meta.offset;
   const nb = meta.numBin;
   const cntFactor = numData / sumH;
-  const minData = c.minDataInLeaf, minHess = c.minSumHessianInLeaf, l2 = c.lambdaL2;
+  const minData = c.minDataInLeaf,
+    minHess = c.minSumHessianInLeaf,
+    l2 = c.lambdaL2;
   const simple = c.maxDeltaStep <= 0 && c.lambdaL1 <= 0;
   let splittable = false;
   let bestGain = K_MIN_SCORE;
-  let bestLeftG = NaN, bestLeftH = NaN, bestLeftCnt = 0, bestThreshold = nb;
+  let bestLeftG = NaN,
+    bestLeftH = NaN,
+    bestLeftCnt = 0,
+    bestThreshold = nb;
   if (reverse) {
-    let rg = 0, rh = K_EPSILON, rc = 0;
+    let rg = 0,
+      rh = K_EPSILON,
+      rc = 0;
     for (let t = nb - 1 - (naAsMissing ? 1 : 0); t >= 1; t--) {
       if (skipDefault && t === meta.defaultBin) continue;
-      const g = hg[off + t], h = hh[off + t];
+      const g = hg[off + t],
+        h = hh[off + t];
       rg += g;
       rh += h;
       rc += roundInt(h * cntFactor);
@@ -151,7 +181,9 @@ function scan(hg: Float64Array, hh: Float64Array, meta: FeatureMeta, sumG: numbe
       const lh = sumH - rh;
       if (lh < minHess) break;
       const lg = sumG - rg;
-      const gain = simple ? (lg * lg) / (lh + l2) + (rg * rg) / (rh + l2) : leafGain(lg, lh, c, l2) + leafGain(rg, rh, c, l2);
+      const gain = simple
+        ? (lg * lg) / (lh + l2) + (rg * rg) / (rh + l2)
+        : leafGain(lg, lh, c, l2) + leafGain(rg, rh, c, l2);
       if (gain <= minGainShift) continue;
       splittable = true;
       if (gain > bestGain) {
@@ -163,7 +195,9 @@ function scan(hg: Float64Array, hh: Float64Array, meta: FeatureMeta, sumG: numbe
       }
     }
   } else {
-    let lg = 0, lh = K_EPSILON, lc = 0;
+    let lg = 0,
+      lh = K_EPSILON,
+      lc = 0;
     let t = 0;
     let addFrom = 0;
     // LightGBM does not store the most frequent bin when it is bin 0: the NaN-type scan rebuilds bin 0 as the
@@ -198,7 +232,9 @@ function scan(hg: Float64Array, hh: Float64Array, meta: FeatureMeta, sumG: numbe
       const rh = sumH - lh;
       if (rh < minHess) break;
       const rg = sumG - lg;
-      const gain = simple ? (lg * lg) / (lh + l2) + (rg * rg) / (rh + l2) : leafGain(lg, lh, c, l2) + leafGain(rg, rh, c, l2);
+      const gain = simple
+        ? (lg * lg) / (lh + l2) + (rg * rg) / (rh + l2)
+        : leafGain(lg, lh, c, l2) + leafGain(rg, rh, c, l2);
       if (gain <= minGainShift) continue;
       splittable = true;
       if (gain > bestGain) {
@@ -226,16 +262,28 @@ function scan(hg: Float64Array, hh: Float64Array, meta: FeatureMeta, sumG: numbe
   return splittable;
 }
 
-function findCategorical(hg: Float64Array, hh: Float64Array, meta: FeatureMeta, sumG: number, sumH: number, numData: number,
-  parentOutput: number, c: SplitConfig, out: SplitInfo): boolean {
+function findCategorical(
+  hg: Float64Array,
+  hh: Float64Array,
+  meta: FeatureMeta,
+  sumG: number,
+  sumH: number,
+  numData: number,
+  parentOutput: number,
+  c: SplitConfig,
+  out: SplitInfo,
+): boolean {
   out.defaultLeft = false;
   const off = meta.offset;
   const nb = meta.numBin;
   let bestGain = K_MIN_SCORE;
-  let bestLeftCnt = 0, bestLeftG = 0, bestLeftH = 0;
-  const gainShift = c.maxDeltaStep > 0
-    ? leafGainGivenOutput(sumG, sumH, c.lambdaL1, c.lambdaL2, parentOutput)
-    : leafGain(sumG, sumH, c, c.lambdaL2);
+  let bestLeftCnt = 0,
+    bestLeftG = 0,
+    bestLeftH = 0;
+  const gainShift =
+    c.maxDeltaStep > 0
+      ? leafGainGivenOutput(sumG, sumH, c.lambdaL1, c.lambdaL2, parentOutput)
+      : leafGain(sumG, sumH, c, c.lambdaL2);
   const minGainShift = gainShift + c.minGainToSplit;
   let l2 = c.lambdaL2;
   const useOnehot = nb <= c.maxCatToOnehot;
@@ -247,7 +295,8 @@ function findCategorical(hg: Float64Array, hh: Float64Array, meta: FeatureMeta, 
   let usedBin = -1;
   if (useOnehot) {
     for (let t = 1; t < nb; t++) {
-      const g = hg[off + t], h = hh[off + t];
+      const g = hg[off + t],
+        h = hh[off + t];
       const cnt = roundInt(h * cntFactor);
       if (cnt < c.minDataInLeaf || h < c.minSumHessianInLeaf) continue;
       const otherCnt = numData - cnt;
@@ -276,14 +325,20 @@ function findCategorical(hg: Float64Array, hh: Float64Array, meta: FeatureMeta, 
     const keys = new Map(sorted.map((i) => [i, ctr(i)]));
     sorted = sorted.sort((a, b) => keys.get(a)! - keys.get(b)!); // stable, as std::stable_sort
     const maxNumCat = Math.min(c.maxCatThreshold, Math.trunc((usedBin + 1) / 2));
-    for (const [dir, start] of [[1, 0], [-1, usedBin - 1]] as const) {
+    for (const [dir, start] of [
+      [1, 0],
+      [-1, usedBin - 1],
+    ] as const) {
       let pos = start;
       let grp = 0;
-      let lg = 0, lh = K_EPSILON, lc = 0;
+      let lg = 0,
+        lh = K_EPSILON,
+        lc = 0;
       for (let i = 0; i < usedBin && i < maxNumCat; i++) {
         const t = sorted[pos];
         pos += dir;
-        const g = hg[off + t], h = hh[off + t];
+        const g = hg[off + t],
+          h = hh[off + t];
         const cnt = roundInt(h * cntFactor);
         lg += g;
         lh += h;
@@ -335,7 +390,8 @@ function findCategorical(hg: Float64Array, hh: Float64Array, meta: FeatureMeta, 
 export function fixHistogram(hg: Float64Array, hh: Float64Array, meta: FeatureMeta, sumG: number, sumH: number): void {
   const off = meta.offset;
   const mfb = meta.mostFreqBin;
-  let g = sumG, h = sumH;
+  let g = sumG,
+    h = sumH;
   for (let b = 0; b < meta.numBin; b++) {
     if (b === mfb) continue;
     g -= hg[off + b];
@@ -362,8 +418,19 @@ export interface SearchJob {
  * each leaf and LightGBM's is_splittable flags. Every feature is independent, so the features can be split over
  * threads and the bests merged with betterThan in any order.
  */
-export function searchFeatures(fids: ArrayLike<number>, from: number, to: number, metas: (FeatureMeta | null)[], c: SplitConfig,
-  smallG: Float64Array, smallH: Float64Array, job: SearchJob, s: SplitInfo, bestSmall: SplitInfo, bestLarge: SplitInfo): void {
+export function searchFeatures(
+  fids: ArrayLike<number>,
+  from: number,
+  to: number,
+  metas: (FeatureMeta | null)[],
+  c: SplitConfig,
+  smallG: Float64Array,
+  smallH: Float64Array,
+  job: SearchJob,
+  s: SplitInfo,
+  bestSmall: SplitInfo,
+  bestLarge: SplitInfo,
+): void {
   const st = job.stats;
   const { largeG, largeH, largeFlags, smallFlags } = job;
   for (let k = from; k < to; k++) {
@@ -375,7 +442,8 @@ export function searchFeatures(fids: ArrayLike<number>, from: number, to: number
     s.feature = f;
     if (s.betterThan(bestSmall)) bestSmall.copyFrom(s);
     if (largeG === null || largeH === null || largeFlags === null) continue;
-    const off = meta.offset, end = off + meta.numBin;
+    const off = meta.offset,
+      end = off + meta.numBin;
     for (let i = off; i < end; i++) {
       largeG[i] -= smallG[i];
       largeH[i] -= smallH[i];
@@ -391,16 +459,34 @@ export function searchFeatures(fids: ArrayLike<number>, from: number, to: number
 export const SPLIT_SLOTS = 13;
 
 export function writeSplit(x: SplitInfo, out: Float64Array, at: number): void {
-  out[at] = x.feature; out[at + 1] = x.threshold; out[at + 2] = x.gain; out[at + 3] = x.leftOutput;
-  out[at + 4] = x.rightOutput; out[at + 5] = x.leftCount; out[at + 6] = x.rightCount; out[at + 7] = x.leftSumG;
-  out[at + 8] = x.leftSumH; out[at + 9] = x.rightSumG; out[at + 10] = x.rightSumH; out[at + 11] = x.defaultLeft ? 1 : 0;
+  out[at] = x.feature;
+  out[at + 1] = x.threshold;
+  out[at + 2] = x.gain;
+  out[at + 3] = x.leftOutput;
+  out[at + 4] = x.rightOutput;
+  out[at + 5] = x.leftCount;
+  out[at + 6] = x.rightCount;
+  out[at + 7] = x.leftSumG;
+  out[at + 8] = x.leftSumH;
+  out[at + 9] = x.rightSumG;
+  out[at + 10] = x.rightSumH;
+  out[at + 11] = x.defaultLeft ? 1 : 0;
   out[at + 12] = x.catBins.length;
   for (let i = 0; i < x.catBins.length; i++) out[at + SPLIT_SLOTS + i] = x.catBins[i];
 }
 
 export function readSplit(x: SplitInfo, src: Float64Array, at: number): void {
-  x.feature = src[at]; x.threshold = src[at + 1]; x.gain = src[at + 2]; x.leftOutput = src[at + 3];
-  x.rightOutput = src[at + 4]; x.leftCount = src[at + 5]; x.rightCount = src[at + 6]; x.leftSumG = src[at + 7];
-  x.leftSumH = src[at + 8]; x.rightSumG = src[at + 9]; x.rightSumH = src[at + 10]; x.defaultLeft = src[at + 11] === 1;
+  x.feature = src[at];
+  x.threshold = src[at + 1];
+  x.gain = src[at + 2];
+  x.leftOutput = src[at + 3];
+  x.rightOutput = src[at + 4];
+  x.leftCount = src[at + 5];
+  x.rightCount = src[at + 6];
+  x.leftSumG = src[at + 7];
+  x.leftSumH = src[at + 8];
+  x.rightSumG = src[at + 9];
+  x.rightSumH = src[at + 10];
+  x.defaultLeft = src[at + 11] === 1;
   x.catBins = Array.from(src.subarray(at + SPLIT_SLOTS, at + SPLIT_SLOTS + src[at + 12]));
 }

@@ -22,10 +22,10 @@ export function formatG(x: number, prec: number): string {
     out = `${m}e${exp < 0 ? '-' : '+'}${a < 10 ? '0' : ''}${a}`;
   } else if (exp >= 0) {
     const intPart = digits.slice(0, exp + 1);
-    let frac = digits.slice(exp + 1).replace(/0+$/, '');
+    const frac = digits.slice(exp + 1).replace(/0+$/, '');
     out = frac ? `${intPart}.${frac}` : intPart;
   } else {
-    let frac = ('0'.repeat(-exp - 1) + digits).replace(/0+$/, '');
+    const frac = ('0'.repeat(-exp - 1) + digits).replace(/0+$/, '');
     out = `0.${frac}`;
   }
   return neg ? `-${out}` : out;

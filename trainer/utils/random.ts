@@ -46,7 +46,14 @@ export class LcgRandom {
 }
 
 /** Config::Set: with `seed` given, the sub-seeds come from Random(seed) in this order. */
-export function deriveSeeds(seed: number): { data: number; bagging: number; drop: number; featureFraction: number; objective: number; extra: number } {
+export function deriveSeeds(seed: number): {
+  data: number;
+  bagging: number;
+  drop: number;
+  featureFraction: number;
+  objective: number;
+  extra: number;
+} {
   const r = new LcgRandom(seed);
   return {
     data: r.nextShort(0, 32767),
