@@ -75,7 +75,7 @@ async function step(
 ): Promise<{ models: number; run: number; tests: number }> {
   const [run, models] = await timed(() => p.dpm([...args, '--threads', '4'], TIMEOUT_MS));
   ok(run, `dpm ${args.join(' ')}`);
-  // The run's own time (connected, project loaded) without the CLI's start-up, a constant 1-3 s.
+  // The run's own time (connected, project loaded), without the CLI's start-up.
   const runS = RunResults.parse(
     JSON.parse(readFileSync(join(p.dir, 'target', 'run_results.json'), 'utf8')),
   ).elapsed_time;
@@ -83,7 +83,9 @@ async function step(
   const [test, tests] = await timed(() => p.dpm(['test', '--threads', '4'], TIMEOUT_MS));
   ok(test, 'dpm test');
   console.log(
-    `  ${label} (dpm ${args.join(' ')}): models ${models.toFixed(1)} s wall (${Math.round(accountDays / models)} account-days/s), of which the run ${runS.toFixed(1)} s; data tests ${tests.toFixed(1)} s, total ${(models + tests).toFixed(1)} s`,
+    `  ${label} (dpm ${args.join(' ')}): models ${models.toFixed(1)} s wall ` +
+      `(${Math.round(accountDays / models)} account-days/s), of which the run ${runS.toFixed(1)} s; ` +
+      `data tests ${tests.toFixed(1)} s, total ${(models + tests).toFixed(1)} s`,
   );
   console.log(`    slowest models: ${slowModels}`);
   console.log(`    slowest tests: ${slowest(p, 3)}`);
@@ -96,7 +98,8 @@ async function bench(kind: TargetKind, accounts: number): Promise<void> {
   const history = accountDays(firm, 0, last - 1);
   const newDay = accountDays(firm, last, last);
   console.log(
-    `\n[${kind}] firm of ${accounts} accounts x ${DAYS} days (${history} account-days before the last day), generated in ${genS.toFixed(1)} s`,
+    `\n[${kind}] firm of ${accounts} accounts x ${DAYS} days (${history} account-days before the last day), ` +
+      `generated in ${genS.toFixed(1)} s`,
   );
   const p = await modelProject(kind);
   try {
@@ -117,7 +120,8 @@ async function bench(kind: TargetKind, accounts: number): Promise<void> {
       newDay,
     );
     console.log(
-      `  speed-up of one day over the full refresh: models ${(full.models / day.models).toFixed(1)}x wall, ${(full.run / day.run).toFixed(1)}x run time; ` +
+      `  speed-up of one day over the full refresh: models ${(full.models / day.models).toFixed(1)}x wall, ` +
+        `${(full.run / day.run).toFixed(1)}x run time; ` +
         `models + data tests ${((full.models + full.tests) / (day.models + day.tests)).toFixed(1)}x`,
     );
   } finally {

@@ -65,7 +65,8 @@ async function main(): Promise<void> {
   });
   const url = await new Promise<string>((resolve) => child.once('message', (m) => resolve(String(m))));
   console.log(
-    `simulated API (own process): ${ACCOUNTS} slots x ${DAYS} days ready in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+    `simulated API (own process): ${ACCOUNTS} slots x ${DAYS} days ` +
+      `ready in ${((performance.now() - t) / 1000).toFixed(1)} s`,
   );
   const serverCpu = () =>
     new Promise<number>((resolve) => {
@@ -120,7 +121,9 @@ async function main(): Promise<void> {
         `end to end (API -> raw.trades_closed): ${fmt(landed)} trades in ${s.toFixed(1)} s = ${fmt(e2e)} trades/s`,
       );
       console.log(
-        `  CPU: ingest client ${clientCpu.toFixed(1)} s (${((clientCpu * 1e6) / landed).toFixed(2)} us/trade), simulated API ${simCpu.toFixed(1)} s (${((simCpu * 1e6) / landed).toFixed(2)} us/trade); the rest of ${(2 * s).toFixed(0)} core-seconds is PostgreSQL and idle`,
+        `  CPU: ingest client ${clientCpu.toFixed(1)} s (${((clientCpu * 1e6) / landed).toFixed(2)} us/trade), ` +
+          `simulated API ${simCpu.toFixed(1)} s (${((simCpu * 1e6) / landed).toFixed(2)} us/trade); ` +
+          `the rest of ${(2 * s).toFixed(0)} core-seconds is PostgreSQL and idle`,
       );
     } finally {
       await db.close();
@@ -150,28 +153,34 @@ async function main(): Promise<void> {
       const rawS = await copyFile('raw.copy_bench');
       const rawRate = landed / rawS;
       console.log(
-        `raw COPY from a file (${fmt(statSync(file).size / 2 ** 20)} MB CSV) into an empty table of the same shape (key + index): ${rawS.toFixed(1)} s = ${fmt(rawRate)} trades/s`,
+        `raw COPY from a file (${fmt(statSync(file).size / 2 ** 20)} MB CSV) into an empty table of the same shape ` +
+          `(key + index): ${rawS.toFixed(1)} s = ${fmt(rawRate)} trades/s`,
       );
 
-      // What the lander asks of the database for the same rows: COPY into an unlogged scratch table, then the upsert.
+      // What the lander asks of the database for the same rows: COPY into an unlogged scratch table, then the
+      // upsert.
       await bench.query('create unlogged table raw.copy_stage (like raw.trades_closed including defaults)');
       await bench.query('create table raw.copy_upsert (like raw.trades_closed including all)');
       await bench.query('checkpoint');
       const stageS = await copyFile('raw.copy_stage');
       const t1 = performance.now();
       await bench.query(
-        `insert into raw.copy_upsert (${cols}) select ${cols} from raw.copy_stage on conflict (${spec.key.join(', ')}) do nothing`,
+        `insert into raw.copy_upsert (${cols}) select ${cols} from raw.copy_stage ` +
+          `on conflict (${spec.key.join(', ')}) do nothing`,
       );
       const upsertS = (performance.now() - t1) / 1000;
       console.log(
-        `  the lander's database work alone, as one batch: COPY to the scratch table ${stageS.toFixed(1)} s + insert into the keyed table ${upsertS.toFixed(1)} s = ${fmt(landed / (stageS + upsertS))} trades/s`,
+        `  the lander's database work alone, as one batch: COPY to the scratch table ${stageS.toFixed(1)} s + ` +
+          `insert into the keyed table ${upsertS.toFixed(1)} s = ${fmt(landed / (stageS + upsertS))} trades/s`,
       );
 
       console.log(
         `end to end / raw COPY: ${((100 * e2e) / rawRate).toFixed(0)}% (target >= 50%, and >= 100 000 trades/s)`,
       );
       console.log(
-        `the original pipeline's ${fmt(ORIGINAL_TRADES)} closed trades: ${duration(ORIGINAL_TRADES / e2e)} at this rate; against the real API at its cap of 15 requests/s x 1 000 trades a page: ${duration(ORIGINAL_TRADES / 15_000)}`,
+        `the original pipeline's ${fmt(ORIGINAL_TRADES)} closed trades: ${duration(ORIGINAL_TRADES / e2e)} ` +
+          'at this rate; against the real API at its cap of 15 requests/s x 1 000 trades a page: ' +
+          duration(ORIGINAL_TRADES / 15_000),
       );
     } finally {
       await bench.end();

@@ -38,7 +38,8 @@ if (result.code !== 0 || !result.db) {
 }
 try {
   const { rows } = await result.db.knex.raw(
-    `select e.n, e.metrics from dpm.model_evaluations e join dpm.model_registry r using (model_version) where r.is_active order by e.feature_date`,
+    'select e.n, e.metrics from dpm.model_evaluations e join dpm.model_registry r using (model_version) ' +
+      'where r.is_active order by e.feature_date',
   );
   type Scores = { n: number; mae: number };
   const days = (rows as { n: number; metrics: unknown }[]).map(
@@ -63,20 +64,20 @@ try {
     ['oracle', pooled((d) => d.oracle)],
   ];
   console.log(
-    `firm: seed ${options.seed}, ${options.accounts} account slots, ${options.days} days; held out ${result.holdout.start}..${result.holdout.end} (${days.length} days, ${model.n} account-days)`,
+    `firm: seed ${options.seed}, ${options.accounts} account slots, ${options.days} days; ` +
+      `held out ${result.holdout.start}..${result.holdout.end} (${days.length} days, ${model.n} account-days)`,
   );
   console.log('forecast     holdout MAE   model vs it');
   for (const [name, s] of lines) {
-    const vs =
-      name === 'model'
-        ? ''
-        : `${(((s.mae - model.mae) / s.mae) * 100).toFixed(1).padStart(6)}% ${name === 'oracle' ? '(negative: model is worse than the best achievable)' : 'lower'}`;
+    const note = name === 'oracle' ? '(negative: model is worse than the best achievable)' : 'lower';
+    const vs = name === 'model' ? '' : `${(((s.mae - model.mae) / s.mae) * 100).toFixed(1).padStart(6)}% ${note}`;
     console.log(`${name.padEnd(12)} ${s.mae.toFixed(2).padStart(11)}   ${vs}`);
   }
   const oracle = lines[4][1];
   const zero = lines[1][1];
   console.log(
-    `model closes ${(((zero.mae - model.mae) / (zero.mae - oracle.mae)) * 100).toFixed(0)}% of the gap between the zero forecast and the oracle`,
+    `model closes ${(((zero.mae - model.mae) / (zero.mae - oracle.mae)) * 100).toFixed(0)}% ` +
+      'of the gap between the zero forecast and the oracle',
   );
   console.log(`(${((Date.now() - t0) / 1000).toFixed(0)}s in all)`);
 } finally {

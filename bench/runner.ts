@@ -26,7 +26,9 @@ function generate(dir: string, n: number): void {
   const files: Record<string, string> = {
     'dpm.yml':
       'name: bench\nvars:\n  step: 1\nmodels:\n  chains:\n    +materialized: view\n  fans:\n    +materialized: view\n',
-    'macros/arith.sql': `{% macro plus(col, n) -%}({{ col }} + {{ n }}){%- endmacro %}\n{% macro guarded(col) -%}coalesce({{ col }}, 0){%- endmacro %}\n`,
+    'macros/arith.sql':
+      '{% macro plus(col, n) -%}({{ col }} + {{ n }}){%- endmacro %}\n' +
+      '{% macro guarded(col) -%}coalesce({{ col }}, 0){%- endmacro %}\n',
   };
   const yml: string[] = ['version: 2', 'models:'];
   const chainLen = 50;
@@ -58,7 +60,7 @@ function generate(dir: string, n: number): void {
     }
     hub++;
   }
-  files['models/schema.yml'] = yml.join('\n') + '\n';
+  files['models/schema.yml'] = `${yml.join('\n')}\n`;
   for (const [path, content] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, path)), { recursive: true });
     writeFileSync(join(dir, path), content);
@@ -118,16 +120,16 @@ console.log(`\nIn-process (median of 3, warm): ${nodes} nodes (${MODELS} models,
 console.log(`  load (read, parse templates, render for refs/config, yml): ${median(phases.load).toFixed(0)} ms`);
 console.log(`  graph (DAG, select all, topological order):                ${median(phases.graph).toFixed(0)} ms`);
 console.log(`  compile (render every model and test to SQL):              ${median(phases.compile).toFixed(0)} ms`);
-console.log(
-  `  load + graph + compile:                                    ${(median(phases.load) + median(phases.graph) + median(phases.compile)).toFixed(0)} ms`,
-);
+const inProcess = median(phases.load) + median(phases.graph) + median(phases.compile);
+console.log(`  load + graph + compile:                                    ${inProcess.toFixed(0)} ms`);
 
 const ls = [1, 2, 3].map(() => cli(['ls', '--project-dir', dir]));
 const compile = [1, 2, 3].map(() => cli(['compile', '--project-dir', dir]));
 const bare = [1, 2, 3].map(() => cli(['--version']));
 if (ls[0].status !== 0 || compile[0].status !== 0) throw new Error(`CLI failed:\n${ls[0].out}\n${compile[0].out}`);
 console.log(
-  `\nCLI processes (median of 3, includes the start-up of ${median(bare.map((r) => r.ms)).toFixed(0)} ms for 'dpm --version'):`,
+  '\nCLI processes (median of 3, includes the start-up of ' +
+    `${median(bare.map((r) => r.ms)).toFixed(0)} ms for 'dpm --version'):`,
 );
 console.log(
   `  dpm ls      ${median(ls.map((r) => r.ms)).toFixed(0)} ms   (${ls[0].out.trim().split('\n').length} lines)`,

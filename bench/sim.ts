@@ -30,7 +30,8 @@ if (process.argv.includes('--child')) {
   let total = 0;
   for (let d = 0; d < days; d++) total += firm.closedTradeCount(d);
   console.log(
-    `firm ${accounts} slots x ${days} days: ${firm.ledger.accounts.length} accounts, ${fmt(total)} closed trades; ledger built in ${fmt(ledgerMs)} ms, heap ${fmt(process.memoryUsage().heapUsed / 2 ** 20)} MB`,
+    `firm ${accounts} slots x ${days} days: ${firm.ledger.accounts.length} accounts, ${fmt(total)} closed trades; ` +
+      `ledger built in ${fmt(ledgerMs)} ms, heap ${fmt(process.memoryUsage().heapUsed / 2 ** 20)} MB`,
   );
 
   // Days spread over the history, each generated once (the per-day cache would otherwise flatter the numbers).
@@ -46,13 +47,15 @@ if (process.argv.includes('--child')) {
   for (const d of picks.slice(0, Math.ceil(sample / 2)))
     for (const tr of firm.closedTrades(d)) bytes += closedTradeJson(tr).length;
   console.log(
-    `serialised from objects (cached days): ${fmt(generated / ((performance.now() - t) / 1000))} trades/s, ${fmt(bytes / generated)} bytes/trade`,
+    `serialised from objects (cached days): ${fmt(generated / ((performance.now() - t) / 1000))} trades/s, ` +
+      `${fmt(bytes / generated)} bytes/trade`,
   );
   t = performance.now();
   let written = 0;
   for (const d of picks.slice(Math.ceil(sample / 2))) written += firm.tradesJson('closed', d).count;
   console.log(
-    `written as JSON bytes (what the server does for a fresh day): ${fmt(written / ((performance.now() - t) / 1000))} trades/s (${fmt(written)} trades)`,
+    'written as JSON bytes (what the server does for a fresh day): ' +
+      `${fmt(written / ((performance.now() - t) / 1000))} trades/s (${fmt(written)} trades)`,
   );
 
   const child = fork(fileURLToPath(import.meta.url), [...process.argv.slice(2), '--child'], {
@@ -140,7 +143,10 @@ if (process.argv.includes('--child')) {
     const c = process.cpuUsage(client0);
     const clientCpu = (c.user + c.system) / 1e6;
     console.log(
-      `  ${label.padEnd(70)} ${fmt(served / s).padStart(9)} trades/s   server CPU ${((cpu * 1e6) / served).toFixed(2)} us/trade = ${fmt(served / cpu).padStart(9)} trades/s per core, client CPU ${((clientCpu * 1e6) / served).toFixed(2)} us/trade (${fmt(served)} trades, ${s.toFixed(2)} s)`,
+      `  ${label.padEnd(70)} ${fmt(served / s).padStart(9)} trades/s   ` +
+        `server CPU ${((cpu * 1e6) / served).toFixed(2)} us/trade = ` +
+        `${fmt(served / cpu).padStart(9)} trades/s per core, ` +
+        `client CPU ${((clientCpu * 1e6) / served).toFixed(2)} us/trade (${fmt(served)} trades, ${s.toFixed(2)} s)`,
     );
   }
 
@@ -150,7 +156,8 @@ if (process.argv.includes('--child')) {
   const span = Math.max(1, Math.min(10, Math.floor(days / 5)));
   const at = (k: number) => Math.min(days - span, Math.floor((k * days) / 5));
   console.log(
-    `served over HTTP: server in its own process, fresh days, page size 1 000 (target >= 250 000 trades/s with parsing):`,
+    'served over HTTP: server in its own process, fresh days, page size 1 000 ' +
+      '(target >= 250 000 trades/s with parsing):',
   );
   await run('per trade-date, consecutive days, 3 in flight, client reads bytes', at(1), span, {
     parse: false,

@@ -12,7 +12,10 @@ const FEATURES = 50;
 const CAT = 7;
 
 let state = 20240601;
-const uniform = (): number => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) + 0.5) / 4294967296;
+const uniform = (): number => {
+  state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+  return (state + 0.5) / 4294967296;
+};
 const normal = (): number => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
 // Student-t with 3 degrees of freedom: heavy tails like daily PnL.
 const studentT = (): number => normal() / Math.sqrt((normal() ** 2 + normal() ** 2 + normal() ** 2) / 3);
@@ -80,13 +83,17 @@ for (let i = 0; i < testRows; i++) l1 += Math.abs(pred[i] - test.label[i]);
 const cpu = (u: NodeJS.CpuUsage): string => ((u.user + u.system) / 1e6).toFixed(1);
 console.log(`dataset: bins found and assigned in ${binSec.toFixed(1)} s`);
 console.log(
-  `train: ${trainSec.toFixed(1)} s wall, ${cpu(trainCpu)} s CPU (all threads), for ${booster.numTrees} trees (${params.num_leaves} leaves, huber, bagging 0.8/1, feature_fraction 0.8, 2 threads); with the binning ${(binSec + trainSec).toFixed(1)} s`,
+  `train: ${trainSec.toFixed(1)} s wall, ${cpu(trainCpu)} s CPU (all threads), for ${booster.numTrees} trees ` +
+    `(${params.num_leaves} leaves, huber, bagging 0.8/1, feature_fraction 0.8, 2 threads); ` +
+    `with the binning ${(binSec + trainSec).toFixed(1)} s`,
 );
 console.log(
-  `peak memory (max RSS, whole process incl. the ${((ROWS * FEATURES * 8) / 1e9).toFixed(1)} GB input): ${(peakMb / 1024).toFixed(2)} GB`,
+  `peak memory (max RSS, whole process incl. the ${((ROWS * FEATURES * 8) / 1e9).toFixed(1)} GB input): ` +
+    `${(peakMb / 1024).toFixed(2)} GB`,
 );
 console.log(
-  `predict: ${testRows} rows x ${booster.numTrees} trees in ${predSec.toFixed(2)} s wall, ${cpu(predCpu)} s CPU (${Math.round(testRows / predSec)} rows/s); holdout l1 ${(l1 / testRows).toFixed(2)}`,
+  `predict: ${testRows} rows x ${booster.numTrees} trees in ${predSec.toFixed(2)} s wall, ${cpu(predCpu)} s CPU ` +
+    `(${Math.round(testRows / predSec)} rows/s); holdout l1 ${(l1 / testRows).toFixed(2)}`,
 );
 console.log(
   `load average during the run: ${(await import('node:os'))
@@ -95,8 +102,10 @@ console.log(
     .join(' ')} on ${(await import('node:os')).availableParallelism()} cores`,
 );
 console.log(
-  `LightGBM 4.x reference (issue #3's machine): 47 s train on 2 threads, 1.35 GB peak, ~4 s predict. Targets: train <= 1.5x LightGBM on the same machine (70.5 s there), < 2 GB, predict < 2 s.`,
+  "LightGBM 4.x reference (issue #3's machine): 47 s train on 2 threads, 1.35 GB peak, ~4 s predict. " +
+    'Targets: train <= 1.5x LightGBM on the same machine (70.5 s there), < 2 GB, predict < 2 s.',
 );
 console.log(
-  'LightGBM 4.1 built from source on the 2026-12-02 machine (docs/trainer.md): loading + binning 9.4 s, training 79.5 s, 1.38 GB peak.',
+  'LightGBM 4.1 built from source on the 2026-12-02 machine (docs/trainer.md): ' +
+    'loading + binning 9.4 s, training 79.5 s, 1.38 GB peak.',
 );

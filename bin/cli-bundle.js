@@ -1,7 +1,7 @@
 // The CLI's TypeScript bundled by esbuild into node_modules/.cache/dpm-cli and rebuilt whenever a source file
-// changed. Loading the sources through tsx cost every command about 0.4 s (a loader hook on every module the
-// CLI and its dependencies import), which the nightly one-day `dpm run` of 1.5 s paid in full. The bundle
-// keeps the zero-build-step promise: the first command after a clone or an edit builds it (about 0.3 s).
+// changed. Loading the sources through tsx runs a loader hook on every module the CLI and its dependencies import,
+// a fixed cost that a short command such as the nightly one-day `dpm run` would pay in full. The bundle keeps the
+// zero-build-step promise: the first command after a clone or an edit builds it.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { load, type CommonArgs } from './session.ts';
 import { createLogger } from '../runner/log.ts';
-import { catalogFromManifestFile, catalogFromProject, writeDocs } from '../runner/docs/docs.ts';
+import { catalogFromManifestFile, catalogFromProject, type DocsCatalog, writeDocs } from '../runner/docs/docs.ts';
 import { loadProjectConfig } from '../runner/config/project-config.ts';
 
 interface DocsArgs extends CommonArgs {
@@ -29,7 +29,7 @@ export function registerDocsCommand(cli: Argv, done: (code: number) => void): vo
         ),
     async (a) => {
       const args = a as unknown as DocsArgs;
-      let catalog;
+      let catalog: DocsCatalog;
       let defaultDir: string;
       if (args.manifest) {
         const config = loadProjectConfig(resolve(args.projectDir));

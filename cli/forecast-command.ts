@@ -55,7 +55,8 @@ export function registerTrainerCommands(cli: Argv, done: (code: number) => void)
 
   cli.command(
     'predict',
-    'predict next-day net profit of every eligible funded account (interval and top reasons), or --evaluate past predictions',
+    'predict next-day net profit of every eligible funded account (interval and top reasons), ' +
+      'or --evaluate past predictions',
     (y) =>
       y
         .option('date', { type: 'string', describe: 'feature date D (predicts D+1); default the latest' })

@@ -7,8 +7,8 @@ type Register = (cli: Argv, done: (code: number) => void) => void;
 
 /**
  * The command modules and the commands each registers. A command line naming one of them loads that module
- * alone: every module loaded took 0.25-0.4 s of each start-up (the trainer, the simulator, the API client),
- * which the nightly one-day `dpm run` of 1.5 s paid in full. Help, a typo or a command missing here loads all.
+ * alone: every module loaded (the trainer, the simulator, the API client) adds to each start-up, which a short
+ * command such as the nightly one-day `dpm run` pays in full. Help, a typo or a command missing here loads all.
  */
 export const COMMAND_MODULES: { commands: string[]; load: () => Promise<Register> }[] = [
   {

@@ -13,7 +13,8 @@ interface ReportArgs extends CommonArgs {
 export function registerReportCommand(cli: Argv, done: (code: number) => void): void {
   cli.command(
     'report',
-    'write a static HTML report of the model: accuracy vs baselines, plots, the accounts with the largest predicted losses',
+    'write a static HTML report of the model: accuracy vs baselines, plots, ' +
+      'the accounts with the largest predicted losses',
     (y) =>
       y
         .option('model-version', { type: 'string', describe: 'default: the active model' })
@@ -44,10 +45,19 @@ export function registerReportCommand(cli: Argv, done: (code: number) => void): 
           watch_list: data.watchList.length,
         });
       } else {
-        if (data.model)
+        if (data.model) {
+          const scored =
+            h.source === 'evaluations'
+              ? `${h.days} evaluated day(s)`
+              : h.source === 'holdout'
+                ? 'training holdout'
+                : 'no scores yet';
           loaded.log.info(
-            `${data.model.version}: MAE ${formatMoney(h.model.mae)}, direction ${formatPct(h.model.directional_accuracy)}, coverage ${formatPct(h.model.interval_coverage)} (${h.source === 'evaluations' ? `${h.days} evaluated day(s)` : h.source === 'holdout' ? 'training holdout' : 'no scores yet'})`,
+            `${data.model.version}: MAE ${formatMoney(h.model.mae)}, ` +
+              `direction ${formatPct(h.model.directional_accuracy)}, ` +
+              `coverage ${formatPct(h.model.interval_coverage)} (${scored})`,
           );
+        }
         for (const note of data.notes) loaded.log.warn(note);
         loaded.log.info(`Report written to ${path}`);
       }

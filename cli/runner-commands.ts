@@ -18,7 +18,8 @@ function selectionOptions<T>(y: Argv<T>) {
       type: 'string',
       array: true,
       describe:
-        'dbt selection: name, +name, name+, 2+name, @name, tag:, path:, config.x:, state:modified, result:error; space = union, comma = intersection',
+        'dbt selection: name, +name, name+, 2+name, @name, tag:, path:, config.x:, state:modified, result:error; ' +
+        'space = union, comma = intersection',
     })
     .option('exclude', { type: 'string', array: true, describe: 'nodes to leave out (same grammar)' })
     .option('state', {

@@ -141,9 +141,8 @@ export async function runCommand(
     loaded,
     args,
     async (db) => {
-      loaded.log.info(
-        `Running ${selected.size} node(s) on ${target.kind === 'pglite' ? 'embedded PGlite' : `PostgreSQL target '${target.name}'`} with ${threads} thread(s)`,
-      );
+      const where = target.kind === 'pglite' ? 'embedded PGlite' : `PostgreSQL target '${target.name}'`;
+      loaded.log.info(`Running ${selected.size} node(s) on ${where} with ${threads} thread(s)`);
       await db.knex('dpm.runs').insert({
         invocation_id: invocationId,
         command,
@@ -189,7 +188,10 @@ export async function runCommand(
   writeRunResults(loaded.project, invocationId, command, summary.elapsed, summary.results);
   writeManifest(loaded.project, loaded.dag, invocationId);
   const count = (s: string) => summary.results.filter((r) => r.status === s).length;
-  const line = `Finished ${command} in ${summary.elapsed.toFixed(1)}s: ${count('success') + count('pass')} ok, ${count('warn')} warn, ${count('error')} error, ${count('fail')} fail, ${count('skipped')} skipped. Results in ${join(loaded.project.config['target-path'], 'run_results.json')}`;
+  const line =
+    `Finished ${command} in ${summary.elapsed.toFixed(1)}s: ${count('success') + count('pass')} ok, ` +
+    `${count('warn')} warn, ${count('error')} error, ${count('fail')} fail, ${count('skipped')} skipped. ` +
+    `Results in ${join(loaded.project.config['target-path'], 'run_results.json')}`;
   if (summary.ok) loaded.log.info(line, { summary: true });
   else loaded.log.error(line, { summary: true });
   return summary.ok ? 0 : 1;

@@ -135,7 +135,8 @@ export async function simMain(args: string[]): Promise<number> {
     });
     console.log(`simulated Risk Analytics API: ${sim.url}`);
     console.log(
-      `firm: seed ${o.seed}, ${sim.firm.ledger.accounts.length} accounts over ${o.days} days from ${sim.firm.cal.iso(0).slice(0, 10)}`,
+      `firm: seed ${o.seed}, ${sim.firm.ledger.accounts.length} accounts over ${o.days} days ` +
+        `from ${sim.firm.cal.iso(0).slice(0, 10)}`,
     );
     console.log('set DPM_API_BASE_URL to the URL above and DPM_API_KEY to your key; Ctrl-C stops');
     await new Promise<void>((resolve) => {
@@ -178,7 +179,8 @@ export async function simMain(args: string[]): Promise<number> {
       if (o.db) {
         const { vectorType } = await writeRegimesTable(o.db, o.table, records);
         console.log(
-          `wrote ${records.length} regimes (${span}) to ${describePgUrl(o.db)} table ${o.table} (vector_daily_regime ${vectorType}, NULL: the simulator has no embedding)`,
+          `wrote ${records.length} regimes (${span}) to ${describePgUrl(o.db)} table ${o.table} ` +
+            `(vector_daily_regime ${vectorType}, NULL: the simulator has no embedding)`,
         );
       }
       if (o.file) {

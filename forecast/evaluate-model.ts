@@ -79,11 +79,19 @@ export async function evaluatePredictions(
       })
       .onConflict(['model_version', 'feature_date'])
       .merge();
+    const { model: scores, baselines } = evaluation;
+    const oracleMae = evaluation.oracle ? `, oracle ${evaluation.oracle.mae.toFixed(2)}` : '';
+    const coverage =
+      scores.interval_coverage !== undefined
+        ? `, interval coverage ${(scores.interval_coverage * 100).toFixed(1)}%`
+        : '';
     log.info(
-      `evaluated ${featureDate} -> ${group[0].prediction_date}: ${group.length} accounts, MAE ${evaluation.model.mae.toFixed(2)} ` +
-        `(zero ${evaluation.baselines.zero.mae.toFixed(2)}, yesterday ${evaluation.baselines.yesterday.mae.toFixed(2)}, 7-day mean ${evaluation.baselines.mean_7d.mae.toFixed(2)}` +
-        `${evaluation.oracle ? `, oracle ${evaluation.oracle.mae.toFixed(2)}` : ''}), direction ${(evaluation.model.directional_accuracy * 100).toFixed(1)}%` +
-        `${evaluation.model.interval_coverage !== undefined ? `, interval coverage ${(evaluation.model.interval_coverage * 100).toFixed(1)}%` : ''}`,
+      `evaluated ${featureDate} -> ${group[0].prediction_date}: ${group.length} accounts, ` +
+        `MAE ${scores.mae.toFixed(2)} ` +
+        `(zero ${baselines.zero.mae.toFixed(2)}, yesterday ${baselines.yesterday.mae.toFixed(2)}, ` +
+        `7-day mean ${baselines.mean_7d.mae.toFixed(2)}` +
+        `${oracleMae}), direction ${(scores.directional_accuracy * 100).toFixed(1)}%` +
+        coverage,
     );
   }
   if (out.length === 0)

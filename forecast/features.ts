@@ -31,7 +31,8 @@ export interface ColumnInfo {
 
 export async function tableColumns(knex: Knex, schema: string, table: string): Promise<ColumnInfo[]> {
   const { rows } = await knex.raw(
-    `select column_name as name, data_type as type from information_schema.columns where table_schema = ? and table_name = ? order by ordinal_position`,
+    'select column_name as name, data_type as type from information_schema.columns ' +
+      'where table_schema = ? and table_name = ? order by ordinal_position',
     [schema, table],
   );
   return rows;

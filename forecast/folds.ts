@@ -16,7 +16,8 @@ export function timeSeriesFolds(dates: string[], folds: number, validDays: numbe
   const unique = [...new Set(dates)].sort();
   if (unique.length < folds * validDays + 2 * gapDays + 7) {
     throw new Error(
-      `${unique.length} feature days are too few for ${folds} folds of ${validDays} days: ingest more history or pass --folds/--valid-days smaller.`,
+      `${unique.length} feature days are too few for ${folds} folds of ${validDays} days: ` +
+        'ingest more history or pass --folds/--valid-days smaller.',
     );
   }
   const out: Fold[] = [];

@@ -65,7 +65,9 @@ export async function readMatrix(
     const missing = options.features.filter((f) => !present.has(f.name)).map((f) => f.name);
     if (missing.length)
       throw new DpmError(
-        `${relation.schema}.${relation.table} lacks features the model needs: ${missing.slice(0, 8).join(', ')}${missing.length > 8 ? ', ...' : ''}. Rebuild the feature store or retrain.`,
+        `${relation.schema}.${relation.table} lacks features the model needs: ` +
+          `${missing.slice(0, 8).join(', ')}${missing.length > 8 ? ', ...' : ''}. ` +
+          'Rebuild the feature store or retrain.',
       );
     features = options.features;
   } else {
@@ -93,7 +95,8 @@ export async function readMatrix(
     ].join(' and ');
     const bindings = [...(options.bindings ?? []), ...(lastDate ? [lastDate, lastAccount] : [])] as Knex.RawBinding[];
     const { rows } = await knex.raw(
-      `select ${select} from ${quoteIdent(relation.schema)}.${quoteIdent(relation.table)} where ${where} order by date, account_id limit ${batch}`,
+      `select ${select} from ${quoteIdent(relation.schema)}.${quoteIdent(relation.table)} ` +
+        `where ${where} order by date, account_id limit ${batch}`,
       bindings,
     );
     for (const row of rows as Record<string, unknown>[]) {

@@ -38,7 +38,8 @@ export async function predictDay(
   );
   if (m.n === 0)
     throw new DpmError(
-      `no eligible funded account has features on ${date}: pick another --date (latest days in training.prediction_input).`,
+      `no eligible funded account has features on ${date}: ` +
+        'pick another --date (latest days in training.prediction_input).',
     );
   const predicted = model.model.predict(m.columns);
   const lower = model.lower?.predict(m.columns);
@@ -78,7 +79,8 @@ export async function predictDay(
     for (let i = 0; i < rows.length; i += 1000) await trx('dpm.model_predictions').insert(rows.slice(i, i + 1000));
   });
   log.info(
-    `predicted ${formatCount(m.n)} accounts for ${addDays(date, 1)} (features of ${date}) with ${model.modelVersion}; ${rows.filter((r) => r.high_risk).length} flagged high-risk`,
+    `predicted ${formatCount(m.n)} accounts for ${addDays(date, 1)} (features of ${date}) ` +
+      `with ${model.modelVersion}; ${rows.filter((r) => r.high_risk).length} flagged high-risk`,
   );
   return { modelVersion: model.modelVersion, featureDate: date, rows: m.n };
 }

@@ -23,7 +23,8 @@ export interface RegisteredModel {
 /** v1_YYYYMMDD_HHMMSS, as the original pipeline named versions. */
 export function newVersion(now = new Date()): string {
   const p = (n: number) => String(n).padStart(2, '0');
-  return `v1_${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}_${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}`;
+  const day = `${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}`;
+  return `v1_${day}_${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}`;
 }
 
 /** Stores the model in dpm.model_registry (the one active model) and under model_artifacts/<version>/. */

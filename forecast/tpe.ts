@@ -109,7 +109,10 @@ export class TpeSampler {
   }
 }
 
-/** Optuna's MedianPruner: stop a trial whose intermediate value is worse than the median of earlier trials at the same step. */
+/**
+ * Optuna's MedianPruner: stop a trial whose intermediate value is worse than the median of earlier trials
+ * at the same step.
+ */
 export class MedianPruner {
   private readonly history = new Map<number, number[]>();
   constructor(private readonly minTrials = 5) {}

@@ -82,8 +82,8 @@ function concrete(point: Params, scale: number): Params {
 }
 
 /**
- * The fold that scores tuning trials: the one before the last, so the last fold stays a holdout that no
- * choice of parameters has seen (scoring trials on it and then reporting it as the holdout flattered the model).
+ * The fold that scores tuning trials: the one before the last, so the last fold stays a holdout no choice of
+ * parameters has seen (reporting a fold the trials were scored on as the holdout would flatter the model).
  */
 export function tuningFold(folds: Fold[]): Fold {
   if (folds.length < 2)
@@ -113,7 +113,8 @@ async function tune(m: Matrix, options: TrainCommandOptions, scale: number, log:
     const loss = cv.pruned ? Infinity : cv.meanMae;
     history.push({ params: point, loss });
     log.info(
-      `trial ${t + 1}/${options.trials}: ${cv.pruned ? 'pruned' : `MAE ${loss.toFixed(2)}`} (${point.objective}, ${point.num_leaves} leaves, lr ${Number(point.learning_rate).toFixed(3)})`,
+      `trial ${t + 1}/${options.trials}: ${cv.pruned ? 'pruned' : `MAE ${loss.toFixed(2)}`} ` +
+        `(${point.objective}, ${point.num_leaves} leaves, lr ${Number(point.learning_rate).toFixed(3)})`,
     );
   }
   const best = history.filter((h) => Number.isFinite(h.loss)).sort((a, b) => a.loss - b.loss)[0];
@@ -132,10 +133,12 @@ export async function trainAndRegister(knex: Knex, options: TrainCommandOptions,
   );
   if (m.n === 0)
     throw new DpmError(
-      `training.model_training_input has no rows${options.trainEnd ? ` up to ${options.trainEnd}` : ''}: ingest history and run dpm build first.`,
+      `training.model_training_input has no rows${options.trainEnd ? ` up to ${options.trainEnd}` : ''}: ` +
+        'ingest history and run dpm build first.',
     );
   log.info(
-    `read ${formatCount(m.n)} rows x ${m.features.length} features from training.model_training_input in ${((Date.now() - t0) / 1000).toFixed(1)}s`,
+    `read ${formatCount(m.n)} rows x ${m.features.length} features from training.model_training_input ` +
+      `in ${((Date.now() - t0) / 1000).toFixed(1)}s`,
   );
   const scale = robustScale(m.label);
   const folds = timeSeriesFolds(m.dates, options.folds, options.validDays);
@@ -149,7 +152,9 @@ export async function trainAndRegister(knex: Knex, options: TrainCommandOptions,
   for (const f of cv.folds) {
     log.info(
       `fold ${f.fold.validStart}..${f.fold.validEnd}: train ${formatCount(f.trainRows)} rows to ${f.fold.trainEnd}, ` +
-        `MAE ${f.model.mae.toFixed(2)} (zero ${f.baselines.zero.mae.toFixed(2)}, yesterday ${f.baselines.yesterday.mae.toFixed(2)}, 7-day mean ${f.baselines.mean_7d.mae.toFixed(2)}), best iteration ${f.bestIteration}`,
+        `MAE ${f.model.mae.toFixed(2)} (zero ${f.baselines.zero.mae.toFixed(2)}, ` +
+        `yesterday ${f.baselines.yesterday.mae.toFixed(2)}, 7-day mean ${f.baselines.mean_7d.mae.toFixed(2)}), ` +
+        `best iteration ${f.bestIteration}`,
     );
   }
   const iterations = Math.max(20, cv.meanBestIteration);
@@ -202,7 +207,8 @@ export async function trainAndRegister(knex: Knex, options: TrainCommandOptions,
     options.artifactsDir,
   );
   log.info(
-    `registered ${modelVersion} (${params.objective}, ${iterations} trees) as the active model; artifacts in ${dir} (${((Date.now() - t0) / 1000).toFixed(1)}s in all)`,
+    `registered ${modelVersion} (${params.objective}, ${iterations} trees) as the active model; ` +
+      `artifacts in ${dir} (${((Date.now() - t0) / 1000).toFixed(1)}s in all)`,
   );
   return {
     modelVersion,

@@ -139,7 +139,8 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw('create schema if not exists raw');
   for (const [table, key, columns] of LANDING) {
     await knex.raw(
-      `create table ${table} (${columns.trim()}, extra jsonb, ingested_at timestamptz not null default now(), primary key (${key.join(', ')}))`,
+      `create table ${table} (${columns.trim()}, extra jsonb, ` +
+        `ingested_at timestamptz not null default now(), primary key (${key.join(', ')}))`,
     );
   }
   await knex.raw('create index on raw.trades_closed (login, platform, broker)');

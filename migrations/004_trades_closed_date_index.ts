@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 
 // Daily model batches read closed trades by trade_date; the primary key (platform, position, trade_date)
-// cannot serve that, so every nightly batch scanned the whole table.
+// cannot serve that, so without this index every nightly batch scans the whole table.
 export async function up(knex: Knex): Promise<void> {
   await knex.raw('create index if not exists trades_closed_trade_date_idx on raw.trades_closed (trade_date)');
 }

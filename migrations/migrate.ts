@@ -12,7 +12,7 @@ const config: Knex.MigratorConfig = { migrationSource: source, schemaName: 'dpm'
 
 /**
  * True when every migration is recorded as applied: one query, where knex's migrator checks its tables, takes
- * its lock and lists the applied migrations in six (about 25 ms of every command on an up-to-date database).
+ * its lock and lists the applied migrations in six, which every command on an up-to-date database would pay.
  */
 async function upToDate(knex: Knex): Promise<boolean> {
   try {

@@ -76,5 +76,8 @@ export function describeDbError(err: unknown): string {
   if (!e || typeof e !== 'object' || !e.routine) return (e as Error)?.message ?? String(err);
   const sep = e.message.lastIndexOf(' - ');
   const core = e.serverMessage ?? (sep >= 0 ? e.message.slice(sep + 3) : e.message);
-  return `${core}${e.code ? ` [SQLSTATE ${e.code}]` : ''}${e.detail ? `; ${e.detail}` : ''}${e.hint ? `; hint: ${e.hint}` : ''}`;
+  return (
+    `${core}${e.code ? ` [SQLSTATE ${e.code}]` : ''}` +
+    `${e.detail ? `; ${e.detail}` : ''}${e.hint ? `; hint: ${e.hint}` : ''}`
+  );
 }

@@ -21,7 +21,7 @@ export function createLogger(
   if (options.json) {
     const emit = (lvl: LogLevel) => (msg: string, data?: Record<string, unknown>) => {
       if (LEVELS[lvl] > LEVELS[level]) return;
-      stream.write(redact(JSON.stringify({ ts: new Date().toISOString(), level: lvl, msg, ...data })) + '\n');
+      stream.write(`${redact(JSON.stringify({ ts: new Date().toISOString(), level: lvl, msg, ...data }))}\n`);
     };
     return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error'), json: true };
   }

@@ -90,7 +90,8 @@ async function readModel(knex: Knex, version: string | undefined): Promise<Repor
   if (!row) {
     if (version)
       throw new DpmError(
-        `model version ${version} is not in dpm.model_registry: dpm report --model-version takes a registered version (omit it for the active model).`,
+        `model version ${version} is not in dpm.model_registry: ` +
+          'dpm report --model-version takes a registered version (omit it for the active model).',
       );
     return null;
   }

@@ -54,14 +54,22 @@ export function linearScale(domain: [number, number], range: [number, number]): 
 }
 
 function svgOpen(kind: string, width: number, height: number, label: string): string {
-  return `<svg class="chart" data-chart="${escapeHtml(kind)}" role="img" aria-label="${escapeHtml(label)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg"><title>${escapeHtml(label)}</title>`;
+  return (
+    `<svg class="chart" data-chart="${escapeHtml(kind)}" role="img" aria-label="${escapeHtml(label)}" ` +
+    `viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg">` +
+    `<title>${escapeHtml(label)}</title>`
+  );
 }
 
 function yAxis(ticks: number[], y: (v: number) => number, x0: number, x1: number, fmt: Fmt): string {
   return ticks
     .map((t) => {
       const py = r2(y(t));
-      return `<line class="grid" x1="${x0}" x2="${x1}" y1="${py}" y2="${py}" stroke="${t === 0 ? PALETTE.axis : PALETTE.grid}" stroke-width="1"/><text class="tick" x="${x0 - 6}" y="${py + 4}" text-anchor="end">${escapeHtml(fmt(t))}</text>`;
+      const stroke = t === 0 ? PALETTE.axis : PALETTE.grid;
+      return (
+        `<line class="grid" x1="${x0}" x2="${x1}" y1="${py}" y2="${py}" stroke="${stroke}" stroke-width="1"/>` +
+        `<text class="tick" x="${x0 - 6}" y="${py + 4}" text-anchor="end">${escapeHtml(fmt(t))}</text>`
+      );
     })
     .join('');
 }
@@ -71,17 +79,27 @@ function xAxisNumeric(ticks: number[], x: (v: number) => number, y0: number, y1:
   return ticks
     .map((t) => {
       const px = r2(x(t));
-      return `<line class="grid" x1="${px}" x2="${px}" y1="${y0}" y2="${y1}" stroke="${t === 0 ? PALETTE.axis : PALETTE.grid}" stroke-width="1"/><text class="tick" x="${px}" y="${y1 + 20}" text-anchor="middle">${escapeHtml(fmt(t))}</text>`;
+      const stroke = t === 0 ? PALETTE.axis : PALETTE.grid;
+      return (
+        `<line class="grid" x1="${px}" x2="${px}" y1="${y0}" y2="${y1}" stroke="${stroke}" stroke-width="1"/>` +
+        `<text class="tick" x="${px}" y="${y1 + 20}" text-anchor="middle">${escapeHtml(fmt(t))}</text>`
+      );
     })
     .join('');
 }
 
 function axisTitles(width: number, height: number, m: Margin, xTitle?: string, yTitle?: string): string {
   let out = '';
-  if (xTitle)
-    out += `<text class="axis-title" x="${r2(m.left + (width - m.left - m.right) / 2)}" y="${height - 6}" text-anchor="middle">${escapeHtml(xTitle)}</text>`;
-  if (yTitle)
-    out += `<text class="axis-title" transform="translate(14 ${r2(m.top + (height - m.top - m.bottom) / 2)}) rotate(-90)" text-anchor="middle">${escapeHtml(yTitle)}</text>`;
+  if (xTitle) {
+    const cx = r2(m.left + (width - m.left - m.right) / 2);
+    out += `<text class="axis-title" x="${cx}" y="${height - 6}" text-anchor="middle">${escapeHtml(xTitle)}</text>`;
+  }
+  if (yTitle) {
+    const cy = r2(m.top + (height - m.top - m.bottom) / 2);
+    out +=
+      `<text class="axis-title" transform="translate(14 ${cy}) rotate(-90)" text-anchor="middle">` +
+      `${escapeHtml(yTitle)}</text>`;
+  }
   return out;
 }
 
@@ -89,7 +107,11 @@ function legend(items: { name: string; color: string; dashed?: boolean }[], x: n
   let cx = x;
   return items
     .map((it) => {
-      const s = `<g class="legend-item"><line x1="${cx}" x2="${cx + 18}" y1="${y}" y2="${y}" stroke="${it.color}" stroke-width="3"${it.dashed ? ' stroke-dasharray="4 3"' : ''}/><text x="${cx + 23}" y="${y + 4}">${escapeHtml(it.name)}</text></g>`;
+      const dash = it.dashed ? ' stroke-dasharray="4 3"' : '';
+      const s =
+        '<g class="legend-item">' +
+        `<line x1="${cx}" x2="${cx + 18}" y1="${y}" y2="${y}" stroke="${it.color}" stroke-width="3"${dash}/>` +
+        `<text x="${cx + 23}" y="${y + 4}">${escapeHtml(it.name)}</text></g>`;
       cx += 34 + it.name.length * 6.6;
       return s;
     })
@@ -104,7 +126,13 @@ function referenceLine(
   x1: number,
 ): string {
   const py = r2(y(ref.value));
-  return `<line class="reference" x1="${x0}" x2="${x1}" y1="${py}" y2="${py}" stroke="${PALETTE.oracle}" stroke-dasharray="6 4" stroke-width="1.5"/><text class="tick" x="${x1}" y="${py - 5}" text-anchor="end" paint-order="stroke" stroke="#fff" stroke-width="3" stroke-linejoin="round">${escapeHtml(ref.label)}</text>`;
+  return (
+    `<line class="reference" x1="${x0}" x2="${x1}" y1="${py}" y2="${py}" stroke="${PALETTE.oracle}" ` +
+    'stroke-dasharray="6 4" stroke-width="1.5"/>' +
+    `<text class="tick" x="${x1}" y="${py - 5}" text-anchor="end" ` +
+    'paint-order="stroke" stroke="#fff" stroke-width="3" stroke-linejoin="round">' +
+    `${escapeHtml(ref.label)}</text>`
+  );
 }
 
 function extent(values: number[]): [number, number] {
@@ -146,13 +174,18 @@ export function scatterChart(options: {
   const y = linearScale(dom, [height - m.bottom, m.top]);
   let out = svgOpen('scatter', width, height, options.label);
   out += yAxis(ticks, y, m.left, width - m.right, fmt) + xAxisNumeric(ticks, x, m.top, height - m.bottom, fmt);
-  out += `<line class="diagonal" x1="${r2(x(dom[0]))}" y1="${r2(y(dom[0]))}" x2="${r2(x(dom[1]))}" y2="${r2(y(dom[1]))}" stroke="${PALETTE.axis}" stroke-dasharray="5 4" stroke-width="1.2"/>`;
+  out +=
+    `<line class="diagonal" x1="${r2(x(dom[0]))}" y1="${r2(y(dom[0]))}" ` +
+    `x2="${r2(x(dom[1]))}" y2="${r2(y(dom[1]))}" ` +
+    `stroke="${PALETTE.axis}" stroke-dasharray="5 4" stroke-width="1.2"/>`;
   out += '<g class="points">';
   for (const p of pts) {
     const color = p.y < 0 ? PALETTE.loss : PALETTE.model;
-    out += `<circle class="pt" cx="${r2(x(p.x))}" cy="${r2(y(p.y))}" r="3" fill="${color}" fill-opacity="0.45"><title>${escapeHtml(p.title)}</title></circle>`;
+    out +=
+      `<circle class="pt" cx="${r2(x(p.x))}" cy="${r2(y(p.y))}" r="3" fill="${color}" fill-opacity="0.45">` +
+      `<title>${escapeHtml(p.title)}</title></circle>`;
   }
-  out += '</g>' + axisTitles(width, height, m, options.xTitle, options.yTitle) + '</svg>';
+  out += `</g>${axisTitles(width, height, m, options.xTitle, options.yTitle)}</svg>`;
   return out;
 }
 
@@ -195,7 +228,9 @@ export function lineChart(options: {
     // before the last is dropped, or the two would overlap.
     const anchor = n > 1 && i === 0 ? 'start' : n > 1 && i === n - 1 ? 'end' : 'middle';
     if ((i % every === 0 && i <= n - 1 - every) || i === n - 1)
-      out += `<text class="tick" x="${r2(x(i))}" y="${height - m.bottom + 16}" text-anchor="${anchor}">${escapeHtml(c)}</text>`;
+      out +=
+        `<text class="tick" x="${r2(x(i))}" y="${height - m.bottom + 16}" text-anchor="${anchor}">` +
+        `${escapeHtml(c)}</text>`;
   });
   if (options.reference) out += referenceLine(options.reference, y, m.left, width - m.right);
   for (const s of options.series) {
@@ -209,10 +244,16 @@ export function lineChart(options: {
       d += `${pen ? 'L' : 'M'}${r2(x(i))} ${r2(y(v))}`;
       pen = true;
     });
-    out += `<g class="series" data-series="${escapeHtml(s.name)}"><path class="line" d="${d}" fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 4"' : ''}/>`;
+    const dash = s.dashed ? ' stroke-dasharray="5 4"' : '';
+    out +=
+      `<g class="series" data-series="${escapeHtml(s.name)}">` +
+      `<path class="line" d="${d}" fill="none" stroke="${s.color}" stroke-width="2"${dash}/>`;
     s.values.forEach((v, i) => {
-      if (finite(v))
-        out += `<circle class="pt" cx="${r2(x(i))}" cy="${r2(y(v))}" r="${n > 60 ? 1.8 : 3}" fill="${s.color}"><title>${escapeHtml(`${s.name}, ${options.categories[i]}: ${fmt(v)}`)}</title></circle>`;
+      if (!finite(v)) return;
+      const title = escapeHtml(`${s.name}, ${options.categories[i]}: ${fmt(v)}`);
+      out +=
+        `<circle class="pt" cx="${r2(x(i))}" cy="${r2(y(v))}" r="${n > 60 ? 1.8 : 3}" fill="${s.color}">` +
+        `<title>${title}</title></circle>`;
     });
     out += '</g>';
   }
@@ -221,7 +262,7 @@ export function lineChart(options: {
     m.left,
     14,
   );
-  out += axisTitles(width, height, m, undefined, options.yTitle) + '</svg>';
+  out += `${axisTitles(width, height, m, undefined, options.yTitle)}</svg>`;
   return out;
 }
 
@@ -253,10 +294,14 @@ export function horizontalBarChart(options: {
     const w = finite(b.value) ? Math.max(0, r2(x(b.value) - m.left)) : 0;
     const name = b.label.length > 38 ? `${b.label.slice(0, 37)}…` : b.label;
     out += `<text class="bar-label" x="${m.left - 8}" y="${top + 15}" text-anchor="end">${escapeHtml(name)}</text>`;
-    out += `<rect class="bar" x="${m.left}" y="${top + 3}" width="${w}" height="${rowH - 6}" fill="${options.color ?? PALETTE.model}" rx="2"><title>${escapeHtml(b.title ?? `${b.label}: ${fmt(b.value)}`)}</title></rect>`;
+    const fill = options.color ?? PALETTE.model;
+    const title = escapeHtml(b.title ?? `${b.label}: ${fmt(b.value)}`);
+    out +=
+      `<rect class="bar" x="${m.left}" y="${top + 3}" width="${w}" height="${rowH - 6}" fill="${fill}" rx="2">` +
+      `<title>${title}</title></rect>`;
     out += `<text class="bar-value" x="${m.left + w + 6}" y="${top + 15}">${escapeHtml(fmt(b.value))}</text>`;
   });
-  return out + '</svg>';
+  return `${out}</svg>`;
 }
 
 /** Vertical bars grouped by category (one bar per series), with an optional horizontal reference line. */
@@ -288,12 +333,16 @@ export function groupedBarChart(options: {
   const y0 = y(0);
   options.categories.forEach((c, i) => {
     const left = m.left + i * band + band * 0.1;
-    out += `<text class="tick" x="${r2(m.left + i * band + band / 2)}" y="${height - m.bottom + 16}" text-anchor="middle">${escapeHtml(c)}</text>`;
+    const cx = r2(m.left + i * band + band / 2);
+    out += `<text class="tick" x="${cx}" y="${height - m.bottom + 16}" text-anchor="middle">${escapeHtml(c)}</text>`;
     options.series.forEach((s, k) => {
       const v = s.values[i];
       if (!finite(v)) return;
       const py = y(v);
-      out += `<rect class="bar" x="${r2(left + k * barW)}" y="${r2(Math.min(py, y0))}" width="${r2(barW - 1)}" height="${r2(Math.abs(py - y0))}" fill="${s.color}"><title>${escapeHtml(`${s.name}, ${c}: ${fmt(v)}`)}</title></rect>`;
+      const title = escapeHtml(`${s.name}, ${c}: ${fmt(v)}`);
+      out +=
+        `<rect class="bar" x="${r2(left + k * barW)}" y="${r2(Math.min(py, y0))}" width="${r2(barW - 1)}" ` +
+        `height="${r2(Math.abs(py - y0))}" fill="${s.color}"><title>${title}</title></rect>`;
     });
   });
   if (options.reference) out += referenceLine(options.reference, y, m.left, width - m.right);
@@ -302,6 +351,6 @@ export function groupedBarChart(options: {
     m.left,
     14,
   );
-  out += axisTitles(width, height, m, options.xTitle, options.yTitle) + '</svg>';
+  out += `${axisTitles(width, height, m, options.xTitle, options.yTitle)}</svg>`;
   return out;
 }

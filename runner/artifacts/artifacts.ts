@@ -94,6 +94,6 @@ export function readPreviousResults(dir: string): Map<string, string> | undefine
 
 export function writeCompiled(project: Project, folder: 'compiled' | 'run', path: string, sql: string): string {
   const rel = join(project.config['target-path'], folder, path.endsWith('.sql') ? path : `${path}.sql`);
-  writeArtifact(join(project.config.root, rel), sql + '\n');
+  writeArtifact(join(project.config.root, rel), `${sql}\n`);
   return rel;
 }

@@ -15,15 +15,25 @@ export function genericTestSql(test: TestNode, relation: string, toRelation?: st
     case 'not_null':
       return `select * from ${model}\nwhere ${col} is null`;
     case 'unique':
-      return `select ${col} as unique_field, count(*) as n_records\nfrom ${model}\nwhere ${col} is not null\ngroup by ${col}\nhaving count(*) > 1`;
+      return (
+        `select ${col} as unique_field, count(*) as n_records\nfrom ${model}\n` +
+        `where ${col} is not null\ngroup by ${col}\nhaving count(*) > 1`
+      );
     case 'accepted_values': {
       // Compared as text so one list works for int, enum and text columns alike.
       const values = (args.values as unknown[]).map((v) => literal(String(v))).join(', ');
-      return `select ${col} as value_field, count(*) as n_records\nfrom ${model}\nwhere ${col} is not null and ${col}::text not in (${values})\ngroup by ${col}`;
+      return (
+        `select ${col} as value_field, count(*) as n_records\nfrom ${model}\n` +
+        `where ${col} is not null and ${col}::text not in (${values})\ngroup by ${col}`
+      );
     }
     case 'relationships': {
       const field = quoteIdent(String(args.field));
-      return `select child.${col} as from_field\nfrom ${subject} as child\nleft join ${toRelation} as parent on child.${col} = parent.${field}\nwhere child.${col} is not null and parent.${field} is null`;
+      return (
+        `select child.${col} as from_field\nfrom ${subject} as child\n` +
+        `left join ${toRelation} as parent on child.${col} = parent.${field}\n` +
+        `where child.${col} is not null and parent.${field} is null`
+      );
     }
     case 'unique_combination_of_columns': {
       const cols = (args.combination_of_columns as string[]).map(quoteIdent).join(', ');

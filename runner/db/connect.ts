@@ -43,14 +43,15 @@ const RUN_LOCK_KEY = 'dpm.run';
 /**
  * Prepares each new PostgreSQL connection: the target's session settings, and (PostgreSQL 14+) a check
  * for a vanished client, so that a backend whose client was killed with -9 cancels its statement instead
- * of running it to the end and committing it (a CREATE TABLE AS scratch table appeared after the next run
- * cleaned up).
+ * of running it to the end and committing it (a CREATE TABLE AS scratch table could then appear after the
+ * next run cleaned up).
  */
 function prepareConnection(settings: Record<string, string>) {
   return (conn: pg.Client, done: (err: Error | null, conn: pg.Client) => void): void => {
     (async () => {
       await conn.query(
-        `select set_config('client_connection_check_interval', '1000', false) where current_setting('server_version_num')::int >= 140000`,
+        "select set_config('client_connection_check_interval', '1000', false) " +
+          "where current_setting('server_version_num')::int >= 140000",
       );
       for (const [name, value] of Object.entries(settings))
         await conn.query('select set_config($1, $2, false)', [name, value]);
@@ -59,7 +60,8 @@ function prepareConnection(settings: Record<string, string>) {
       (err: Error) =>
         done(
           new DatabaseError(
-            `cannot apply the target's session settings (${Object.keys(settings).join(', ')}): ${err.message}. Fix settings: in dpm.yml.`,
+            `cannot apply the target's session settings (${Object.keys(settings).join(', ')}): ` +
+              `${err.message}. Fix settings: in dpm.yml.`,
           ),
           conn,
         ),
@@ -71,7 +73,7 @@ export async function connect(target: Target, options: ConnectOptions = {}): Pro
   let embedded: EmbeddedServer | undefined;
   let connection: Knex.PgConnectionConfig | string;
   if (target.kind === 'pglite') {
-    // Loaded only for the embedded target: importing PGlite costs about a second of every CLI start.
+    // Loaded only for the embedded target: importing PGlite is slow, and a PostgreSQL run should not pay for it.
     const { startEmbeddedServer } = await import('./pglite-server.ts');
     embedded = await startEmbeddedServer(target.dataDir, options.lockWaitMs ?? 0);
     connection = { host: '127.0.0.1', port: embedded.port, user: 'postgres', database: 'postgres' };
@@ -98,7 +100,8 @@ export async function connect(target: Target, options: ConnectOptions = {}): Pro
     await knex.destroy().catch(() => undefined);
     await embedded?.stop();
     throw new DatabaseError(
-      `cannot connect to ${target.kind === 'postgres' ? redact(target.url) : 'the embedded database'}: ${redact((err as Error).message)}. ` +
+      `cannot connect to ${target.kind === 'postgres' ? redact(target.url) : 'the embedded database'}: ` +
+        `${redact((err as Error).message)}. ` +
         (target.kind === 'postgres' ? 'Check that the server is up and DPM_DATABASE_URL is right (dpm debug).' : ''),
     );
   }
@@ -123,7 +126,7 @@ export async function connect(target: Target, options: ConnectOptions = {}): Pro
       });
       return;
     }
-    // Loaded here: only seeds and ingestion COPY, and every command's start-up paid for the import.
+    // Loaded here: only seeds and ingestion COPY, and every command's start-up would otherwise pay for the import.
     const { from: copyFrom } = await import('pg-copy-streams');
     await withPgConnection(within ?? knex, async (client) => {
       const stream = client.query(copyFrom(`COPY ${table} (${columnList}) FROM STDIN (FORMAT csv)`));

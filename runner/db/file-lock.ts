@@ -61,7 +61,8 @@ export async function acquireFileLock(path: string, what: string, waitMs: number
       if (Date.now() >= deadline) {
         throw new LockError(
           `${what} is in use by another dpm process (pid ${pid}; lock file ${path}). ` +
-            `Wait for it to finish, pass --lock-wait SECONDS to wait, or point DPM_DATABASE_URL at PostgreSQL for concurrent work.`,
+            'Wait for it to finish, pass --lock-wait SECONDS to wait, ' +
+            'or point DPM_DATABASE_URL at PostgreSQL for concurrent work.',
         );
       }
       await new Promise((r) => setTimeout(r, 200));

@@ -27,7 +27,7 @@ export async function withPgConnection<T>(
 /**
  * Runs SQL text exactly as written, as PostgreSQL's simple query (one or several statements). knex.raw
  * turns every `?` into a bind parameter, inside string literals and comments too and in the jsonb
- * operators (`payload ? 'key'`), so a model or a description holding one failed with a syntax error at
+ * operators (`payload ? 'key'`), so a model or a description holding one would fail with a syntax error at
  * "$1". A failure keeps the server's message as `serverMessage` (knex-run statements get the SQL prefixed
  * to theirs).
  */

@@ -175,7 +175,10 @@ export function buildCatalog(input: {
     const text = describeTest(t);
     if (t.column) {
       let col = owner.columns.find((c) => c.name === t.column);
-      if (!col) owner.columns.push((col = { name: t.column, tests: [] }));
+      if (!col) {
+        col = { name: t.column, tests: [] };
+        owner.columns.push(col);
+      }
       col.tests.push(text);
     } else owner.tests.push(text);
   }

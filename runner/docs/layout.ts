@@ -73,8 +73,10 @@ export function layoutGraph(nodes: LayoutInput[], options: LayoutOptions = {}): 
     for (const p of parents.get(n.id)!) children.get(p)!.push(n.id);
   }
   const rowOf = new Map<string, number>();
-  const renumber = (layer: string[]) => layer.forEach((id, i) => rowOf.set(id, i));
-  layers.forEach(renumber);
+  const renumber = (layer: string[]) => {
+    for (const [i, id] of layer.entries()) rowOf.set(id, i);
+  };
+  for (const layer of layers) renumber(layer);
   const sortBy = (layer: string[], neighbours: (id: string) => string[]) => {
     const key = new Map(
       layer.map((id) => {
@@ -99,15 +101,15 @@ export function layoutGraph(nodes: LayoutInput[], options: LayoutOptions = {}): 
   layers.forEach((layer, l) => {
     // Short columns are centred so edges into them stay short.
     const offset = ((tallest - layer.length) * (nodeHeight + gapY)) / 2;
-    layer.forEach((id, row) =>
+    for (const [row, id] of layer.entries()) {
       placed.set(id, {
         id,
         layer: l,
         row,
         x: margin + l * (nodeWidth + gapX),
         y: margin + offset + row * (nodeHeight + gapY),
-      }),
-    );
+      });
+    }
   });
   return { nodes: placed, width, height, layers: layerCount, nodeWidth, nodeHeight };
 }

@@ -18,12 +18,14 @@ const colorOf = (group: string) => GROUP_COLORS[group] ?? '#6b7280';
 const CSS = `
 :root{--ink:#1d2430;--muted:#5b6472;--line:#e3e6ea;--bg:#f6f7f9;--card:#fff;--accent:#1f5fbf}
 *{box-sizing:border-box}
-body{margin:0;background:var(--bg);color:var(--ink);font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif}
+body{margin:0;background:var(--bg);color:var(--ink);
+font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif}
 main{max-width:1280px;margin:0 auto;padding:24px}
 h1{font-size:24px;margin:0}h2{font-size:19px;margin:0 0 4px}h3{font-size:15px;margin:16px 0 6px}
 .sub,.meta{color:var(--muted);margin:2px 0}
 a{color:var(--accent);text-decoration:none}a:hover{text-decoration:underline}
-.graph{background:var(--card);border:1px solid var(--line);border-radius:8px;overflow:auto;margin:16px 0;max-height:80vh}
+.graph{background:var(--card);border:1px solid var(--line);border-radius:8px;overflow:auto;margin:16px 0;
+max-height:80vh}
 svg.lineage{display:block;font:12px system-ui,sans-serif}
 svg.lineage .edge{fill:none;stroke:#b5bcc6;stroke-width:1.3}
 svg.lineage .node rect{stroke-width:1.5;fill:#fff}
@@ -32,16 +34,22 @@ svg.lineage .node:hover rect,svg.lineage .node.sel rect{stroke-width:3}
 svg.lineage.focus .node{opacity:.25}svg.lineage.focus .edge{opacity:.12}
 svg.lineage.focus .node.hl{opacity:1}svg.lineage.focus .edge.hl{opacity:1;stroke:#1d2430;stroke-width:2}
 .legend{display:flex;flex-wrap:wrap;gap:14px;font-size:13px;color:var(--muted)}
-.legend span::before{content:"";display:inline-block;width:11px;height:11px;border-radius:2px;margin-right:5px;background:var(--c);vertical-align:-1px}
+.legend span::before{content:"";display:inline-block;width:11px;height:11px;border-radius:2px;margin-right:5px;
+background:var(--c);vertical-align:-1px}
 .layout{display:grid;grid-template-columns:250px 1fr;gap:20px;align-items:start}
-nav.index{position:sticky;top:12px;background:var(--card);border:1px solid var(--line);border-radius:8px;padding:10px;max-height:90vh;overflow:auto;font-size:13.5px}
-nav.index input{width:100%;padding:6px 8px;border:1px solid var(--line);border-radius:6px;margin-bottom:8px;font:inherit}
+nav.index{position:sticky;top:12px;background:var(--card);border:1px solid var(--line);border-radius:8px;
+padding:10px;max-height:90vh;overflow:auto;font-size:13.5px}
+nav.index input{width:100%;padding:6px 8px;border:1px solid var(--line);border-radius:6px;margin-bottom:8px;
+font:inherit}
 nav.index ul{list-style:none;margin:0 0 10px;padding:0}nav.index li{padding:1px 0}
 nav.index .k{font-size:12px;text-transform:uppercase;color:var(--muted);letter-spacing:.04em;margin-top:6px}
-section.doc-node{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:16px 18px;margin-bottom:16px}
+section.doc-node{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:16px 18px;
+margin-bottom:16px}
 section.doc-node:target{outline:3px solid #9cc0f5}
-.badge{display:inline-block;font-size:12px;font-weight:600;color:#fff;background:var(--c,#6b7280);border-radius:4px;padding:0 7px;vertical-align:3px;margin-left:6px}
-table{border-collapse:collapse;width:100%;font-size:14px}th,td{border-bottom:1px solid var(--line);padding:5px 8px;text-align:left;vertical-align:top}
+.badge{display:inline-block;font-size:12px;font-weight:600;color:#fff;background:var(--c,#6b7280);border-radius:4px;
+padding:0 7px;vertical-align:3px;margin-left:6px}
+table{border-collapse:collapse;width:100%;font-size:14px}
+th,td{border-bottom:1px solid var(--line);padding:5px 8px;text-align:left;vertical-align:top}
 th{background:#eef1f5;color:var(--muted);font-size:12.5px}
 code{font:12.5px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 pre{background:#f0f2f5;border-radius:6px;padding:10px;overflow:auto;max-height:480px}
@@ -123,7 +131,9 @@ export function renderLineageSvg(nodes: DocNode[], layout: Layout = layoutGraph(
       const x2 = to.x;
       const y2 = to.y + h / 2;
       const mid = (x1 + x2) / 2;
-      edges += `<path class="edge" data-from="${escapeHtml(p)}" data-to="${escapeHtml(n.id)}" d="M${x1} ${y1} C${mid} ${y1} ${mid} ${y2} ${x2 - 6} ${y2}" marker-end="url(#arrow)"/>`;
+      edges +=
+        `<path class="edge" data-from="${escapeHtml(p)}" data-to="${escapeHtml(n.id)}" ` +
+        `d="M${x1} ${y1} C${mid} ${y1} ${mid} ${y2} ${x2 - 6} ${y2}" marker-end="url(#arrow)"/>`;
       edgeCount++;
     }
   }
@@ -131,16 +141,21 @@ export function renderLineageSvg(nodes: DocNode[], layout: Layout = layoutGraph(
   for (const n of nodes) {
     const p = layout.nodes.get(n.id)!;
     const c = colorOf(n.group);
+    const tip = `${n.kind} ${n.name} (${n.relation})${n.description ? `: ${n.description}` : ''}`;
     boxes +=
       `<a class="node" href="#${anchorOf(n.id)}" data-id="${escapeHtml(n.id)}" data-kind="${n.kind}">` +
-      `<title>${escapeHtml(`${n.kind} ${n.name} (${n.relation})${n.description ? `: ${n.description}` : ''}`)}</title>` +
+      `<title>${escapeHtml(tip)}</title>` +
       `<rect x="${p.x}" y="${p.y}" width="${w}" height="${h}" rx="5" stroke="${c}"/>` +
       `<rect x="${p.x}" y="${p.y}" width="6" height="${h}" rx="2" fill="${c}" stroke="none"/>` +
       `<text x="${p.x + 13}" y="${p.y + h / 2 + 4}">${escapeHtml(truncate(n.name, 30))}</text></a>`;
   }
   return (
-    `<svg id="lineage" class="lineage" data-nodes="${nodes.length}" data-edges="${edgeCount}" role="img" aria-label="Lineage of every model, seed and source" viewBox="0 0 ${layout.width} ${layout.height}" width="${layout.width}" height="${layout.height}" xmlns="http://www.w3.org/2000/svg">` +
-    `<defs><marker id="arrow" viewBox="0 0 10 10" refX="4" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0L10 5L0 10z" fill="#9aa3ae"/></marker></defs>` +
+    `<svg id="lineage" class="lineage" data-nodes="${nodes.length}" data-edges="${edgeCount}" role="img" ` +
+    'aria-label="Lineage of every model, seed and source" ' +
+    `viewBox="0 0 ${layout.width} ${layout.height}" width="${layout.width}" height="${layout.height}" ` +
+    'xmlns="http://www.w3.org/2000/svg">' +
+    '<defs><marker id="arrow" viewBox="0 0 10 10" refX="4" refY="5" markerWidth="7" markerHeight="7" ' +
+    'orient="auto-start-reverse"><path d="M0 0L10 5L0 10z" fill="#9aa3ae"/></marker></defs>' +
     `<g class="edges">${edges}</g><g class="nodes">${boxes}</g></svg>`
   );
 }
@@ -152,14 +167,21 @@ function links(ids: string[], byId: Map<string, DocNode>): string {
 
 function columnsTable(n: DocNode): string {
   if (!n.columns.length)
-    return `<p class="none">No documented columns${n.kind === 'model' ? ': describe them in a .yml beside the model' : ''}.</p>`;
+    return (
+      '<p class="none">No documented columns' +
+      `${n.kind === 'model' ? ': describe them in a .yml beside the model' : ''}.</p>`
+    );
   const hasType = n.columns.some((c) => c.dataType);
   return (
-    `<table class="columns"><thead><tr><th>Column</th>${hasType ? '<th>Type</th>' : ''}<th>Description</th><th>Tests</th></tr></thead><tbody>` +
+    `<table class="columns"><thead><tr><th>Column</th>${hasType ? '<th>Type</th>' : ''}` +
+    '<th>Description</th><th>Tests</th></tr></thead><tbody>' +
     n.columns
       .map(
         (c) =>
-          `<tr><td><code>${escapeHtml(c.name)}</code></td>${hasType ? `<td>${escapeHtml(c.dataType ?? '')}</td>` : ''}<td>${c.description ? escapeHtml(c.description) : '<span class="none">—</span>'}</td><td>${c.tests.map((t) => `<code>${escapeHtml(t)}</code>`).join('<br>')}</td></tr>`,
+          `<tr><td><code>${escapeHtml(c.name)}</code></td>` +
+          `${hasType ? `<td>${escapeHtml(c.dataType ?? '')}</td>` : ''}` +
+          `<td>${c.description ? escapeHtml(c.description) : '<span class="none">—</span>'}</td>` +
+          `<td>${c.tests.map((t) => `<code>${escapeHtml(t)}</code>`).join('<br>')}</td></tr>`,
       )
       .join('') +
     '</tbody></table>'
@@ -223,15 +245,21 @@ export function renderDocs(catalog: DocsCatalog): string {
     .join('');
   const data = Object.fromEntries(nodes.map((n) => [n.id, { a: anchorOf(n.id), p: n.parents, c: n.children }]));
   const title = `${catalog.projectName} docs`;
+  const csp = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:";
+  const generated = escapeHtml(catalog.generatedAt.replace('T', ' ').slice(0, 16));
+  const sub =
+    `${counts('model')} models, ${counts('seed')} seeds, ${counts('source')} sources. Generated ${generated} UTC. ` +
+    'Click a node for its columns, tests and SQL; hover to trace its lineage.';
+  const filter = '<input id="filter" type="search" placeholder="Filter" aria-label="Filter models">';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
 <title>${escapeHtml(title)}</title><style>${CSS}</style></head>
 <body><main>
-<header><h1>${escapeHtml(title)}</h1><p class="sub">${counts('model')} models, ${counts('seed')} seeds, ${counts('source')} sources. Generated ${escapeHtml(catalog.generatedAt.replace('T', ' ').slice(0, 16))} UTC. Click a node for its columns, tests and SQL; hover to trace its lineage.</p></header>
+<header><h1>${escapeHtml(title)}</h1><p class="sub">${sub}</p></header>
 <div class="legend">${legend}</div>
 ${graph}
-<div class="layout"><nav class="index"><input id="filter" type="search" placeholder="Filter" aria-label="Filter models">${index}</nav>
+<div class="layout"><nav class="index">${filter}${index}</nav>
 <div class="sections">${sections.map((n) => nodeSection(n, byId)).join('\n')}</div></div>
 </main>
 <script type="application/json" id="graph-data">${jsonForScript(data)}</script>

@@ -103,10 +103,12 @@ export async function executeNodes(
         });
         const compiled_path = writeCompiled(project, 'run', node.path, res.sql);
         const secs = (Date.now() - t0) / 1000;
-        log.info(
-          `${prefix} OK ${describe(node)} ... ${res.rows === null ? res.message : `${formatCount(res.rows)} rows`} in ${secs.toFixed(1)}s`,
-          { node: id, status: 'success', rows: res.rows },
-        );
+        const outcome = res.rows === null ? res.message : `${formatCount(res.rows)} rows`;
+        log.info(`${prefix} OK ${describe(node)} ... ${outcome} in ${secs.toFixed(1)}s`, {
+          node: id,
+          status: 'success',
+          rows: res.rows,
+        });
         return {
           ...base,
           status: 'success',
@@ -191,7 +193,8 @@ export async function executeNodes(
       if (stop || failedBlocker) {
         const why = stop
           ? 'skipped: --fail-fast after an earlier failure'
-          : `skipped: upstream ${project.nodes.get(failedBlocker!)!.name} ${results.get(failedBlocker!)!.status === 'skipped' ? 'was skipped' : 'failed'}`;
+          : `skipped: upstream ${project.nodes.get(failedBlocker!)!.name} ` +
+            `${results.get(failedBlocker!)!.status === 'skipped' ? 'was skipped' : 'failed'}`;
         results.set(id, {
           unique_id: id,
           status: 'skipped',

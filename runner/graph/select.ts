@@ -40,7 +40,7 @@ const METHODS = [
 
 export function parseAtom(raw: string): Atom {
   const m = /^(@)?(?:(\d*)\+)?([^+]+?)(?:\+(\d*))?$/.exec(raw);
-  if (!m || !m[3])
+  if (!m?.[3])
     throw new SelectorError(`cannot parse selector '${raw}': expected [@][N+]method:value[+N], e.g. '2+tag:daily+1'.`);
   const [, at, upN, body, downN] = m;
   const hasUp = raw.replace(/^@/, '').match(/^\d*\+/) !== null;

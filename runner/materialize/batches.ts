@@ -38,7 +38,7 @@ export function batchWindows(
   const stop = day(end);
   while (cursor < stop) {
     const next = step(cursor, size, 1);
-    windows.push({ start: iso(cursor), end: iso(next < stop ? next : stop) });
+    windows.push({ start: iso(cursor), end: iso(new Date(Math.min(next.getTime(), stop.getTime()))) });
     cursor = next;
   }
   return windows;

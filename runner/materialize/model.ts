@@ -33,7 +33,7 @@ export function scratchName(alias: string, kind: 'tmp' | 'old', token: string): 
 
 /**
  * Index names outlive the swap, so a new build's must differ from the live table's: the run token is hashed
- * in (a prefix of the scratch name cut the token to 2 characters, and 1 rebuild in 256 collided).
+ * in (a prefix of the scratch name would cut the token short, and rebuilds would then collide).
  */
 export function indexName(alias: string, index: unknown, token: string): string {
   return `${alias.slice(0, 40)}_${createHash('md5')
@@ -135,7 +135,8 @@ async function buildTable(node: ModelNode, ctx: MaterializeContext, sql: string)
       const cols = index.columns.map(quoteIdent).join(', ');
       const name = indexName(node.relation.identifier, index, ctx.runToken);
       await ctx.knex.raw(
-        `create ${index.unique ? 'unique ' : ''}index ${quoteIdent(name)} on ${tmpRel}${index.type ? ` using ${index.type}` : ''} (${cols})`,
+        `create ${index.unique ? 'unique ' : ''}index ${quoteIdent(name)} on ${tmpRel}` +
+          `${index.type ? ` using ${index.type}` : ''} (${cols})`,
       );
     }
     await swapIntoPlace(
@@ -157,8 +158,8 @@ async function buildTable(node: ModelNode, ctx: MaterializeContext, sql: string)
 /**
  * Fresh tables have no statistics, and without them the planner picks nested loops for downstream joins.
  * Only the columns that later queries join and filter on (keys, event time, indexed columns) are analyzed
- * right away: all 180 columns of the feature store took 3.7 s, its keys 0.2 s. Autovacuum analyzes the
- * rest soon after. A model that declares none of them gets every column analyzed.
+ * right away: analyzing every column of a wide feature table costs many times what its keys do. Autovacuum
+ * analyzes the rest soon after. A model that declares none of them gets every column analyzed.
  */
 function analyzedColumns(node: ModelNode): string {
   const { unique_key, event_time, indexes, distributed_by } = node.config;
@@ -180,15 +181,16 @@ async function distribute(knex: Knex, node: ModelNode, rel: string): Promise<voi
 
 /**
  * Writes the model's description and its columns' as comments: only those that differ from the relation's,
- * in one round trip. A view replaced in place keeps its comments, so a nightly run writes none (one
- * statement per comment cost the feature store view, 180 columns, 50 ms of the run's critical path).
+ * in one round trip. A view replaced in place keeps its comments, so a nightly run writes none (a statement
+ * per comment would put a round trip per column of a wide view on the run's critical path).
  */
 async function persistDocs(trx: Knex.Transaction, node: ModelNode, kind: 'table' | 'view'): Promise<void> {
   const rel = String(node.relation);
   const { rows } = await trx.raw(
     `select null as name, obj_description(?::regclass, 'pg_class') as comment
      union all
-     select a.attname, col_description(a.attrelid, a.attnum) from pg_attribute a where a.attrelid = ?::regclass and a.attnum > 0 and not a.attisdropped`,
+     select a.attname, col_description(a.attrelid, a.attnum) from pg_attribute a
+     where a.attrelid = ?::regclass and a.attnum > 0 and not a.attisdropped`,
     [rel, rel],
   );
   const current = new Map((rows as { name: string | null; comment: string | null }[]).map((r) => [r.name, r.comment]));
@@ -229,7 +231,7 @@ async function buildIncremental(node: ModelNode, ctx: MaterializeContext): Promi
 /**
  * Refreshes the statistics after an increment that changed a tenth of the table or more (autovacuum's
  * default threshold). A nightly day is a fraction of a percent of a feature table, whose ANALYZE alone
- * took longer (4 s on a 576 MB table) than building the day; the planner finds new dates through the index.
+ * takes longer than building the day; the planner finds new dates through the index.
  */
 async function analyzeIfChanged(ctx: MaterializeContext, node: ModelNode, rowsWritten: number): Promise<void> {
   const { rows } = await ctx.knex.raw(`select reltuples from pg_class where oid = ?::regclass`, [
@@ -284,7 +286,9 @@ async function runBatches(node: ModelNode, ctx: MaterializeContext): Promise<Mat
   }
   return {
     rows,
-    message: `incremental microbatch, ${windows.length} batch${windows.length === 1 ? '' : 'es'} ${windows[0]?.start ?? ''}..${windows.at(-1)?.end ?? ''}`,
+    message:
+      `incremental microbatch, ${windows.length} batch${windows.length === 1 ? '' : 'es'} ` +
+      `${windows[0]?.start ?? ''}..${windows.at(-1)?.end ?? ''}`,
     sql: lastSql,
   };
 }
@@ -302,7 +306,8 @@ async function applyDelta(
   await runVerbatim(trx, `create temporary table ${staged} on commit drop as\n${sql}`);
   const newCols = await trx
     .raw(
-      `select a.attname as name, format_type(a.atttypid, a.atttypmod) as type from pg_attribute a where a.attrelid = ?::regclass and a.attnum > 0 and not a.attisdropped order by a.attnum`,
+      'select a.attname as name, format_type(a.atttypid, a.atttypmod) as type from pg_attribute a ' +
+        'where a.attrelid = ?::regclass and a.attnum > 0 and not a.attisdropped order by a.attnum',
       [staged],
     )
     .then((r) => r.rows as ColumnInfo[]);
@@ -342,8 +347,10 @@ async function reconcileColumns(
   const mode = node.config.on_schema_change ?? 'ignore';
   if ((added.length || removed.length) && mode === 'fail') {
     throw new ModelRunError(
-      `${node.name}: the query's columns changed (added: ${added.map((c) => c.name).join(', ') || 'none'}; removed: ${removed.map((c) => c.name).join(', ') || 'none'}) ` +
-        `and on_schema_change is 'fail'. Run with --full-refresh --select ${node.name}, or set on_schema_change='append_new_columns'.`,
+      `${node.name}: the query's columns changed (added: ${added.map((c) => c.name).join(', ') || 'none'}; ` +
+        `removed: ${removed.map((c) => c.name).join(', ') || 'none'}) ` +
+        `and on_schema_change is 'fail'. Run with --full-refresh --select ${node.name}, ` +
+        "or set on_schema_change='append_new_columns'.",
     );
   }
   if (mode === 'append_new_columns') {

@@ -10,7 +10,8 @@ export async function listRelations(db: Queryable): Promise<Map<string, 'table' 
   const { rows } = await db.raw(`
     select n.nspname as schema, c.relname as name, c.relkind as kind
     from pg_class c join pg_namespace n on n.oid = c.relnamespace
-    where c.relkind in ('r', 'v', 'm', 'p') and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg_%'`);
+    where c.relkind in ('r', 'v', 'm', 'p')
+      and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg_%'`);
   const kinds = { r: 'table', p: 'table', v: 'view', m: 'materialized_view' } as const;
   return new Map(
     rows.map((r: { schema: string; name: string; kind: keyof typeof kinds }) => [
@@ -47,7 +48,7 @@ export interface DependentView {
  * Views (and materialized views) that depend on a relation, directly or through other views, in the
  * order they must be recreated. Definitions are captured with an empty search_path so every name in
  * them is schema-qualified and resolves to the swapped-in relation afterwards. The recursion uses
- * UNION: pg_depend holds one row per referenced column, so UNION ALL multiplied the paths at every
+ * UNION: pg_depend holds one row per referenced column, so UNION ALL would multiply the paths at every
  * level (exponential in the length of a chain of views). The depth cap only guards against a runaway;
  * it must exceed any real chain, since views beyond it would be dropped by the cascade and not recreated.
  */

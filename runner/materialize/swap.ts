@@ -34,7 +34,8 @@ export async function swapIntoPlace(
     try {
       await knex.transaction(async (trx) => {
         await trx.raw(
-          `select set_config('lock_timeout', (select least(100, greatest(1, setting::int / 4))::text from pg_settings where name = 'deadlock_timeout'), true)`,
+          "select set_config('lock_timeout', (select least(100, greatest(1, setting::int / 4))::text " +
+            "from pg_settings where name = 'deadlock_timeout'), true)",
         );
         await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [SWAP_LOCK_KEY]);
         await swapInTransaction(trx, built, target, existingKind, oldName);
@@ -77,7 +78,8 @@ async function swapInTransaction(
     } catch (err) {
       throw new ModelRunError(
         `the new ${String(target)} breaks dependent view ${name}: ${(err as Error).message}. ` +
-          `The old relation and its views are left in place; rebuild ${name} too (select ${target.identifier}+) or adapt it.`,
+          `The old relation and its views are left in place; rebuild ${name} too ` +
+          `(select ${target.identifier}+) or adapt it.`,
       );
     }
   }

@@ -84,7 +84,8 @@ export function loadProject(root: string, options: LoadOptions = {}): Project {
       throw new ProjectError(
         file,
         line,
-        `${node.resourceType} '${node.name}' has the same name as ${clash.resourceType} ${clash.path}: names must be unique`,
+        `${node.resourceType} '${node.name}' has the same name as ${clash.resourceType} ${clash.path}: ` +
+          'names must be unique',
       );
     }
     if (node.resourceType !== 'test') byName.set(node.name, node);
@@ -180,7 +181,8 @@ function resolveSource(
     throw new UnknownRefError(
       file,
       line,
-      `source('${source}', '${table}') is not declared under sources: in a models/**/*.yml file.${didYouMean(`${source}.${table}`, sources.keys())}`,
+      `source('${source}', '${table}') is not declared under sources: in a models/**/*.yml file.` +
+        didYouMean(`${source}.${table}`, sources.keys()),
     );
   }
   return found;
@@ -411,7 +413,8 @@ function genericTest(
     throw new ProjectError(
       spec.file,
       spec.line,
-      `unknown test '${spec.testName}'.${didYouMean(spec.testName, GENERIC_TESTS)} Generic tests: ${GENERIC_TESTS.join(', ')}; or write a singular test in tests/data/*.sql.`,
+      `unknown test '${spec.testName}'.${didYouMean(spec.testName, GENERIC_TESTS)} ` +
+        `Generic tests: ${GENERIC_TESTS.join(', ')}; or write a singular test in tests/data/*.sql.`,
     );
   }
   const checked = checkConfig(testConfigSchema, spec.config);

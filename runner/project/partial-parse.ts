@@ -1,8 +1,7 @@
 // Partial parsing, as dbt does it, kept in target/partial_parse.json: property files (.yml) parsed once are
-// keyed by a hash of their text and of the parser, so a CLI start reads the cache instead of parsing 3 000
-// lines of YAML with line positions (about a quarter of a second on every command); seed files' hashes are
-// keyed by their size and modification time, so a start does not read and hash 3.7 MB of plan exports
-// (80 ms of every command) to give the seed node its checksum.
+// keyed by a hash of their text and of the parser, so a CLI start reads the cache instead of parsing thousands
+// of lines of YAML with line positions on every command; seed files' hashes are keyed by their size and
+// modification time, so a start does not read and hash the plan exports to give the seed node its checksum.
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';

@@ -48,7 +48,8 @@ export function parseSeed(root: string, seed: SeedNode): ParsedSeed {
       throw new SeedError(
         file,
         e.lines,
-        `${e.message.replace(/^Invalid Record Length: /, 'wrong number of fields: ')}. Fix the row; nothing of seed '${seed.name}' was loaded.`,
+        `${e.message.replace(/^Invalid Record Length: /, 'wrong number of fields: ')}. ` +
+          `Fix the row; nothing of seed '${seed.name}' was loaded.`,
       );
     }
     if (records.length === 0) throw new SeedError(file, 1, `empty CSV: a seed needs a header row.`);
@@ -69,7 +70,9 @@ export function parseSeed(root: string, seed: SeedNode): ParsedSeed {
       throw new SeedError(
         file,
         1,
-        `its header differs from ${headerFile} (missing: ${missing.join(', ') || 'none'}; extra: ${extra.join(', ') || 'none'}; or another order). Every file of seed '${seed.name}' needs the same columns.`,
+        `its header differs from ${headerFile} (missing: ${missing.join(', ') || 'none'}; ` +
+          `extra: ${extra.join(', ') || 'none'}; or another order). ` +
+          `Every file of seed '${seed.name}' needs the same columns.`,
       );
     }
     for (const { record, info } of records.slice(1)) {
@@ -92,7 +95,8 @@ export function parseSeed(root: string, seed: SeedNode): ParsedSeed {
       throw new SeedError(
         seed.path,
         undefined,
-        `column_types names '${name}', which is not a column of seed '${seed.name}' (columns: ${columnsIn.slice(0, 8).join(', ')}...)`,
+        `column_types names '${name}', which is not a column of seed '${seed.name}' ` +
+          `(columns: ${columnsIn.slice(0, 8).join(', ')}...)`,
       );
   }
   const columns = columnsIn.map((name, i) => ({
@@ -109,7 +113,10 @@ export function parseSeed(root: string, seed: SeedNode): ParsedSeed {
         throw new SeedError(
           row.file,
           row.line,
-          `column '${columns[i].name}' expects ${converted.expected}, got ${JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}...` : v)}. Fix the cell or declare the column's type in column_types; nothing of seed '${seed.name}' was loaded.`,
+          `column '${columns[i].name}' expects ${converted.expected}, ` +
+            `got ${JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}...` : v)}. ` +
+            "Fix the cell or declare the column's type in column_types; " +
+            `nothing of seed '${seed.name}' was loaded.`,
           i + 1,
         );
       }
@@ -130,7 +137,10 @@ function* nonNull(rows: Located[], i: number): Iterable<string> {
   for (const r of rows) if (r.cells[i] !== null) yield r.cells[i]!;
 }
 
-/** Several exports of one table: identical copies of a record merge, conflicting ones are an error naming both files. */
+/**
+ * Several exports of one table: identical copies of a record merge, conflicting ones are an error naming
+ * both files.
+ */
 function dedupe(seed: SeedNode, columns: string[], rows: Located[]): { rows: (string | null)[][]; duplicates: number } {
   const keys = (seed.config.unique_key ?? []).map((k) => (seed.config.normalize_columns === false ? k : snakeCase(k)));
   if (keys.length === 0) return { rows: rows.map((r) => r.cells), duplicates: 0 };
@@ -155,7 +165,9 @@ function dedupe(seed: SeedNode, columns: string[], rows: Located[]): { rows: (st
       throw new SeedError(
         row.file,
         row.line,
-        `${keys.join(', ')} ${idx.map((i) => row.cells[i]).join(', ')} also appears in ${prior.file}:${prior.line} with different content (first difference in column '${columns[col]}'). Keep one version of the record.`,
+        `${keys.join(', ')} ${idx.map((i) => row.cells[i]).join(', ')} also appears in ` +
+          `${prior.file}:${prior.line} with different content (first difference in column '${columns[col]}'). ` +
+          'Keep one version of the record.',
       );
     }
     duplicates++;
@@ -181,7 +193,8 @@ export async function loadSeed(
   const tmp = scratchName(seed.relation.identifier, 'tmp', runToken);
   await knex.raw(`drop table if exists ${qualified(schema, tmp)}`);
   await knex.raw(
-    `create table ${qualified(schema, tmp)} (${parsed.columns.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ')})`,
+    `create table ${qualified(schema, tmp)} ` +
+      `(${parsed.columns.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ')})`,
   );
   try {
     const batch = 5000;

@@ -82,7 +82,8 @@ function categoricalIndices(p: Params, names: string[]): number[] {
     const i = Number(s);
     if (!Number.isInteger(i) || i < 0 || i >= names.length) {
       throw new ParameterError(
-        `categorical_feature: "${s}" is not a feature index 0..${names.length - 1} (indices do not count the label column)`,
+        `categorical_feature: "${s}" is not a feature index 0..${names.length - 1} ` +
+          '(indices do not count the label column)',
       );
     }
     return i;
@@ -91,7 +92,7 @@ function categoricalIndices(p: Params, names: string[]): number[] {
 
 export async function gbdtMain(args: string[]): Promise<number> {
   const out = (s: string): void => {
-    process.stdout.write(s + '\n');
+    process.stdout.write(`${s}\n`);
   };
   if (args.includes('--help') || args.includes('-h') || args.length === 0) {
     out(GBDT_HELP);
@@ -158,16 +159,13 @@ export async function gbdtMain(args: string[]): Promise<number> {
     const k = p.num_iteration_predict > 0 ? p.num_iteration_predict : undefined;
     let text: string;
     if (p.predict_contrib) {
-      text =
-        booster
-          .contributions(td.columns, { numIteration: k })
-          .map((r) => Array.from(r, g17).join('\t'))
-          .join('\n') + '\n';
+      const rows = booster.contributions(td.columns, { numIteration: k }).map((r) => Array.from(r, g17).join('\t'));
+      text = `${rows.join('\n')}\n`;
     } else {
       const pred = booster.predict(td.columns, { numIteration: k });
       const lines = new Array<string>(pred.length);
       for (let i = 0; i < pred.length; i++) lines[i] = g17(pred[i]);
-      text = lines.join('\n') + '\n';
+      text = `${lines.join('\n')}\n`;
     }
     writeFileSync(p.output_result, text);
     info(`Finished prediction; wrote ${td.label.length} rows to ${p.output_result}`);

@@ -19,7 +19,8 @@ export interface PredictOptions {
   numThreads?: number;
 }
 
-// Below this many row x tree visits the trees are walked one by one (compiling the model costs ~50 ms).
+// Below this many row x tree visits the trees are walked one by one: compiling the model would cost more than it
+// saves.
 const COMPILE_MIN_WORK = 2_000_000;
 // Below this many row x tree visits prediction stays on the calling thread.
 const PARALLEL_MIN_WORK = 4_000_000;
@@ -115,7 +116,9 @@ export class Booster {
     ) {
       if (input.length !== nf) {
         throw new DataError(
-          `the model expects ${nf} features but the input has ${input.length} columns; pass one column per feature in the training order (${this.featureNames.slice(0, 5).join(', ')}${nf > 5 ? ', ...' : ''})`,
+          `the model expects ${nf} features but the input has ${input.length} columns; ` +
+            'pass one column per feature in the training order ' +
+            `(${this.featureNames.slice(0, 5).join(', ')}${nf > 5 ? ', ...' : ''})`,
         );
       }
       const n = nf === 0 ? 0 : input[0].length;
@@ -173,7 +176,10 @@ export class Booster {
 
   private compiledCache: { trees: Tree[]; model: CompiledModel | null } | null = null;
 
-  /** The first k trees compiled for block prediction (predict-kernel.ts), in WebAssembly memory; cached per tree list. */
+  /**
+   * The first k trees compiled for block prediction (predict-kernel.ts), in WebAssembly memory; cached per
+   * tree list.
+   */
   private compiled(k: number): CompiledModel | null {
     const c = this.compiledCache;
     if (c && c.trees.length === k && c.trees.every((t, i) => t === this.trees[i])) return c.model;

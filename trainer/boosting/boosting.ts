@@ -24,8 +24,8 @@ export interface TrainOptions {
   valid?: Dataset[];
   /** Names used in logs and evalHistory; default valid_1, valid_2, ... */
   validNames?: string[];
-  /** Called after every iteration; return true to stop training. */
-  callbacks?: ((info: IterationInfo) => boolean | void)[];
+  /** Called after every iteration; return true to stop training (any other result, or none, goes on). */
+  callbacks?: ((info: IterationInfo) => unknown)[];
   /** Receives LightGBM-style log lines ("[LightGBM] [Info] ..."); silent by default. */
   log?: (line: string) => void;
 }
@@ -40,7 +40,8 @@ export async function train(params: ParamInput, dataset: Dataset, options: Train
   for (const [i, v] of valid.entries()) {
     if (v.numFeatures !== dataset.numFeatures) {
       throw new DataError(
-        `validation set ${i + 1} has ${v.numFeatures} features but the training set has ${dataset.numFeatures}; both must have the same columns in the same order`,
+        `validation set ${i + 1} has ${v.numFeatures} features but the training set has ${dataset.numFeatures}; ` +
+          'both must have the same columns in the same order',
       );
     }
   }

@@ -26,13 +26,18 @@ export function lightgbmAtof(s: string): number {
   const c0 = s.charCodeAt(p);
   if ((c0 >= 48 && c0 <= 57) || s[p] === '.' || s[p] === 'e' || s[p] === 'E') {
     let value = 0.0;
-    let c: number;
-    for (; p < n && (c = s.charCodeAt(p)) >= 48 && c <= 57; p++) value = value * 10.0 + (c - 48);
+    for (; p < n; p++) {
+      const c = s.charCodeAt(p);
+      if (c < 48 || c > 57) break;
+      value = value * 10.0 + (c - 48);
+    }
     if (s[p] === '.') {
       let right = 0.0;
       let nn = 0;
       p++;
-      for (; p < n && (c = s.charCodeAt(p)) >= 48 && c <= 57; p++) {
+      for (; p < n; p++) {
+        const c = s.charCodeAt(p);
+        if (c < 48 || c > 57) break;
         right = c - 48 + right * 10.0;
         nn++;
       }
@@ -47,7 +52,11 @@ export function lightgbmAtof(s: string): number {
         p++;
       } else if (s[p] === '+') p++;
       let expon = 0;
-      for (; p < n && (c = s.charCodeAt(p)) >= 48 && c <= 57; p++) expon = expon * 10 + (c - 48);
+      for (; p < n; p++) {
+        const c = s.charCodeAt(p);
+        if (c < 48 || c > 57) break;
+        expon = expon * 10 + (c - 48);
+      }
       if (expon > 308) expon = 308;
       while (expon >= 50) {
         scale *= 1e50;

@@ -80,7 +80,8 @@ export class Dataset {
     for (let i = 0; i < n; i++) {
       if (!Number.isFinite(label[i])) {
         throw new DataError(
-          `Dataset.fromColumns: label of row ${i} is ${init.label[i]}; labels must be finite numbers (drop or impute rows with missing targets)`,
+          `Dataset.fromColumns: label of row ${i} is ${init.label[i]}; ` +
+            'labels must be finite numbers (drop or impute rows with missing targets)',
         );
       }
     }

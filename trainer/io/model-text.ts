@@ -36,7 +36,8 @@ export function parseModelText(text: string): ModelText {
     throw new ModelFormatError('model header has no "version=" line; is this a LightGBM text model?');
   if (!SUPPORTED_VERSIONS.has(version)) {
     throw new ModelFormatError(
-      `model format version "${version}" is not supported; this reader understands v3 and v4 (LightGBM 3.x/4.x). Re-save the model with LightGBM 4.x.`,
+      `model format version "${version}" is not supported; this reader understands v3 and v4 ` +
+        '(LightGBM 3.x/4.x). Re-save the model with LightGBM 4.x.',
     );
   }
   const numClass = Number(header.get('num_class') ?? '1');

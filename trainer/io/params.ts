@@ -534,7 +534,8 @@ function rangeText(p: ParamSpec): string {
   if (p.kind === 'int' || p.kind === 'float') {
     const lo = p.min === undefined || p.min === -Infinity || p.min === -INT_MAX ? '-inf' : String(p.min);
     const hi = p.max === undefined || p.max === Infinity || p.max === INT_MAX ? 'inf' : String(p.max);
-    return `${p.kind === 'int' ? 'an integer' : 'a number'} in ${p.minOpen ? '(' : '['}${lo}, ${hi}${p.maxOpen ? ')' : ']'}`;
+    const what = p.kind === 'int' ? 'an integer' : 'a number';
+    return `${what} in ${p.minOpen ? '(' : '['}${lo}, ${hi}${p.maxOpen ? ')' : ']'}`;
   }
   return p.kind === 'list' ? 'a comma-separated list' : 'a string';
 }
@@ -621,7 +622,8 @@ export function resolveParams(input: ParamInput = {}): Params {
         .filter((n) => n.includes(key) || key.includes(n))
         .slice(0, 3);
       throw new ParameterError(
-        `unknown parameter "${key}"${near.length ? ` (did you mean ${near.join(', ')}?)` : ''}; see docs/trainer.md for the supported parameters`,
+        `unknown parameter "${key}"${near.length ? ` (did you mean ${near.join(', ')}?)` : ''}; ` +
+          'see docs/trainer.md for the supported parameters',
       );
     }
     const prev = seenAs.get(p.name);
@@ -633,7 +635,8 @@ export function resolveParams(input: ParamInput = {}): Params {
     const r = SCHEMAS.get(p.name)!.safeParse(value);
     if (!r.success) {
       throw new ParameterError(
-        `parameter "${p.name}"${key !== p.name ? ` (given as "${key}")` : ''} must be ${rangeText(p)}, got ${JSON.stringify(raw)}`,
+        `parameter "${p.name}"${key !== p.name ? ` (given as "${key}")` : ''} must be ${rangeText(p)}, ` +
+          `got ${JSON.stringify(raw)}`,
       );
     }
     out[p.name] = r.data;

@@ -339,7 +339,7 @@ export class Tree {
       lines.push(`cat_threshold=${this.catThreshold.join(' ')}`);
     }
     lines.push('is_linear=0', `shrinkage=${g6(this.shrinkage)}`);
-    return lines.join('\n') + '\n\n\n';
+    return `${lines.join('\n')}\n\n\n`;
   }
 
   /** Tree(const char*): parses one block of `key=value` lines. */

@@ -3,8 +3,8 @@
 // blocks (Atomics.wait) until the workers are done. So Booster.predict keeps its synchronous signature for every
 // caller.
 //
-// A worker is a few lines of JavaScript started with `eval: true` (no module loader or TypeScript hook, it starts
-// in milliseconds) that instantiates the kernel's module (predict-wasm.ts) on the memory it is sent. Rows are
+// A worker is a few lines of JavaScript started with `eval: true` (no module loader or TypeScript hook, so it
+// starts quickly) that instantiates the kernel's module (predict-wasm.ts) on the memory it is sent. Rows are
 // handed out in blocks from a counter in that memory, and every row's trees are summed by one thread in tree
 // order, so the output is bit-identical whatever the thread count.
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
@@ -27,7 +27,8 @@ for (;;) {
   try {
     for (let msg = receiveMessageOnPort(port); msg !== undefined; msg = receiveMessageOnPort(port)) {
       const job = msg.message;
-      if (job.memory) predict = new WebAssembly.Instance(workerData.module, { env: { memory: job.memory } }).exports.predict;
+      if (job.memory)
+        predict = new WebAssembly.Instance(workerData.module, { env: { memory: job.memory } }).exports.predict;
       args = job.args;
     }
     predict(...args);

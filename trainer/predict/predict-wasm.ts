@@ -1,16 +1,15 @@
 // The prediction kernel as WebAssembly, assembled here from opcodes as hist-wasm.ts assembles the histogram
 // kernels (no toolchain, no binary blob). It walks the model predict-kernel.ts compiles into a shared
 // WebAssembly.Memory; the calling thread and the workers (predict-pool.ts) run the same module on that memory.
-// WebAssembly addresses the memory directly where V8's JavaScript re-checks every typed array access; with the
-// layout below it predicts 2.5x faster than the JavaScript kernel it replaced (200 000 rows x 300 trees of 63
-// leaves on one thread: 0.73 against 1.83 s).
+// It is WebAssembly because WebAssembly addresses the memory directly where V8's JavaScript re-checks every typed
+// array access.
 //
 // One call takes blocks of PREDICT_BLOCK rows from a counter shared by the threads (an atomic add) until the
 // chunk is done. Each block is first encoded, feature by feature, into u16 codes (a numerical value: the number
 // of the feature's bounds below it, by a branch-free binary search over its bounds padded to 2^k - 1, four rows
 // at a time; a categorical one: its integer value, or the "other" code). The codes of ROWS consecutive rows are
 // stored feature by feature, ROWS codes side by side, so that a node's feature offset plus 2k addresses row k's
-// code: the ROWS rows walked together share one base address (6% faster than a base address per row).
+// code: the ROWS rows walked together share one base address (cheaper than a base address per row).
 //
 // Then every tree in order walks the block, ROWS rows interleaved so that the CPU overlaps their independent
 // load chains. A node is a 16-byte record: [its feature's code offset, address of its go-right bitset, address
@@ -18,12 +17,12 @@
 //
 //   node = left + 16 * (bitset[code >> 5] >>> code & 1)
 //
-// with no load after the bitset's (bitsets keep the model's tables in L2: 365 kB against 2.9 MB of bytes for
-// the bench's model, and a byte per code was not faster). A leaf's record points to itself with an all-zero
-// bitset, so a row that reached its leaf stays there while the others go on; the rows stop when every row's node
-// is its own left child. The first steps, as many as the tree's shallowest leaf is deep, run without that check
-// (5% faster). A leaf's value is the f64 at (record >> 1) + valueOffset, added to the row's output slot, so each
-// row sums its trees in tree order.
+// with no load after the bitset's (bitsets, a bit per code rather than a byte, keep the model's tables in L2). A
+// leaf's record points to itself with an all-zero bitset, so a row that reached its leaf stays there while the
+// others go on; the rows stop when every row's node is its own left child. The first steps, as many as the tree's
+// shallowest leaf is deep, run without that check, since no row can have reached a leaf before them. A leaf's
+// value is the f64 at (record >> 1) + valueOffset, added to the row's output slot, so each row sums its trees in
+// tree order.
 
 import {
   add,
@@ -67,7 +66,7 @@ import {
 export const PREDICT_BLOCK = 128;
 /** Rows a thread takes from the shared counter at a time. */
 const GRAB = 8 * PREDICT_BLOCK;
-/** Rows walked together through a tree (measured: 4 rows 20% slower, 16 rows 15% slower). */
+/** Rows walked together through a tree: the count measured fastest, fewer and more both slower. */
 const ROWS = 8;
 /** Rows whose binary searches run together. */
 const ENCODE_ROWS = 4;
@@ -268,7 +267,10 @@ const moduleBytes = (): Uint8Array<ArrayBuffer> =>
     },
   ]);
 
-/** Predicts rows of the chunk at `input` (column-major f64, `rows` per column) into `out`, taking blocks from `counter`. */
+/**
+ * Predicts rows of the chunk at `input` (column-major f64, `rows` per column) into `out`, taking blocks from
+ * `counter`.
+ */
 export type PredictFn = (
   trees: number,
   numTrees: number,

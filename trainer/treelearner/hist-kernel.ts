@@ -5,7 +5,7 @@
 // cost one cache line however scattered they are; a thread handles a subset of the features for every row of
 // the leaf, so each feature's histogram is still summed in row order by exactly one thread (deterministic,
 // independent of the thread count). Gradient and hessian sums live in two arrays: interleaving them in one
-// array measured about 2x slower in V8.
+// array is slower in V8.
 
 /**
  * Accumulates (sum_gradient, sum_hessian) for features k < nf (byte position pos[k] in the row, histogram offset
@@ -13,8 +13,8 @@
  * hess === null means constant unit hessians: rows are counted instead, as LightGBM does.
  *
  * Four rows go through the feature loop together: V8 reloads a typed array's length and data pointer after every
- * store into a typed array, so one feature's pos/off loads and checks are shared by four rows' updates (2.5x
- * faster than one row at a time). Each bin still receives its rows in row order, so the sums are unchanged.
+ * store into a typed array, so one feature's pos/off loads and checks are shared by four rows' updates. Each
+ * bin still receives its rows in row order, so the sums are unchanged.
  */
 export function buildRowwise(
   rowBins: Uint8Array,

@@ -1,15 +1,14 @@
 // The histogram kernels as WebAssembly, assembled here from a few opcodes (no toolchain, no binary blob), and the
 // shared memory they work in. They compute exactly what buildRowwise (hist-kernel.ts) computes, in the same order
-// per bin (f32 gradients promoted to f64, summed row by row), so models do not change; the row kernel is about
-// 1.5x faster than JavaScript because V8 re-checks typed arrays after every store while WebAssembly addresses
-// memory directly.
+// per bin (f32 gradients promoted to f64, summed row by row), so models do not change; the row kernel beats
+// JavaScript because V8 re-checks typed arrays after every store while WebAssembly addresses memory directly.
 //
 // Two kernels, as LightGBM has row-wise and col-wise histograms. The row kernel reads each row of the leaf once
 // (one cache line however scattered the rows are) and updates every feature's histogram; the column kernel first
 // gathers the leaf's gradients in row order, then runs one feature at a time down a column-major copy of the bins,
-// so the feature's histogram stays in L1. On a dense leaf the column kernel is 2-2.5x faster per bin increment
-// (2.2 against 5.0 ns at 40% of 1 M rows; 4.9 against 6.7 at 5%); on a sparse one every column read misses the
-// cache and the row kernel wins (7.6 against 13.9 ns at 2%). buildHistWasm picks by the leaf's share of the rows.
+// so the feature's histogram stays in L1. On a dense leaf the column kernel is faster per bin increment; on a
+// sparse one every column read misses the cache and the row kernel wins. buildHistWasm picks by the leaf's share
+// of the rows.
 //
 // All buffers the kernel touches (row-major bins, gradients, hessians, row indices, histogram slots and each
 // thread's feature lists) live in one shared WebAssembly.Memory, so the worker threads run the same module on the
@@ -302,7 +301,7 @@ export interface ColumnBuffers {
   oh: Float64Array;
 }
 
-/** A leaf with at least 1/COLUMN_SHARE of the rows is built column by column (see the measurements above). */
+/** A leaf with at least 1/COLUMN_SHARE of the rows is built column by column (dense enough, see above). */
 const COLUMN_SHARE = 25;
 
 /** Whether buildHistWasm builds a leaf of `cnt` rows out of `numData` with the column kernel. */

@@ -1,5 +1,5 @@
 // Histogram worker: waits on a shared control block (Atomics), builds its share of the features of one leaf,
-// and signals completion. No messages on the hot path, so handing over a job costs microseconds.
+// and signals completion. No messages on the hot path, so handing over a job is cheap.
 import { workerData, parentPort } from 'node:worker_threads';
 import { buildRowwise, partitionRows } from './hist-kernel.ts';
 import { JOB_PARTITION } from './hist-pool.ts';

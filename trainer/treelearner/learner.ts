@@ -461,9 +461,8 @@ export class TreeLearner {
 
   /**
    * score[row] += the last tree's output for the rows it was grown on. Leaf by leaf those rows are scattered over
-   * the whole score array (a cache miss each: about 35 ms a tree for 800 000 rows), so each row's leaf goes to a
-   * small per-row array first and the scores are then updated in row order. Every row gets the same single
-   * addition either way.
+   * the whole score array (a cache miss each), so each row's leaf goes to a small per-row array first and the
+   * scores are then updated in row order. Every row gets the same single addition either way.
    */
   addInBag(tree: Tree, score: Float64Array): void {
     const { idx } = this.buf;
