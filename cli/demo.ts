@@ -42,7 +42,8 @@ export async function runDemo(common: CommonArgs, o: DemoOptions, log: Logger, k
   const apiKey = randomBytes(16).toString('hex');
   registerSecret(apiKey);
   log.info(
-    `starting the simulated Risk Analytics API: seed ${o.seed}, ${o.accounts} account slots, ${o.days} days from ${SIM_START}`,
+    `starting the simulated Risk Analytics API: seed ${o.seed}, ${o.accounts} account slots, ` +
+      `${o.days} days from ${SIM_START}`,
   );
   const sim = await startSimServer({
     seed: o.seed,
@@ -73,7 +74,7 @@ export async function runDemo(common: CommonArgs, o: DemoOptions, log: Logger, k
         fullRefresh: false,
         sources: ['accounts', 'metrics alltime', 'regimes', 'metrics daily', 'trades closed', 'trades open'],
         // The simulated firm's regimes, even where DPM_REGIMES_DATABASE_URL points at a real source database.
-        regimesFrom: 'api',
+        regimesFrom: 'sim',
         lookbackDays: 0,
         maxRps: 2000,
         concurrency: 4,
@@ -119,7 +120,8 @@ export function registerDemoCommand(cli: Argv, done: (code: number) => void): vo
         if (result.code === 0 && result.db) {
           const report = await writeDemoReport(result.db, resolve(args.projectDir), log);
           log.info(
-            `demo finished in ${((Date.now() - t0) / 1000).toFixed(0)}s; out-of-sample days ${result.holdout.start}..${result.holdout.end}`,
+            `demo finished in ${((Date.now() - t0) / 1000).toFixed(0)}s; ` +
+              `out-of-sample days ${result.holdout.start}..${result.holdout.end}`,
           );
           log.info(`Report: ${report}`);
         }

@@ -12,6 +12,7 @@ import { ENDPOINT_SPECS, endpointByName, type EndpointSpec } from '../ingest/end
 import { ingestEndpoint, IngestWindowError, type IngestOptions, type ListingSummary } from '../ingest/ingest.ts';
 import { dropStaleStages } from '../ingest/landing.ts';
 import { resolveRegimesSource, type RegimesFrom, type RegimesSource } from '../ingest/regimes.ts';
+import { DEFAULT_MAX_REJECT_SHARE } from '../ingest/window.ts';
 import { ingestRegimesFromDatabase, RegimesSourceError } from '../ingest/regimes-db.ts';
 import { ingestRegimesFromFile } from '../ingest/regimes-file.ts';
 import { createLogger, formatCount } from '../runner/log.ts';
@@ -47,7 +48,8 @@ export function resolveEndpoints(words: string[]): EndpointSpec[] {
   const spec = endpointByName(phrase);
   if (!spec)
     throw new UsageError(
-      `unknown ingest source '${phrase}'. Choose one of: all, ${ENDPOINT_SPECS.map((e) => e.name).join(', ')}, metrics, trades.`,
+      `unknown ingest source '${phrase}'. ` +
+        `Choose one of: all, ${ENDPOINT_SPECS.map((e) => e.name).join(', ')}, metrics, trades.`,
     );
   return [spec];
 }
@@ -64,8 +66,10 @@ export interface IngestRunArgs extends CommonArgs {
   timeout: number;
   /** Regimes from this file export (JSON Lines or CSV) instead of a database or the API. */
   fromFile?: string;
-  /** Regimes from the source database or the API; auto = the database when one is configured. */
+  /** Regimes from the source database or the simulator; auto = the database when one is configured. */
   regimesFrom?: RegimesFrom;
+  /** Share of a window's records that may fail validation before the window fails. */
+  maxRejectShare?: number;
 }
 
 export async function runIngest(args: IngestRunArgs, env = process.env): Promise<number> {
@@ -88,9 +92,10 @@ export async function runIngest(args: IngestRunArgs, env = process.env): Promise
   } else if (args.fromFile !== undefined)
     throw new UsageError('--from-file reads the regimes: dpm ingest regimes --from-file regimes.jsonl');
   /** Where a source's records come from: only the regimes have a choice. */
-  const originOf = (s: EndpointSpec) => (s.name === 'regimes' && regimes ? regimes.kind : 'api');
+  const originOf = (s: EndpointSpec) => (s.name === 'regimes' && regimes?.kind !== 'sim' ? regimes?.kind : 'api');
   // A file export is read whole unless dates are given.
-  if (specs.some((s) => s.windowParams && originOf(s) !== 'file') && (!args.startDate || !args.endDate))
+  const dated = (s: EndpointSpec) => s.windowParams && originOf(s) !== 'file' && originOf(s) !== 'none';
+  if (specs.some(dated) && (!args.startDate || !args.endDate))
     throw new UsageError(
       '--start-date and --end-date are required for dated sources (metrics daily/hourly, trades, regimes).',
     );
@@ -101,13 +106,15 @@ export async function runIngest(args: IngestRunArgs, env = process.env): Promise
     concurrency: args.concurrency,
     flushRows: args.flushRows,
     force: args.force,
+    maxRejectShare: args.maxRejectShare,
   };
   let client: ApiClient | undefined;
   if (specs.some((s) => originOf(s) === 'api')) {
     const parsedEnv = apiEnv.safeParse(env);
     if (!parsedEnv.success)
       throw new ConfigError(
-        `${parsedEnv.error.issues[0].message}. Set DPM_API_BASE_URL and DPM_API_KEY (or run dpm demo, which starts the simulated API).`,
+        `${parsedEnv.error.issues[0].message}. ` +
+          'Set DPM_API_BASE_URL and DPM_API_KEY (or run dpm demo, which starts the simulated API).',
       );
     client = new ApiClient({
       baseUrl: parsedEnv.data.DPM_API_BASE_URL,
@@ -123,9 +130,21 @@ export async function runIngest(args: IngestRunArgs, env = process.env): Promise
       return ingestRegimesFromDatabase(db, spec, regimes, options, log);
     if (regimes?.kind === 'file' && spec.name === 'regimes')
       return ingestRegimesFromFile(db, spec, regimes, options, log);
-    if (regimes?.kind === 'api' && spec.name === 'regimes')
-      log.info(`regimes from the Risk Analytics API ${spec.path} (${regimes.why})`);
+    if (regimes?.kind === 'none' && spec.name === 'regimes') return skipRegimes(db, regimes.why);
+    if (regimes?.kind === 'sim' && spec.name === 'regimes')
+      log.info(`regimes from the simulated API's ${spec.path} (${regimes.why})`);
     return ingestEndpoint(db, client!, spec, options, log);
+  };
+  // Said once, and kept in the checkpoints as skipped so that the run's record shows what it left out.
+  const skipRegimes = async (db: Database, why: string): Promise<ListingSummary[]> => {
+    log.warn(why, { endpoint: 'regimes', status: 'skipped' });
+    const windowKey = args.startDate && args.endDate ? `${args.startDate}..${args.endDate}` : 'all';
+    await db
+      .knex('dpm.ingest_checkpoints')
+      .insert({ endpoint: 'regimes', window_key: windowKey, status: 'skipped', updated_at: new Date() })
+      .onConflict(['endpoint', 'window_key'])
+      .merge(['status', 'updated_at']);
+    return [];
   };
   const all: ListingSummary[] = [];
   let failed = 0;
@@ -165,9 +184,13 @@ export async function runIngest(args: IngestRunArgs, env = process.env): Promise
   }
   const sum = (k: 'fetched' | 'loaded' | 'rejected' | 'duplicates') => all.reduce((a, s) => a + s[k], 0);
   const skipped = all.filter((s) => s.status === 'skipped').length;
+  const requests = client ? `; ${client.requests.sent} requests, ${client.requests.retried} retries` : '';
   log.info(
-    `Ingest ${failed ? 'finished with errors' : 'done'}: fetched ${formatCount(sum('fetched'))} = loaded ${formatCount(sum('loaded'))} + rejected ${formatCount(sum('rejected'))} + duplicates ${formatCount(sum('duplicates'))}; ` +
-      `${all.length - skipped} window(s) fetched, ${skipped} already done (--force refetches), ${failed} failed${client ? `; ${client.requests.sent} requests, ${client.requests.retried} retries` : ''}`,
+    `Ingest ${failed ? 'finished with errors' : 'done'}: fetched ${formatCount(sum('fetched'))} = ` +
+      `loaded ${formatCount(sum('loaded'))} + rejected ${formatCount(sum('rejected'))} + ` +
+      `duplicates ${formatCount(sum('duplicates'))}; ` +
+      `${all.length - skipped} window(s) fetched, ${skipped} already done (--force refetches), ` +
+      `${failed} failed${requests}`,
     {
       summary: true,
       fetched: sum('fetched'),
@@ -183,7 +206,8 @@ export async function runIngest(args: IngestRunArgs, env = process.env): Promise
 export function registerIngestCommand(cli: Argv, done: (code: number) => void): void {
   cli.command(
     'ingest [what..]',
-    'pull accounts, metrics and trades from the Risk Analytics API, and regimes from their source database (or a file export, or the API), into raw.*',
+    'pull accounts, metrics and trades from the Risk Analytics API, ' +
+      'and regimes from their source database (or a file export, or the API), into raw.*',
     (y) =>
       y
         .positional('what', {
@@ -210,13 +234,20 @@ export function registerIngestCommand(cli: Argv, done: (code: number) => void): 
         .option('from-file', {
           type: 'string',
           describe:
-            'regimes: read this export instead (.jsonl, one regimes_daily row a line; or .csv as psql \\copy ... csv header writes it)',
+            'regimes: read this export instead ' +
+            '(.jsonl, one regimes_daily row a line; or .csv as psql \\copy ... csv header writes it)',
         })
         .option('regimes-from', {
-          choices: ['auto', 'api', 'database'] as const,
+          choices: ['auto', 'sim', 'database'] as const,
           default: 'auto' as const,
           describe:
-            'regimes: auto = the source database when DPM_REGIMES_DATABASE_URL (or regimes-source in dpm.yml) is set, else the API',
+            'regimes: auto = the source database when DPM_REGIMES_DATABASE_URL ' +
+            "(or regimes-source in dpm.yml) is set, else skipped; sim = the simulator's v2/regimes/daily",
+        })
+        .option('max-reject-share', {
+          type: 'number',
+          default: DEFAULT_MAX_REJECT_SHARE,
+          describe: 'share of a window that may fail validation before the window fails (0.01 = 1%)',
         })
         .check((a) => {
           checkDateFlags(a);
@@ -227,17 +258,23 @@ export function registerIngestCommand(cli: Argv, done: (code: number) => void): 
             !(Number(a['max-rps']) > 0) ||
             !(Number(a.concurrency) >= 1) ||
             !(Number(a['flush-rows']) >= 1) ||
-            !(Number(a.timeout) > 0)
+            !(Number(a.timeout) > 0) ||
+            !(Number(a['max-reject-share']) >= 0 && Number(a['max-reject-share']) <= 1)
           )
-            throw new UsageError('--batch-days, --max-rps, --concurrency, --flush-rows and --timeout must be positive');
+            throw new UsageError(
+              '--batch-days, --max-rps, --concurrency, --flush-rows and --timeout must be positive, ' +
+                '--max-reject-share between 0 and 1',
+            );
           return true;
         })
         .example(
-          'DPM_API_BASE_URL=... DPM_API_KEY=... dpm ingest trades closed --start-date 2025-01-01 --end-date 2025-01-31',
+          'DPM_API_BASE_URL=... DPM_API_KEY=... dpm ingest trades closed ' +
+            '--start-date 2025-01-01 --end-date 2025-01-31',
           '',
         )
         .example(
-          'DPM_REGIMES_DATABASE_URL=postgres://user:pass@host/marketdata dpm ingest regimes --start-date 2025-01-01 --end-date 2025-01-31',
+          'DPM_REGIMES_DATABASE_URL=postgres://user:pass@host/marketdata dpm ingest regimes ' +
+            '--start-date 2025-01-01 --end-date 2025-01-31',
           'regimes from public.regimes_daily',
         )
         .example('dpm ingest regimes --from-file regimes_daily.jsonl', 'regimes from a file export'),

@@ -25,7 +25,7 @@ export interface PipelineOptions {
   fullRefresh: boolean;
   /** Ingest sources (default: everything the models read). */
   sources?: string[];
-  /** Where the regimes come from (default auto: the source database when one is configured, else the API). */
+  /** Where the regimes come from (default auto: the source database when one is configured, else skipped). */
   regimesFrom?: RegimesFrom;
   /** Days before --start-date that ingest refetches and build rebuilds (late trades and corrections). */
   lookbackDays: number;
@@ -50,12 +50,19 @@ export function describeStage(stage: Stage, o: PipelineOptions): string {
       return `fetch ${(o.sources ?? ['all']).join(', ')} for ${windowStart(o) ?? '?'}..${o.endDate ?? '?'} into raw.*`;
     case 'seed':
       return 'load seeds (plans)';
-    case 'build':
-      return `build models and run data tests${o.fullRefresh ? ' (full refresh)' : ` for ${windowStart(o) ?? 'new days'}..${o.endDate ?? 'today'}`}`;
-    case 'train':
-      return `fit and register a model${o.train.trainEnd ? ` on feature days up to ${o.train.trainEnd}` : ''}${o.train.tune ? ` with a ${o.train.trials}-trial search` : ''}`;
-    case 'predict':
-      return `predict next-day PnL for ${o.predictDates?.length ? `${o.predictDates.length} feature day(s)` : 'the latest feature day'}`;
+    case 'build': {
+      const days = ` for ${windowStart(o) ?? 'new days'}..${o.endDate ?? 'today'}`;
+      return `build models and run data tests${o.fullRefresh ? ' (full refresh)' : days}`;
+    }
+    case 'train': {
+      const upTo = o.train.trainEnd ? ` on feature days up to ${o.train.trainEnd}` : '';
+      const search = o.train.tune ? ` with a ${o.train.trials}-trial search` : '';
+      return `fit and register a model${upTo}${search}`;
+    }
+    case 'predict': {
+      const days = o.predictDates?.length ? `${o.predictDates.length} feature day(s)` : 'the latest feature day';
+      return `predict next-day PnL for ${days}`;
+    }
     case 'evaluate':
       return 'score stored predictions against outcomes, baselines and (on simulated data) the oracle';
   }
@@ -75,7 +82,8 @@ export async function runPipeline(db: Database, common: CommonArgs, o: PipelineO
   const resumeSkip = o.force ? new Set<string>() : await finishedStagesOfFailedRun(db, order);
   if (resumeSkip.size)
     log.info(
-      `resuming the failed pipeline run: skipping ${[...resumeSkip].join(', ')}, which it had finished (--force reruns everything)`,
+      `resuming the failed pipeline run: skipping ${[...resumeSkip].join(', ')}, ` +
+        'which it had finished (--force reruns everything)',
     );
   const runId = randomUUID();
   const args = { ...common, db };
@@ -114,7 +122,7 @@ export async function runPipeline(db: Database, common: CommonArgs, o: PipelineO
 
 async function finishedStagesOfFailedRun(db: Database, order: Stage[]): Promise<Set<string>> {
   const last = await db.knex('dpm.pipeline_runs').orderBy('id', 'desc').first();
-  if (!last || last.status !== 'failed') return new Set();
+  if (last?.status !== 'failed') return new Set();
   const rows = await db.knex('dpm.pipeline_runs').where({ run_id: last.run_id });
   const done = new Set(
     rows.filter((r: { status: string }) => r.status === 'success').map((r: { stage: string }) => r.stage),

@@ -120,9 +120,15 @@ export class ApiClient {
     const now = Date.now();
     if (now < this.openUntil) {
       throw new ApiError(
-        `the API circuit is open after ${this.options.breakerThreshold ?? 5} consecutive failures; it half-opens at ${new Date(this.openUntil).toISOString()}. Rerun then; finished pages are kept.`,
+        `the API circuit is open after ${this.options.breakerThreshold ?? 5} consecutive failures; ` +
+          `it half-opens at ${new Date(this.openUntil).toISOString()}. Rerun then; finished pages are kept.`,
       );
     }
+    // Names the request in every message: the window's dates and filters, never the key.
+    const filters = Object.entries(params)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('&');
+    const where = `${path}${filters ? `?${filters}` : ''} skip=${skip}`;
     const searchParams = {
       ...params,
       limit: String(limit),
@@ -150,7 +156,7 @@ export class ApiClient {
           );
         }
         this.failures = 0;
-        return unwrap(json, path, skip);
+        return unwrap(json, where);
       } catch (err) {
         if (err instanceof ApiError) throw err;
         const status = err instanceof HTTPError ? err.response.statusCode : undefined;
@@ -170,13 +176,14 @@ export class ApiClient {
                 : `${(err as RequestError).code ?? 'request failed'}: ${(err as Error).message}`;
         } else {
           this.recordFailure();
-          throw this.describe(err, path, skip, failures + limited);
+          throw this.describe(err, where, failures + limited);
         }
       }
       this.requests.retried++;
       this.options.onRetry?.(
         redact(
-          `retry ${status429(problem) ? `${limited}/${max429}` : `${failures}/${retries}`} of ${path} skip=${skip} in ${(wait / 1000).toFixed(1)}s after ${problem}`,
+          `retry ${status429(problem) ? `${limited}/${max429}` : `${failures}/${retries}`} of ${where} ` +
+            `in ${(wait / 1000).toFixed(1)}s after ${problem}`,
         ),
       );
       await sleep(wait);
@@ -189,25 +196,26 @@ export class ApiClient {
       this.openUntil = Date.now() + (this.options.breakerCooldownMs ?? 60_000);
   }
 
-  private describe(err: unknown, path: string, skip: number, retried: number): ApiError {
+  private describe(err: unknown, where: string, retried: number): ApiError {
     if (err instanceof HTTPError) {
       const status = err.response.statusCode;
       const detail = redact(String(err.response.body ?? '').slice(0, 300));
       const auth = status === 401 || status === 403;
       const hint = auth ? ' Check DPM_API_KEY.' : status === 429 ? ' The API kept rate-limiting: lower --max-rps.' : '';
       return new (auth ? ApiAuthError : ApiError)(
-        redact(`${path} skip=${skip}: HTTP ${status}${retried ? ` after ${retried} retries` : ''}: ${detail}.${hint}`),
+        redact(`${where}: HTTP ${status}${retried ? ` after ${retried} retries` : ''}: ${detail}.${hint}`),
       );
     }
     if (err instanceof BadBody)
       return new ApiError(
-        `${path} skip=${skip}: ${err.message} after ${retried} retries; the window is left unfinished and resumes from its checkpoint on rerun.`,
+        `${where}: ${err.message} after ${retried} retries; ` +
+          'the window is left unfinished and resumes from its checkpoint on rerun.',
       );
     if (err instanceof RequestError)
       return new ApiError(
-        redact(`${path} skip=${skip}: ${err.code ?? 'request failed'}: ${err.message} (after ${retried} retries)`),
+        redact(`${where}: ${err.code ?? 'request failed'}: ${err.message} (after ${retried} retries)`),
       );
-    return new ApiError(redact(`${path} skip=${skip}: ${(err as Error).message}`));
+    return new ApiError(redact(`${where}: ${(err as Error).message}`));
   }
 }
 
@@ -245,20 +253,19 @@ function retryAfterMs(err: HTTPError): number | undefined {
   return Number.isFinite(ms) ? Math.min(300_000, Math.max(0, ms)) : undefined;
 }
 
-function unwrap(json: unknown, path: string, skip: number): Page {
+function unwrap(json: unknown, where: string): Page {
   const env = envelope.safeParse(json);
   if (!env.success)
-    throw new ApiError(`${path} skip=${skip}: the response is not the API's envelope: ${env.error.issues[0].message}`);
+    throw new ApiError(`${where}: the response is not the API's envelope: ${env.error.issues[0].message}`);
   const status = (env.data.Status ?? 'ok').toLowerCase();
   if (status === 'fail' || status === 'error') {
     throw new ApiError(
-      `${path} skip=${skip}: the API answered ${status}: ${String(env.data.Message ?? env.data.Error ?? 'no message')}`,
+      `${where}: the API answered ${status}: ${String(env.data.Message ?? env.data.Error ?? 'no message')}`,
     );
   }
   const data = env.data.Data ?? env.data.data;
   if (Array.isArray(data)) return { records: data, total: undefined };
   const p = paged.safeParse(data);
-  if (!p.success)
-    throw new ApiError(`${path} skip=${skip}: Data is neither a list nor {data, total, skip, limit, count}`);
+  if (!p.success) throw new ApiError(`${where}: Data is neither a list nor {data, total, skip, limit, count}`);
   return { records: p.data.data, total: p.data.total };
 }

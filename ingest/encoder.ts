@@ -62,24 +62,28 @@ export function compileEncoder(spec: EncoderSpec): RecordEncoder {
     // A record rule sees zod's output object, whose keys are the present fields: keep it exact by leaving
     // records with an absent field to zod when there is a rule.
     emit(
-      `if (v === null) { ${f.required ? 'return false;' : `${c} = null;`} } else if (v === undefined) { ${f.required || rule ? 'return false;' : `${c} = undefined;`} } else {`,
+      `if (v === null) { ${f.required ? 'return false;' : `${c} = null;`} } ` +
+        `else if (v === undefined) { ${f.required || rule ? 'return false;' : `${c} = undefined;`} } else {`,
     );
     switch (f.kind) {
       case 'text':
         emit(
-          `if (typeof v === 'string') ${c} = v; else if (typeof v === 'number' && Number.isFinite(v)) ${c} = String(v); else return false;`,
+          `if (typeof v === 'string') ${c} = v; ` +
+            `else if (typeof v === 'number' && Number.isFinite(v)) ${c} = String(v); else return false;`,
         );
         break;
       case 'int':
         emit(`if (typeof v === 'number') { if (!Number.isSafeInteger(v)) return false; ${c} = v; }`);
         emit(
-          `else if (typeof v === 'string' && h.INT.test(v)) { ${c} = Number(v); if (!Number.isSafeInteger(${c})) return false; } else return false;`,
+          `else if (typeof v === 'string' && h.INT.test(v)) { ` +
+            `${c} = Number(v); if (!Number.isSafeInteger(${c})) return false; } else return false;`,
         );
         break;
       case 'num':
         emit(`if (typeof v === 'number') { if (!Number.isFinite(v)) return false; ${c} = v; }`);
         emit(
-          `else if (typeof v === 'string' && h.NUM.test(v)) { ${c} = Number(v); if (!Number.isFinite(${c})) return false; } else return false;`,
+          `else if (typeof v === 'string' && h.NUM.test(v)) { ` +
+            `${c} = Number(v); if (!Number.isFinite(${c})) return false; } else return false;`,
         );
         break;
       case 'date':
@@ -90,13 +94,15 @@ export function compileEncoder(spec: EncoderSpec): RecordEncoder {
         break;
       case 'bool':
         emit(
-          `if (v === true || v === false) ${c} = v; else if (v === 1) ${c} = true; else if (Object.is(v, 0)) ${c} = false; else return false;`,
+          `if (v === true || v === false) ${c} = v; else if (v === 1) ${c} = true; ` +
+            `else if (Object.is(v, 0)) ${c} = false; else return false;`,
         );
         break;
       case 'json':
         // Only what JSON.parse makes; anything else (functions, bigints, ...) is zod's and csvLine's to handle.
         emit(
-          `if (typeof v !== 'object' && typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') return false; ${c} = v;`,
+          "if (typeof v !== 'object' && typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') " +
+            `return false; ${c} = v;`,
         );
         break;
     }
@@ -133,7 +139,7 @@ export function compileEncoder(spec: EncoderSpec): RecordEncoder {
     }
   };
   emit('const a = h.cells;');
-  fields.forEach((f, i) => emit(`a[${i}] = ${cell(f, i)};`));
+  for (const [i, f] of fields.entries()) emit(`a[${i}] = ${cell(f, i)};`);
   emit(`a[${fields.length}] = extra === undefined ? '\\n' : h.q(JSON.stringify(extra)) + '\\n';`);
   emit(`out.line = a.join(',');`);
   const keyIdx = spec.key.map((col) => fields.findIndex((f) => f.column === col));

@@ -34,17 +34,21 @@ export function snake(api: string): string {
     .toLowerCase();
 }
 
-/** `'login:text!'` -> a required text field named login; `'stopLoss:num'` -> optional number. */
+/**
+ * `'login:text!'` -> a required text field named login; `'stopLoss:num'` -> optional number;
+ * `'meanTPvsSL=mean_tp_vs_sl:num'` names the column where snake() of the API name would read badly.
+ */
 export function fields(spec: string): Field[] {
   return spec
     .trim()
     .split(/\s+/)
     .map((token) => {
-      const [api, rest] = token.split(':');
+      const [name, rest] = token.split(':');
+      const [api, column] = name.split('=');
       const required = rest.endsWith('!');
       const kind = rest.replace('!', '') as FieldKind;
       if (!(kind in SQL_TYPES)) throw new Error(`field ${api}: unknown kind ${kind}`);
-      return { api, column: snake(api), kind, required };
+      return { api, column: column ?? snake(api), kind, required };
     });
 }
 

@@ -3,7 +3,7 @@ import type { Logger } from '../runner/log.ts';
 import { ApiAuthError, type ApiClient } from './client.ts';
 import type { EndpointSpec } from './endpoints.ts';
 import { Progress } from './progress.ts';
-import { runWindow, type ListingSummary, type WindowLoad } from './window.ts';
+import { IngestWindowError, runWindow, type ListingSummary, type WindowLoad } from './window.ts';
 
 export { IngestWindowError, type ListingSummary } from './window.ts';
 
@@ -17,6 +17,8 @@ export interface IngestOptions {
   flushRows: number;
   /** Refetch windows that a previous run finished. */
   force: boolean;
+  /** Share of a window's records that may fail validation before the window fails (default 1%). */
+  maxRejectShare?: number;
 }
 
 function dateRange(start: string, end: string): string[] {
@@ -34,7 +36,33 @@ export interface Listing {
   days: string[];
 }
 
+/** Each listing once per batch of `spec.accountBatch` account ids, keyed by the batch's first and last id. */
+function perAccountBatch(spec: EndpointSpec, listings: Listing[], accountIds: string[]): Listing[] {
+  const size = spec.accountBatch ?? accountIds.length;
+  const out: Listing[] = [];
+  for (const l of listings) {
+    for (let i = 0; i < accountIds.length; i += size) {
+      const batch = accountIds.slice(i, i + size);
+      out.push({
+        ...l,
+        windowKey: `${l.windowKey} accounts ${batch[0]}..${batch[batch.length - 1]}`,
+        params: { ...l.params, accountIds: batch.join(',') },
+      });
+    }
+  }
+  return out;
+}
+
 export function listingsFor(
+  spec: EndpointSpec,
+  options: Pick<IngestOptions, 'startDate' | 'endDate' | 'batchDays'>,
+  accountIds?: string[],
+): Listing[] {
+  const listings = datedListings(spec, options);
+  return spec.accountBatch && accountIds ? perAccountBatch(spec, listings, accountIds) : listings;
+}
+
+function datedListings(
   spec: EndpointSpec,
   options: Pick<IngestOptions, 'startDate' | 'endDate' | 'batchDays'>,
 ): Listing[] {
@@ -48,14 +76,14 @@ export function listingsFor(
     const sets = spec.windowParams(chunk);
     // One request set per day (hourly metrics) is checkpointed per day; otherwise per window.
     const perDay = sets.length === chunk.length && sets.length > 1;
-    sets.forEach((params, j) =>
+    for (const [j, params] of sets.entries()) {
       out.push({
         windowKey: perDay ? chunk[j] : `${chunk[0]}..${chunk[chunk.length - 1]}`,
         params,
         windowed: true,
         days: perDay ? [chunk[j]] : chunk,
-      }),
-    );
+      });
+    }
   }
   return out;
 }
@@ -77,7 +105,21 @@ export async function ingestEndpoint(
   const overlap = db.target.kind === 'postgres';
   const running: Promise<ListingSummary>[] = [];
   let failed = false;
-  for (const listing of listingsFor(spec, options)) {
+  let accountIds: string[] | undefined;
+  if (spec.accountBatch) {
+    const rows = await db.knex('raw.metrics_alltime').distinct('account_id').orderBy('account_id');
+    accountIds = rows.map((r: { account_id: string }) => r.account_id);
+    if (accountIds.length === 0) {
+      throw new IngestWindowError(
+        spec.name,
+        'all',
+        0,
+        `the API answers ${spec.name} for at most ${spec.accountBatch} accountIds a request, and raw.metrics_alltime ` +
+          'holds no account yet: run dpm ingest metrics alltime first',
+      );
+    }
+  }
+  for (const listing of listingsFor(spec, options, accountIds)) {
     // The window before the previous one must have landed before a third one starts.
     if (running.length >= 2) await running[running.length - 2].catch(() => undefined);
     if (failed) break;
@@ -112,6 +154,11 @@ export async function ingestEndpoint(
   return results.map((r) => (r as PromiseFulfilledResult<ListingSummary>).value);
 }
 
+/**
+ * Reads one listing page by page. With `total` known the listing ends at `total`: a page shorter than asked
+ * only means the server's page size is smaller, and the cursor moves by what came back. Without `total` a short
+ * page ends it. An empty page before `total` is reached fails the window rather than truncating it.
+ */
 async function readListing(
   client: ApiClient,
   spec: EndpointSpec,
@@ -124,18 +171,22 @@ async function readListing(
 ): Promise<void> {
   const includeTotal = spec.path.startsWith('v2/');
   const limit = spec.pageLimit;
-  const first = await client.page(spec.path, listing.params, resume, limit, includeTotal);
+  const fetchPage = (skip: number) => client.page(spec.path, listing.params, skip, limit, includeTotal);
+  const first = await fetchPage(resume);
   // The total is re-read from every page: rows inserted ahead of the cursor make it grow (and shift
   // later pages back, repeating records that the key set then counts as duplicates).
   let total = first.total;
+  // Pages are fetched ahead by the server's page size, learnt from the first full-looking page.
+  let step =
+    total !== undefined && first.records.length > 0 && first.records.length < limit ? first.records.length : limit;
   progress.start(listing.windowKey, total === undefined ? undefined : Math.max(0, total - resume));
-  let nextAhead = resume + limit;
+  let nextAhead = resume + step;
   const pending = new Map<number, Promise<Awaited<ReturnType<ApiClient['page']>>>>();
   const fetchAhead = () => {
     while (pending.size < concurrency && total !== undefined && nextAhead < total) {
       const s = nextAhead;
-      nextAhead += limit;
-      const p = client.page(spec.path, listing.params, s, limit, includeTotal);
+      nextAhead += step;
+      const p = fetchPage(s);
       p.catch(() => undefined); // surfaced when awaited in order below
       pending.set(s, p);
     }
@@ -148,24 +199,45 @@ async function readListing(
       // refetch from here, so every later page is read after the change (rows inserted ahead then show
       // up as duplicates instead of falling into a gap between pages).
       log.debug(
-        `${spec.name} ${listing.windowKey}: total changed from ${total} to ${page.total} at skip=${skip}; refetching pages read ahead`,
+        `${spec.name} ${listing.windowKey}: total changed from ${total} to ${page.total} at skip=${skip}; ` +
+          'refetching pages read ahead',
       );
       total = page.total;
       pending.clear();
-      nextAhead = skip + limit;
+      nextAhead = skip + step;
       progress.retotal(Math.max(0, total - resume));
+    }
+    if (page.records.length > 0 && page.records.length < step && total !== undefined) {
+      // A smaller page than the ones before: the server lowered its page size; what was read ahead is off-grid.
+      step = page.records.length;
+      pending.clear();
+      nextAhead = skip + page.records.length + step;
     }
     fetchAhead();
     for (const raw of page.records) load.offer(raw, skip);
     progress.advance(page.records.length);
     const landedSkip = skip + page.records.length;
+    if (page.records.length === 0 && total !== undefined && landedSkip < total) {
+      throw new ListingShortError(
+        `the listing ended at record ${landedSkip} but its total said ${total}: ` +
+          `${total - landedSkip} record(s) were not served`,
+      );
+    }
     const finished =
-      page.records.length === 0 || page.records.length < limit || (total !== undefined && landedSkip >= total);
+      page.records.length === 0 || (total !== undefined ? landedSkip >= total : page.records.length < limit);
     await load.page(landedSkip, finished);
     if (finished) return;
-    skip += limit;
+    skip = landedSkip;
     const next = pending.get(skip);
     pending.delete(skip);
-    page = next ? await next : await client.page(spec.path, listing.params, skip, limit, includeTotal);
+    page = next ? await next : await fetchPage(skip);
+  }
+}
+
+/** The API served fewer records than its own `total`; the window is left unfinished, never truncated. */
+export class ListingShortError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ListingShortError';
   }
 }

@@ -37,10 +37,12 @@ export function csvLine(spec: EndpointSpec, record: Record<string, unknown>, kno
   for (const f of spec.fields) out.push(cell(f, record[f.api]));
   let extra: Record<string, unknown> | undefined;
   for (const k in record) {
-    if (!known.has(k)) (extra ??= {})[k] = record[k];
+    if (known.has(k)) continue;
+    extra ??= {};
+    extra[k] = record[k];
   }
   out.push(extra ? q(JSON.stringify(extra)) : '');
-  return out.join(',') + '\n';
+  return `${out.join(',')}\n`;
 }
 
 type Checkpoint = {
@@ -111,10 +113,13 @@ export class Lander {
     const updates = this.columns.filter((c) => !this.spec.key.includes(c));
     await knex.transaction(async (trx) => {
       if (lines.length) {
+        const set = updates.map((c) => `${c} = excluded.${c}`).join(', ');
+        const current = updates.map((c) => `t.${c}`).join(', ');
+        const incoming = updates.map((c) => `excluded.${c}`).join(', ');
         await trx.raw(
           `insert into ${this.spec.table} as t (${cols}) select ${cols} from ${this.stage}
-           on conflict (${this.spec.key.join(', ')}) do update set ${updates.map((c) => `${c} = excluded.${c}`).join(', ')}, ingested_at = now()
-           where (${updates.map((c) => `t.${c}`).join(', ')}) is distinct from (${updates.map((c) => `excluded.${c}`).join(', ')})`,
+           on conflict (${this.spec.key.join(', ')}) do update set ${set}, ingested_at = now()
+           where (${current}) is distinct from (${incoming})`,
         );
         await trx.raw(`truncate ${this.stage}`);
       }

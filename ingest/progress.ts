@@ -39,7 +39,8 @@ export class Progress {
       : '';
     const eta = this.total && rate > 0 ? ` ETA ${Math.max(0, (this.total - this.done) / rate).toFixed(0)}s` : '';
     process.stderr.write(
-      `\r${this.label} ${this.window} ${bar} ${formatCount(this.done)}${this.total ? `/${formatCount(this.total)}` : ''} ${formatCount(rate)} rec/s${eta}   `,
+      `\r${this.label} ${this.window} ${bar} ${formatCount(this.done)}` +
+        `${this.total ? `/${formatCount(this.total)}` : ''} ${formatCount(rate)} rec/s${eta}   `,
     );
   }
 

@@ -53,32 +53,41 @@ async function openSource(
     await client.end().catch(() => undefined);
     throw new RegimesSourceError(
       redact(
-        `cannot connect to the regimes source database ${where}: ${describeDbError(err)}. Check ${source.why} (server up and reachable, database name, user and password), or pass --regimes-from api to read the regimes from the API.`,
+        `cannot connect to the regimes source database ${where}: ${describeDbError(err)}. ` +
+          `Check ${source.why} (server up and reachable, database name, user and password), ` +
+          'or unset it to skip the regimes.',
       ),
     );
   }
   try {
     // Text forms that read back the same everywhere: ISO dates, timestamps in UTC.
     await client.query(`set timezone = 'UTC'; set datestyle = 'ISO, YMD'`);
-    const hint = `Point DPM_REGIMES_TABLE (or regimes-source.table in dpm.yml) at the table or view that holds the daily regimes`;
+    const hint =
+      'Point DPM_REGIMES_TABLE (or regimes-source.table in dpm.yml) ' +
+      'at the table or view that holds the daily regimes';
     let relation: string | null;
     try {
       const { rows } = await client.query(
-        `select quote_ident(n.nspname) || '.' || quote_ident(c.relname) as rel from (select to_regclass($1) as oid) r left join pg_class c on c.oid = r.oid left join pg_namespace n on n.oid = c.relnamespace`,
+        "select quote_ident(n.nspname) || '.' || quote_ident(c.relname) as rel " +
+          'from (select to_regclass($1) as oid) r left join pg_class c on c.oid = r.oid ' +
+          'left join pg_namespace n on n.oid = c.relnamespace',
         [source.table],
       );
       relation = rows[0].rel;
     } catch (err) {
       throw new RegimesSourceError(
-        `the regimes table name ${JSON.stringify(source.table)} is not a table name (${describeDbError(err)}). ${hint}, as schema.table.`,
+        `the regimes table name ${JSON.stringify(source.table)} is not a table name (${describeDbError(err)}). ` +
+          `${hint}, as schema.table.`,
       );
     }
     if (!relation)
       throw new RegimesSourceError(
-        `the regimes source database ${where} has no table ${source.table}. ${hint}, or check that ${source.why} names the right database.`,
+        `the regimes source database ${where} has no table ${source.table}. ` +
+          `${hint}, or check that ${source.why} names the right database.`,
       );
     const { rows: cols } = await client.query<{ name: string; type: string }>(
-      `select attname as name, format_type(atttypid, atttypmod) as type from pg_attribute where attrelid = $1::regclass and attnum > 0 and not attisdropped order by attnum`,
+      'select attname as name, format_type(atttypid, atttypmod) as type from pg_attribute ' +
+        'where attrelid = $1::regclass and attnum > 0 and not attisdropped order by attnum',
       [relation],
     );
     const types = new Map(cols.map((c) => [c.name, c.type]));
@@ -86,14 +95,16 @@ async function openSource(
     const missing = wanted.filter((c) => !types.has(c));
     if (missing.length) {
       throw new RegimesSourceError(
-        `table ${relation} of the regimes source database ${where} has no column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}. dpm reads ${wanted.join(', ')} (and ${VECTOR_COLUMN} when there is one). ` +
+        `table ${relation} of the regimes source database ${where} has no column${missing.length > 1 ? 's' : ''} ` +
+          `${missing.join(', ')}. dpm reads ${wanted.join(', ')} (and ${VECTOR_COLUMN} when there is one). ` +
           `Add the missing columns, or point DPM_REGIMES_TABLE at a view that gives them these names.`,
       );
     }
     const dateType = types.get('date')!;
     if (dateType !== 'date' && !dateType.startsWith('timestamp')) {
       throw new RegimesSourceError(
-        `column date of ${relation} is ${dateType}; dpm needs a date (or timestamp) to cut the days into windows. Point DPM_REGIMES_TABLE at a view that casts it (select date::date as date, ...).`,
+        `column date of ${relation} is ${dateType}; dpm needs a date (or timestamp) to cut the days into windows. ` +
+          'Point DPM_REGIMES_TABLE at a view that casts it (select date::date as date, ...).',
       );
     }
     const day = dateType === 'date' ? quote('date') : `${quote('date')}::date`;
@@ -137,7 +148,8 @@ export async function ingestRegimesFromDatabase(
     );
     if (src.undated)
       log.warn(
-        `${src.undated} row(s) of ${src.relation} have no date: they belong to no day and are not read. Give them a date at the source.`,
+        `${src.undated} row(s) of ${src.relation} have no date: they belong to no day and are not read. ` +
+          'Give them a date at the source.',
       );
     const progress = new Progress(spec.name, log);
     const out: ListingSummary[] = [];
@@ -178,7 +190,8 @@ async function readWindow(
   await query('begin isolation level repeatable read read only');
   try {
     await query(
-      `declare dpm_regimes no scroll cursor for select ${src.select} from ${src.relation} where ${src.day} between $1::date and $2::date order by ${src.day}`,
+      `declare dpm_regimes no scroll cursor for select ${src.select} from ${src.relation} ` +
+        `where ${src.day} between $1::date and $2::date order by ${src.day}`,
       [listing.days[0], listing.days[listing.days.length - 1]],
     );
     let read = 0;

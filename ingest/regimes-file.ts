@@ -66,7 +66,9 @@ async function* csvRows(path: string, spec: EndpointSpec): AsyncGenerator<Line> 
       const missing = wanted.filter((c) => !header!.includes(c));
       if (missing.length)
         throw new Error(
-          `the header of ${path} has no column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}; dpm reads ${wanted.join(', ')} (export them with psql: \\copy (select * from public.regimes_daily) to 'regimes.csv' csv header)`,
+          `the header of ${path} has no column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}; ` +
+            `dpm reads ${wanted.join(', ')} ` +
+            "(export them with psql: \\copy (select * from public.regimes_daily) to 'regimes.csv' csv header)",
         );
       continue;
     }
@@ -110,7 +112,7 @@ export async function ingestRegimesFromFile(
       const winners = new Map<string, { line: number; record: Record<string, unknown> }>();
       for await (const l of lines()) {
         const v = l.record && load.validate(l.record);
-        if (!v || !v.ok) continue;
+        if (!v?.ok) continue;
         const date = String(v.record.date);
         const best = winners.get(date);
         if (inWindow(date) && (!best || latestFirst(v.record, best.record) < 0))

@@ -1,7 +1,7 @@
 // Where `dpm ingest regimes` reads the market regimes, and what the database and file sources share.
 // Upstream the regimes are not an API listing: a separate PostgreSQL database holds public.regimes_daily,
-// one row per day and copy. dpm reads that table (or a file exported from it) when it is configured,
-// and the simulated API's v2/regimes/daily otherwise.
+// one row per day and copy. dpm reads that table (or a file exported from it) when it is configured, and
+// skips the regimes otherwise; the simulator's own v2/regimes/daily route is read only when asked for.
 import { existsSync, statSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import type { RegimesSourceConfig } from '../runner/config/project-config.ts';
@@ -14,16 +14,23 @@ export const DEFAULT_REGIMES_TABLE = 'public.regimes_daily';
 /** The pgvector column of the upstream table: optional, read as text and kept in `extra` as a number array. */
 export const VECTOR_COLUMN = 'vector_daily_regime';
 
-export type RegimesFrom = 'auto' | 'api' | 'database';
+export type RegimesFrom = 'auto' | 'sim' | 'database';
+
+/** What `dpm ingest all` prints when no regimes source is configured, and goes on with the other sources. */
+export const REGIMES_NOT_CONFIGURED =
+  'regimes skipped: no source configured. Set DPM_REGIMES_DATABASE_URL to the regimes database ' +
+  '(postgres://user@host:5432/db, table public.regimes_daily) or run dpm ingest regimes --from-file <export>';
 
 export type RegimesSource =
-  | { kind: 'api'; why: string }
+  | { kind: 'none'; why: string }
+  | { kind: 'sim'; why: string }
   | { kind: 'database'; url: string; table: string; why: string }
   | { kind: 'file'; path: string; format: 'jsonl' | 'csv' };
 
 /**
- * `--from-file` wins; then, unless `--regimes-from api`, a source database from DPM_REGIMES_DATABASE_URL,
- * else from dpm.yml's `regimes-source` (url_env, then url); else the API.
+ * `--from-file` wins; then, unless `--regimes-from sim`, a source database from DPM_REGIMES_DATABASE_URL,
+ * else from dpm.yml's `regimes-source` (url_env, then url); else none. The real API has no regimes route:
+ * only the simulator's is read, and only with `--regimes-from sim`.
  */
 export function resolveRegimesSource(o: {
   fromFile?: string;
@@ -42,10 +49,11 @@ export function resolveRegimesSource(o: {
     if (ext === '.csv') return { kind: 'file', path, format: 'csv' };
     if (ext === '.jsonl' || ext === '.ndjson' || ext === '.json') return { kind: 'file', path, format: 'jsonl' };
     throw new UsageError(
-      `--from-file ${o.fromFile}: name the file .jsonl (JSON Lines, one regimes_daily row per line) or .csv (as psql's \\copy ... csv header writes it)`,
+      `--from-file ${o.fromFile}: name the file .jsonl (JSON Lines, one regimes_daily row per line) ` +
+        "or .csv (as psql's \\copy ... csv header writes it)",
     );
   }
-  if (from === 'api') return { kind: 'api', why: '--regimes-from api' };
+  if (from === 'sim') return { kind: 'sim', why: '--regimes-from sim' };
   const cfg = o.config ?? {};
   let url: string | undefined;
   let why: string;
@@ -57,7 +65,8 @@ export function resolveRegimesSource(o: {
     why = `$${cfg.url_env}, named by regimes-source.url_env in dpm.yml`;
     if (!url)
       throw new ConfigError(
-        `dpm.yml's regimes-source.url_env reads the regimes source database URL from $${cfg.url_env}, which is not set. Set it, or pass --regimes-from api to read the regimes from the API.`,
+        `dpm.yml's regimes-source.url_env reads the regimes source database URL from $${cfg.url_env}, ` +
+          'which is not set. Set it, or remove regimes-source from dpm.yml to skip the regimes.',
       );
   } else {
     url = cfg.url;
@@ -66,9 +75,10 @@ export function resolveRegimesSource(o: {
   if (!url) {
     if (from === 'database')
       throw new ConfigError(
-        '--regimes-from database needs the source database: set DPM_REGIMES_DATABASE_URL (or regimes-source.url_env in dpm.yml) to its postgres:// URL.',
+        '--regimes-from database needs the source database: ' +
+          'set DPM_REGIMES_DATABASE_URL (or regimes-source.url_env in dpm.yml) to its postgres:// URL.',
       );
-    return { kind: 'api', why: 'DPM_REGIMES_DATABASE_URL is not set' };
+    return { kind: 'none', why: REGIMES_NOT_CONFIGURED };
   }
   if (!/^postgres(ql)?:\/\//i.test(url) || !URL.canParse(url))
     throw new ConfigError(`${why} must be a postgres:// URL, e.g. postgres://user:password@host:5432/marketdata`);
@@ -79,12 +89,17 @@ export function resolveRegimesSource(o: {
 /** `postgres://user@host:5432/db`: enough to tell which database, never the password or the query string. */
 export function describePgUrl(url: string): string {
   const u = new URL(url);
-  return `postgres://${u.username ? `${decodeURIComponent(u.username)}@` : ''}${u.hostname}${u.port ? `:${u.port}` : ''}${u.pathname}`;
+  const user = u.username ? `${decodeURIComponent(u.username)}@` : '';
+  const port = u.port ? `:${u.port}` : '';
+  return `postgres://${user}${u.hostname}${port}${u.pathname}`;
 }
 
 const PG_TIMESTAMP = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2}(?:\.\d+)?)(Z|[+-]\d{2}(?::?\d{2})?)$/;
 
-/** PostgreSQL's text form of a timestamptz (`2024-03-01 23:00:00+00`) as ISO 8601 (`2024-03-01T23:00:00+00:00`); anything else as is. */
+/**
+ * PostgreSQL's text form of a timestamptz (`2024-03-01 23:00:00+00`) as ISO 8601 (`2024-03-01T23:00:00+00:00`);
+ * anything else as is.
+ */
 export function isoTimestamp(v: string): string {
   const m = PG_TIMESTAMP.exec(v);
   if (!m) return v;

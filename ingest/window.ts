@@ -35,7 +35,13 @@ export interface WindowOptions {
   force: boolean;
   /** Records buffered before a COPY + upsert + checkpoint. */
   flushRows: number;
+  /** Share of a window's records that may fail validation before the window fails (default 1%). */
+  maxRejectShare?: number;
 }
+
+export const DEFAULT_MAX_REJECT_SHARE = 0.01;
+/** Reasons a failed window prints on the terminal, the first ones met. */
+const REASONS_SHOWN = 5;
 
 /** Rejections printed one by one per window (file and database sources), before a count of the rest. */
 const REJECTIONS_SHOWN = 20;
@@ -57,6 +63,8 @@ export class WindowLoad {
   private rejections: Rejection[] = [];
   private flushing: Promise<void> | undefined;
   private shown = 0;
+  /** The first rejections' `record id: reason`, for the message of a window that rejected too many. */
+  readonly firstReasons: string[] = [];
   private readonly encoded: Encoded = { key: '', line: '' };
   /** Called once the window's last flush is handed to the database (the reader is done with the source). */
   onLastFlush?: () => void;
@@ -82,10 +90,19 @@ export class WindowLoad {
     const parsed = this.spec.schema.safeParse(raw);
     if (parsed.success) return { ok: true, record: parsed.data as Record<string, unknown> };
     const issue = parsed.error.issues[0];
+    const field = issue.path[0];
+    if (typeof field === 'string' && typeof raw === 'object' && raw !== null) {
+      const value = (raw as Record<string, unknown>)[field];
+      if (value === undefined) return { ok: false, error: `${field}: missing` };
+      if (value === null) return { ok: false, error: `${field}: missing (null)` };
+    }
     return { ok: false, error: `${issue.path.join('.') || 'record'}: ${issue.message}` };
   }
 
-  /** One record from the source, found at `at` (page skip, row or line number); `payload` is what a rejection keeps (default: the record). */
+  /**
+   * One record from the source, found at `at` (page skip, row or line number); `payload` is what a rejection keeps
+   * (default: the record).
+   */
   offer(raw: unknown, at: number, recordId?: string, payload: unknown = raw): void {
     const out = this.encoded;
     let key: string;
@@ -118,6 +135,7 @@ export class WindowLoad {
     this.counts.fetched++;
     this.counts.rejected++;
     this.rejections.push({ pageSkip: at, recordId, payload: raw, error });
+    if (this.firstReasons.length < REASONS_SHOWN) this.firstReasons.push(`${recordId}: ${error}`);
     if (this.log && this.shown++ < REJECTIONS_SHOWN) this.log.warn(`${this.spec.name}: rejected ${recordId}: ${error}`);
   }
 
@@ -192,6 +210,7 @@ export async function runWindow(
       seconds: 0,
     };
   }
+  // A window failed for its rejections is read again whole: its source or the field table has changed.
   const resume = cp?.status === 'running' && plan.resumable ? Number(cp.next_skip) : 0;
   const counts: Counts = resume
     ? {
@@ -251,17 +270,28 @@ export async function runWindow(
     await lander.close();
   }
   progress.stop();
+  const share = options.maxRejectShare ?? DEFAULT_MAX_REJECT_SHARE;
+  if (counts.rejected > 0 && (counts.rejected === counts.fetched || counts.rejected > share * counts.fetched)) {
+    await db
+      .knex('dpm.ingest_checkpoints')
+      .where({ endpoint: spec.name, window_key: plan.key })
+      .update({ status: 'rejected', next_skip: 0, updated_at: new Date() });
+    throw new RejectedWindowError(spec.name, plan.key, counts, share, load.firstReasons);
+  }
   const seconds = (Date.now() - t0) / 1000;
   const s: ListingSummary = { endpoint: spec.name, window: plan.key, status: 'done', ...counts, seconds };
   log.info(
-    `${spec.name} ${plan.key}: fetched ${formatCount(s.fetched)} = loaded ${formatCount(s.loaded)} + rejected ${formatCount(s.rejected)} + duplicates ${formatCount(s.duplicates)} in ${seconds.toFixed(1)}s (${formatCount(s.fetched / Math.max(seconds, 0.001))} records/s)`,
+    `${spec.name} ${plan.key}: fetched ${formatCount(s.fetched)} = loaded ${formatCount(s.loaded)} ` +
+      `+ rejected ${formatCount(s.rejected)} + duplicates ${formatCount(s.duplicates)} ` +
+      `in ${seconds.toFixed(1)}s (${formatCount(s.fetched / Math.max(seconds, 0.001))} records/s)`,
     { endpoint: spec.name, window: plan.key, ...counts, seconds },
   );
   if (s.rejected) {
     const unshown = s.rejected - load.shownRejections;
     const rest = more.showRejections && unshown > 0 ? ` (${unshown} not shown above)` : '';
     log.warn(
-      `${spec.name} ${plan.key}: ${s.rejected} record(s) failed validation${rest}; see raw.rejected_records (endpoint='${spec.name}', window_key='${plan.key}')`,
+      `${spec.name} ${plan.key}: ${s.rejected} record(s) failed validation${rest}; ` +
+        `see raw.rejected_records (endpoint='${spec.name}', window_key='${plan.key}')`,
     );
   }
   return s;
@@ -276,11 +306,28 @@ export class IngestWindowError extends Error {
     /** The source refused us (the API's 401/403): no other source can succeed either. */
     readonly fatal = false,
   ) {
-    super(
-      redact(
-        `${endpoint} ${windowKey}: ${cause.replace(/\.$/, '')}. Records before skip=${landed} are landed and checkpointed; rerun the same command to resume.`,
-      ),
-    );
+    // A refused key is not fixed by rerunning; anything else (network, 5xx, a short listing) usually is.
+    const next = fatal
+      ? `Records before skip=${landed} are landed and checkpointed.`
+      : `Records before skip=${landed} are landed and checkpointed; rerun the same command to resume.`;
+    super(redact(`${endpoint} ${windowKey}: ${cause.replace(/\.$/, '')}. ${next}`));
     this.name = 'IngestWindowError';
+  }
+}
+
+/** Too many of a window's records failed validation: the window fails, landed rows stay, nothing is truncated. */
+export class RejectedWindowError extends IngestWindowError {
+  constructor(endpoint: string, windowKey: string, counts: Counts, share: number, reasons: string[]) {
+    super(endpoint, windowKey, 0, '');
+    const pct = (x: number) => `${(x * 100).toFixed(x < 0.1 ? 1 : 0)}%`;
+    const all = counts.rejected === counts.fetched;
+    this.message = redact(
+      `${endpoint} ${windowKey}: ${all ? 'every record' : `${counts.rejected} of ${counts.fetched} records`} ` +
+        `(${pct(counts.rejected / counts.fetched)}) failed validation, more than --max-reject-share ` +
+        `${pct(share)} allows. First reasons:\n${reasons.map((r) => `  - ${r}`).join('\n')}\n` +
+        `All are in raw.rejected_records (endpoint='${endpoint}', window_key='${windowKey}'). ` +
+        'Fix the source (or the field table in ingest/endpoints.ts if the API changed), ' +
+        'or raise --max-reject-share to land the rest.',
+    );
   }
 }

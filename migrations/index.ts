@@ -3,6 +3,7 @@ import * as m001 from './001_dpm_runs.ts';
 import * as m002 from './002_raw_landing.ts';
 import * as m003 from './003_model_registry.ts';
 import * as m004 from './004_trades_closed_date_index.ts';
+import * as m005 from './005_real_api_metric_fields.ts';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -15,4 +16,5 @@ export const migrations: [name: string, migration: Migration][] = [
   ['002_raw_landing', m002],
   ['003_model_registry', m003],
   ['004_trades_closed_date_index', m004],
+  ['005_real_api_metric_fields', m005],
 ];

@@ -23,7 +23,8 @@ export class Calendar {
 
   /** 2025-02-13T00:00:00.000Z */
   iso(day: number): string {
-    return (this.isoCache[day] ??= new Date(this.dayMs(day)).toISOString());
+    this.isoCache[day] ??= new Date(this.dayMs(day)).toISOString();
+    return this.isoCache[day];
   }
 
   /** 20250213 */

@@ -1,5 +1,5 @@
 // Hand-written JSON for the high-volume records: JSON.stringify on millions of trade objects is the cost of
-// serving, and a template over known field types is several times faster. Output parses to the same object.
+// serving, and a template over known field types is faster. Output parses to the same object.
 import type { ClosedTrade, OpenTrade } from './trades.ts';
 
 // Ids, logins, symbols and timestamps are generated from digits and letters and are written unescaped;
@@ -14,11 +14,28 @@ function opt(x: number | null): string {
 }
 
 export function closedTradeJson(t: ClosedTrade): string {
-  return `{"tradeDate":"${t.tradeDate}","broker":${t.broker},"mngr":${t.mngr},"platform":${t.platform},"ticket":"${t.ticket}","position":"${t.position}","login":"${t.login}","trdSymbol":"${t.trdSymbol}","stdSymbol":"${t.stdSymbol}","side":"${t.side}","lots":${t.lots},"contractSize":${t.contractSize},"qtyInBaseCrncy":${t.qtyInBaseCrncy},"volumeUSD":${t.volumeUSD},"stopLoss":${opt(t.stopLoss)},"takeProfit":${opt(t.takeProfit)},"openTime":"${t.openTime}","openPrice":${t.openPrice},"closeTime":"${t.closeTime}","closePrice":${t.closePrice},"duration":${t.duration},"profit":${t.profit},"commission":${t.commission},"fee":${t.fee},"swap":${t.swap},"comment":${str(t.comment)},"client_margin":${t.client_margin},"firm_margin":${t.firm_margin}}`;
+  return (
+    `{"tradeDate":"${t.tradeDate}","broker":${t.broker},"mngr":${t.mngr},"platform":${t.platform},` +
+    `"ticket":"${t.ticket}","position":"${t.position}","login":"${t.login}","trdSymbol":"${t.trdSymbol}",` +
+    `"stdSymbol":"${t.stdSymbol}","side":"${t.side}","lots":${t.lots},"contractSize":${t.contractSize},` +
+    `"qtyInBaseCrncy":${t.qtyInBaseCrncy},"volumeUSD":${t.volumeUSD},"stopLoss":${opt(t.stopLoss)},` +
+    `"takeProfit":${opt(t.takeProfit)},"openTime":"${t.openTime}","openPrice":${t.openPrice},` +
+    `"closeTime":"${t.closeTime}","closePrice":${t.closePrice},"duration":${t.duration},"profit":${t.profit},` +
+    `"commission":${t.commission},"fee":${t.fee},"swap":${t.swap},"comment":${str(t.comment)},` +
+    `"client_margin":${t.client_margin},"firm_margin":${t.firm_margin}}`
+  );
 }
 
 export function openTradeJson(t: OpenTrade): string {
-  return `{"tradeDate":"${t.tradeDate}","broker":${t.broker},"mngr":${t.mngr},"platform":${t.platform},"ticket":"${t.ticket}","position":"${t.position}","login":"${t.login}","trdSymbol":"${t.trdSymbol}","stdSymbol":"${t.stdSymbol}","side":"${t.side}","lots":${t.lots},"contractSize":${t.contractSize},"qtyInBaseCrncy":${t.qtyInBaseCrncy},"volumeUSD":${t.volumeUSD},"stopLoss":${opt(t.stopLoss)},"takeProfit":${opt(t.takeProfit)},"openTime":"${t.openTime}","openPrice":${t.openPrice},"duration":${t.duration},"profit":${t.profit},"commission":${t.commission},"fee":${t.fee},"swap":${t.swap},"comment":${str(t.comment)},"client_margin":${t.client_margin},"firm_margin":${t.firm_margin}}`;
+  return (
+    `{"tradeDate":"${t.tradeDate}","broker":${t.broker},"mngr":${t.mngr},"platform":${t.platform},` +
+    `"ticket":"${t.ticket}","position":"${t.position}","login":"${t.login}","trdSymbol":"${t.trdSymbol}",` +
+    `"stdSymbol":"${t.stdSymbol}","side":"${t.side}","lots":${t.lots},"contractSize":${t.contractSize},` +
+    `"qtyInBaseCrncy":${t.qtyInBaseCrncy},"volumeUSD":${t.volumeUSD},"stopLoss":${opt(t.stopLoss)},` +
+    `"takeProfit":${opt(t.takeProfit)},"openTime":"${t.openTime}","openPrice":${t.openPrice},` +
+    `"duration":${t.duration},"profit":${t.profit},"commission":${t.commission},"fee":${t.fee},"swap":${t.swap},` +
+    `"comment":${str(t.comment)},"client_margin":${t.client_margin},"firm_margin":${t.firm_margin}}`
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -134,7 +151,10 @@ export class ByteWriter {
       this.buf[this.pos++] = 45;
       m = -m;
     }
-    if (d === 0) return this.uint(m);
+    if (d === 0) {
+      this.uint(m);
+      return;
+    }
     const f = POW10[d];
     let ip = Math.floor(m / f);
     let fp = m - ip * f;

@@ -5,7 +5,7 @@ import type { Calendar } from './calendar.ts';
 import { ACTIVE, type Account } from './ledger.ts';
 import type { Traits } from './traits.ts';
 import type { ClosedTrade } from './trades.ts';
-import { tradeStats, dailyReturnStats, type Stats } from './stats.ts';
+import { activityStats, dailyReturnStats, tradeStats, type Stats } from './stats.ts';
 
 export const PAYOUT_EVERY_DAYS = 14;
 
@@ -30,7 +30,7 @@ function identity(ctx: MetricsContext, acc: Account, status: number): MetricsRec
     phase: acc.plan.phase,
     broker: acc.broker,
     mt_version: acc.platform,
-    price_stream: 'Regular',
+    price_stream: 1,
     country: tr.country,
   };
 }
@@ -73,13 +73,16 @@ function money_(acc: Account, i: number): MetricsRecord {
   };
 }
 
-function openBlock(acc: Account, i: number, nOpen: number): Stats {
-  const eq = equityAt(acc, i);
-  return {
-    numOpenPos: nOpen,
-    openPosVal: money(acc.floating[i]),
-    openPosValToEquity: eq > 0 ? Math.round((acc.floating[i] / eq) * 1e6) / 1e6 : null,
-  };
+/** The ledger keeps one open-positions snapshot a day (its end), so mean, median and max are that snapshot. */
+function openBlock(nOpen: number, value: number, equity: number): Stats {
+  const toEquity = equity > 0 ? Math.round((value / equity) * 1e6) / 1e6 : null;
+  const out: Stats = {};
+  for (const w of ['mean', 'median', 'max']) {
+    out[`${w}NumOpenPos`] = nOpen;
+    out[`${w}ValOpenPos`] = money(value);
+    out[`${w}ValtoEqtyOpenPos`] = toEquity;
+  }
+  return out;
 }
 
 export function dailyRecord(
@@ -99,7 +102,7 @@ export function dailyRecord(
     daysSinceFirstTrade: first >= 0 ? i - first : null,
     numTrades: trades.length,
     ...tradeStats(trades, balanceBefore(acc, i) / 100),
-    ...openBlock(acc, i, acc.nOpen[i]),
+    ...openBlock(acc.nOpen[i], acc.floating[i], equityAt(acc, i)),
   };
 }
 
@@ -130,9 +133,7 @@ export function hourlyRecords(
       todays_payouts: 0,
       numTrades: hourTrades.length,
       ...stats,
-      numOpenPos: 0,
-      openPosVal: 0,
-      openPosValToEquity: 0,
+      ...openBlock(0, 0, cum),
     });
   }
   return rows;
@@ -148,11 +149,7 @@ export function alltimeRecord(
   const i = acc.endDay - acc.startDay;
   const first = firstActive(acc, i);
   const rets: number[] = [];
-  let activeDays = 0;
-  for (let k = 0; k <= i; k++) {
-    rets.push(acc.net[k] / balanceBefore(acc, k));
-    if (acc.nTrades[k] > 0) activeDays++;
-  }
+  for (let k = 0; k <= i; k++) rets.push(acc.net[k] / balanceBefore(acc, k));
   const start = acc.plan.startingBalance * 100;
   let firstOpen = '';
   let lastOpen = '';
@@ -174,13 +171,14 @@ export function alltimeRecord(
     firstTradeOpen: firstOpen || null,
     lastTradeOpen: lastOpen || null,
     lastTradeClose: lastClose || null,
-    lifeTimeInDays: i + 1,
+    // Days since the deposit, which the simulated firm books at 09:30 UTC on the account's first day.
+    lifeTimeInDays: Math.round((i + 1 - 9.5 / 24) * 1e4) / 1e4,
     ...tradeStats(trades, start / 100),
     totalRet: Math.round(((acc.balance[i] + payoutsUpTo(acc, i) - start) / start) * 1e6) / 1e6,
     ...dailyReturnStats(rets),
-    tradesPerDay: activeDays ? Math.round((trades.length / activeDays) * 1e4) / 1e4 : 0,
-    idleDays: i + 1 - activeDays,
-    ...openBlock(acc, i, acc.nOpen[i]),
-    updatedDate: ctx.cal.iso(lastDay),
+    ...activityStats(acc.nTrades.slice(0, i + 1)),
+    ...openBlock(acc.nOpen[i], acc.floating[i], equityAt(acc, i)),
+    // Refreshed by the firm's end-of-day job at 22:15 UTC.
+    updatedDate: new Date(ctx.cal.dayMs(lastDay) + 22.25 * 3600_000).toISOString(),
   };
 }

@@ -62,7 +62,10 @@ const loaded = new Map<string, Plan[]>();
 /** Every plan in the folder, de-duplicated by planId (the original export held byte-identical pairs). */
 export function loadPlans(dir = DEFAULT_PLANS_DIR): Plan[] {
   let plans = loaded.get(dir);
-  if (!plans) loaded.set(dir, (plans = readPlans(dir)));
+  if (!plans) {
+    plans = readPlans(dir);
+    loaded.set(dir, plans);
+  }
   return plans;
 }
 

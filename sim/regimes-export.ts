@@ -36,8 +36,10 @@ export async function writeRegimesTable(
     await client.query('begin');
     await client.query(`create schema if not exists ${schema}`);
     await client.query(
-      `create table if not exists ${schema}.${name} (date date not null, market_news jsonb, instruments jsonb, country_economic_indicators jsonb, news_analysis jsonb, summary jsonb,
-       vector_daily_regime ${vectorType}, created_at timestamptz not null default now(), updated_at timestamptz not null default now())`,
+      `create table if not exists ${schema}.${name} (date date not null, market_news jsonb, instruments jsonb, ` +
+        'country_economic_indicators jsonb, news_analysis jsonb, summary jsonb,\n' +
+        `       vector_daily_regime ${vectorType}, created_at timestamptz not null default now(), ` +
+        'updated_at timestamptz not null default now())',
     );
     await client.query(`create index if not exists ${name}_date_idx on ${schema}.${name} (date)`);
     const days = records.map((r) => r.date.slice(0, 10)).sort();
@@ -48,10 +50,12 @@ export async function writeRegimesTable(
       ]);
     for (let i = 0; i < records.length; i += BATCH) {
       await client.query(
-        `insert into ${schema}.${name} (date, market_news, instruments, country_economic_indicators, news_analysis, summary, created_at, updated_at)
-         select left(r->>'date', 10)::date, r->'market_news', r->'instruments', r->'country_economic_indicators', r->'news_analysis', r->'summary',
-                (r->>'created_at')::timestamptz, (r->>'updated_at')::timestamptz
-         from jsonb_array_elements($1::jsonb) r`,
+        `insert into ${schema}.${name} (date, market_news, instruments, country_economic_indicators, news_analysis, ` +
+          'summary, created_at, updated_at)\n' +
+          "         select left(r->>'date', 10)::date, r->'market_news', r->'instruments', " +
+          "r->'country_economic_indicators', r->'news_analysis', r->'summary',\n" +
+          "                (r->>'created_at')::timestamptz, (r->>'updated_at')::timestamptz\n" +
+          '         from jsonb_array_elements($1::jsonb) r',
         [JSON.stringify(records.slice(i, i + BATCH))],
       );
     }

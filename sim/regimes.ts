@@ -173,7 +173,8 @@ export class RegimeSeries {
           yield_curve_shape: spread < -0.1 ? 'inverted' : spread < 0.25 ? 'flat' : 'normal',
           anomaly_count: this.event[day] + (v === 2 ? rng.int(1, 3) : rng.int(0, 1)),
         },
-        regime_fingerprint: `${VOL_NAMES[v]}-${s > 0.2 ? 'on' : s < -0.2 ? 'off' : 'flat'}${this.event[day] ? '-event' : ''}`,
+        regime_fingerprint:
+          `${VOL_NAMES[v]}-${s > 0.2 ? 'on' : s < -0.2 ? 'off' : 'flat'}` + `${this.event[day] ? '-event' : ''}`,
         transition_probabilities: {
           to_risk_on: round(riskOn, 4),
           to_risk_off: round(clamp01(1 - riskOn - next[2]), 4),

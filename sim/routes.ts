@@ -22,7 +22,7 @@ export interface Route {
   served?: (page: BytePage) => void;
 }
 
-/** Days of trade JSON kept per kind, and records written per background step (~1-2 ms). */
+/** Days of trade JSON kept per kind, and records written per background step. */
 const TRADE_DAYS_CACHED = 4;
 const PREFETCH_STEP = 1500;
 
@@ -199,7 +199,10 @@ function defined<T>(xs: (T | undefined)[]): T[] {
 export class Routes {
   private cache = new Map<string, { items: Row[]; json: string[] }>();
   readonly tradeJson: TradeJsonCache;
-  /** The last two distinct days served per trade kind: prefetch beyond a listing only when the client walks days in order. */
+  /**
+   * The last two distinct days served per trade kind: prefetch beyond a listing only when the client walks days in
+   * order.
+   */
   private readonly walks = { closed: { prev: -2, day: -2 }, open: { prev: -2, day: -2 } };
 
   constructor(private readonly firm: Firm) {

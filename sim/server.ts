@@ -136,7 +136,7 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
     if (faulty && faults.fire('serverErrors')) return fail(res, faults.serverErrorStatus(), 'simulated server error');
     if (faulty && faults.fire('slow')) await new Promise((r) => setTimeout(r, faults.faults.slow!.ms));
 
-    let route;
+    let route: ReturnType<typeof routes.route>;
     let skip: number;
     let limit: number;
     try {
@@ -177,7 +177,10 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
       if (!(faulty && page.count > 0 && faults.fire('invalid'))) {
         stats.recordsServed += page.count;
         const chunks: Buffer[] = [Buffer.from(`{"Status":"ok","Time":"${new Date().toISOString()}","Data":{"data":[`)];
-        page.parts.forEach((p, i) => (i > 0 ? chunks.push(COMMA, p) : chunks.push(p)));
+        for (const [i, p] of page.parts.entries()) {
+          if (i > 0) chunks.push(COMMA);
+          chunks.push(p);
+        }
         chunks.push(
           Buffer.from(
             `],${wantTotal ? `"total":${total + extra},` : ''}"skip":${skip},"limit":${limit},"count":${page.count}}}`,
@@ -201,7 +204,8 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
     const list = `[${json.join(',')}]`;
     const body = route.bareList
       ? `{"Status":"ok","Time":"${time}","Data":${list}}`
-      : `{"Status":"ok","Time":"${time}","Data":{"data":${list},${wantTotal ? `"total":${total + extra},` : ''}"skip":${skip},"limit":${limit},"count":${json.length}}}`;
+      : `{"Status":"ok","Time":"${time}","Data":{"data":${list},${wantTotal ? `"total":${total + extra},` : ''}` +
+        `"skip":${skip},"limit":${limit},"count":${json.length}}}`;
     return respond(res, body, faulty);
 
     /** The invalid fault: corrupts `perPage` records of the page in place and reports them. */

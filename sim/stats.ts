@@ -41,24 +41,68 @@ function downsideStd(xs: ArrayLike<number>): number {
   return xs.length ? Math.sqrt(s / xs.length) : 0;
 }
 
+/** Mean, median, std, min, max and coefficient of variation of a sample; nulls when it is empty. */
+function spread(xs: number[], round: (x: number) => number = r6) {
+  if (xs.length === 0) return { mean: null, median: null, std: null, min: null, max: null, cv: null };
+  const sorted = [...xs].sort((a, b) => a - b);
+  const m = mean(xs);
+  const sd = std(xs);
+  return {
+    mean: round(m),
+    median: round(pct(sorted, 0.5)),
+    std: round(sd),
+    min: round(sorted[0]),
+    max: round(sorted[sorted.length - 1]),
+    cv: m !== 0 ? r6(sd / Math.abs(m)) : null,
+  };
+}
+
+/** Lengths and sums of the runs of consecutive values that `inRun` accepts. */
+function runs(xs: ArrayLike<number>, inRun: (x: number) => boolean): { lengths: number[]; sums: number[] } {
+  const lengths: number[] = [];
+  const sums: number[] = [];
+  let n = 0;
+  let sum = 0;
+  for (let i = 0; i <= xs.length; i++) {
+    if (i < xs.length && inRun(xs[i])) {
+      n++;
+      sum += xs[i];
+    } else if (n > 0) {
+      lengths.push(n);
+      sums.push(sum);
+      n = 0;
+      sum = 0;
+    }
+  }
+  return { lengths, sums };
+}
+
+/** `{mean,median,max}<name>` of a spread, the API's naming of the statistics of one quantity. */
+function named(name: string, s: ReturnType<typeof spread>, words: (keyof ReturnType<typeof spread>)[]): Stats {
+  const out: Stats = {};
+  for (const w of words) out[`${w}${name}`] = s[w];
+  return out;
+}
+
 /** `base` is the balance the relative (rel*) and return statistics divide by. */
 export function tradeStats(trades: readonly ClosedTrade[], base: number): Stats {
   const n = trades.length;
   const nets = new Float64Array(n);
   const durs = new Float64Array(n);
+  const volumes: number[] = [];
+  const tps: number[] = [];
+  const sls: number[] = [];
+  const tpVsSl: number[] = [];
   let gross = 0;
   let loss = 0;
   let wins = 0;
+  let losses = 0;
   let lots = 0;
   let volume = 0;
   let winLots = 0;
   let loseLots = 0;
   let winVol = 0;
   let loseVol = 0;
-  let withSl = 0;
-  let withTp = 0;
-  let tpVsSl = 0;
-  let tpVsSlN = 0;
   let clientMargin = 0;
   let firmMargin = 0;
   let hours = 0;
@@ -71,6 +115,7 @@ export function tradeStats(trades: readonly ClosedTrade[], base: number): Stats 
     hours += t.duration;
     lots += t.lots;
     volume += t.volumeUSD;
+    volumes.push(t.volumeUSD);
     if (x > 0) {
       gross += x;
       wins++;
@@ -78,14 +123,14 @@ export function tradeStats(trades: readonly ClosedTrade[], base: number): Stats 
       winVol += t.volumeUSD;
     } else if (x < 0) {
       loss += x;
+      losses++;
       loseLots += t.lots;
       loseVol += t.volumeUSD;
     }
-    if (t.stopLoss !== null) withSl++;
-    if (t.takeProfit !== null) withTp++;
+    if (t.takeProfit !== null) tps.push(Math.abs(t.takeProfit - t.openPrice));
+    if (t.stopLoss !== null) sls.push(Math.abs(t.openPrice - t.stopLoss));
     if (t.stopLoss !== null && t.takeProfit !== null && t.stopLoss !== t.openPrice) {
-      tpVsSl += Math.abs(t.takeProfit - t.openPrice) / Math.abs(t.openPrice - t.stopLoss);
-      tpVsSlN++;
+      tpVsSl.push(Math.abs(t.takeProfit - t.openPrice) / Math.abs(t.openPrice - t.stopLoss));
     }
     clientMargin += t.client_margin;
     firmMargin += t.firm_margin;
@@ -100,49 +145,24 @@ export function tradeStats(trades: readonly ClosedTrade[], base: number): Stats 
   const stdR = std(rets);
   const dStdR = downsideStd(rets);
 
-  // Drawdown of the running net within this set of trades (<= 0).
+  // Drawdown of the running net within this set of trades (<= 0), and the runs of trades spent in it.
   let cum = 0;
   let peak = 0;
   const dds: number[] = [];
-  let inDd = 0;
+  const ddPerTrade = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     cum += nets[i];
     peak = Math.max(peak, cum);
-    const dd = cum - peak;
-    if (dd < 0) {
-      dds.push(dd);
-      inDd++;
-    }
+    ddPerTrade[i] = cum - peak;
+    if (ddPerTrade[i] < 0) dds.push(ddPerTrade[i]);
   }
   const ddSorted = dds.sort((a, b) => a - b);
   const maxDd = ddSorted.length ? ddSorted[0] : 0;
   const meanDd = mean(dds);
-
-  let runW = 0;
-  let runL = 0;
-  let valW = 0;
-  let valL = 0;
-  let maxW = 0;
-  let maxL = 0;
-  let maxValW = 0;
-  let maxValL = 0;
-  for (let i = 0; i < n; i++) {
-    if (nets[i] > 0) {
-      runW++;
-      valW += nets[i];
-      runL = 0;
-      valL = 0;
-    } else {
-      runL++;
-      valL += nets[i];
-      runW = 0;
-      valW = 0;
-    }
-    maxW = Math.max(maxW, runW);
-    maxL = Math.max(maxL, runL);
-    maxValW = Math.max(maxValW, valW);
-    maxValL = Math.min(maxValL, valL);
-  }
+  const medianDd = pct(ddSorted, 0.5);
+  const inDd = runs(ddPerTrade, (d) => d < 0).lengths;
+  const winRuns = runs(nets, (x) => x > 0);
+  const lossRuns = runs(nets, (x) => x <= 0);
 
   const tenth = Math.max(1, Math.round(n * 0.1));
   let top = 0;
@@ -151,15 +171,30 @@ export function tradeStats(trades: readonly ClosedTrade[], base: number): Stats 
     bottom += sorted[i];
     top += sorted[n - 1 - i];
   }
+  // Profit of the trades more than one (two) standard deviations from the mean trade.
+  let oneStd = 0;
+  let twoStd = 0;
+  for (let i = 0; i < n; i++) {
+    const d = Math.abs(nets[i] - meanP);
+    if (stdP > 0 && d > stdP) oneStd += nets[i];
+    if (stdP > 0 && d > 2 * stdP) twoStd += nets[i];
+  }
   let mostSym: string | null = null;
   let mostN = 0;
-  for (const [s, c] of bySymbol) if (c > mostN) [mostSym, mostN] = [s, c];
+  for (const [s, c] of bySymbol) {
+    if (c > mostN) [mostSym, mostN] = [s, c];
+  }
   const winRate = n ? wins / n : 0;
   const avgWin = wins ? gross / wins : 0;
   const avgLoss = n - wins ? loss / (n - wins) : 0;
-  const medianD = pct(Float64Array.from(durs).sort(), 0.5);
-  const meanD = mean(durs);
-  const stdD = std(durs);
+  const durations = spread(Array.from(durs));
+  const winLot = wins ? winLots / wins : null;
+  const loseLot = losses ? loseLots / losses : null;
+  const winVolume = wins ? winVol / wins : null;
+  const loseVolume = losses ? loseVol / losses : null;
+  const perVolume = (x: number) => ratio(x, volume);
+  const perLot = (x: number) => ratio(x, lots);
+  const maxLossRun = lossRuns.sums.length ? r2(Math.min(...lossRuns.sums)) : 0;
 
   return {
     netProfit: net,
@@ -183,9 +218,22 @@ export function tradeStats(trades: readonly ClosedTrade[], base: number): Stats 
     profitBottom10PrcntTrades: r2(bottom),
     top10PrcntProfitContrib: ratio(top, net),
     bottom10PrcntLossContrib: ratio(bottom, net),
-    profitPerUSDVolume: ratio(net, volume),
-    profitPerLot: ratio(net, lots),
-    profitPerHour: ratio(net, hours),
+    oneStdOutlierProfit: r2(oneStd),
+    oneStdOutlierProfitContrib: ratio(oneStd, net),
+    twoStdOutlierProfit: r2(twoStd),
+    twoStdOutlierProfitContrib: ratio(twoStd, net),
+    netProfitPerUSDVolume: perVolume(net),
+    grossProfitPerUSDVolume: perVolume(gross),
+    grossLossPerUSDVolume: perVolume(loss),
+    distanceGrossProfitLossPerUSDVolume: perVolume(gross + loss),
+    multipleGrossProfitLossPerUSDVolume: ratio(gross, Math.abs(loss)),
+    grossProfitPerLot: perLot(gross),
+    grossLossPerLot: perLot(loss),
+    distanceGrossProfitLossPerLot: perLot(gross + loss),
+    multipleGrossProfitLossPerLot: ratio(gross, Math.abs(loss)),
+    netProfitPerDuration: ratio(net, hours),
+    grossProfitPerDuration: ratio(gross, hours),
+    grossLossPerDuration: ratio(loss, hours),
     meanRet: r6(meanR),
     stdRets: r6(stdR),
     riskAdjRet: ratio(meanR, stdR),
@@ -197,41 +245,71 @@ export function tradeStats(trades: readonly ClosedTrade[], base: number): Stats 
     relMeanProfit: ratio(meanP, base),
     relMedianProfit: ratio(pct(sorted, 0.5), base),
     relStdProfits: ratio(stdP, base),
+    relRiskAdjProfit: ratio(meanP, stdP),
     relMinProfit: n ? ratio(sorted[0], base) : null,
     relMaxProfit: n ? ratio(sorted[n - 1], base) : null,
+    relProfitPerc10: ratio(pct(sorted, 0.1), base),
+    relProfitPerc25: ratio(pct(sorted, 0.25), base),
+    relProfitPerc75: ratio(pct(sorted, 0.75), base),
+    relProfitPerc90: ratio(pct(sorted, 0.9), base),
+    relProfitTop10PrcntTrades: ratio(top, base),
+    relProfitBottom10PrcntTrades: ratio(bottom, base),
+    relOneStdOutlierProfit: ratio(oneStd, base),
+    relTwoStdOutlierProfit: ratio(twoStd, base),
     meanDrawDown: r2(meanDd),
-    medianDrawDown: r2(pct(ddSorted, 0.5)),
+    medianDrawDown: r2(medianDd),
     maxDrawDown: r2(maxDd),
-    numTradesInDD: inDd,
+    ...named('NumTradesInDD', spread(inDd), ['mean', 'median', 'max']),
     relMeanDrawDown: ratio(meanDd, base),
+    relMedianDrawDown: ratio(medianDd, base),
     relMaxDrawDown: ratio(maxDd, base),
     totalLots: r2(lots),
     totalVolume: r2(volume),
-    winningLots: r2(winLots),
-    losingLots: r2(loseLots),
-    winningVolume: r2(winVol),
-    losingVolume: r2(loseVol),
-    meanLots: n ? r6(lots / n) : null,
-    meanDuration: n ? r6(meanD) : null,
-    medianDuration: n ? r6(medianD) : null,
-    stdDurations: n ? r6(stdD) : null,
-    minDuration: n ? r6(Math.min(...durs)) : null,
-    maxDuration: n ? r6(Math.max(...durs)) : null,
-    cvDurations: meanD > 0 ? r6(stdD / meanD) : null,
-    numTradesWithSL: withSl,
-    numTradesWithTP: withTp,
-    slUsageRate: n ? r6(withSl / n) : null,
-    tpUsageRate: n ? r6(withTp / n) : null,
-    meanTPvsSL: tpVsSlN ? r6(tpVsSl / tpVsSlN) : null,
-    maxNumConsecWins: maxW,
-    maxValConsecWins: r2(maxValW),
-    maxNumConsecLosses: maxL,
-    maxValConsecLosses: r2(maxValL),
+    stdVolumes: n ? r2(std(volumes)) : null,
+    meanWinningLot: winLot === null ? null : r6(winLot),
+    meanLosingLot: loseLot === null ? null : r6(loseLot),
+    distanceWinLossLots: winLot === null || loseLot === null ? null : r6(winLot - loseLot),
+    multipleWinLossLots: winLot === null || loseLot === null ? null : ratio(winLot, loseLot),
+    meanWinningVolume: winVolume === null ? null : r2(winVolume),
+    meanLosingVolume: loseVolume === null ? null : r2(loseVolume),
+    distanceWinLossVolume: winVolume === null || loseVolume === null ? null : r2(winVolume - loseVolume),
+    multipleWinLossVolume: winVolume === null || loseVolume === null ? null : ratio(winVolume, loseVolume),
+    meanDuration: durations.mean,
+    medianDuration: durations.median,
+    stdDurations: durations.std,
+    minDuration: durations.min,
+    maxDuration: durations.max,
+    cvDurations: durations.cv,
+    ...named('TP', spread(tps), ['mean', 'median', 'std', 'min', 'max', 'cv']),
+    ...named('SL', spread(sls), ['mean', 'median', 'std', 'min', 'max', 'cv']),
+    ...named('TPvsSL', spread(tpVsSl), ['mean', 'median', 'min', 'max', 'cv']),
+    ...named('NumConsecWins', spread(winRuns.lengths), ['mean', 'median']),
+    maxNumConsecWins: winRuns.lengths.length ? Math.max(...winRuns.lengths) : 0,
+    ...named('NumConsecLosses', spread(lossRuns.lengths), ['mean', 'median']),
+    maxNumConsecLosses: lossRuns.lengths.length ? Math.max(...lossRuns.lengths) : 0,
+    ...named('ValConsecWins', spread(winRuns.sums, r2), ['mean', 'median']),
+    maxValConsecWins: winRuns.sums.length ? r2(Math.max(...winRuns.sums)) : 0,
+    ...named('ValConsecLosses', spread(lossRuns.sums, r2), ['mean', 'median']),
+    // The worst losing streak, as the API reports it: the most negative sum.
+    maxValConsecLosses: maxLossRun,
     meanAccountMargin: n ? r2(clientMargin / n) : null,
     meanFirmMargin: n ? r2(firmMargin / n) : null,
     numTradedSymbols: bySymbol.size,
     mostTradedSymbol: mostSym,
     mostTradedSmbTrades: mostN,
+  };
+}
+
+/** Trades per active day and the lengths of idle stretches: the lifetime-only activity block. */
+export function activityStats(tradesPerDay: ArrayLike<number>): Stats {
+  const active = Array.from(tradesPerDay).filter((c) => c > 0);
+  const idle = runs(tradesPerDay, (c) => c === 0).lengths;
+  const idleSpread = spread(idle);
+  return {
+    ...named('TradesPerDay', spread(active), ['mean', 'median', 'min', 'max', 'cv']),
+    ...named('IdleDays', idleSpread, ['mean', 'median']),
+    maxIdleDays: idle.length ? Math.max(...idle) : 0,
+    minIdleDays: idle.length ? Math.min(...idle) : 0,
   };
 }
 

@@ -158,7 +158,10 @@ function isoAt(ctx: TradeContext, day: number, ms: number): string {
   const within = ms - ctx.cal.dayMs(day);
   if (within < 0 || within >= DAY) return new Date(ms).toISOString();
   const s = Math.floor(within / 1000);
-  return `${ctx.cal.iso(day).slice(0, 11)}${pad2(Math.floor(s / 3600))}:${pad2(Math.floor(s / 60) % 60)}:${pad2(s % 60)}.${pad3(within % 1000)}Z`;
+  return (
+    `${ctx.cal.iso(day).slice(0, 11)}${pad2(Math.floor(s / 3600))}:${pad2(Math.floor(s / 60) % 60)}:` +
+    `${pad2(s % 60)}.${pad3(within % 1000)}Z`
+  );
 }
 
 const POW10 = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000];
@@ -348,7 +351,8 @@ const COMMENT_BYTES = COMMENTS.map((c) => ascii(JSON.stringify(c)));
 const SYMBOL_BYTES = INSTRUMENTS.map((ins) =>
   (['Buy', 'Sell'] as const).map((side) =>
     ascii(
-      `${JSON.stringify(ins.trdSymbol).slice(1)},"stdSymbol":${JSON.stringify(ins.symbol)},"side":${JSON.stringify(side)},"lots":`,
+      `${JSON.stringify(ins.trdSymbol).slice(1)},"stdSymbol":${JSON.stringify(ins.symbol)},` +
+        `"side":${JSON.stringify(side)},"lots":`,
     ),
   ),
 );
@@ -364,7 +368,8 @@ function headSeg(iso: string, acc: Account): Seg {
   if (!seg) {
     if (heads.size > 4096) heads.clear();
     seg = ascii(
-      `{"tradeDate":${JSON.stringify(iso)},"broker":${acc.broker},"mngr":${acc.mngr},"platform":${acc.platform},"ticket":"`,
+      `{"tradeDate":${JSON.stringify(iso)},"broker":${acc.broker},"mngr":${acc.mngr},` +
+        `"platform":${acc.platform},"ticket":"`,
     );
     heads.set(key, seg);
   }
@@ -391,7 +396,10 @@ export function writeTradesOf(
   const legs = drawLegs(ctx, acc, day, n, closing ? acc.net[i] : acc.floating[i], rng, closing);
   const head = headSeg(ctx.cal.iso(day), acc);
   let login = loginSegs.get(acc);
-  if (!login) loginSegs.set(acc, (login = ascii(`","login":${JSON.stringify(acc.login)},"trdSymbol":"`)));
+  if (!login) {
+    login = ascii(`","login":${JSON.stringify(acc.login)},"trdSymbol":"`);
+    loginSegs.set(acc, login);
+  }
   const room = 1024 + head.length + login.length;
   for (let j = 0; j < legs.length; j++) {
     const l = legs[j];

@@ -100,7 +100,7 @@ final as (
         s.net_profit,
         s.gross_profit,
         s.gross_loss,
-        s.open_pnl,
+        s.current_equity - s.current_balance as open_pnl,
         s.todays_payouts,
 
         -- distances to the plan's limits (positive = room left)

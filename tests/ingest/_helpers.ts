@@ -35,7 +35,7 @@ export interface Project {
   target: TestTarget;
   env: Record<string, string>;
   /** `dpm ingest ...` against the project's simulated API (if any), or against `api` (another sim) when given. */
-  run(args: string[], api?: SimServer): Promise<CliResult>;
+  run(args: string[], api?: Pick<SimServer, 'url'>): Promise<CliResult>;
   spawn(args: string[]): ReturnType<typeof spawnDpm>;
   /** An in-process connection; close it before the next CLI run (PGlite is one process at a time). */
   connect(): Promise<Database>;
@@ -43,7 +43,7 @@ export interface Project {
 }
 
 /** A project folder with a fresh target; without `sim`, no API is configured (sources that need none). */
-export async function project(kind: TargetKind, sim?: SimServer, apiKey = API_KEY): Promise<Project> {
+export async function project(kind: TargetKind, sim?: Pick<SimServer, 'url'>, apiKey = API_KEY): Promise<Project> {
   const dir = mkdtempSync(join(tmpdir(), 'dpm-ingest-'));
   copyFileSync(resolve(import.meta.dirname, '../fixtures/project/dpm.yml'), join(dir, 'dpm.yml'));
   const target = await freshTarget(kind, dir);
@@ -128,7 +128,10 @@ export async function dumpTable(db: Database, spec: EndpointSpec): Promise<Row[]
   return sortRows(spec, out);
 }
 
-/** Every raw table plus a fingerprint of each row's physical version (xmin, ingested_at) to prove a rerun wrote nothing. */
+/**
+ * Every raw table plus a fingerprint of each row's physical version (xmin, ingested_at) to prove a rerun wrote
+ * nothing.
+ */
 export async function snapshot(
   db: Database,
 ): Promise<{ tables: Record<string, Row[]>; versions: Record<string, string> }> {
@@ -137,7 +140,8 @@ export async function snapshot(
   for (const spec of ENDPOINT_SPECS) {
     tables[spec.name] = await dumpTable(db, spec);
     const { rows } = await db.knex.raw(
-      `select md5(string_agg(xmin::text || ':' || ingested_at::text, ',' order by ${spec.key.join(', ')})) as v from ${spec.table}`,
+      `select md5(string_agg(xmin::text || ':' || ingested_at::text, ',' order by ${spec.key.join(', ')})) as v
+       from ${spec.table}`,
     );
     versions[spec.name] = rows[0].v;
   }
@@ -146,6 +150,9 @@ export async function snapshot(
 
 export const ALL_ARGS = [
   'all',
+  // The simulator's own regimes route; against the real API the regimes come from their source database.
+  '--regimes-from',
+  'sim',
   '--start-date',
   START,
   '--end-date',
@@ -162,10 +169,10 @@ export const ALL_ARGS = [
 export function summary(
   stdout: string,
 ): { fetched: number; loaded: number; rejected: number; duplicates: number } | undefined {
-  const m =
-    /Ingest (?:done|finished with errors): fetched ([\d ]+) = loaded ([\d ]+) \+ rejected ([\d ]+) \+ duplicates ([\d ]+)/.exec(
-      stdout,
-    );
+  const num = /([\d ]+)/.source;
+  const m = new RegExp(
+    `Ingest (?:done|finished with errors): fetched ${num} = loaded ${num} \\+ rejected ${num} \\+ duplicates ${num}`,
+  ).exec(stdout);
   if (!m) return undefined;
   const n = (s: string) => Number(s.replace(/ /g, ''));
   return { fetched: n(m[1]), loaded: n(m[2]), rejected: n(m[3]), duplicates: n(m[4]) };

@@ -56,7 +56,8 @@ test('a 5xx burst longer than the retries fails the page precisely, without the 
   } catch (err) {
     assert.instance(err, ApiError);
     const msg = (err as Error).message;
-    assert.match(msg, /v2\/trades\/closed skip=2000: HTTP 503/);
+    // The message names the request's filters, so the operator can tell which window failed.
+    assert.match(msg, /v2\/trades\/closed\?trade-date-from=\d{8}&trade-date-to=\d{8} skip=2000: HTTP 503/);
     assert.not.ok(msg.includes(KEY), msg);
   }
 });
@@ -102,7 +103,7 @@ test('429 with Retry-After: waits as told, every page arrives', async () => {
     const pages = await Promise.all(
       Array.from({ length: 8 }, (_, d) => c.page('v2/trades/closed', { 'trade-date': firm.cal.ymd(d) }, 0, 1000, true)),
     );
-    pages.forEach((p, d) => assert.equal(p.records, truthDay(d)));
+    for (const [d, p] of pages.entries()) assert.equal(p.records, truthDay(d));
     assert.ok(limited.stats().rateLimited > 0, 'the sim rate-limited');
     assert.ok(
       retries.some((r) => r.includes('429')),

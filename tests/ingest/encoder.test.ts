@@ -151,7 +151,8 @@ function agree(
 }
 
 enc(
-  'every endpoint: random valid and broken records, the fast path never accepts what zod rejects, same line and key when it accepts',
+  'every endpoint: random valid and broken records, the fast path never accepts what zod rejects, ' +
+    'same line and key when it accepts',
   () => {
     for (const spec of ENDPOINT_SPECS) {
       const r = rng(spec.name.length * 7919 + 1);
@@ -178,14 +179,20 @@ enc(
 enc('the API form of a record (all fields present, plain JSON types) is always the fast path', () => {
   const spec = ENDPOINT_SPECS.find((s) => s.name === 'trades closed')!;
   const rec = JSON.parse(
-    '{"tradeDate":"2024-01-01T00:00:00.000Z","broker":5,"mngr":15,"platform":5,"ticket":"10000000","position":"10000000","login":"100004","trdSymbol":"XAUUSD.r","stdSymbol":"XAUUSD","side":"Buy","lots":0.86,"contractSize":100,"qtyInBaseCrncy":86,"volumeUSD":180622.42,"stopLoss":2075.56,"takeProfit":null,"openTime":"2024-01-01T02:58:15.000Z","openPrice":2090.1,"closeTime":"2024-01-01T03:58:15.000Z","closePrice":2091,"duration":60,"profit":-1.5,"commission":0,"fee":0,"swap":0,"comment":"","client_margin":1,"firm_margin":2}',
+    '{"tradeDate":"2024-01-01T00:00:00.000Z","broker":5,"mngr":15,"platform":5,"ticket":"10000000",' +
+      '"position":"10000000","login":"100004","trdSymbol":"XAUUSD.r","stdSymbol":"XAUUSD","side":"Buy",' +
+      '"lots":0.86,"contractSize":100,"qtyInBaseCrncy":86,"volumeUSD":180622.42,"stopLoss":2075.56,' +
+      '"takeProfit":null,"openTime":"2024-01-01T02:58:15.000Z","openPrice":2090.1,' +
+      '"closeTime":"2024-01-01T03:58:15.000Z","closePrice":2091,"duration":60,"profit":-1.5,' +
+      '"commission":0,"fee":0,"swap":0,"comment":"","client_margin":1,"firm_margin":2}',
   );
   const out: Encoded = { key: '', line: '' };
   assert.ok(spec.encode(rec, out));
   assert.is(out.key, '5\u000110000000\u00012024-01-01');
   assert.is(
     out.line,
-    '2024-01-01,5,15,5,10000000,10000000,100004,XAUUSD.r,XAUUSD,Buy,0.86,100,86,180622.42,2075.56,,2024-01-01T02:58:15.000Z,2090.1,60,-1.5,0,0,0,"",1,2,2024-01-01T03:58:15.000Z,2091,\n',
+    '2024-01-01,5,15,5,10000000,10000000,100004,XAUUSD.r,XAUUSD,Buy,0.86,100,86,180622.42,2075.56,,' +
+      '2024-01-01T02:58:15.000Z,2090.1,60,-1.5,0,0,0,"",1,2,2024-01-01T03:58:15.000Z,2091,\n',
   );
   // Closed before it opened: the record rule rejects it, so the fast path declines and zod words it.
   assert.not.ok(spec.encode({ ...rec, closeTime: '2024-01-01T01:00:00.000Z' }, out));
@@ -197,7 +204,8 @@ enc('the API form of a record (all fields present, plain JSON types) is always t
 });
 
 enc(
-  "closed trades: closeTime before openTime is judged as Date.parse judges it, also for days past a month's end and T24:00",
+  'closed trades: closeTime before openTime is judged as Date.parse judges it, ' +
+    "also for days past a month's end and T24:00",
   () => {
     const spec = ENDPOINT_SPECS.find((s) => s.name === 'trades closed')!;
     const base = {

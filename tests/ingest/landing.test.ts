@@ -80,34 +80,37 @@ for (const kind of TARGET_KINDS) {
     assert.is(rows[0].n, 0);
   });
 
-  test('a flush that meets a landed key rolls back and upserts: changed rows are rewritten, the rest inserted', async () => {
-    const first = records.slice(0, 50);
-    await flush(new Lander(db, spec, false), first, 50);
-    // The landed copy of one record drifted from the source; the source's version must win.
-    const drifted = expectedRow(spec, first[7]);
-    const updated = await db
-      .knex(spec.table)
-      .where(Object.fromEntries(spec.key.map((c) => [c, drifted[c]])) as Record<string, string>)
-      .update({ lots: 999 });
-    assert.is(updated, 1);
-    const before = await db.knex(spec.table).count('* as n');
-    assert.is(Number(before[0].n), 50);
+  test(
+    'a flush that meets a landed key rolls back and upserts: ' + 'changed rows are rewritten, the rest inserted',
+    async () => {
+      const first = records.slice(0, 50);
+      await flush(new Lander(db, spec, false), first, 50);
+      // The landed copy of one record drifted from the source; the source's version must win.
+      const drifted = expectedRow(spec, first[7]);
+      const updated = await db
+        .knex(spec.table)
+        .where(Object.fromEntries(spec.key.map((c) => [c, drifted[c]])) as Record<string, string>)
+        .update({ lots: 999 });
+      assert.is(updated, 1);
+      const before = await db.knex(spec.table).count('* as n');
+      assert.is(Number(before[0].n), 50);
 
-    const lander = new Lander(db, spec, kind === 'postgres');
-    await flush(lander, records.slice(0, 120), 120);
-    // Later flushes go straight to the upsert even when their keys are new.
-    await flush(lander, records.slice(120, 200), 200, true);
-    await lander.close();
-    assert.is(lander.directRows, 0, 'no row landed by direct COPY once a key was found landed');
-    assert.equal(
-      await dumpTable(db, spec),
-      sortRows(
-        spec,
-        records.slice(0, 200).map((r) => expectedRow(spec, r)),
-      ),
-    );
-    assert.equal(await checkpoint(db), { next_skip: 200, loaded: 200, status: 'done' });
-  });
+      const lander = new Lander(db, spec, kind === 'postgres');
+      await flush(lander, records.slice(0, 120), 120);
+      // Later flushes go straight to the upsert even when their keys are new.
+      await flush(lander, records.slice(120, 200), 200, true);
+      await lander.close();
+      assert.is(lander.directRows, 0, 'no row landed by direct COPY once a key was found landed');
+      assert.equal(
+        await dumpTable(db, spec),
+        sortRows(
+          spec,
+          records.slice(0, 200).map((r) => expectedRow(spec, r)),
+        ),
+      );
+      assert.equal(await checkpoint(db), { next_skip: 200, loaded: 200, status: 'done' });
+    },
+  );
 
   if (kind === 'pglite') {
     test('the embedded target refuses a COPY inside a transaction instead of running it outside', async () => {
