@@ -180,6 +180,15 @@ export class ApiClient {
         }
       }
       this.requests.retried++;
+      if (this.requests.retried === 1) {
+        // The budget is said once, on the first retry of the run; each retry line then counts against it.
+        this.options.onRetry?.(
+          `retries: each request is retried up to ${retries} times after a 5xx, a timeout, a dropped ` +
+            `connection or a broken body (backoff from 0.5 s), and waits out up to ${max429} rate limits ` +
+            `(429, as long as Retry-After says); the circuit opens after ` +
+            `${this.options.breakerThreshold ?? 5} requests in a row fail`,
+        );
+      }
       this.options.onRetry?.(
         redact(
           `retry ${status429(problem) ? `${limited}/${max429}` : `${failures}/${retries}`} of ${where} ` +

@@ -130,6 +130,11 @@ export class WindowLoad {
     this.lines.push(line!);
   }
 
+  /** Keys this window landed before a resumed run's checkpoint: a later copy of one is a duplicate, not new. */
+  knowLanded(keys: Iterable<string>): void {
+    for (const k of keys) this.seen.add(k);
+  }
+
   /** A record that failed before validation (not JSON, a broken CSV row) or its validation. */
   reject(raw: unknown, at: number, recordId: string, error: string): void {
     this.counts.fetched++;
@@ -237,6 +242,8 @@ export async function runWindow(
       next_skip: resume,
       ...counts,
       updated_at: new Date(),
+      // A resumed window keeps the time it first started; the merge below leaves it alone then.
+      ...(resume ? {} : { started_at: db.knex.fn.now() }),
     })
     .onConflict(['endpoint', 'window_key'])
     .merge();
@@ -254,6 +261,7 @@ export async function runWindow(
     more.showRejections ? log : undefined,
   );
   load.onLastFlush = more.onLastFlush;
+  if (resume && cp?.started_at) load.knowLanded(await keysLandedSince(db, spec, cp.started_at));
   try {
     await read(load, resume);
   } catch (err) {
@@ -330,4 +338,16 @@ export class RejectedWindowError extends IngestWindowError {
         'or raise --max-reject-share to land the rest.',
     );
   }
+}
+
+/**
+ * Keys of the rows written to the window's table since the window first started, in the form of the window's
+ * key set. Rows an earlier run wrote unchanged (a forced re-read) are not among them.
+ */
+async function keysLandedSince(db: Database, spec: EndpointSpec, since: Date): Promise<string[]> {
+  const key = spec.key.map((c) => `${c}::text`).join(', ');
+  const rows = await db.knex.raw(`select concat_ws(chr(1), ${key}) as k from ${spec.table} where ingested_at >= ?`, [
+    since,
+  ]);
+  return (rows.rows as { k: string }[]).map((r) => r.k);
 }

@@ -4,6 +4,7 @@ import * as m002 from './002_raw_landing.ts';
 import * as m003 from './003_model_registry.ts';
 import * as m004 from './004_trades_closed_date_index.ts';
 import * as m005 from './005_real_api_metric_fields.ts';
+import * as m006 from './006_ingest_checkpoint_started_at.ts';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -17,4 +18,5 @@ export const migrations: [name: string, migration: Migration][] = [
   ['003_model_registry', m003],
   ['004_trades_closed_date_index', m004],
   ['005_real_api_metric_fields', m005],
+  ['006_ingest_checkpoint_started_at', m006],
 ];

@@ -109,6 +109,8 @@ interface FakeOptions {
   truncateClosedAt?: number;
   /** Alltime records without their accountId (every one is then rejected). */
   dropAccountIds?: boolean;
+  /** Answer this many requests with a 503 first. */
+  failFirst?: number;
 }
 
 interface FakeApi {
@@ -122,6 +124,7 @@ interface FakeApi {
 async function startFakeApi(o: FakeOptions = {}): Promise<FakeApi> {
   const paths: string[] = [];
   const hourlyAsked: number[] = [];
+  let failures = 0;
   const closed = Array.from({ length: CLOSED_TRADES }, (_, n) => trade(n, true));
   const open = Array.from({ length: 37 }, (_, n) => trade(n, false));
   const alltime = Array.from({ length: ACCOUNTS }, (_, i) => alltimeRecord(i));
@@ -156,6 +159,10 @@ async function startFakeApi(o: FakeOptions = {}): Promise<FakeApi> {
       res.end(JSON.stringify(body));
     };
     if (url.searchParams.get('apiKey') !== API_KEY) return send(401, { Status: 'fail', Message: 'invalid apiKey' });
+    if (failures < (o.failFirst ?? 0)) {
+      failures++;
+      return send(503, { Status: 'error', Message: 'upstream busy' });
+    }
     const skip = Number(url.searchParams.get('skip') ?? 0);
     const limit = Math.min(Number(url.searchParams.get('limit') ?? SERVER_PAGE), SERVER_PAGE);
     const withTotal = url.searchParams.get('include-total') === '1';
@@ -325,6 +332,19 @@ for (const kind of TARGET_KINDS) {
       assert.not.match(out, /rerun the same command/);
     } finally {
       await bad.close();
+    }
+  });
+
+  test('the retry budget is said once, then each retry counts against it', async () => {
+    const flaky = await startFakeApi({ failFirst: 2 });
+    try {
+      const r = await p.run(['metrics', 'alltime'], flaky);
+      const out = `${r.stdout}\n${r.stderr}`;
+      assert.is(r.code, 0, out.slice(-2000));
+      assert.is(out.match(/retries: each request is retried up to 3 times/g)?.length, 1, out);
+      assert.is(out.match(/retry \d\/3 of v2\/metrics\/alltime skip=0 in [\d.]+s after HTTP 503/g)?.length, 2, out);
+    } finally {
+      await flaky.close();
     }
   });
 
