@@ -55,6 +55,7 @@ export async function executeNodes(
     invocationId,
     runStartedAt: new Date().toISOString(),
     targetName: db.target.name,
+    threads: options.threads,
     fullRefresh: options.fullRefresh,
     existing: await listRelations(db.knex),
   };

@@ -225,7 +225,12 @@ async function buildIncremental(node: ModelNode, ctx: MaterializeContext): Promi
   const sql = compileNode(node, ctx);
   const rows = await ctx.knex.transaction((trx) => applyDelta(trx, node, sql, ctx));
   await analyzeIfChanged(ctx, node, rows);
-  return { rows, message: `incremental ${node.config.incremental_strategy ?? 'append'}`, sql };
+  return { rows, message: `incremental ${strategyOf(node)}`, sql };
+}
+
+/** dbt-postgres's default: delete+insert when the model has a unique_key (append would duplicate rows), else append. */
+function strategyOf(node: ModelNode): string {
+  return node.config.incremental_strategy ?? (node.config.unique_key?.length ? 'delete+insert' : 'append');
 }
 
 /**
@@ -299,7 +304,7 @@ async function applyDelta(
   node: ModelNode,
   sql: string,
   ctx: MaterializeContext,
-  strategy = node.config.incremental_strategy ?? 'append',
+  strategy = strategyOf(node),
 ): Promise<number> {
   const target = String(node.relation);
   const staged = quoteIdent(`dpm_delta_${ctx.runToken}`);

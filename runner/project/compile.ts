@@ -9,6 +9,8 @@ export interface CompileContext {
   invocationId: string;
   runStartedAt: string;
   targetName: string;
+  /** The run's --threads, for `target.threads`. */
+  threads?: number;
   fullRefresh: boolean;
   /** Relations (`schema.name`) that exist in the database now; is_incremental() needs this. */
   existing: Map<string, 'table' | 'view' | 'materialized_view'>;
@@ -62,6 +64,10 @@ function hooksFor(node: ModelNode | TestNode, ctx: CompileContext, ctes: Map<str
       run_started_at: ctx.runStartedAt,
       invocation_id: ctx.invocationId,
       target_name: ctx.targetName,
+      // dbt's target object; PGlite speaks PostgreSQL, so both targets are of type postgres.
+      target: { name: ctx.targetName, type: 'postgres', schema: 'public', threads: ctx.threads ?? 1 },
+      // dbt renders with execute false while parsing and true when it runs the node.
+      execute: true,
     },
   };
 }

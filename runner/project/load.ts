@@ -188,12 +188,26 @@ function resolveSource(
   return found;
 }
 
-/** Folder config from dpm.yml: `models: { staging: { +materialized: view } }`, outer levels first. */
-function folderConfig(tree: Record<string, unknown>, projectName: string, folders: string[]): Record<string, unknown> {
+const MODEL_CONFIG_KEYS: ReadonlySet<string> = new Set(Object.keys(modelConfigSchema.shape));
+const SEED_CONFIG_KEYS: ReadonlySet<string> = new Set(Object.keys(seedConfigSchema.shape));
+
+/**
+ * Folder config from dpm.yml: `models: { staging: { +materialized: view } }`, outer levels first. As in dbt, a key
+ * is config when it has a `+` or is a config name (`materialized: table`); any other key is a subfolder.
+ */
+function folderConfig(
+  tree: Record<string, unknown>,
+  projectName: string,
+  folders: string[],
+  configKeys: ReadonlySet<string>,
+): Record<string, unknown> {
   let level: Record<string, unknown> = (tree[projectName] as Record<string, unknown>) ?? tree;
   const merged: Record<string, unknown> = {};
   const take = (obj: Record<string, unknown>) => {
-    for (const [k, v] of Object.entries(obj)) if (k.startsWith('+')) merged[k.slice(1)] = v;
+    for (const [k, v] of Object.entries(obj)) {
+      if (k.startsWith('+')) merged[k.slice(1)] = v;
+      else if (configKeys.has(k.replace(/-/g, '_'))) merged[k] = v;
+    }
   };
   take(level);
   for (const folder of folders) {
@@ -250,12 +264,13 @@ function parseModel(
       run_started_at: new Date().toISOString(),
       invocation_id: 'parse',
       target_name: 'parse',
+      execute: false,
     },
   };
   engine.render(template, file, rawSql, hooks);
 
   const layers: [Record<string, unknown>, string, number][] = [
-    [folderConfig(config.models, config.name, folders), 'dpm.yml', 1],
+    [folderConfig(config.models, config.name, folders, MODEL_CONFIG_KEYS), 'dpm.yml', 1],
     [spec?.config ?? {}, spec?.file ?? file, spec?.line ?? 1],
     [inline, file, lineOf(rawSql, 'config(')],
   ];
@@ -356,7 +371,7 @@ function loadSeeds(config: ProjectConfig, specs: Map<string, ResourceSpec>, part
   for (const [name, { files }] of groups) {
     const spec = specs.get(name);
     const layers: [Record<string, unknown>, string, number][] = [
-      [folderConfig(config.seeds, config.name, []), 'dpm.yml', 1],
+      [folderConfig(config.seeds, config.name, [], SEED_CONFIG_KEYS), 'dpm.yml', 1],
       [spec?.config ?? {}, spec?.file ?? files[0], spec?.line ?? 1],
     ];
     let merged: Record<string, unknown> = {};

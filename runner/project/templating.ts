@@ -101,7 +101,17 @@ export class TemplateEngine {
         return hooks().self()?.identifier;
       },
     });
-    for (const name of ['batch_start', 'batch_end', 'batch_days', 'run_started_at', 'invocation_id', 'target_name']) {
+    const perRender = [
+      'batch_start',
+      'batch_end',
+      'batch_days',
+      'run_started_at',
+      'invocation_id',
+      'target_name',
+      'target',
+      'execute',
+    ];
+    for (const name of perRender) {
       Object.defineProperty((this.env as unknown as { globals: object }).globals, name, {
         get: () => this.current?.extra[name],
         enumerable: true,
