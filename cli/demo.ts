@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { z } from 'zod';
@@ -38,7 +37,8 @@ export interface DemoResult {
 export async function runDemo(common: CommonArgs, o: DemoOptions, log: Logger, keepOpen = false): Promise<DemoResult> {
   const root = resolve(common.projectDir);
   const dataDir = join(root, '.dpm', 'demo');
-  if (!o.keep && existsSync(dataDir)) rmSync(dataDir, { recursive: true, force: true });
+  // The database first: a demo already running in this folder is reported before anything starts.
+  const db = await connect({ kind: 'pglite', name: 'demo', dataDir, threads: 1 }, { fresh: !o.keep });
   const apiKey = randomBytes(16).toString('hex');
   registerSecret(apiKey);
   log.info(
@@ -52,6 +52,9 @@ export async function runDemo(common: CommonArgs, o: DemoOptions, log: Logger, k
     startDate: SIM_START,
     apiKey,
     port: 0,
+  }).catch(async (err) => {
+    await db.close();
+    throw err;
   });
   process.env.DPM_API_BASE_URL = sim.url;
   process.env.DPM_API_KEY = apiKey;
@@ -59,7 +62,6 @@ export async function runDemo(common: CommonArgs, o: DemoOptions, log: Logger, k
   // Features of day D need D+1's outcome to be scored, so the last predicted feature day is end - 1.
   const holdoutStart = addDays(end, -o.holdoutDays);
   const predictDates = Array.from({ length: o.holdoutDays }, (_, i) => addDays(holdoutStart, i));
-  const db = await connect({ kind: 'pglite', name: 'demo', dataDir, threads: 1 });
   let code = 1;
   try {
     code = await runPipeline(

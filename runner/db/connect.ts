@@ -36,6 +36,8 @@ export interface ConnectOptions {
   /** How long to wait for another process that holds the embedded database. */
   lockWaitMs?: number;
   poolSize?: number;
+  /** Embedded target: start from an empty data directory, removed only once its lock is ours. */
+  fresh?: boolean;
 }
 
 const RUN_LOCK_KEY = 'dpm.run';
@@ -75,7 +77,7 @@ export async function connect(target: Target, options: ConnectOptions = {}): Pro
   if (target.kind === 'pglite') {
     // Loaded only for the embedded target: importing PGlite is slow, and a PostgreSQL run should not pay for it.
     const { startEmbeddedServer } = await import('./pglite-server.ts');
-    embedded = await startEmbeddedServer(target.dataDir, options.lockWaitMs ?? 0);
+    embedded = await startEmbeddedServer(target.dataDir, options.lockWaitMs ?? 0, options.fresh ?? false);
     connection = { host: '127.0.0.1', port: embedded.port, user: 'postgres', database: 'postgres' };
   } else {
     connection = target.url;

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
@@ -15,11 +15,13 @@ export interface EmbeddedServer {
  * to a PostgreSQL server. PGlite is one backend session: one process may own a data directory, and
  * advisory locks mean nothing across its multiplexed connections, hence the directory lock file.
  */
-export async function startEmbeddedServer(dataDir: string, lockWaitMs = 0): Promise<EmbeddedServer> {
+export async function startEmbeddedServer(dataDir: string, lockWaitMs = 0, fresh = false): Promise<EmbeddedServer> {
   let lock: FileLock | undefined;
   if (dataDir !== 'memory://') {
     mkdirSync(dirname(dataDir), { recursive: true });
     lock = await acquireFileLock(`${dataDir}.lock`, 'the embedded database', lockWaitMs);
+    // Only the lock's owner may wipe the directory: another process may be using it.
+    if (fresh) rmSync(dataDir, { recursive: true, force: true });
   }
   try {
     const db = await PGlite.create(dataDir === 'memory://' ? undefined : dataDir);
