@@ -100,7 +100,8 @@ final as (
         s.net_profit,
         s.gross_profit,
         s.gross_loss,
-        s.current_equity - s.current_balance as open_pnl,
+        -- in whole cents, as the API reports both: a double difference would carry float noise into the features
+        round((s.current_equity - s.current_balance)::numeric, 2)::double precision as open_pnl,
         s.todays_payouts,
 
         -- distances to the plan's limits (positive = room left)
