@@ -40,7 +40,10 @@ for (const [i, file] of files.entries()) {
 await uvu.exec(false);
 process.stdout.write = write;
 
-const plain = captured.replace(/\x1b\[[0-9;]*m/g, '');
+// The colour codes uvu prints, built from a string: a regex literal may not hold the ESC control character.
+const ESC = '\u001b';
+const ANSI_COLOUR = new RegExp(`${ESC}\\[[0-9;]*m`, 'g');
+const plain = captured.replace(ANSI_COLOUR, '');
 const total = Number(/Total:\s+(\d+)/.exec(plain)?.[1]);
 const passed = Number(/Passed:\s+(\d+)/.exec(plain)?.[1]);
 const skipped = Number(/Skipped:\s+(\d+)/.exec(plain)?.[1]);

@@ -25,8 +25,10 @@ export function findChromium(): string {
   }
   throw new Error(
     explicit
-      ? `DPM_CHROMIUM=${explicit} is not an executable: point it at a Chromium binary, or unset it to use chromium on PATH.`
-      : 'headless Chromium not found (no chromium or chromium-browser on PATH): install it (Debian: apt-get install chromium) or set DPM_CHROMIUM to its path; the browser tests need it.',
+      ? `DPM_CHROMIUM=${explicit} is not an executable: ` +
+          'point it at a Chromium binary, or unset it to use chromium on PATH.'
+      : 'headless Chromium not found (no chromium or chromium-browser on PATH): ' +
+          'install it (Debian: apt-get install chromium) or set DPM_CHROMIUM to its path; the browser tests need it.',
   );
 }
 
@@ -68,8 +70,9 @@ export async function openFile(
 }
 
 /**
- * A PNG (full page unless told otherwise) at `path` (in the test's temporary folder), and a copy in DPM_BROWSER_SHOTS when set, so a
- * person or CI can look at what the test saw. The PNG signature proves Chromium painted something.
+ * A PNG (full page unless told otherwise) at `path` (in the test's temporary folder), and a copy in
+ * DPM_BROWSER_SHOTS when set, so a person or CI can look at what the test saw. The PNG signature proves
+ * Chromium painted something.
  */
 export async function saveScreenshot(page: Page, path: string, options: { fullPage?: boolean } = {}): Promise<void> {
   const png = Buffer.from(await page.screenshot({ fullPage: options.fullPage ?? true, type: 'png' }));

@@ -173,7 +173,7 @@ t('the example project: graph, hover lineage, click to a section with columns an
 
 t('the real project: every model, seed and source in the graph, no console errors', async (ctx) => {
   const want = expected(ROOT);
-  // What the command writes, in process: a second CLI start would only add seconds.
+  // What the command writes, in process: a second CLI start would only slow the test down.
   writeDocs(want.catalog, join(ctx.dir, 'dpm'));
   const { page, problems } = await openDocs(ctx, 'dpm');
   assertGraph(await graphOf(page), want);

@@ -16,7 +16,10 @@ const HOLDOUT_DAYS = 3;
 
 const t = browserSuite('report in headless Chromium');
 
-/** Runs a small demo in a copy of the project (its database, model artifacts and target/ stay out of the checkout); returns the report's path. */
+/**
+ * Runs a small demo in a copy of the project (its database, model artifacts and target/ stay out of the
+ * checkout); returns the report's path.
+ */
 async function demoReport(dir: string): Promise<string> {
   const project = join(dir, 'project');
   mkdirSync(join(project, 'tests'), { recursive: true });
@@ -173,15 +176,15 @@ f('no two labels of a chart overlap (ten days, thirty accounts, 25 features)', a
         r: t.getBoundingClientRect(),
       }));
       const out: string[] = [];
-      labels.forEach((a, i) =>
-        labels.slice(i + 1).forEach((b) => {
+      for (const [i, a] of labels.entries()) {
+        for (const b of labels.slice(i + 1)) {
           // One pixel of tolerance: glyph boxes of neighbouring rows may touch.
           const overlap =
             Math.min(a.r.right, b.r.right) - Math.max(a.r.left, b.r.left) > 1 &&
             Math.min(a.r.bottom, b.r.bottom) - Math.max(a.r.top, b.r.top) > 1;
           if (overlap) out.push(`${svg.getAttribute('aria-label')}: "${a.text}" and "${b.text}"`);
-        }),
-      );
+        }
+      }
       return out;
     }),
   );

@@ -31,13 +31,18 @@ const ROWS = [
 ];
 
 // By hand (n = 10; decile capture takes k = 1 row: the single most extreme one):
-// model    errors 20,-10,-5,30,-50,200,10,10,0,-60   |e| sum 395  e² sum 47725  signs agree on a01 a02 a05 a06 a08 a09 a10 = 7
-//          worst predicted a05 = worst actual a05 -> bottom 1; best predicted a10 (110) != best actual a06 -> top 0
-//          inside the interval: all but a06 (300 > 200) and a10 (50 > 40) = 8; widths 150+100+20+80+200+200+25+30+10+40 = 855
-// zero     |e| sum 740  e² sum 145600  sign hits a03 a09 = 2; ties all at 0 pick a01 first -> bottom 0, top 0
-// yesterday errors 50,-30,0,10,-100,100,10,-20,-30,30  |e| 380  e² 25800  misses a07 a08 a09 -> 7; a05 and a06 extreme -> 1, 1
-// 7-day mean errors 60,-40,0,15,-140,220,8,-6,-6,40    |e| 535  e² 75161  miss a09 only -> 9; a05 and a06 extreme -> 1, 1
-// oracle   errors 70,-45,0,20,-160,250,10,-10,0,40     |e| 605  e² 97225  misses a04 a07 a08 -> 7; a05 and a06 extreme -> 1, 1
+// model      errors 20,-10,-5,30,-50,200,10,10,0,-60  |e| sum 395  e² sum 47725
+//            signs agree on a01 a02 a05 a06 a08 a09 a10 = 7
+//            worst predicted a05 = worst actual a05 -> bottom 1; best predicted a10 (110) != best actual a06 -> top 0
+//            inside the interval: all but a06 (300 > 200) and a10 (50 > 40) = 8
+//            widths 150+100+20+80+200+200+25+30+10+40 = 855
+// zero       |e| sum 740  e² sum 145600  sign hits a03 a09 = 2; ties all at 0 pick a01 first -> bottom 0, top 0
+// yesterday  errors 50,-30,0,10,-100,100,10,-20,-30,30  |e| 380  e² 25800
+//            misses a07 a08 a09 -> 7; a05 and a06 extreme -> 1, 1
+// 7-day mean errors 60,-40,0,15,-140,220,8,-6,-6,40  |e| 535  e² 75161
+//            miss a09 only -> 9; a05 and a06 extreme -> 1, 1
+// oracle     errors 70,-45,0,20,-160,250,10,-10,0,40  |e| 605  e² 97225
+//            misses a04 a07 a08 -> 7; a05 and a06 extreme -> 1, 1
 const EXPECTED = {
   model: {
     n: 10,
@@ -89,7 +94,10 @@ function assertScores(actual: Record<string, unknown>, expected: Record<string, 
     assert.ok(Math.abs(Number(actual[k]) - v) < 1e-9, `${what}.${k}: ${actual[k]} != ${v}`);
 }
 
-/** The tables evaluatePredictions joins, holding just the hand-made rows; a tiny registered model to own the predictions. */
+/**
+ * The tables evaluatePredictions joins, holding just the hand-made rows; a tiny registered model to own the
+ * predictions.
+ */
 async function prepare(db: Database, artifacts: string): Promise<string> {
   await migrateLatest(db.knex);
   await db.knex.raw('create schema intermediate; create schema features');
@@ -97,7 +105,8 @@ async function prepare(db: Database, artifacts: string): Promise<string> {
     'create table intermediate.int_account_snapshots_daily (account_id text, date date, net_profit double precision)',
   );
   await db.knex.raw(
-    'create table features.feature_store_account_daily (account_id text, date date, net_profit double precision, pnl_avg_7d double precision)',
+    'create table features.feature_store_account_daily ' +
+      '(account_id text, date date, net_profit double precision, pnl_avg_7d double precision)',
   );
   await db
     .knex('intermediate.int_account_snapshots_daily')
@@ -175,32 +184,41 @@ for (const kind of TARGET_KINDS) {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test(`[${kind}] MAE, RMSE, direction, interval coverage, decile capture and the baselines equal the hand computation`, async () => {
-    const oracle = new Map(ROWS.map((r) => [r.id, r.oracle]));
-    const asked: string[] = [];
-    const evaluations = await evaluatePredictions(
-      db.knex,
-      { oracle: async (day) => (asked.push(day), oracle) },
-      createLogger({ level: 'error' }),
-    );
-    assert.is(evaluations.length, 1, 'only the feature day whose outcomes are known');
-    assert.equal(asked, ['2024-01-11'], 'the oracle is asked about the predicted day');
-    const [e] = evaluations;
-    assert.is(e.featureDate, '2024-01-10');
-    assert.is(e.n, 10);
-    assertScores({ ...e.model }, EXPECTED.model, 'model');
-    for (const name of ['zero', 'yesterday', 'mean_7d'] as const)
-      assertScores({ ...e.baselines[name] }, EXPECTED[name], name);
-    assertScores({ ...e.oracle }, EXPECTED.oracle, 'oracle');
+  test(
+    `[${kind}] MAE, RMSE, direction, interval coverage, decile capture ` +
+      'and the baselines equal the hand computation',
+    async () => {
+      const oracle = new Map(ROWS.map((r) => [r.id, r.oracle]));
+      const asked: string[] = [];
+      const evaluations = await evaluatePredictions(
+        db.knex,
+        {
+          oracle: async (day) => {
+            asked.push(day);
+            return oracle;
+          },
+        },
+        createLogger({ level: 'error' }),
+      );
+      assert.is(evaluations.length, 1, 'only the feature day whose outcomes are known');
+      assert.equal(asked, ['2024-01-11'], 'the oracle is asked about the predicted day');
+      const [e] = evaluations;
+      assert.is(e.featureDate, '2024-01-10');
+      assert.is(e.n, 10);
+      assertScores({ ...e.model }, EXPECTED.model, 'model');
+      for (const name of ['zero', 'yesterday', 'mean_7d'] as const)
+        assertScores({ ...e.baselines[name] }, EXPECTED[name], name);
+      assertScores({ ...e.oracle }, EXPECTED.oracle, 'oracle');
 
-    const stored = await db.knex('dpm.model_evaluations').where({ model_version: version });
-    assert.is(stored.length, 1);
-    const metrics = typeof stored[0].metrics === 'string' ? JSON.parse(stored[0].metrics) : stored[0].metrics;
-    const { baselines, oracle: storedOracle, ...model } = metrics;
-    assertScores(model, EXPECTED.model, 'stored model');
-    assertScores(baselines.yesterday, EXPECTED.yesterday, 'stored yesterday');
-    assertScores(storedOracle, EXPECTED.oracle, 'stored oracle');
-  });
+      const stored = await db.knex('dpm.model_evaluations').where({ model_version: version });
+      assert.is(stored.length, 1);
+      const metrics = typeof stored[0].metrics === 'string' ? JSON.parse(stored[0].metrics) : stored[0].metrics;
+      const { baselines, oracle: storedOracle, ...model } = metrics;
+      assertScores(model, EXPECTED.model, 'stored model');
+      assertScores(baselines.yesterday, EXPECTED.yesterday, 'stored yesterday');
+      assertScores(storedOracle, EXPECTED.oracle, 'stored oracle');
+    },
+  );
 
   test(`[${kind}] evaluating again replaces the stored row; without a simulator there is no oracle`, async () => {
     const [e] = await evaluatePredictions(db.knex, { date: '2024-01-10' }, createLogger({ level: 'error' }));

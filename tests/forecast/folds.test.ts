@@ -12,13 +12,19 @@ const DAY = 86_400_000;
 const iso = (t: number) => new Date(t).toISOString().slice(0, 10);
 const ms = (d: string) => Date.parse(`${d}T00:00:00Z`);
 
-/** Calendars of feature dates: every day, weekdays only, and days missing at random (a small LCG keeps it deterministic). */
+/**
+ * Calendars of feature dates: every day, weekdays only, and days missing at random (a small LCG keeps it
+ * deterministic).
+ */
 function calendars(): { name: string; days: string[] }[] {
   const start = ms('2024-01-01');
   const every = Array.from({ length: 60 }, (_, i) => iso(start + i * DAY));
   const weekdays = every.filter((d) => new Date(ms(d)).getUTCDay() % 6 !== 0);
   let x = 7;
-  const holes = every.filter(() => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 > 0.2);
+  const holes = every.filter(() => {
+    x = (x * 1103515245 + 12345) % 2 ** 31;
+    return x / 2 ** 31 > 0.2;
+  });
   return [
     { name: 'every day', days: every },
     { name: 'weekdays', days: weekdays },
@@ -86,51 +92,58 @@ test('too few days for the folds is an error naming the flags to change', () => 
   assert.is(timeSeriesFolds(days, 1, 7).length, 1);
 });
 
-test("cross-validation feeds each fold's trainer only rows up to its training end, and validates on its window only", async () => {
-  // Five accounts over 40 days; the label is the day index, so the rows a fold was fed can be read back from the label.
-  const days = calendars()[0].days.slice(0, 40);
-  const dates = days.flatMap((d) => Array(5).fill(d) as string[]);
-  const dayIndex = Float64Array.from(dates, (d) => days.indexOf(d));
-  let x = 3;
-  const noise = Float64Array.from(dates, () => (x = (x * 69069 + 1) % 2 ** 32) / 2 ** 32);
-  const m: Matrix = {
-    features: [{ name: 'noise' }, { name: 'net_profit' }],
-    columns: [noise, noise.map((v) => v * 10)],
-    dates,
-    accounts: dates.map((_, i) => `a${i % 5}`),
-    label: dayIndex,
-    n: dates.length,
-  };
-  const folds = timeSeriesFolds(dates, 3, 5);
-  const fed: { train: number[]; valid: number[] }[] = [];
-  const spy: typeof train = (params, dataset, options) => {
-    const labels = (d: Dataset) => [...new Set(d.label)].sort((a, b) => a - b);
-    fed.push({ train: labels(dataset), valid: options?.valid?.length === 1 ? labels(options.valid[0]) : [] });
-    return train(params, dataset, options);
-  };
-  const cv = await crossValidate(
-    m,
-    folds,
-    { objective: 'regression_l1', num_iterations: 5, min_data_in_leaf: 5 },
-    { earlyStopping: 5, fit: spy },
-  );
-  assert.is(fed.length, folds.length);
-  for (const [k, f] of folds.entries()) {
-    const trainEnd = days.indexOf(f.trainEnd);
-    assert.equal(
-      fed[k].train,
-      Array.from({ length: trainEnd + 1 }, (_, i) => i),
-      `fold ${k} is fed every day up to ${f.trainEnd} and none after`,
+test(
+  "cross-validation feeds each fold's trainer only rows up to its training end, " + 'and validates on its window only',
+  async () => {
+    // Five accounts over 40 days; the label is the day index, so the rows a fold was fed can be read back from
+    // the label.
+    const days = calendars()[0].days.slice(0, 40);
+    const dates = days.flatMap((d) => Array(5).fill(d) as string[]);
+    const dayIndex = Float64Array.from(dates, (d) => days.indexOf(d));
+    let x = 3;
+    const noise = Float64Array.from(dates, () => {
+      x = (x * 69069 + 1) % 2 ** 32;
+      return x / 2 ** 32;
+    });
+    const m: Matrix = {
+      features: [{ name: 'noise' }, { name: 'net_profit' }],
+      columns: [noise, noise.map((v) => v * 10)],
+      dates,
+      accounts: dates.map((_, i) => `a${i % 5}`),
+      label: dayIndex,
+      n: dates.length,
+    };
+    const folds = timeSeriesFolds(dates, 3, 5);
+    const fed: { train: number[]; valid: number[] }[] = [];
+    const spy: typeof train = (params, dataset, options) => {
+      const labels = (d: Dataset) => [...new Set(d.label)].sort((a, b) => a - b);
+      fed.push({ train: labels(dataset), valid: options?.valid?.length === 1 ? labels(options.valid[0]) : [] });
+      return train(params, dataset, options);
+    };
+    const cv = await crossValidate(
+      m,
+      folds,
+      { objective: 'regression_l1', num_iterations: 5, min_data_in_leaf: 5 },
+      { earlyStopping: 5, fit: spy },
     );
-    const [from, to] = [days.indexOf(f.validStart), days.indexOf(f.validEnd)];
-    assert.equal(
-      fed[k].valid,
-      Array.from({ length: to - from + 1 }, (_, i) => from + i),
-      `fold ${k} validates on ${f.validStart}..${f.validEnd} only`,
-    );
-    assert.is(cv.folds[k].trainRows, (trainEnd + 1) * 5);
-    assert.is(cv.folds[k].validRows, 25);
-  }
-});
+    assert.is(fed.length, folds.length);
+    for (const [k, f] of folds.entries()) {
+      const trainEnd = days.indexOf(f.trainEnd);
+      assert.equal(
+        fed[k].train,
+        Array.from({ length: trainEnd + 1 }, (_, i) => i),
+        `fold ${k} is fed every day up to ${f.trainEnd} and none after`,
+      );
+      const [from, to] = [days.indexOf(f.validStart), days.indexOf(f.validEnd)];
+      assert.equal(
+        fed[k].valid,
+        Array.from({ length: to - from + 1 }, (_, i) => from + i),
+        `fold ${k} validates on ${f.validStart}..${f.validEnd} only`,
+      );
+      assert.is(cv.folds[k].trainRows, (trainEnd + 1) * 5);
+      assert.is(cv.folds[k].validRows, 25);
+    }
+  },
+);
 
 test.run();

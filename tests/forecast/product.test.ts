@@ -20,7 +20,7 @@ import { landFirm } from '../models/_land.ts';
 import { modelProject, ok, type ModelProject } from '../models/_helpers.ts';
 
 // 30 days leave about 20 feature days of eligible funded accounts (7 trading days of history first): enough for
-// two folds of three days. A handful of trees keeps every fit well under a second.
+// two folds of three days. A handful of trees keeps every fit quick.
 const FIRM = { seed: 5, accounts: 40, days: 30, startDate: '2024-01-01' };
 const END = '2024-01-31';
 const TRAIN = ['--folds', '2', '--valid-days', '3'];
@@ -31,7 +31,8 @@ const json = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v);
 const predictions = (db: Database, version: string) =>
   db.knex
     .raw(
-      `select account_id, feature_date::text, prediction_date::text, predicted_net_profit, lower_bound, upper_bound, high_risk, top_reasons::text
+      `select account_id, feature_date::text, prediction_date::text, predicted_net_profit,
+       lower_bound, upper_bound, high_risk, top_reasons::text
      from dpm.model_predictions where model_version = ? and feature_date = ?::date order by account_id`,
       [version, PREDICTED_DAY],
     )
@@ -123,8 +124,8 @@ for (const kind of TARGET_KINDS) {
     });
   });
 
-  test(`[${kind}] predictions are reproducible for a model version, and re-running a date replaces its rows`, async () => {
-    // In process (the functions dpm train / dpm predict call) on one connection: each CLI start costs seconds.
+  test(`[${kind}] predictions are reproducible for a model version; re-running a date replaces its rows`, async () => {
+    // In process (the functions dpm train / dpm predict call) on one connection, sparing a CLI start per step.
     await p().withDb(async (db) => {
       const base = {
         folds: 2,
@@ -156,7 +157,8 @@ for (const kind of TARGET_KINDS) {
       assert.ok(reasons.length > 0 && reasons.length <= 5, 'top reasons');
       await predict();
       assert.equal(await predictions(db, first), once, 'same rows, not duplicated');
-      // A newer model becomes active; the old version, loaded back from the registry, still predicts exactly what it did.
+      // A newer model becomes active; the old version, loaded back from the registry, still predicts exactly
+      // what it did.
       await new Promise((r) => setTimeout(r, 1100)); // versions are named to the second
       const second = (await trainAndRegister(db.knex, { ...base, intervals: false, seed: 7 }, quiet)).modelVersion;
       assert.is.not(second, first);
@@ -168,84 +170,94 @@ for (const kind of TARGET_KINDS) {
     });
   });
 
-  test(`[${kind}] dpm train --tune: the trials run and are logged, the best one's parameters are registered; --tune needs two folds`, async () => {
-    const r = await p().dpm(['train', '--tune', '--trials', '3', ...TRAIN, '--no-intervals', '--seed', '5']);
-    ok(r, 'dpm train --tune');
-    const out = r.stdout + r.stderr;
-    for (const t of [1, 2, 3]) assert.match(out, new RegExp(`trial ${t}/3: (MAE \\d|pruned)`));
-    const best = /best trial: MAE [\d.]+ with (\{.*\})/.exec(out);
-    assert.ok(best, out.slice(-1500));
-    const chosen = JSON.parse(best![1]) as Record<string, number | string>;
-    const row = await p().withDb((db) => db.knex('dpm.model_registry').where({ is_active: true }).first());
-    const params = json(row.params) as Record<string, number | string>;
-    for (const k of ['objective', 'num_leaves', 'learning_rate', 'min_data_in_leaf'])
-      assert.is(params[k], chosen[k], k);
-    const refused = await p().dpm(['train', '--tune', '--trials', '2', '--folds', '1', '--valid-days', '3']);
-    assert.is(refused.code, 2);
-    assert.match(refused.stderr, '--tune needs --folds 2 or more');
-  });
+  test(
+    `[${kind}] dpm train --tune: the trials run and are logged, the best one's parameters are registered; ` +
+      '--tune needs two folds',
+    async () => {
+      const r = await p().dpm(['train', '--tune', '--trials', '3', ...TRAIN, '--no-intervals', '--seed', '5']);
+      ok(r, 'dpm train --tune');
+      const out = r.stdout + r.stderr;
+      for (const t of [1, 2, 3]) assert.match(out, new RegExp(`trial ${t}/3: (MAE \\d|pruned)`));
+      const best = /best trial: MAE [\d.]+ with (\{.*\})/.exec(out);
+      assert.ok(best, out.slice(-1500));
+      const chosen = JSON.parse(best![1]) as Record<string, number | string>;
+      const row = await p().withDb((db) => db.knex('dpm.model_registry').where({ is_active: true }).first());
+      const params = json(row.params) as Record<string, number | string>;
+      for (const k of ['objective', 'num_leaves', 'learning_rate', 'min_data_in_leaf'])
+        assert.is(params[k], chosen[k], k);
+      const refused = await p().dpm(['train', '--tune', '--trials', '2', '--folds', '1', '--valid-days', '3']);
+      assert.is(refused.code, 2);
+      assert.match(refused.stderr, '--tune needs --folds 2 or more');
+    },
+  );
 
-  test(`[${kind}] dpm pipeline: --dry-run runs nothing; a failed build is logged, --force reruns finished stages, a rerun resumes at the failure`, async () => {
-    const stages = ['--stages', 'seed', 'build', 'train', 'predict', '--end-date', END, ...TRAIN];
-    const before = await p().withDb(stageRows);
-    const dry = await p().dpm(['pipeline', ...stages, '--dry-run']);
-    ok(dry, 'dpm pipeline --dry-run');
-    for (const s of ['seed', 'build', 'train', 'predict']) assert.match(dry.stdout, new RegExp(`\\[dry-run\\] ${s}: `));
-    assert.equal(await p().withDb(stageRows), before, '--dry-run writes no stage row');
+  test(
+    `[${kind}] dpm pipeline: --dry-run runs nothing; a failed build is logged, ` +
+      '--force reruns finished stages, a rerun resumes at the failure',
+    async () => {
+      const stages = ['--stages', 'seed', 'build', 'train', 'predict', '--end-date', END, ...TRAIN];
+      const before = await p().withDb(stageRows);
+      const dry = await p().dpm(['pipeline', ...stages, '--dry-run']);
+      ok(dry, 'dpm pipeline --dry-run');
+      for (const s of ['seed', 'build', 'train', 'predict'])
+        assert.match(dry.stdout, new RegExp(`\\[dry-run\\] ${s}: `));
+      assert.equal(await p().withDb(stageRows), before, '--dry-run writes no stage row');
 
-    // A staging model that references a missing column fails the build stage honestly (and early: all else is downstream).
-    const file = join(p().dir, 'models', 'staging', 'stg_plans.sql');
-    const good = readFileSync(file, 'utf8');
-    writeFileSync(file, good.replace('description as plan_name', 'no_such_column as plan_name'));
-    const failed = await p().dpm(['pipeline', ...stages]);
-    assert.is(failed.code, 1, failed.stdout.slice(-2000));
-    assert.match(failed.stdout + failed.stderr, /Rerun the same command to resume at build/);
-    const afterFail = (await p().withDb(stageRows)).slice(before.length);
-    assert.equal(
-      afterFail.map((r) => [r.stage, r.status]),
-      [
-        ['seed', 'success'],
-        ['build', 'failed'],
-      ],
-    );
-    assert.ok(
-      afterFail.every((r) => r.started_at && r.ended_at && r.ended_at >= r.started_at),
-      'start and end recorded',
-    );
-    assert.match(afterFail[1].error, /dpm build finished with exit code 1/);
-    assert.is(afterFail[0].error, null);
+      // A staging model that references a missing column fails the build stage honestly (and early: all else is
+      // downstream).
+      const file = join(p().dir, 'models', 'staging', 'stg_plans.sql');
+      const good = readFileSync(file, 'utf8');
+      writeFileSync(file, good.replace('description as plan_name', 'no_such_column as plan_name'));
+      const failed = await p().dpm(['pipeline', ...stages]);
+      assert.is(failed.code, 1, failed.stdout.slice(-2000));
+      assert.match(failed.stdout + failed.stderr, /Rerun the same command to resume at build/);
+      const afterFail = (await p().withDb(stageRows)).slice(before.length);
+      assert.equal(
+        afterFail.map((r) => [r.stage, r.status]),
+        [
+          ['seed', 'success'],
+          ['build', 'failed'],
+        ],
+      );
+      assert.ok(
+        afterFail.every((r) => r.started_at && r.ended_at && r.ended_at >= r.started_at),
+        'start and end recorded',
+      );
+      assert.match(afterFail[1].error, /dpm build finished with exit code 1/);
+      assert.is(afterFail[0].error, null);
 
-    // --force does not resume: the seed stage the failed run had finished runs again.
-    const forced = await p().dpm(['pipeline', ...stages, '--force']);
-    assert.is(forced.code, 1);
-    const afterForce = (await p().withDb(stageRows)).slice(before.length + 2);
-    assert.equal(
-      afterForce.map((r) => [r.stage, r.status]),
-      [
-        ['seed', 'success'],
-        ['build', 'failed'],
-      ],
-    );
+      // --force does not resume: the seed stage the failed run had finished runs again.
+      const forced = await p().dpm(['pipeline', ...stages, '--force']);
+      assert.is(forced.code, 1);
+      const afterForce = (await p().withDb(stageRows)).slice(before.length + 2);
+      assert.equal(
+        afterForce.map((r) => [r.stage, r.status]),
+        [
+          ['seed', 'success'],
+          ['build', 'failed'],
+        ],
+      );
 
-    writeFileSync(file, good);
-    ok(await p().dpm(['pipeline', ...stages]), 'resumed dpm pipeline');
-    const resumed = (await p().withDb(stageRows)).slice(before.length + 4);
-    assert.equal(
-      resumed.map((r) => [r.stage, r.status]),
-      [
-        ['build', 'success'],
-        ['train', 'success'],
-        ['predict', 'success'],
-      ],
-      'seed, finished by the failed run, is skipped',
-    );
-    assert.ok(Number(resumed[1].rows) > 300, 'train logs its training rows');
-    assert.ok(Number(resumed[2].rows) > 5, 'predict logs its predicted rows');
-    assert.ok(
-      new Set(resumed.map((r) => r.run_id)).size === 1 && resumed[0].run_id !== afterForce[0].run_id,
-      'a new run id',
-    );
-  });
+      writeFileSync(file, good);
+      ok(await p().dpm(['pipeline', ...stages]), 'resumed dpm pipeline');
+      const resumed = (await p().withDb(stageRows)).slice(before.length + 4);
+      assert.equal(
+        resumed.map((r) => [r.stage, r.status]),
+        [
+          ['build', 'success'],
+          ['train', 'success'],
+          ['predict', 'success'],
+        ],
+        'seed, finished by the failed run, is skipped',
+      );
+      assert.ok(Number(resumed[1].rows) > 300, 'train logs its training rows');
+      assert.ok(Number(resumed[2].rows) > 5, 'predict logs its predicted rows');
+      assert.ok(
+        new Set(resumed.map((r) => r.run_id)).size === 1 && resumed[0].run_id !== afterForce[0].run_id,
+        'a new run id',
+      );
+    },
+  );
 
   test.run();
 }

@@ -258,7 +258,7 @@ for (const kind of TARGET_KINDS) {
     await api.close();
   });
 
-  test('every source lands whole with the real names and types; regimes are skipped, not asked of the API', async () => {
+  test('every source lands whole with the real names and types; regimes are skipped, not asked', async () => {
     const r = await p.run(INGEST_ALL);
     const out = `${r.stdout}\n${r.stderr}`;
     assert.is(r.code, 0, out.slice(-3000));

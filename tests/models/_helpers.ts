@@ -19,7 +19,8 @@ export const END = dayOf(FIRM.days); // exclusive end of the firm's days
 
 let cachedFirm: Firm | undefined;
 export function firm(): Firm {
-  return (cachedFirm ??= generateFirm(FIRM));
+  cachedFirm ??= generateFirm(FIRM);
+  return cachedFirm;
 }
 
 /** The feature tables that must not depend on how they were built (full refresh, day by day, truncated data). */
@@ -98,7 +99,8 @@ export async function symmetricDifference(
     Number(
       (
         await db.knex.raw(
-          `select count(*)::int as n from (select * from ${x} where ${where} except all select * from ${y} where ${where}) d`,
+          `select count(*)::int as n
+           from (select * from ${x} where ${where} except all select * from ${y} where ${where}) d`,
         )
       ).rows[0].n,
     );
@@ -135,14 +137,16 @@ export async function tableDifferences(
 ): Promise<{ count: number; examples: unknown[] }> {
   const [schema, table] = a.split('.');
   const { rows: cols } = await db.knex.raw(
-    `select column_name as name, data_type as type from information_schema.columns where table_schema = ? and table_name = ? order by ordinal_position`,
+    `select column_name as name, data_type as type from information_schema.columns
+     where table_schema = ? and table_name = ? order by ordinal_position`,
     [schema, table],
   );
   const diffs = (cols as { name: string; type: string }[])
     .filter((c) => !keys.includes(c.name))
     .map((c) =>
       c.type === 'double precision' || c.type === 'real'
-        ? `not ((x."${c.name}" is null and y."${c.name}" is null) or abs(x."${c.name}" - y."${c.name}") <= ${rel} * greatest(1, abs(x."${c.name}"), abs(y."${c.name}")))`
+        ? `not ((x."${c.name}" is null and y."${c.name}" is null) or ` +
+          `abs(x."${c.name}" - y."${c.name}") <= ${rel} * greatest(1, abs(x."${c.name}"), abs(y."${c.name}")))`
         : `x."${c.name}" is distinct from y."${c.name}"`,
     );
   const using = keys.map((k) => `"${k}"`).join(', ');

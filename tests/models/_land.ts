@@ -1,6 +1,6 @@
 // Lands a simulated firm's records straight into the raw.* tables, as `dpm ingest` would store them
-// (the same fast-path encoder, zod schemas and CSV encoding, then COPY), without the HTTP round trip. The model tests and
-// bench/build.ts measure and check the models, not the ingest; the ingest has its own tests.
+// (the same fast-path encoder, zod schemas and CSV encoding, then COPY), without the HTTP round trip. The model
+// tests and bench/build.ts measure and check the models, not the ingest; the ingest has its own tests.
 import type { Firm } from '../../sim/firm.ts';
 import type { Database } from '../../runner/db/connect.ts';
 import { migrateLatest } from '../../migrations/migrate.ts';
@@ -52,8 +52,8 @@ export async function landFirm(
     if (name === 'metrics alltime') {
       if (alltime) {
         counts[name] += await copyRecords(db, spec, firm.alltimeMetrics());
-        // As dpm ingest does: without statistics the planner took the accounts for a few rows and joined
-        // millions of trades to them in a nested loop (a relationships test ran for 5 minutes).
+        // As dpm ingest does: without statistics the planner takes the accounts for a few rows and joins
+        // every trade to them in a nested loop.
         await db.knex.raw(`analyze ${spec.table}`);
       }
       continue;

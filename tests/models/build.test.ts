@@ -33,7 +33,7 @@ for (const kind of TARGET_KINDS) {
     await ctx.p?.dispose();
   });
 
-  test(`[${kind}] dpm build on a fresh database, then --select features+: every model and data test passes`, async () => {
+  test(`[${kind}] dpm build on a fresh database, then --select features+: all models and data tests pass`, async () => {
     ctx.p = await modelProject(kind);
     await land(ctx.p, 0, FIRM.days - 1);
     const full = await ctx.p.dpm(['build', '--start-date', FIRM.startDate, '--end-date', END]);
@@ -64,7 +64,8 @@ for (const kind of TARGET_KINDS) {
       const out: string[] = [];
       for (const m of models) {
         const { rows } = await db.knex.raw(
-          'select column_name from information_schema.columns where table_schema = ? and table_name = ? order by ordinal_position',
+          'select column_name from information_schema.columns ' +
+            'where table_schema = ? and table_name = ? order by ordinal_position',
           [m.relation.schema, m.relation.identifier],
         );
         const built: string[] = rows.map((r: { column_name: string }) => r.column_name);
@@ -88,7 +89,8 @@ for (const kind of TARGET_KINDS) {
 
   test(`[${kind}] day-by-day incremental runs give the same tables as a full refresh`, async () => {
     await ctx.p!.dispose();
-    const p = (ctx.p = await modelProject(kind));
+    const p = await modelProject(kind);
+    ctx.p = p;
     await land(p, 0, FIRST_INCREMENTAL_DAY - 1);
     ok(await p.dpm(['build', '--end-date', dayOf(FIRST_INCREMENTAL_DAY)]), 'initial dpm build');
     for (let d = FIRST_INCREMENTAL_DAY; d < FIRM.days; d++) {

@@ -53,12 +53,15 @@ for (const kind of TARGET_KINDS) {
   });
 
   test(`[${kind}] features of day D built from data truncated at D equal those built from all data`, async () => {
-    const p = (ctx.p = await modelProject(kind));
+    const p = await modelProject(kind);
+    ctx.p = p;
     // A session time zone far from UTC: features of UTC days and hours must not follow it.
     if (kind === 'postgres')
       await p.withDb((db) =>
         db.knex.raw(
-          `do $$ begin execute format('alter database %I set timezone to %L', current_database(), 'America/New_York'); end $$`,
+          `do $$ begin
+             execute format('alter database %I set timezone to %L', current_database(), 'America/New_York');
+           end $$`,
         ),
       );
     await land(p, 0, AS_OF);
@@ -81,7 +84,8 @@ for (const kind of TARGET_KINDS) {
         assert.is(
           diff.count,
           0,
-          `${full} on ${dayOf(AS_OF)}: ${diff.count} rows differ between data truncated at D and all data, e.g. ${JSON.stringify(diff.examples)}`,
+          `${full} on ${dayOf(AS_OF)}: ${diff.count} rows differ between data truncated at D and all data, ` +
+            `e.g. ${JSON.stringify(diff.examples)}`,
         );
       }
       assert.ok(
@@ -91,39 +95,49 @@ for (const kind of TARGET_KINDS) {
     });
   });
 
-  test(`[${kind}] rolling, behaviour, distance and calendar features equal a TypeScript recomputation from the simulator`, async () => {
-    const ref = reference();
-    const columns = Object.keys(ref.features(ref.accountIds()[0], 0));
-    const rows = await ctx.p!.withDb(
-      async (db) =>
-        (await db.knex.raw(`select account_id, date, ${columns.join(', ')} from features.feature_store_account_daily`))
-          .rows as Record<string, unknown>[],
-    );
-    const sql = new Map(rows.map((r) => [`${r.account_id}|${r.date}`, r]));
-    const mismatches: string[] = [];
-    const nonNull = Object.fromEntries(columns.map((c) => [c, 0]));
-    let compared = 0;
-    for (const id of ref.accountIds()) {
-      ref.dates(id).forEach((date, i) => {
-        const got = sql.get(`${id}|${date}`);
-        if (!got) return void mismatches.push(`${id} ${date}: no feature row`);
-        compared++;
-        for (const [c, want] of Object.entries(ref.features(id, i))) {
-          if (want !== null) nonNull[c]++;
-          if (!close(want, got[c] === null ? null : Number(got[c]), REL))
-            mismatches.push(`${id} ${date} ${c}: sql ${got[c]}, expected ${want}`);
+  test(
+    `[${kind}] rolling, behaviour, distance and calendar features ` +
+      'equal a TypeScript recomputation from the simulator',
+    async () => {
+      const ref = reference();
+      const columns = Object.keys(ref.features(ref.accountIds()[0], 0));
+      const rows = await ctx.p!.withDb(
+        async (db) =>
+          (
+            await db.knex.raw(
+              `select account_id, date, ${columns.join(', ')} from features.feature_store_account_daily`,
+            )
+          ).rows as Record<string, unknown>[],
+      );
+      const sql = new Map(rows.map((r) => [`${r.account_id}|${r.date}`, r]));
+      const mismatches: string[] = [];
+      const nonNull = Object.fromEntries(columns.map((c) => [c, 0]));
+      let compared = 0;
+      for (const id of ref.accountIds()) {
+        for (const [i, date] of ref.dates(id).entries()) {
+          const got = sql.get(`${id}|${date}`);
+          if (!got) {
+            mismatches.push(`${id} ${date}: no feature row`);
+            continue;
+          }
+          compared++;
+          for (const [c, want] of Object.entries(ref.features(id, i))) {
+            if (want !== null) nonNull[c]++;
+            if (!close(want, got[c] === null ? null : Number(got[c]), REL))
+              mismatches.push(`${id} ${date} ${c}: sql ${got[c]}, expected ${want}`);
+          }
         }
-      });
-    }
-    assert.is(compared, rows.length, 'the feature store has rows for days the simulator has no metrics');
-    assert.is(
-      mismatches.length,
-      0,
-      `${mismatches.length} feature values differ, e.g.\n${mismatches.slice(0, 10).join('\n')}`,
-    );
-    for (const [c, n] of Object.entries(nonNull))
-      assert.ok(n > 0, `${c} is NULL on every row: the comparison proves nothing`);
-  });
+      }
+      assert.is(compared, rows.length, 'the feature store has rows for days the simulator has no metrics');
+      assert.is(
+        mismatches.length,
+        0,
+        `${mismatches.length} feature values differ, e.g.\n${mismatches.slice(0, 10).join('\n')}`,
+      );
+      for (const [c, n] of Object.entries(nonNull))
+        assert.ok(n > 0, `${c} is NULL on every row: the comparison proves nothing`);
+    },
+  );
 
   test(`[${kind}] Sharpe-like ratios reach the ratio_cap var and are clipped to it`, async () => {
     const capped = await ctx.p!.withDb((db) =>
@@ -132,7 +146,7 @@ for (const kind of TARGET_KINDS) {
     assert.ok(capped > 0, `no 3-day Sharpe at ±${vars.ratioCap}: the cap is untested on this firm`);
   });
 
-  test(`[${kind}] the training table holds exactly the eligible rows of D with the next day's net profit as target`, async () => {
+  test(`[${kind}] training table: exactly the eligible rows of D, the next day's net profit as target`, async () => {
     const ref = reference();
     const rows = await ctx.p!.withDb(
       async (db) =>
@@ -142,22 +156,28 @@ for (const kind of TARGET_KINDS) {
     const problems: string[] = [];
     let expected = 0;
     for (const id of ref.accountIds()) {
-      ref.dates(id).forEach((date, i) => {
+      for (const [i, date] of ref.dates(id).entries()) {
         const want = ref.trainingRow(id, i);
         const got = sql.get(`${id}|${date}`);
-        if (!want)
-          return void (got && problems.push(`${id} ${date}: not eligible or no next day, yet in the training table`));
+        if (!want) {
+          if (got) problems.push(`${id} ${date}: not eligible or no next day, yet in the training table`);
+          continue;
+        }
         expected++;
-        if (!got) return void problems.push(`${id} ${date}: eligible with a next day, missing from the training table`);
+        if (!got) {
+          problems.push(`${id} ${date}: eligible with a next day, missing from the training table`);
+          continue;
+        }
         if (
           got.prediction_date !== want.prediction_date ||
           !close(want.target_net_profit, Number(got.target_net_profit), REL)
         ) {
           problems.push(
-            `${id} ${date}: sql ${got.prediction_date} ${got.target_net_profit}, expected ${want.prediction_date} ${want.target_net_profit}`,
+            `${id} ${date}: sql ${got.prediction_date} ${got.target_net_profit}, ` +
+              `expected ${want.prediction_date} ${want.target_net_profit}`,
           );
         }
-      });
+      }
     }
     assert.ok(
       expected > FIRM.accounts,

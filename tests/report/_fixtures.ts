@@ -5,7 +5,10 @@ import { headlineOf } from '../../forecast/report/gather.ts';
 /** Park-Miller: deterministic without pulling in the simulator. */
 function rng(seed: number): () => number {
   let s = seed % 2147483647 || 1;
-  return () => (s = (s * 16807) % 2147483647) / 2147483647;
+  return () => {
+    s = (s * 16807) % 2147483647;
+    return s / 2147483647;
+  };
 }
 
 export function sampleReportData(options: { days?: number; accounts?: number; features?: number } = {}): ReportData {

@@ -81,7 +81,8 @@ export async function build(
 /** Drops every schema a test may have created, so suites can share one database. */
 export async function resetSchemas(db: Database): Promise<void> {
   const { rows } = await db.knex.raw(
-    `select nspname from pg_namespace where nspname not like 'pg\\_%' and nspname not in ('information_schema', 'public')`,
+    `select nspname from pg_namespace
+     where nspname not like 'pg\\_%' and nspname not in ('information_schema', 'public')`,
   );
   for (const r of rows as { nspname: string }[]) await db.knex.raw(`drop schema "${r.nspname}" cascade`);
   await db.knex.raw(`drop schema if exists public cascade`);

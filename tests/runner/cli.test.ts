@@ -18,7 +18,10 @@ function allFiles(dir: string): string[] {
   );
 }
 
-/** Runs SQL on the target: PostgreSQL directly, PGlite through `dpm`-free embedded access is not possible while a CLI holds it, so callers use it between runs. */
+/**
+ * Runs SQL on the target: PostgreSQL directly, PGlite by opening its data directory, which only works while no
+ * CLI holds it, so callers use it between runs.
+ */
 async function sql(t: TestTarget, dir: string, text: string): Promise<Record<string, unknown>[]> {
   if (t.kind === 'postgres') {
     const c = new pg.Client({ connectionString: t.env.DPM_DATABASE_URL });
@@ -214,7 +217,8 @@ offline('exit 2 on usage errors and project errors, with the message on stderr',
 });
 
 offline(
-  'pipeline --dry-run: the nightly window reaches --lookback-days back (late trades land and rebuild), a full refresh does not',
+  'pipeline --dry-run: the nightly window reaches --lookback-days back (late trades land and rebuild), ' +
+    'a full refresh does not',
   async () => {
     const night = [
       'pipeline',
@@ -346,7 +350,8 @@ secrets('a DB URL password never appears in output or under target/', async () =
   url.password = password;
   const dir = writeProject({
     // A model that drags the URL into its SQL and fails: the message, compiled SQL and logs must hide it.
-    'models/s/leaky.sql': `{{ config(materialized='table') }}\nselect '{{ env_var("DPM_DATABASE_URL") }}' as url, 1 / 0 as boom`,
+    'models/s/leaky.sql':
+      "{{ config(materialized='table') }}\n" + `select '{{ env_var("DPM_DATABASE_URL") }}' as url, 1 / 0 as boom`,
     'models/s/ok.sql': `select '{{ env_var("DPM_DATABASE_URL") }}' as url`,
   });
   try {
@@ -428,7 +433,8 @@ for (const kind of TARGET_KINDS) {
         const busy = await sql(
           t,
           dir,
-          `select count(*)::int as n from pg_stat_activity where datname = current_database() and query like '%pg_sleep%' and pid <> pg_backend_pid()`,
+          `select count(*)::int as n from pg_stat_activity
+           where datname = current_database() and query like '%pg_sleep%' and pid <> pg_backend_pid()`,
         );
         if (busy[0].n === 0) break;
         await new Promise((res) => setTimeout(res, 200));

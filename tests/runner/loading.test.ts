@@ -135,7 +135,10 @@ errors('properties for a missing model suggest the closest model', () => {
   });
   assert.match(
     e.message,
-    /^models\/p\.yml:3: properties for model 'order', but there is no models\/\*\*\/order\.sql\. Did you mean 'orders'\?/,
+    new RegExp(
+      /^models\/p\.yml:3: properties for model 'order', /.source +
+        /but there is no models\/\*\*\/order\.sql\. Did you mean 'orders'\?/.source,
+    ),
   );
 });
 
@@ -151,7 +154,8 @@ errors('a relationships test to an unknown model names the yml line', () => {
   const e = loadError({
     'models/m.sql': 'select 1 as id',
     'models/p.yml':
-      "version: 2\nmodels:\n  - name: m\n    columns:\n      - name: id\n        data_tests:\n          - relationships:\n              to: ref('mm')\n              field: id\n",
+      'version: 2\nmodels:\n  - name: m\n    columns:\n      - name: id\n        data_tests:\n' +
+      "          - relationships:\n              to: ref('mm')\n              field: id\n",
   });
   assert.instance(e, UnknownRefError);
   assert.match(e.message, /^models\/p\.yml:7: ref\('mm'\)/);
@@ -211,14 +215,22 @@ const templating = suite('templating');
 
 const TPL = writeProject({
   'dpm.yml': 'name: tpl\nvars:\n  days: 3\n  region: eu\n',
-  'macros/m.sql': `{% macro times(x, n=2) -%}\n({{ x }} * {{ n }})\n{%- endmacro %}\n{% macro twice_days() -%}{{ times(var('days')) }}{%- endmacro %}`,
+  'macros/m.sql':
+    `{% macro times(x, n=2) -%}\n({{ x }} * {{ n }})\n{%- endmacro %}\n` +
+    `{% macro twice_days() -%}{{ times(var('days')) }}{%- endmacro %}`,
   'models/base.sql': `select 1 as id`,
   'models/eph_inner.sql': `{{ config(materialized='ephemeral') }}\nselect id from {{ ref('base') }}`,
   'models/eph_outer.sql': `{{ config(materialized='ephemeral') }}\nselect id + 1 as id from {{ ref('eph_inner') }}`,
   'models/uses_eph.sql': `select * from {{ ref('eph_outer') }} join {{ ref('eph_inner') }} using (id)`,
   'models/uses_eph_with.sql': `-- leading comment\nwith x as (select * from {{ ref('eph_outer') }})\nselect * from x`,
-  'models/macros_vars.sql': `select {{ times('id') }} as a, {{ times('id', n=5) }} as b, {{ twice_days() }} as c, '{{ var("region") }}' as r, {{ var('missing', 7) }} as d, '{{ var("nope", default="dflt") }}' as e from {{ ref('base') }}`,
-  'models/inc.sql': `{{ config(materialized='incremental', schema='s') }}\nselect * from {{ ref('base') }}\n{% if is_incremental() %}where id > (select max(id) from {{ this }}){% endif %}\n-- {{ this.schema }}/{{ this.name }} {{ invocation_id }} {{ target_name }}`,
+  'models/macros_vars.sql':
+    `select {{ times('id') }} as a, {{ times('id', n=5) }} as b, {{ twice_days() }} as c, ` +
+    `'{{ var("region") }}' as r, {{ var('missing', 7) }} as d, '{{ var("nope", default="dflt") }}' as e ` +
+    `from {{ ref('base') }}`,
+  'models/inc.sql':
+    `{{ config(materialized='incremental', schema='s') }}\nselect * from {{ ref('base') }}\n` +
+    `{% if is_incremental() %}where id > (select max(id) from {{ this }}){% endif %}\n` +
+    `-- {{ this.schema }}/{{ this.name }} {{ invocation_id }} {{ target_name }}`,
 });
 
 templating('macros with defaults and keyword args, calling other macros and var()', () => {
@@ -252,7 +264,9 @@ templating('ephemeral models become CTEs, inner ones first, each once', () => {
   const sql = compiled(p, 'uses_eph');
   assert.is(
     squash(sql),
-    'with __dpm__cte__eph_inner as ( select id from public.base ), __dpm__cte__eph_outer as ( select id + 1 as id from __dpm__cte__eph_inner ) select * from __dpm__cte__eph_outer join __dpm__cte__eph_inner using (id)',
+    'with __dpm__cte__eph_inner as ( select id from public.base ), ' +
+      '__dpm__cte__eph_outer as ( select id + 1 as id from __dpm__cte__eph_inner ) ' +
+      'select * from __dpm__cte__eph_outer join __dpm__cte__eph_inner using (id)',
   );
 });
 
@@ -313,7 +327,8 @@ partial(
   'a second load reads target/partial_parse.json and gives the same project; an edit or a broken cache is parsed again',
   () => {
     const yml = (desc: string) =>
-      `version: 2\nmodels:\n  - name: m\n    description: ${desc}\n    columns:\n      - name: id\n        data_tests: [unique, not_null]\n`;
+      `version: 2\nmodels:\n  - name: m\n    description: ${desc}\n` +
+      '    columns:\n      - name: id\n        data_tests: [unique, not_null]\n';
     const dir = writeProject({ 'models/m.sql': 'select 1 as id', 'models/m.yml': yml('First.') });
     const cacheFile = join(dir, 'target', 'partial_parse.json');
     const summary = (p: Project) =>

@@ -22,13 +22,16 @@ const INCREMENTAL = {
   'models/inc/inc_append.sql': `{{ config(materialized='incremental') }}
 select * from {{ ref('events') }}
 {% if is_incremental() %}where day > (select max(day) from {{ this }}){% endif %}`,
-  'models/inc/inc_delins.sql': `{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['day', 'id']) }}
+  'models/inc/inc_delins.sql': `{{ config(materialized='incremental', incremental_strategy='delete+insert',
+    unique_key=['day', 'id']) }}
 select * from {{ ref('events') }}
 {% if is_incremental() %}where day >= (select max(day) from {{ this }}) - 1{% endif %}`,
-  'models/inc/inc_merge.sql': `{{ config(materialized='incremental', incremental_strategy='merge', unique_key=['day', 'id']) }}
+  'models/inc/inc_merge.sql': `{{ config(materialized='incremental', incremental_strategy='merge',
+    unique_key=['day', 'id']) }}
 select * from {{ ref('events') }}
 {% if is_incremental() %}where day >= (select max(day) from {{ this }}) - 1{% endif %}`,
-  'models/inc/inc_micro.sql': `{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='day', begin='2024-01-01', batch_size='day', lookback=1) }}
+  'models/inc/inc_micro.sql': `{{ config(materialized='incremental', incremental_strategy='microbatch',
+    event_time='day', begin='2024-01-01', batch_size='day', lookback=1) }}
 select * from {{ ref('events') }}
 where day >= '{{ batch_start }}' and day < '{{ batch_end }}'`,
 };
@@ -50,7 +53,8 @@ for (const kind of TARGET_KINDS) {
       (
         await rowsOf(
           db,
-          `select day, min(amount / (id * 100 + extract(day from day::date)::int)) as version from ${rel} group by day order by day`,
+          `select day, min(amount / (id * 100 + extract(day from day::date)::int)) as version
+           from ${rel} group by day order by day`,
         )
       ).map((r) => [r.day, Number(r.version)]),
     );
@@ -78,8 +82,10 @@ select id, id % 2 as g from generate_series(1, 10) id`,
       'models/m/eph.sql': `{{ config(materialized='ephemeral') }}\nselect id * 10 as id from {{ ref('vw') }}`,
       'models/m/uses_eph.sql': `{{ config(materialized='table') }}\nselect * from {{ ref('eph') }}`,
       'models/m/props.yml':
-        `version: 2\nmodels:\n  - name: tbl\n    description: The table.\n    columns:\n      - name: g\n        description: Parity.\n` +
-        `  - name: vw\n    description: "Even ids? It's the view."\n    columns:\n      - name: id\n        description: The id.\n`,
+        'version: 2\nmodels:\n' +
+        '  - name: tbl\n    description: The table.\n    columns:\n      - name: g\n        description: Parity.\n' +
+        `  - name: vw\n    description: "Even ids? It's the view."\n` +
+        '    columns:\n      - name: id\n        description: The id.\n',
     });
     const viewDocs = async () =>
       (
@@ -93,7 +99,8 @@ select id, id % 2 as g from generate_series(1, 10) id`,
       assert.ok(r.ok, JSON.stringify(r.results));
       const kinds = await rowsOf(
         db,
-        `select c.relname, c.relkind from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'm' and c.relkind in ('r','v') order by 1`,
+        `select c.relname, c.relkind from pg_class c join pg_namespace n on n.oid = c.relnamespace
+         where n.nspname = 'm' and c.relkind in ('r','v') order by 1`,
       );
       assert.equal(
         kinds.map((k) => `${k.relname}:${k.relkind}`),
@@ -142,9 +149,14 @@ select id, id % 2 as g from generate_series(1, 10) id`,
       const dir = project({
         'models/q/qv.sql': `select '{"a": 1}'::jsonb ? 'a' as has_a, 'why?' as question`,
         'models/q/qt.sql': `{{ config(materialized='table') }}\nselect * from {{ ref('qv') }} where question like '%?'`,
-        'models/q/qi.sql': `{{ config(materialized='incremental', unique_key=['question'], incremental_strategy='merge') }}\nselect * from {{ ref('qv') }} where has_a and '?' = '?'`,
-        'models/q/props.yml': `version: 2\nmodels:\n  - name: qt\n    description: "Any question?"\n    columns:\n      - name: has_a\n        description: "Has key a?"\n`,
-        'tests/data/every_question_asked.sql': `select * from {{ ref('qi') }} where question <> 'why?' or not ('{"b": 2}'::jsonb ?| array['b'])`,
+        'models/q/qi.sql':
+          "{{ config(materialized='incremental', unique_key=['question'], incremental_strategy='merge') }}\n" +
+          `select * from {{ ref('qv') }} where has_a and '?' = '?'`,
+        'models/q/props.yml':
+          'version: 2\nmodels:\n  - name: qt\n    description: "Any question?"\n' +
+          '    columns:\n      - name: has_a\n        description: "Has key a?"\n',
+        'tests/data/every_question_asked.sql':
+          "select * from {{ ref('qi') }} where question <> 'why?' " + `or not ('{"b": 2}'::jsonb ?| array['b'])`,
       });
       for (let round = 1; round <= 2; round++) {
         const r = await build(dir, db);
@@ -173,7 +185,8 @@ select id, id % 2 as g from generate_series(1, 10) id`,
       const dir = project({
         'models/st/keyed.sql': `{{ config(materialized='table', unique_key=['id'], indexes=[{'columns': ['g']}]) }}
 select id, id % 3 as g, id * 1.5 as wide from generate_series(1, 200) id`,
-        'models/st/plain.sql': `{{ config(materialized='table') }}\nselect id, id * 2 as twice from generate_series(1, 50) id`,
+        'models/st/plain.sql':
+          "{{ config(materialized='table') }}\n" + 'select id, id * 2 as twice from generate_series(1, 50) id',
       });
       assert.ok((await build(dir, db)).ok);
       const analyzed = async (table: string) =>
@@ -191,7 +204,8 @@ select id, id % 3 as g, id * 1.5 as wide from generate_series(1, 200) id`,
   s('batch_days is the length of the microbatch window, none outside one', async () => {
     const dir = project({
       'models/src/events.sql': EVENTS,
-      'models/bd/days.sql': `{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='day', begin='2024-01-01', batch_size='day') }}
+      'models/bd/days.sql': `{{ config(materialized='incremental', incremental_strategy='microbatch',
+    event_time='day', begin='2024-01-01', batch_size='day') }}
 select day, {{ batch_days }} as batch_days from {{ ref('events') }}
 where day >= '{{ batch_start }}' and day < '{{ batch_end }}'`,
       'models/bd/outside.sql': `select '{{ "none" if batch_days is none else batch_days }}'::text as batch_days`,
@@ -302,7 +316,9 @@ where day >= '{{ batch_start }}' and day < '{{ batch_end }}'`,
 
   s('on_schema_change: fail explains the fix; append_new_columns adds the column', async () => {
     const model = (cols: string, mode: string) => ({
-      'models/osc/m.sql': `{{ config(materialized='incremental', on_schema_change='${mode}') }}\nselect ${cols} from generate_series(1, 2) id`,
+      'models/osc/m.sql':
+        `{{ config(materialized='incremental', on_schema_change='${mode}') }}\n` +
+        `select ${cols} from generate_series(1, 2) id`,
     });
     const dir = project(model('id', 'fail'));
     await build(dir, db);
@@ -469,7 +485,8 @@ from generate_series(1, 3) id
           // The reader holds sw.tv; the swap drops sw.tvv (granted) and then waits for sw.tv.
           await reader.raw('select count(*) from sw.tv');
           const swap = build(dir, db, { select: ['t'], vars: { v: 7 }, threads: 1 });
-          const waiting = `select count(*)::int as n from pg_locks where not granted and database = (select oid from pg_database where datname = current_database())`;
+          const waiting = `select count(*)::int as n from pg_locks
+            where not granted and database = (select oid from pg_database where datname = current_database())`;
           for (let i = 0; i < 600 && Number((await rowsOf(db, waiting))[0].n) === 0; i++)
             await new Promise((r) => setTimeout(r, 50));
           assert.is(Number((await rowsOf(db, waiting))[0].n), 1, 'the swap waits for the reader');
@@ -515,7 +532,8 @@ from generate_series(1, 3) id
       // z_first -> m_view (not selected) -> a_last: by name a_last would come first, and side by side it would
       // read z_first's old rows while z_first is still sleeping.
       const dir = project({
-        'models/chain/z_first.sql': `{{ config(materialized='table') }}\nselect {{ var('v', 1) }} as v from (select pg_sleep(0.4)) s`,
+        'models/chain/z_first.sql':
+          "{{ config(materialized='table') }}\n" + `select {{ var('v', 1) }} as v from (select pg_sleep(0.4)) s`,
         'models/chain/m_view.sql': `select v from {{ ref('z_first') }}`,
         'models/chain/a_last.sql': `{{ config(materialized='table') }}\nselect v from {{ ref('m_view') }}`,
       });
@@ -531,7 +549,8 @@ from generate_series(1, 3) id
   );
 
   sw(
-    'rebuilding a table under a long chain of views stays quick (dependent-view lookup is not exponential) and keeps views more than 50 levels up',
+    'rebuilding a table under a long chain of views stays quick (dependent-view lookup is not exponential) ' +
+      'and keeps views more than 50 levels up',
     async () => {
       const files: Record<string, string> = {
         'models/ch/c0.sql': `{{ config(materialized='table') }}\nselect 1 as a, 2 as b, 3 as c`,

@@ -26,7 +26,8 @@ models:
   'seeds/s1.csv': 'id,v\n1,2\n',
   'models/staging/a.sql': `select * from {{ ref('s1') }}`,
   'models/staging/b.sql': `select 1 as id`,
-  'models/features/c.sql': `{{ config(tags=['daily']) }}\nselect a.id from {{ ref('a') }} a join {{ ref('b') }} b using (id)`,
+  'models/features/c.sql':
+    "{{ config(tags=['daily']) }}\n" + `select a.id from {{ ref('a') }} a join {{ ref('b') }} b using (id)`,
   'models/features/d.sql': `{{ config(materialized='incremental') }}\nselect * from {{ ref('c') }}`,
   'models/marts/e.sql': `select * from {{ ref('d') }}`,
   'models/marts/f.sql': `{{ config(tags='daily') }}\nselect * from {{ ref('b') }}`,

@@ -26,7 +26,8 @@ if (TARGET_KINDS.includes('postgres')) {
             return String(
               (
                 await trx.raw(
-                  `select current_setting('work_mem') || ' ' || current_setting('jit') || ' ' || current_setting('statement_timeout') as v`,
+                  `select current_setting('work_mem') || ' ' || current_setting('jit') || ' ' ||
+                     current_setting('statement_timeout') as v`,
                 )
               ).rows[0].v,
             );
@@ -64,7 +65,8 @@ if (TARGET_KINDS.includes('postgres')) {
 test('dpm.yml settings reach the target; a malformed name is a config error with its line', () => {
   const dir = writeProject({
     'dpm.yml':
-      'name: t\ntarget: wh\ntargets:\n  wh:\n    type: postgres\n    url: postgres://u@h:5432/d\n    settings:\n      work_mem: 256MB\n      max_parallel_workers_per_gather: 4\n',
+      'name: t\ntarget: wh\ntargets:\n  wh:\n    type: postgres\n    url: postgres://u@h:5432/d\n' +
+      '    settings:\n      work_mem: 256MB\n      max_parallel_workers_per_gather: 4\n',
   });
   const bad = writeProject({
     'dpm.yml': 'name: t\ntargets:\n  wh:\n    type: postgres\n    settings:\n      "work mem; drop": 1\n',

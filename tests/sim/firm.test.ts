@@ -197,7 +197,14 @@ test('open trades add up to equity minus balance', () => {
 });
 
 test('regimes carry the documented JSON paths', () => {
-  const [r] = firm.regimes(5) as unknown as Record<string, any>[];
+  // RegimeRecord leaves the nested sections unknown; this is the shape the documented paths promise.
+  const [r] = firm.regimes(5) as unknown as {
+    date: string;
+    instruments: { data: Record<string, { eod_price: unknown; volatility_90d: unknown }> };
+    summary: { key_metrics: { volatility_regime: string }; transition_probabilities: { to_vol_spike: unknown } };
+    news_analysis: { sentiment_summary: { average_score: unknown } };
+    country_economic_indicators: { treasury_10_year: unknown };
+  }[];
   assert.ok(ISO.test(r.date));
   for (const sym of [
     'SPX500',

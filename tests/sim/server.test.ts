@@ -2,6 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startSimServer, type SimServer } from '../../sim/server.ts';
 import { generateFirm } from '../../sim/firm.ts';
+import type { ClosedTrade } from '../../sim/trades.ts';
 
 const test = suite('sim server');
 const firm = generateFirm({ seed: 5, accounts: 40, days: 20 });
@@ -20,17 +21,28 @@ function url(endpoint: string, params: Record<string, string | number> = {}, key
   return u.href;
 }
 
-async function getJson(endpoint: string, params: Record<string, string | number> = {}) {
+/** One record as the API sends it: the tests compare whole records and read a few fields. */
+type ApiRecord = Record<string, unknown>;
+
+/** The envelope's Data of a listing: one page of records; total only when include-total is asked. */
+interface Page {
+  data: ApiRecord[];
+  count: number;
+  limit: number;
+  total?: number;
+}
+
+async function getJson<D = Page>(endpoint: string, params: Record<string, string | number> = {}) {
   const res = await fetch(url(endpoint, params));
   assert.is(res.status, 200, `${endpoint} ${res.status}`);
-  return (await res.json()) as { Status: string; Data: any };
+  return (await res.json()) as { Status: string; Data: D };
 }
 
 /** Follows pages the way a client should: advance by count, stop on a short page or skip+count >= total. */
-async function listAll(endpoint: string, params: Record<string, string | number>, limit: number): Promise<any[]> {
-  const out: any[] = [];
+async function listAll(endpoint: string, params: Record<string, string | number>, limit: number): Promise<ApiRecord[]> {
+  const out: ApiRecord[] = [];
   for (let skip = 0; ; ) {
-    const { Data } = await getJson(endpoint, { ...params, limit, skip, 'include-total': 1 });
+    const { Data } = await getJson<Required<Page>>(endpoint, { ...params, limit, skip, 'include-total': 1 });
     out.push(...Data.data);
     skip += Data.count;
     if (Data.count < limit || skip >= Data.total) return out;
@@ -95,7 +107,7 @@ test('envelope, include-total and page size caps', async () => {
   const noTotal = await getJson('v2/trades/closed', { 'trade-date': '20240104', limit: 3 });
   assert.is(noTotal.Data.total, undefined);
   assert.is(noTotal.Data.count, 3);
-  const accounts = await getJson('accounts', { limit: 900 });
+  const accounts = await getJson<ApiRecord[]>('accounts', { limit: 900 });
   assert.ok(Array.isArray(accounts.Data));
   assert.equal(accounts.Data, JSON.parse(JSON.stringify(firm.accounts().slice(0, 500))));
 });
@@ -216,7 +228,9 @@ test('invalid fault corrupts records and reports which', async () => {
   const reported = sim.stats().invalidRecords.slice(before);
   assert.is(reported.length, 3);
   const truth = new Map(firm.closedTrades(3).map((t) => [`${t.platform}:${t.position}`, JSON.stringify(t)]));
-  const bad = (Data.data as any[]).filter((t) => JSON.stringify(t) !== truth.get(`${t.platform}:${t.position}`));
+  // A corrupted record may lack its login; every other field keeps its type.
+  const sent = Data.data as unknown as (Omit<ClosedTrade, 'login'> & { login?: string })[];
+  const bad = sent.filter((t) => JSON.stringify(t) !== truth.get(`${t.platform}:${t.position}`));
   assert.is(bad.length, 3);
   for (const t of bad) {
     assert.ok(t.lots <= 0 || t.login === undefined || !/T.*Z$/.test(t.openTime));

@@ -42,7 +42,7 @@ t('--help prints usage with an example', async () => {
 });
 
 t('the reference LightGBM config parses (comments, spaces)', () => {
-  const kv = parseConfigText(readFixture('params_huber.conf') + '\n# comment\n', 'params_huber.conf');
+  const kv = parseConfigText(`${readFixture('params_huber.conf')}\n# comment\n`, 'params_huber.conf');
   assert.is(kv.objective, 'huber');
   assert.is(kv.num_trees, '200');
   assert.is(kv.categorical_feature, '3');
@@ -91,7 +91,7 @@ t('predict_contrib writes features + expected value per row', async () => {
   const modelPath = join(dir, 'lgb_model2.txt');
   writeFileSync(modelPath, readFixture('lightgbm_model_huber.txt.gz'));
   const small = join(dir, 'small.csv.gz');
-  writeFileSync(small, gzipSync(readFixture('test.csv.gz').split('\n').slice(0, 11).join('\n') + '\n'));
+  writeFileSync(small, gzipSync(`${readFixture('test.csv.gz').split('\n').slice(0, 11).join('\n')}\n`));
   const outPath = join(dir, 'contrib.txt');
   const r = await run([
     'task=predict',

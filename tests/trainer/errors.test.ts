@@ -87,7 +87,7 @@ t('truncated model files are rejected', () => {
   throwsClass(() => Booster.fromString(text.slice(0, Math.floor(text.length / 2))), ModelFormatError, /truncated/);
   const cut = text.indexOf('leaf_value=', text.indexOf('Tree=199'));
   throwsClass(
-    () => Booster.fromString(text.slice(0, cut + 40) + '\nend of trees\n'),
+    () => Booster.fromString(`${text.slice(0, cut + 40)}\nend of trees\n`),
     ModelFormatError,
     /tree 199: .*(leaf_value|missing|truncated)/,
   );

@@ -12,7 +12,8 @@ import {
 const t = suite('trainer: histogram kernels');
 
 t(
-  'both WebAssembly kernels (rows, columns) sum exactly what the JavaScript kernel sums (indices or not, hessians or counts)',
+  'both WebAssembly kernels (rows, columns) sum exactly what the JavaScript kernel sums ' +
+    '(indices or not, hessians or counts)',
   () => {
     const module = histModule();
     assert.ok(module !== null, 'WebAssembly with shared memory is available');
@@ -35,7 +36,10 @@ t(
       off = feats.subarray(nf, 2 * nf),
       len = feats.subarray(2 * nf);
     let s = 5;
-    const rnd = (): number => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const rnd = (): number => {
+      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+      return s / 2 ** 32;
+    };
     for (let i = 0; i < N * S; i++) rb[i] = Math.floor(rnd() * 256);
     for (let r = 0; r < N; r++) for (let p = 0; p < S; p++) columns.colBins[p * N + r] = rb[r * S + p];
     for (let i = 0; i < N; i++) {

@@ -58,7 +58,10 @@ function tricky(b: Booster, base: Float64Array[], n: number, seed: number): Floa
     2 ** 32 + 2,
   ];
   let s = seed;
-  const rnd = (): number => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const rnd = (): number => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return s / 2 ** 32;
+  };
   return base.map((col) => {
     const out = new Float64Array(n);
     for (let i = 0; i < n; i++) {
@@ -107,7 +110,10 @@ t("LightGBM's model: large inputs predict as LightGBM does on 1 and 2 threads", 
 t('compiled routing equals Tree.decision on edge values (missing types None, Zero, NaN; categorical)', async () => {
   const n = 3000;
   let s = 99;
-  const rnd = (): number => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const rnd = (): number => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return s / 2 ** 32;
+  };
   const x = new Float64Array(n),
     z = new Float64Array(n),
     cat = new Float64Array(n),
@@ -189,7 +195,10 @@ t(
   async () => {
     const n = 3000;
     let s = 5;
-    const rnd = (): number => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const rnd = (): number => {
+      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+      return s / 2 ** 32;
+    };
     const constant = new Float64Array(n).fill(1),
       x = new Float64Array(n),
       cat = new Float64Array(n),

@@ -33,9 +33,9 @@ t('unseen, negative and missing categories go right; NaN follows default_left', 
   assert.is(tree.decision(NaN, node), tree.rightChild[node]);
   assert.is(tree.decision(-3, node), tree.rightChild[node]);
   assert.is(tree.decision(1e6, node), tree.rightChild[node]);
-  const nanNode = Array.from(tree.decisionType.subarray(0, tree.numLeaves - 1)).findIndex((d) => d === 10);
+  const nanNode = Array.from(tree.decisionType.subarray(0, tree.numLeaves - 1)).indexOf(10);
   assert.is(tree.decision(NaN, nanNode), tree.leftChild[nanNode]);
-  const rightNode = Array.from(tree.decisionType.subarray(0, tree.numLeaves - 1)).findIndex((d) => d === 8);
+  const rightNode = Array.from(tree.decisionType.subarray(0, tree.numLeaves - 1)).indexOf(8);
   if (rightNode >= 0) assert.is(tree.decision(NaN, rightNode), tree.rightChild[rightNode]);
 });
 
@@ -45,7 +45,10 @@ t('a trained model learns what missingness and categories mean', async () => {
     cat = new Float64Array(n),
     y = new Float64Array(n);
   let s = 12345;
-  const rnd = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const rnd = () => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return s / 2 ** 32;
+  };
   for (let i = 0; i < n; i++) {
     const missing = rnd() < 0.2;
     x[i] = missing ? NaN : rnd() * 10;

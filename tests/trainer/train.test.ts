@@ -38,7 +38,7 @@ async function model(objective: string): Promise<Booster> {
   if (!models.has(objective)) models.set(objective, await train(params(objective), trainSet));
   return models.get(objective)!;
 }
-const line = (text: string, key: string) => text.split('\n').find((l) => l.startsWith(key + '='));
+const line = (text: string, key: string) => text.split('\n').find((l) => l.startsWith(`${key}=`));
 const treeBlock = (text: string, i: number) => text.split(/\nTree=/)[i + 1].split('\n\n')[0];
 
 const t = suite('trainer: training matches LightGBM');

@@ -107,7 +107,9 @@ test('an import from runner/ into forecast/ is named with its file and line', ()
 
 test('dynamic and type-only imports count; the trainer may not load packages other than zod', () => {
   const text =
-    "import type { Database } from '../../runner/db/connect.ts';\nimport knex from 'knex';\nconst m = await import('./x.ts');\n";
+    "import type { Database } from '../../runner/db/connect.ts';\n" +
+    "import knex from 'knex';\n" +
+    "const m = await import('./x.ts');\n";
   assert.equal(violations(importsOf('trainer/io/dataset.ts', text)), [
     'trainer/io/dataset.ts:1: trainer/ must not import runner/db/connect.ts',
     "trainer/io/dataset.ts:2: trainer/ imports only trainer/ and zod, not 'knex'",

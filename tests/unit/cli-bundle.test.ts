@@ -72,35 +72,39 @@ test('the first command builds the bundle, the next reuses it, an edited source 
   }
 });
 
-test('modules in the bundle see their own source location (import.meta.url), as the trainer workers and the seeds folder need', () => {
-  const dir = copyCli();
-  try {
-    // The simulator finds the plan exports through sim/plans.ts's import.meta.url.
-    const out = dpm(
-      dir,
-      'sim',
-      'export',
-      '--seed',
-      '1',
-      '--accounts',
-      '3',
-      '--days',
-      '2',
-      '--out',
-      join(dir, 'export'),
-    );
-    assert.match(out, /^wrote \d+ accounts/);
-    const chunks = readdirSync(join(dir, 'node_modules', '.cache', 'dpm-cli', stamp(dir).build)).filter((f) =>
-      f.endsWith('.js'),
-    );
-    const text = chunks
-      .map((f) => readFileSync(join(dir, 'node_modules', '.cache', 'dpm-cli', stamp(dir).build, f), 'utf8'))
-      .join('\n');
-    assert.not.match(text, /import\.meta\.url/, 'no module is left resolving paths against its chunk');
-  } finally {
-    removeDir(dir);
-  }
-});
+test(
+  'modules in the bundle see their own source location (import.meta.url), ' +
+    'as the trainer workers and the seeds folder need',
+  () => {
+    const dir = copyCli();
+    try {
+      // The simulator finds the plan exports through sim/plans.ts's import.meta.url.
+      const out = dpm(
+        dir,
+        'sim',
+        'export',
+        '--seed',
+        '1',
+        '--accounts',
+        '3',
+        '--days',
+        '2',
+        '--out',
+        join(dir, 'export'),
+      );
+      assert.match(out, /^wrote \d+ accounts/);
+      const chunks = readdirSync(join(dir, 'node_modules', '.cache', 'dpm-cli', stamp(dir).build)).filter((f) =>
+        f.endsWith('.js'),
+      );
+      const text = chunks
+        .map((f) => readFileSync(join(dir, 'node_modules', '.cache', 'dpm-cli', stamp(dir).build, f), 'utf8'))
+        .join('\n');
+      assert.not.match(text, /import\.meta\.url/, 'no module is left resolving paths against its chunk');
+    } finally {
+      removeDir(dir);
+    }
+  },
+);
 
 test('a cache that cannot be written falls back to running the sources through tsx', () => {
   const dir = copyCli();
