@@ -3,7 +3,10 @@ import { join, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { z } from 'zod';
 import { addDays } from '../runner/dates.ts';
+import { loadProjectConfig } from '../runner/config/project-config.ts';
 import { connect } from '../runner/db/connect.ts';
+import { resolveTarget } from '../runner/db/target.ts';
+import { UsageError } from '../runner/errors.ts';
 import { registerSecret } from '../runner/db/redact.ts';
 import { createLogger, type Logger } from '../runner/log.ts';
 import { startSimServer } from '../sim/server.ts';
@@ -35,10 +38,8 @@ export interface DemoResult {
  * The held-out days make the evaluation honest: the model never saw them.
  */
 export async function runDemo(common: CommonArgs, o: DemoOptions, log: Logger, keepOpen = false): Promise<DemoResult> {
-  const root = resolve(common.projectDir);
-  const dataDir = join(root, '.dpm', 'demo');
-  // The database first: a demo already running in this folder is reported before anything starts.
-  const db = await connect({ kind: 'pglite', name: 'demo', dataDir, threads: 1 }, { fresh: !o.keep });
+  // The database first: a demo already running there is reported before anything starts.
+  const { db, release } = await openDemoDatabase(common, o);
   const apiKey = randomBytes(16).toString('hex');
   registerSecret(apiKey);
   log.info(
@@ -53,6 +54,7 @@ export async function runDemo(common: CommonArgs, o: DemoOptions, log: Logger, k
     apiKey,
     port: 0,
   }).catch(async (err) => {
+    await release();
     await db.close();
     throw err;
   });
@@ -88,9 +90,46 @@ export async function runDemo(common: CommonArgs, o: DemoOptions, log: Logger, k
     );
   } finally {
     await sim.close();
+    await release();
     if (!keepOpen) await db.close();
   }
   return { code, db: keepOpen ? db : undefined, holdout: { start: holdoutStart, end: addDays(end, -1) } };
+}
+
+/**
+ * The demo's own embedded database under .dpm/demo, wiped for each run unless --keep; or the target named by
+ * --target or DPM_DATABASE_URL (PostgreSQL, Citus), which the demo never wipes: it must be empty, or --keep.
+ */
+async function openDemoDatabase(
+  common: CommonArgs,
+  o: DemoOptions,
+): Promise<{ db: Database; release: () => Promise<void> }> {
+  const root = resolve(common.projectDir);
+  if (common.target === undefined && !process.env.DPM_DATABASE_URL) {
+    const dataDir = join(root, '.dpm', 'demo');
+    const db = await connect({ kind: 'pglite', name: 'demo', dataDir, threads: 1 }, { fresh: !o.keep });
+    return { db, release: async () => undefined };
+  }
+  const target = resolveTarget(loadProjectConfig(root), common.target);
+  const db = await connect(target, { lockWaitMs: common.lockWait * 1000 });
+  try {
+    const release = await db.acquireRunLock(common.lockWait * 1000);
+    const used = await db.knex.raw(
+      "select count(*)::int as n from pg_tables where schemaname in ('raw', 'dpm', 'staging', 'features')",
+    );
+    if (!o.keep && used.rows[0].n > 0) {
+      await release();
+      throw new UsageError(
+        `target '${target.name}' already holds dpm's tables (${used.rows[0].n} in raw, dpm, staging, features), ` +
+          'and the demo loads a simulated firm: point it at an empty database (createdb dpm_demo) ' +
+          'or pass --keep to run on what is there.',
+      );
+    }
+    return { db, release };
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
 }
 
 export function registerDemoCommand(cli: Argv, done: (code: number) => void): void {
@@ -103,8 +142,13 @@ export function registerDemoCommand(cli: Argv, done: (code: number) => void): vo
         .option('accounts', { type: 'number', default: 150, describe: 'account slots of the simulated firm' })
         .option('days', { type: 'number', default: 90, describe: 'days of history' })
         .option('holdout-days', { type: 'number', default: 14, describe: 'last days predicted out of sample' })
-        .option('keep', { type: 'boolean', default: false, describe: 'reuse .dpm/demo instead of starting fresh' })
+        .option('keep', {
+          type: 'boolean',
+          default: false,
+          describe: 'reuse .dpm/demo (or the named target) instead of starting fresh',
+        })
         .example('npx dpm demo', 'about a few minutes on 2 cores')
+        .example('DPM_DATABASE_URL=postgres://localhost/dpm_demo npx dpm demo', 'on an empty PostgreSQL database')
         .example('npx dpm demo --accounts 400 --days 180', 'a bigger firm'),
     async (a) => {
       const args = a as unknown as CommonArgs & DemoOptions;

@@ -15,9 +15,20 @@ with daily as (
 
 plans as (select * from {{ ref('stg_plans') }}),
 
-{% if is_incremental() %}
--- each batch account's last row before the batch, through the (account_id, date) index: a scan of the
--- whole table for the latest row per account cost a second for every nightly day
+{% if is_incremental() and target.distributed %}
+-- each batch account's last row before the batch; on Citus a per-account distinct on runs on every worker
+-- (it cannot push down a lateral subquery with a limit that reads a CTE)
+prior as (
+    select distinct on (account_id)
+        account_id, days_active, date - days_since_last_trade as last_trade_date, equity_hwm,
+        date - days_since_equity_hwm as equity_hwm_date
+    from {{ this }}
+    where date < date '{{ batch_start }}' and account_id in (select account_id from daily)
+    order by account_id, date desc
+),
+{% elif is_incremental() %}
+-- each batch account's last row before the batch, one index probe per account on (account_id, date): a scan
+-- for the latest row per account would read the whole history every night
 prior as (
     select last_row.*
     from (select distinct account_id from daily) as accounts
@@ -106,7 +117,8 @@ final as (
 
         -- distances to the plan's limits (positive = room left)
         case when plans.profit_target_pct > 0
-             then s.starting_balance * (1 + plans.profit_target_pct / 100) - s.current_equity end as distance_to_profit_target,
+             then s.starting_balance * (1 + plans.profit_target_pct / 100) - s.current_equity
+        end as distance_to_profit_target,
         -- the daily loss floor starts from the prior day's balance, or from the larger of its balance and
         -- equity when the plan measures the daily drawdown on both
         s.current_equity - (
@@ -115,7 +127,8 @@ final as (
             - s.starting_balance * plans.max_daily_drawdown_pct / 100
         ) as distance_to_daily_loss_limit,
         s.current_equity - (
-            case when plans.is_drawdown_relative then greatest(s.starting_balance, coalesce(s.hwm_before, s.starting_balance))
+            case when plans.is_drawdown_relative
+                 then greatest(s.starting_balance, coalesce(s.hwm_before, s.starting_balance))
                  else s.starting_balance end
             - s.starting_balance * plans.max_drawdown_pct / 100
         ) as distance_to_max_drawdown,

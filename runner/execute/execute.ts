@@ -8,7 +8,7 @@ import { compileNode, type CompileContext } from '../project/compile.ts';
 import type { Project } from '../project/load.ts';
 import type { GraphNode, TestNode } from '../project/nodes.ts';
 import { materializeModel } from '../materialize/model.ts';
-import { listRelations } from '../materialize/relations.ts';
+import { isCitus, listRelations } from '../materialize/relations.ts';
 import { quoteIdent } from '../project/templating.ts';
 import { loadSeed, parseSeed } from '../seeds/load-seed.ts';
 import { runDataTest } from '../datatests/run-test.ts';
@@ -56,6 +56,7 @@ export async function executeNodes(
     runStartedAt: new Date().toISOString(),
     targetName: db.target.name,
     threads: options.threads,
+    distributed: await isCitus(db.knex),
     fullRefresh: options.fullRefresh,
     existing: await listRelations(db.knex),
   };

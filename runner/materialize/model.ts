@@ -4,7 +4,7 @@ import { ModelRunError } from '../errors.ts';
 import { compileNode, isIncrementalRun, relationKey, type CompileContext } from '../project/compile.ts';
 import type { ModelNode } from '../project/nodes.ts';
 import { quoteIdent, quoteLiteral } from '../project/templating.ts';
-import { columnsOf, qualified, type ColumnInfo } from './relations.ts';
+import { columnsOf, isCitus, qualified, type ColumnInfo } from './relations.ts';
 import { swapIntoPlace } from './swap.ts';
 import { runVerbatim } from '../db/pg-connection.ts';
 import { batchWindows, type DateWindow } from './batches.ts';
@@ -174,9 +174,8 @@ function analyzedColumns(node: ModelNode): string {
 
 async function distribute(knex: Knex, node: ModelNode, rel: string): Promise<void> {
   if (!node.config.distributed_by) return;
-  const citus = await knex.raw(`select 1 from pg_extension where extname = 'citus'`);
   // Without Citus the column is only a declaration; the same project runs on plain PostgreSQL.
-  if (citus.rows.length) await knex.raw(`select create_distributed_table(?, ?)`, [rel, node.config.distributed_by]);
+  if (await isCitus(knex)) await knex.raw(`select create_distributed_table(?, ?)`, [rel, node.config.distributed_by]);
 }
 
 /**

@@ -5,6 +5,12 @@ export type Queryable = Knex | Knex.Transaction;
 
 export const qualified = (schema: string, name: string) => `${quoteIdent(schema)}.${quoteIdent(name)}`;
 
+/** Whether the database is a Citus coordinator (the extension is installed in it). */
+export async function isCitus(db: Queryable): Promise<boolean> {
+  const r = await db.raw(`select 1 from pg_extension where extname = 'citus'`);
+  return r.rows.length > 0;
+}
+
 /** Every table and view in non-system schemas, as `schema.name` -> kind. */
 export async function listRelations(db: Queryable): Promise<Map<string, 'table' | 'view' | 'materialized_view'>> {
   const { rows } = await db.raw(`

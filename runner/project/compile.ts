@@ -11,6 +11,8 @@ export interface CompileContext {
   targetName: string;
   /** The run's --threads, for `target.threads`. */
   threads?: number;
+  /** The database is a Citus cluster: `target.distributed`, for SQL that must differ there. */
+  distributed?: boolean;
   fullRefresh: boolean;
   /** Relations (`schema.name`) that exist in the database now; is_incremental() needs this. */
   existing: Map<string, 'table' | 'view' | 'materialized_view'>;
@@ -65,7 +67,13 @@ function hooksFor(node: ModelNode | TestNode, ctx: CompileContext, ctes: Map<str
       invocation_id: ctx.invocationId,
       target_name: ctx.targetName,
       // dbt's target object; PGlite speaks PostgreSQL, so both targets are of type postgres.
-      target: { name: ctx.targetName, type: 'postgres', schema: 'public', threads: ctx.threads ?? 1 },
+      target: {
+        name: ctx.targetName,
+        type: 'postgres',
+        schema: 'public',
+        threads: ctx.threads ?? 1,
+        distributed: ctx.distributed ?? false,
+      },
       // dbt renders with execute false while parsing and true when it runs the node.
       execute: true,
     },
