@@ -24,7 +24,8 @@
   on days D-N+1..D, so a microbatch that re-reads the last N days computes exactly what a full rebuild does.
 #}
 {% macro trailing(days, partition='account_id', order='date') -%}
-  over (partition by {{ partition }} order by {{ order }} range between interval '{{ days - 1 }} days' preceding and current row)
+  over (partition by {{ partition }} order by {{ order }}
+      range between interval '{{ days - 1 }} days' preceding and current row)
 {%- endmacro %}
 
 {% macro rolling(agg, expr, days, partition='account_id', order='date') -%}
@@ -46,16 +47,19 @@
 
 {#
   Trailing windows without sliding frames. PostgreSQL re-aggregates a sliding frame of double precision
-  values for every row (floats have no inverse transition function): 63 aggregates over frames of up to 90
-  days took 31 s of a 74 s build. Over a dense calendar (one row per account and day, NULL on days without
-  data) "the last N days" is "the last N rows", and:
+  values for every row (floats have no inverse transition function), so its cost grows with the window.
+  Over a dense calendar (one row per account and day, NULL on days without data) "the last N days" is
+  "the last N rows", and:
   - a sum or count over N days is the running total minus the running total N rows back (window_total);
   - a minimum or maximum over N days is the min/max of two overlapping power-of-two blocks, each block
     built from two halves one level down (sliding_extremes);
   both read a constant number of rows per row, whatever N.
 #}
 
-{# CTE `name`: every day of each account's span in `source`, with `columns` of source (NULL on days without a row) and `row_date`, the date of the source row or NULL. #}
+{#
+  CTE `name`: every day of each account's span in `source`, with `columns` of source (NULL on days without a
+  row) and `row_date`, the date of the source row or NULL.
+#}
 {% macro dense_calendar(source, columns, name, partition='account_id', order='date') -%}
 {{ name }}_spans as (
     select {{ partition }}, min({{ order }}) as first_day, max({{ order }}) as last_day
@@ -71,7 +75,8 @@
         {% endfor %}{{ source }}.{{ order }} as row_date
     from {{ name }}_spans as spans
     cross join lateral generate_series(spans.first_day, spans.last_day, interval '1 day') as day
-    left join {{ source }} on {{ source }}.{{ partition }} = spans.{{ partition }} and {{ source }}.{{ order }} = day::date
+    left join {{ source }}
+        on {{ source }}.{{ partition }} = spans.{{ partition }} and {{ source }}.{{ order }} = day::date
 )
 {%- endmacro %}
 
@@ -98,10 +103,11 @@
   `source` (see dense_calendar); the `carry` columns of source are passed through.
   A block `<column>_b<k>` is the extreme of the k rows ending at the row; block 2k is two blocks of k, the
   later one k rows back; a window of n days (k <= n < 2k) is two overlapping blocks of k. Each level keeps
-  only what later levels read: a lag fetches a whole row, and wide rows made every level slower.
+  only what later levels read: a lag fetches a whole row, so wide rows would slow every level.
 #}
 {% macro sliding_extremes(source, carry, series, name, partition='account_id', order='date') -%}
-{%- set longest = [] %}{% for s in series %}{% for w in s[3] %}{% if longest.push(w) %}{% endif %}{% endfor %}{% endfor %}
+{%- set longest = [] %}
+{%- for s in series %}{% for w in s[3] %}{% if longest.push(w) %}{% endif %}{% endfor %}{% endfor %}
 {%- set longest = longest | sort | last %}
 {{ name }}_b1 as (
     select {{ carry | join(', ') }}{% for s in series %}, {{ s[2] }} as {{ s[0] }}_b1{% endfor %}
@@ -121,7 +127,9 @@
         {{ s[1] }}({{ s[0] }}_b{{ b }}, lag({{ s[0] }}_b{{ b }}, {{ b }}) over by_day) as {{ s[0] }}_b{{ b * 2 }}
         {%- endif %}
         {%- for w in s[3] %}{% if w >= b and w < b * 2 %},
-        {% if w == b %}{{ s[0] }}_b{{ b }}{% else %}{{ s[1] }}({{ s[0] }}_b{{ b }}, lag({{ s[0] }}_b{{ b }}, {{ w - b }}) over by_day){% endif %} as {{ s[0] }}_{{ w }}d
+        {% if w == b %}{{ s[0] }}_b{{ b }}
+        {%- else %}{{ s[1] }}({{ s[0] }}_b{{ b }}, lag({{ s[0] }}_b{{ b }}, {{ w - b }}) over by_day)
+        {%- endif %} as {{ s[0] }}_{{ w }}d
         {%- endif %}{% endfor %}
         {%- endfor %}
     from {{ name }}_b{{ b }}
@@ -146,7 +154,8 @@
   ({{ trailing_agg('sum', cents ~ '::bigint * ' ~ cents, days, join) }})::bigint as sq_{{ days }}d,
   {{ trailing_agg('sum', 'greatest(' ~ cents ~ ', 0)', days, join) }} as gain_{{ days }}d,
   {{ trailing_agg('sum', 'greatest(-' ~ cents ~ ', 0)', days, join) }} as loss_{{ days }}d,
-  ({{ trailing_agg('sum', 'least(' ~ cents ~ ', 0)::bigint * least(' ~ cents ~ ', 0)', days, join) }})::bigint as loss_sq_{{ days }}d,
+  ({{ trailing_agg('sum', 'least(' ~ cents ~ ', 0)::bigint * least(' ~ cents ~ ', 0)', days, join) }})::bigint
+    as loss_sq_{{ days }}d,
   {{ trailing_agg('count', 'case when ' ~ cents ~ ' > 0 then 1 end', days, join) }} as wins_{{ days }}d,
   {{ trailing_agg('min', net_profit, days, join) }} as {{ prefix }}_min_{{ days }}d,
   {{ trailing_agg('max', net_profit, days, join) }} as {{ prefix }}_max_{{ days }}d
@@ -163,7 +172,10 @@
   {%- set n = 'n_' ~ days ~ 'd' -%}
   {%- set total = '(sum_' ~ days ~ 'd::double precision / ' ~ scale ~ ')' -%}
   {%- set mean = safe_divide(total, n) -%}
-  {%- set std = 'case when ' ~ n ~ ' > 1 then sqrt((' ~ n ~ '::double precision * sq_' ~ days ~ 'd - sum_' ~ days ~ 'd::double precision * sum_' ~ days ~ 'd) / (' ~ n ~ ' * (' ~ n ~ ' - 1))) / ' ~ scale ~ ' end' -%}
+  {%- set std = 'case when ' ~ n ~ ' > 1 then sqrt((' ~ n ~ '::double precision * sq_' ~ days ~ 'd'
+    ~ ' - sum_' ~ days ~ 'd::double precision * sum_' ~ days ~ 'd) / (' ~ n ~ ' * (' ~ n ~ ' - 1))) / '
+    ~ scale ~ ' end' -%}
+  {%- set downside = 'sqrt(' ~ safe_divide('loss_sq_' ~ days ~ 'd', n) ~ ') / ' ~ scale -%}
   {{ total }} as {{ prefix }}_sum_{{ days }}d,
   {{ mean }} as {{ prefix }}_avg_{{ days }}d,
   {% if days > 1 -%}
@@ -173,7 +185,7 @@
   {{ safe_divide('wins_' ~ days ~ 'd', n) }} as {{ prefix }}_win_rate_{{ days }}d,
   {{ safe_divide('gain_' ~ days ~ 'd', 'loss_' ~ days ~ 'd') }} as {{ prefix }}_profit_factor_{{ days }}d,
   {{ clip(safe_divide(mean, std) ~ ' * sqrt(252)', -cap, cap) }} as {{ prefix }}_sharpe_{{ days }}d,
-  {{ clip(safe_divide(mean, 'sqrt(' ~ safe_divide('loss_sq_' ~ days ~ 'd', n) ~ ') / ' ~ scale) ~ ' * sqrt(252)', -cap, cap) }} as {{ prefix }}_sortino_{{ days }}d,
+  {{ clip(safe_divide(mean, downside) ~ ' * sqrt(252)', -cap, cap) }} as {{ prefix }}_sortino_{{ days }}d,
   {%- endif %}
   {{ n }} as {{ prefix }}_days_{{ days }}d
 {%- endmacro %}

@@ -9,5 +9,6 @@
   aggregates: PostgreSQL computes identical window function calls once.)
 #}
 {% macro clip(expr, lo, hi) -%}
-  (case when ({{ expr }}) is null then null else least(greatest(({{ expr }})::double precision, {{ lo }}), {{ hi }}) end)
+  (case when ({{ expr }}) is null then null
+      else least(greatest(({{ expr }})::double precision, {{ lo }}), {{ hi }}) end)
 {%- endmacro %}

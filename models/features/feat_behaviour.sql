@@ -22,8 +22,8 @@ activity as (
     where {{ batch_input_filter('date', history) }}
 ),
 
--- Counts as integer: their window sums are bigint; sums of bigint are numeric, which every ratio below
--- then converted to double precision through text, for every row and window.
+-- Counts as integer, so their window sums are bigint: sums of bigint would be numeric, which every ratio
+-- below would convert to double precision through text, for every row and window.
 daily as (
     select
         days.account_id,
@@ -66,7 +66,8 @@ rolled as (
         {{ safe_divide(trailing_agg('sum', 'lots_sum', w, join), n) }} as avg_lots_per_trade_{{ w }}d,
         {{ safe_divide(trailing_agg('sum', 'volume_usd_sum', w, join), n) }} as avg_volume_per_trade_{{ w }}d,
         {{ safe_divide(trailing_agg('sum', 'trades_with_stop_loss', w, join), n) }} as stop_loss_usage_rate_{{ w }}d,
-        {{ safe_divide(trailing_agg('sum', 'trades_with_take_profit', w, join), n) }} as take_profit_usage_rate_{{ w }}d,
+        {{ safe_divide(trailing_agg('sum', 'trades_with_take_profit', w, join), n) }}
+            as take_profit_usage_rate_{{ w }}d,
         {{ safe_divide(trailing_agg('sum', 'buy_trades', w, join), n) }} as buy_share_{{ w }}d,
         {{ safe_divide(trailing_agg('sum', 'winning_trades', w, join), n) }} as trade_win_rate_{{ w }}d,
         {{ safe_divide(trailing_agg('sum', 'morning_trades', w, join), n) }} as morning_share_{{ w }}d,
@@ -82,8 +83,15 @@ rolled as (
         {{ trailing_agg('avg', 'symbol_hhi', w, join) }} as symbol_hhi_{{ w }}d,
         {{ trailing_agg('avg', 'distinct_symbols', w, join) }} as distinct_symbols_{{ w }}d,
         -- consistency: how regular the activity and the sizes are
-        {{ safe_divide(trailing_agg('stddev_samp', 'trades_count', w, join), trailing_agg('avg', 'trades_count', w, join)) }} as trade_frequency_cv_{{ w }}d,
-        {{ safe_divide(trailing_agg('stddev_samp', 'case when trades_count > 0 then lots_sum / trades_count end', w, join), trailing_agg('avg', 'case when trades_count > 0 then lots_sum / trades_count end', w, join)) }} as lot_size_cv_{{ w }}d{{ ',' if not loop.last }}
+        {{ safe_divide(
+            trailing_agg('stddev_samp', 'trades_count', w, join),
+            trailing_agg('avg', 'trades_count', w, join)
+        ) }} as trade_frequency_cv_{{ w }}d,
+        {% set lots_per_trade = 'case when trades_count > 0 then lots_sum / trades_count end' -%}
+        {{ safe_divide(
+            trailing_agg('stddev_samp', lots_per_trade, w, join),
+            trailing_agg('avg', lots_per_trade, w, join)
+        ) }} as lot_size_cv_{{ w }}d{{ ',' if not loop.last }}
         {% endfor %}
     {% if join -%}
     from (select account_id, date from daily where {{ batch_output_filter('date') }}) as o

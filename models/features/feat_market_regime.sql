@@ -6,7 +6,7 @@
 -- The market regime of each day as model inputs: sentiment, volatility and liquidity states, rates,
 -- index/FX/crypto/commodity moves and the regime model's transition probabilities. Each day depends on its
 -- own regimes row only, so a nightly run adds the new days (a day restated later than the lookback needs
--- --full-refresh); rebuilt as a table, its swap recreated the feature store views every night.
+-- --full-refresh); incremental rather than a table, whose nightly swap would recreate the feature store views.
 with regimes as (
     select * from {{ ref('stg_regimes_daily') }}
     where {{ batch_input_filter('date') }}
@@ -26,7 +26,9 @@ final as (
         -- regime states (categorical in the model)
         volatility_regime,
         liquidity_state,
-        case volatility_regime when 'low' then 0 when 'normal' then 1 when 'high' then 2 when 'extreme' then 3 end as volatility_regime_level,
+        case volatility_regime
+            when 'low' then 0 when 'normal' then 1 when 'high' then 2 when 'extreme' then 3
+        end as volatility_regime_level,
         anomaly_count,
         prob_risk_on,
         prob_risk_off,

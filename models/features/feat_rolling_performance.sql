@@ -4,8 +4,8 @@
     distributed_by='account_id'
 ) }}
 
--- Rolling performance of daily net profit over trailing calendar windows ({{ var('rolling_windows') | join(', ') }} days).
--- Windows with too few days give NULL (the original filled them with 0, which reads as "flat trader").
+-- Rolling performance of daily net profit over trailing calendar windows
+-- ({{ var('rolling_windows') | join(', ') }} days). Windows with too few days give NULL: 0 would read as "flat trader".
 -- Two ways to the same numbers (macros/rolling.sql): a short batch (the nightly days) aggregates each
 -- output day's history; a long one (a full refresh) uses window functions over a dense calendar.
 
@@ -103,8 +103,14 @@ final as (
         {{ rolling_performance(days, 'pnl', var('ratio_cap'), scale) }},
         {% endfor -%}
         -- consecutive winning / losing days ending today (capped at the history window)
-        date - case when last_non_winning_day >= window_start_{{ history }}d then last_non_winning_day else window_start_{{ history }}d - 1 end as win_streak_days,
-        date - case when last_non_losing_day >= window_start_{{ history }}d then last_non_losing_day else window_start_{{ history }}d - 1 end as loss_streak_days,
+        date - case
+            when last_non_winning_day >= window_start_{{ history }}d then last_non_winning_day
+            else window_start_{{ history }}d - 1
+        end as win_streak_days,
+        date - case
+            when last_non_losing_day >= window_start_{{ history }}d then last_non_losing_day
+            else window_start_{{ history }}d - 1
+        end as loss_streak_days,
         {{ safe_divide('current_equity - equity_peak_30d', 'equity_peak_30d') }} as drawdown_from_30d_peak
     from parts
 )

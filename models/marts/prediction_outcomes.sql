@@ -21,7 +21,10 @@ final as (
         abs(actuals.net_profit - predictions.predicted_net_profit) as abs_error,
         sign(actuals.net_profit) = sign(predictions.predicted_net_profit) as direction_hit,
         actuals.net_profit between predictions.lower_bound and predictions.upper_bound as in_interval,
-        ntile(10) over (partition by predictions.model_version, predictions.feature_date order by predictions.predicted_net_profit) as predicted_decile
+        ntile(10) over (
+            partition by predictions.model_version, predictions.feature_date
+            order by predictions.predicted_net_profit
+        ) as predicted_decile
     from predictions
     left join actuals on actuals.account_id = predictions.account_id and actuals.date = predictions.prediction_date
 )

@@ -24,7 +24,9 @@ final as (
         trades.commission::double precision as commission,
         trades.swap::double precision as swap,
         trades.fee::double precision as fee,
-        (trades.profit + coalesce(trades.commission, 0) + coalesce(trades.swap, 0) + coalesce(trades.fee, 0))::double precision as net_profit,
+        (
+            trades.profit + coalesce(trades.commission, 0) + coalesce(trades.swap, 0) + coalesce(trades.fee, 0)
+        )::double precision as net_profit,
 
         -- risk controls
         trades.stop_loss is not null and trades.stop_loss <> 0 as has_stop_loss,

@@ -11,7 +11,7 @@
 
 -- Features of day D aligned with the target: the account's net profit on D + 1 (every live day has a daily
 -- row, weekends included, so D + 1 is the account's next trading day). Rows whose D + 1 is not known yet are
--- left out (the original filled them with 0, which biases the model toward flat days). Batched by the day
+-- left out, not filled with 0, which would bias the model toward flat days. Batched by the day
 -- predicted: the day that arrives completes the rows of the day before it, so one new day costs one day.
 
 with eligible as (
@@ -34,7 +34,7 @@ final as (
         next_days.target_net_profit,
         eligible.*
     from eligible
-    -- on the plain date column, so an index or hash join can use it (a join on "date - 1" scanned every day of the account)
+    -- on the plain date column, so an index or hash join can use it (neither can on "date - 1")
     join next_days on next_days.account_id = eligible.account_id and next_days.prediction_date = eligible.date + 1
 )
 
