@@ -13,6 +13,7 @@ import {
 } from './node-config.ts';
 import type { ColumnDoc, GraphNode, ModelNode, ResolvedModelConfig, SeedNode, SourceTable, TestNode } from './nodes.ts';
 import type { ResourceSpec, TestSpec } from './properties.ts';
+import { DocBlocks } from './doc-blocks.ts';
 import { PartialParse } from './partial-parse.ts';
 import { Relation, TemplateEngine, type RenderHooks } from './templating.ts';
 
@@ -45,9 +46,18 @@ export function loadProject(root: string, options: LoadOptions = {}): Project {
   const sources = new Map<string, SourceTable>();
   const sourceTests: { table: SourceTable; spec: ResourceSpec }[] = [];
   const partialParse = new PartialParse(join(root, config['target-path']));
+  const docs = new DocBlocks();
+  for (const dir of [...config['model-paths'], ...config['seed-paths']]) {
+    for (const file of listFiles(root, dir, ['.md'])) docs.add(readFileSync(join(root, file), 'utf8'), file);
+  }
   for (const dir of [...config['model-paths'], ...config['seed-paths']]) {
     for (const file of listFiles(root, dir, ['.yml', '.yaml'])) {
-      const props = partialParse.properties(readFileSync(join(root, file), 'utf8'), file);
+      const parsed = partialParse.properties(readFileSync(join(root, file), 'utf8'), file);
+      const props = {
+        models: parsed.models.map((m) => docs.resolveSpec(m)),
+        seeds: parsed.seeds.map((s) => docs.resolveSpec(s)),
+        sources: parsed.sources.map((src) => ({ ...src, tables: src.tables.map((t) => docs.resolveSpec(t)) })),
+      };
       for (const m of props.models) {
         const previous = modelSpecs.get(m.name);
         if (previous)
@@ -476,7 +486,7 @@ function genericTest(
     spec.testName === 'expression_is_true' || spec.testName === 'unique_combination_of_columns'
       ? `_${sha(JSON.stringify(spec.args.expression ?? spec.args.combination_of_columns)).slice(0, 8)}`
       : '';
-  const name = `${spec.testName}_${parentName}${column ? `_${column}` : ''}${suffix}`;
+  const name = spec.name ?? `${spec.testName}_${parentName}${column ? `_${column}` : ''}${suffix}`;
   return {
     resourceType: 'test',
     uniqueId: `test.${config.name}.${name}`,

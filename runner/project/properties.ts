@@ -5,6 +5,8 @@ import { ProjectError } from '../errors.ts';
 /** One data test as written in yml, before it becomes a graph node. */
 export interface TestSpec {
   testName: string;
+  /** The test's own name (`name:`), which dbt uses instead of the generated one. */
+  name?: string;
   args: Record<string, unknown>;
   config: Record<string, unknown>;
   column?: string;
@@ -89,6 +91,25 @@ const fileShape = z
   })
   .strict();
 
+/** Property keys of dbt that change results and that dpm does not implement: an error, never ignored. */
+const DBT_ONLY_KEYS = new Set([
+  'unit_tests',
+  'snapshots',
+  'exposures',
+  'metrics',
+  'semantic_models',
+  'saved_queries',
+  'analyses',
+  'macros',
+  'groups',
+  'versions',
+  'latest_version',
+  'constraints',
+  'contract',
+  'freshness',
+  'loaded_at_field',
+]);
+
 /** Parses the text of the property file `relPath`; errors name the file and line. */
 export function parseProperties(text: string, relPath: string): PropertiesFile {
   const lines = new LineCounter();
@@ -108,7 +129,11 @@ export function parseProperties(text: string, relPath: string): PropertiesFile {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const path = issue.path as (string | number)[];
-    const where = issue.code === 'unrecognized_keys' ? `unknown key '${issue.keys[0]}'` : issue.message;
+    const key = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
+    if (key && DBT_ONLY_KEYS.has(key)) {
+      throw new ProjectError(relPath, lineOf([...path, key]), `dbt's '${key}:' is not supported by dpm`);
+    }
+    const where = key ? `unknown key '${key}'` : issue.message;
     throw new ProjectError(relPath, lineOf(path), `${path.join('.') || '(file)'}: ${where}`);
   }
   const data = parsed.data;
@@ -149,12 +174,16 @@ export function parseProperties(text: string, relPath: string): PropertiesFile {
       if (typeof body !== 'object' || Array.isArray(body)) {
         throw new ProjectError(relPath, line, `test '${testName}' takes a mapping of arguments`);
       }
-      const { config, arguments: nested, severity, where, ...rest } = body as Record<string, unknown>;
+      const { config, arguments: nested, severity, where, name, ...rest } = body as Record<string, unknown>;
+      if (name !== undefined && (typeof name !== 'string' || !/^[A-Za-z_][\w]*$/.test(name))) {
+        throw new ProjectError(relPath, line, `test '${testName}': name must be an identifier, got ${JSON.stringify(name)}`);
+      }
       const cfg = { ...((config as Record<string, unknown>) ?? {}) };
       if (severity !== undefined) cfg.severity = severity;
       if (where !== undefined) cfg.where = where;
       return {
         testName,
+        ...(name === undefined ? {} : { name: name as string }),
         args: { ...rest, ...((nested as Record<string, unknown>) ?? {}) },
         config: cfg,
         column,

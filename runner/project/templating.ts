@@ -177,6 +177,22 @@ function stripKeywords(kw: Record<string, unknown>): Record<string, unknown> {
  * Turns nunjucks' "(path) [Line 3, Column 5]\n message" into file:line. Its runtime line numbers
  * can be off, so an error about a named function or variable is pinned to the line that names it.
  */
+/** dbt's Jinja functions that dpm's templates do not have, and what to do instead. */
+const DBT_ONLY_FUNCTIONS = new Map([
+  ['run_query', 'a model cannot query the database while it compiles; compute the value in SQL instead'],
+  ['statement', 'a model cannot query the database while it compiles; compute the value in SQL instead'],
+  ['load_result', 'a model cannot query the database while it compiles; compute the value in SQL instead'],
+  ['log', 'dpm templates print nothing; write a SQL comment instead'],
+  ['return', 'a dpm macro returns the text it renders'],
+  ['adapter.dispatch', 'dpm has one adapter (PostgreSQL): call the postgres__ macro directly'],
+]);
+const DBT_ONLY_TAGS = new Map([
+  ['do', 'set a variable with {% set %} instead'],
+  ['test', 'use the generic tests dpm ships or a singular test in tests/data/*.sql'],
+  ['snapshot', 'build the history as an incremental model'],
+  ['materialization', 'use the materializations dpm ships (view, table, incremental, ephemeral)'],
+]);
+
 export function templateError(err: Error, path: string, source: string): TemplateError {
   const raw = err.message ?? String(err);
   const m = /\[Line (\d+), Column (\d+)\]\s*([\s\S]*)$/.exec(raw);
@@ -190,7 +206,16 @@ export function templateError(err: Error, path: string, source: string): Templat
     const idx = source.split('\n').findIndex((l) => l.includes(named[1]));
     if (idx >= 0) line = idx + 1;
   }
-  if (/Unable to call `([^`]+)`, which is undefined/.test(message)) {
+  const called = /Unable to call `([^`]+)`, which is undefined/.exec(message)?.[1];
+  const tag = /unknown block tag: (\w+)/.exec(message)?.[1];
+  const dbtName = called?.replace(/\["(\w+)"\]/g, '.$1');
+  if (dbtName && DBT_ONLY_FUNCTIONS.has(dbtName)) {
+    message = `dbt's ${dbtName}() is not supported by dpm: ${DBT_ONLY_FUNCTIONS.get(dbtName)}`;
+    const idx = source.split('\n').findIndex((l) => l.includes(dbtName));
+    if (idx >= 0) line = idx + 1;
+  } else if (tag && DBT_ONLY_TAGS.has(tag)) {
+    message = `dbt's {% ${tag} %} is not supported by dpm: ${DBT_ONLY_TAGS.get(tag)}`;
+  } else if (called) {
     message = message.replace(
       /Unable to call `([^`]+)`, which is undefined or falsey/,
       "'$1' is not a macro or function: define it in macros/*.sql or fix the name",

@@ -5,7 +5,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { connect, type Database } from '../../runner/db/connect.ts';
 import { freshTarget, TARGET_KINDS, type TestTarget } from '../helpers/databases.ts';
-import { build, removeDir, resetSchemas, rowsOf, writeProject } from './_helpers.ts';
+import { loadProject } from '../../runner/project/load.ts';
+import { build, removeDir, resetSchemas, rowsOf, thrown, writeProject } from './_helpers.ts';
 
 // Rows of one day are restated on every run (a late correction): with a unique_key they must replace the old ones.
 const SOURCE = `{{ config(materialized='table') }}
@@ -96,5 +97,76 @@ models:
     });
   });
 
+  test("doc() in yml descriptions reads {% docs %} blocks; a test's name: is its name", async () => {
+    const dir = project({
+      'models/shop/docs.md': `{% docs order_id %}
+The order's id, unique across **all** shops.
+{% enddocs %}
+{% docs orders %}One row per order.{% enddocs %}`,
+      'models/shop/orders.sql': `{{ config(materialized='table') }}
+select 1 as order_id`,
+      'models/shop/orders.yml': `models:
+  - name: orders
+    description: "{{ doc('orders') }}"
+    columns:
+      - name: order_id
+        description: "{{ doc('order_id') }}"
+        data_tests:
+          - unique:
+              name: orders_have_unique_ids
+`,
+    });
+    const summary = await build(dir, db);
+    const tests = summary.results.filter((r) => r.unique_id.startsWith('test.'));
+    assert.equal(
+      tests.map((r) => [r.unique_id, r.status]),
+      [['test.t.orders_have_unique_ids', 'pass']],
+    );
+    const comments = await rowsOf(
+      db,
+      "select obj_description('shop.orders'::regclass, 'pg_class') as model, " +
+        "col_description('shop.orders'::regclass, 1) as col",
+    );
+    assert.equal(comments[0], { model: 'One row per order.', col: "The order's id, unique across **all** shops." });
+  });
+
   test.run();
 }
+
+const load = suite('dbt features dpm does not support fail at load time, never silently');
+
+load('doc() of an unknown block, {% do %}, run_query(), unit_tests: each names file:line and what to do', () => {
+  const cases: [Record<string, string>, RegExp][] = [
+    [
+      {
+        'models/m/a.sql': 'select 1 as id',
+        'models/m/a.yml': 'models:\n  - name: a\n    description: "{{ doc(\'nope\') }}"\n',
+      },
+      /models\/m\/a\.yml:2: doc\('nope'\) names no doc block: add \{% docs nope %\}/,
+    ],
+    [
+      { 'models/m/a.sql': "{% do log('x') %}\nselect 1 as id" },
+      /a\.sql:1:\d+: dbt's \{% do %\} is not supported by dpm/,
+    ],
+    [
+      { 'models/m/a.sql': "select 1 as id,\n  {{ run_query('select 2') }} as two" },
+      /a\.sql:2: dbt's run_query\(\) is not supported by dpm: a model cannot query the database/,
+    ],
+    [
+      { 'models/m/a.sql': 'select 1 as id', 'models/m/a.yml': 'models:\n  - name: a\nunit_tests:\n  - name: t\n' },
+      /models\/m\/a\.yml:\d+: dbt's 'unit_tests:' is not supported by dpm/,
+    ],
+  ];
+  for (const [files, message] of cases) {
+    const dir = writeProject(files);
+    try {
+      const err = thrown(() => loadProject(dir));
+      assert.ok(err, `${Object.keys(files).join(', ')} loaded without an error`);
+      assert.match(String(err?.message ?? err), message);
+    } finally {
+      removeDir(dir);
+    }
+  }
+});
+
+load.run();
