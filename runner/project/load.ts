@@ -45,6 +45,15 @@ export function loadProject(root: string, options: LoadOptions = {}): Project {
   const seedSpecs = new Map<string, ResourceSpec>();
   const sources = new Map<string, SourceTable>();
   const sourceTests: { table: SourceTable; spec: ResourceSpec }[] = [];
+  // dbt's default snapshot folder: skipping it would drop the user's history tables without a word.
+  const snapshot = listFiles(root, 'snapshots', ['.sql'])[0];
+  if (snapshot) {
+    throw new ProjectError(
+      snapshot,
+      1,
+      "dbt's snapshots are not supported by dpm: build the history as an incremental model under models/",
+    );
+  }
   const partialParse = new PartialParse(join(root, config['target-path']));
   const docs = new DocBlocks();
   for (const dir of [...config['model-paths'], ...config['seed-paths']]) {

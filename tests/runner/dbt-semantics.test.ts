@@ -153,6 +153,10 @@ load('doc() of an unknown block, {% do %}, run_query(), unit_tests: each names f
       /a\.sql:2: dbt's run_query\(\) is not supported by dpm: a model cannot query the database/,
     ],
     [
+      { 'models/m/a.sql': 'select 1 as id', 'snapshots/orders_history.sql': '{% snapshot orders_history %}' },
+      /snapshots\/orders_history\.sql:1: dbt's snapshots are not supported by dpm/,
+    ],
+    [
       { 'models/m/a.sql': 'select 1 as id', 'models/m/a.yml': 'models:\n  - name: a\nunit_tests:\n  - name: t\n' },
       /models\/m\/a\.yml:\d+: dbt's 'unit_tests:' is not supported by dpm/,
     ],
