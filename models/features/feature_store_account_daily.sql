@@ -52,6 +52,8 @@ state as (
         s.open_pnl,
         coalesce(op.open_positions, 0) as open_positions,
         coalesce(op.open_positions_volume, 0) as open_positions_volume,
+        s.open_positions_value_to_equity,
+        {{ safe_divide('s.account_margin', 's.current_equity') }} as margin_to_equity,
         s.distance_to_profit_target,
         s.distance_to_daily_loss_limit,
         s.distance_to_max_drawdown,

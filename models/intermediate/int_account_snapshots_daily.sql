@@ -136,6 +136,8 @@ final as (
         -- activity and running state
         s.num_trades,
         s.num_open_positions,
+        s.open_positions_value_to_equity,
+        s.account_margin,
         s.total_lots,
         s.total_volume,
         s.days_active,
