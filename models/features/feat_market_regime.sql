@@ -1,6 +1,7 @@
 {{ config(
     unique_key=['date'],
-    indexes=[{'columns': ['date'], 'unique': True}]
+    indexes=[{'columns': ['date'], 'unique': True}],
+    reference=true
 ) }}
 
 -- The market regime of each day as model inputs: sentiment, volatility and liquidity states, rates,

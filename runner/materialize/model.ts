@@ -173,9 +173,11 @@ function analyzedColumns(node: ModelNode): string {
 }
 
 async function distribute(knex: Knex, node: ModelNode, rel: string): Promise<void> {
-  if (!node.config.distributed_by) return;
-  // Without Citus the column is only a declaration; the same project runs on plain PostgreSQL.
-  if (await isCitus(knex)) await knex.raw(`select create_distributed_table(?, ?)`, [rel, node.config.distributed_by]);
+  const { distributed_by: column, reference } = node.config;
+  // Without Citus both are only declarations; the same project runs on plain PostgreSQL.
+  if ((!column && !reference) || !(await isCitus(knex))) return;
+  if (column) await knex.raw('select create_distributed_table(?, ?)', [rel, column]);
+  else await knex.raw('select create_reference_table(?)', [rel]);
 }
 
 /**

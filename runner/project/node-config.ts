@@ -28,6 +28,8 @@ export const modelConfigSchema = z
     begin: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD'),
     full_refresh: z.boolean(),
     distributed_by: z.string(),
+    /** On Citus, a copy on every worker (small lookups that distributed tables join). */
+    reference: z.boolean(),
     meta: z.record(z.string(), z.unknown()),
   })
   .partial()
@@ -52,6 +54,8 @@ export const seedConfigSchema = z
     /** MM/DD/YYYY-style timestamps are read month first (us) or day first (eu). */
     date_order: z.enum(['us', 'eu']),
     full_refresh: z.boolean(),
+    /** On Citus, a copy on every worker, so that joins to it stay on the workers. */
+    reference: z.boolean(),
     meta: z.record(z.string(), z.unknown()),
   })
   .partial()

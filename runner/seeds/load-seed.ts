@@ -7,7 +7,7 @@ import { SeedError } from '../errors.ts';
 import { runVerbatim } from '../db/pg-connection.ts';
 import type { SeedNode } from '../project/nodes.ts';
 import { quoteIdent, quoteLiteral } from '../project/templating.ts';
-import { qualified } from '../materialize/relations.ts';
+import { isCitus, qualified } from '../materialize/relations.ts';
 import { swapIntoPlace } from '../materialize/swap.ts';
 import { scratchName } from '../materialize/model.ts';
 import { converterFor, inferType, snakeCase } from './seed-values.ts';
@@ -197,6 +197,9 @@ export async function loadSeed(
       `(${parsed.columns.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ')})`,
   );
   try {
+    if (seed.config.reference && (await isCitus(knex))) {
+      await knex.raw('select create_reference_table(?)', [`${schema}.${tmp}`]);
+    }
     const batch = 5000;
     for (let i = 0; i < parsed.rows.length; i += batch) {
       await db.copyCsv(
