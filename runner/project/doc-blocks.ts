@@ -15,7 +15,11 @@ export class DocBlocks {
       const line = source.slice(0, m.index).split('\n').length;
       const previous = this.blocks.get(m[1]);
       if (previous) {
-        throw new ProjectError(file, line, `doc block '${m[1]}' is already defined in ${previous.file}:${previous.line}`);
+        throw new ProjectError(
+          file,
+          line,
+          `doc block '${m[1]}' is already defined in ${previous.file}:${previous.line}`,
+        );
       }
       this.blocks.set(m[1], { text: m[2].trim(), file, line });
     }

@@ -176,7 +176,11 @@ export function parseProperties(text: string, relPath: string): PropertiesFile {
       }
       const { config, arguments: nested, severity, where, name, ...rest } = body as Record<string, unknown>;
       if (name !== undefined && (typeof name !== 'string' || !/^[A-Za-z_][\w]*$/.test(name))) {
-        throw new ProjectError(relPath, line, `test '${testName}': name must be an identifier, got ${JSON.stringify(name)}`);
+        throw new ProjectError(
+          relPath,
+          line,
+          `test '${testName}': name must be an identifier, got ${JSON.stringify(name)}`,
+        );
       }
       const cfg = { ...((config as Record<string, unknown>) ?? {}) };
       if (severity !== undefined) cfg.severity = severity;
