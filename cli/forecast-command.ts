@@ -46,8 +46,12 @@ export function registerTrainerCommands(cli: Argv, done: (code: number) => void)
     async (a) => {
       const args = a as unknown as CommonArgs & TrainCommandOptions;
       const loaded = load(args);
-      await withDatabase(loaded, args, (db) =>
-        trainAndRegister(db.knex, { ...args, artifactsDir: resolve(args.projectDir, args.artifactsDir) }, loaded.log),
+      await withDatabase(
+        loaded,
+        args,
+        (db) =>
+          trainAndRegister(db.knex, { ...args, artifactsDir: resolve(args.projectDir, args.artifactsDir) }, loaded.log),
+        { product: true },
       );
       done(0);
     },
@@ -81,15 +85,20 @@ export function registerTrainerCommands(cli: Argv, done: (code: number) => void)
         evaluate: boolean;
       };
       const loaded = load(args);
-      await withDatabase(loaded, args, async (db) => {
-        if (args.evaluate)
-          await evaluatePredictions(
-            db.knex,
-            { date: args.date, modelVersion: args.modelVersion, oracle: simulatorOracle() },
-            loaded.log,
-          );
-        else await predictDay(db.knex, args, loaded.log);
-      });
+      await withDatabase(
+        loaded,
+        args,
+        async (db) => {
+          if (args.evaluate)
+            await evaluatePredictions(
+              db.knex,
+              { date: args.date, modelVersion: args.modelVersion, oracle: simulatorOracle() },
+              loaded.log,
+            );
+          else await predictDay(db.knex, args, loaded.log);
+        },
+        { product: true },
+      );
       done(0);
     },
   );

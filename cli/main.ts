@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { z } from 'zod';
 import { redact } from '../runner/db/redact.ts';
@@ -50,7 +51,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('project-dir', {
       type: 'string',
       default: process.env.DPM_PROJECT_DIR ?? '.',
-      describe: 'folder holding dpm.yml',
+      describe: 'folder holding dpm.yml (or a dbt project: dbt_project.yml)',
       global: true,
     })
     .option('target', {
@@ -59,6 +60,15 @@ export async function main(argv: string[]): Promise<number> {
       global: true,
     })
     .option('vars', { type: 'string', describe: 'YAML/JSON mapping of project vars', global: true })
+    .option('profiles-dir', {
+      type: 'string',
+      describe: 'dbt projects: the folder of profiles.yml (default: DBT_PROFILES_DIR, the project folder, ~/.dbt)',
+      global: true,
+    })
+    // The project loader reads profiles.yml where dbt does; the flag outranks the variable, as in dbt.
+    .middleware((a) => {
+      if (a.profilesDir) process.env.DBT_PROFILES_DIR = resolve(String(a.profilesDir));
+    })
     .option('log-level', {
       choices: ['debug', 'info', 'warn', 'error'] as const,
       default: 'info' as const,

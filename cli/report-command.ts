@@ -32,7 +32,7 @@ export function registerReportCommand(cli: Argv, done: (code: number) => void): 
         loaded,
         args,
         (db) => gatherReport(db.knex, { modelVersion: args.modelVersion }),
-        { runLock: false },
+        { runLock: false, product: true },
       );
       const path = writeReportData(data, out);
       const h = data.headline;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { connect, type Database } from '../runner/db/connect.ts';
-import { migrateLatest } from '../migrations/migrate.ts';
+import { migrateLatest, migrateRunner } from '../migrations/migrate.ts';
 import { resolveTarget, type Target } from '../runner/db/target.ts';
 import { UsageError } from '../runner/errors.ts';
 import { Dag } from '../runner/graph/dag.ts';
@@ -86,14 +86,15 @@ export function targetOf(loaded: Loaded, args: CommonArgs): Target {
 }
 
 /**
- * Connects, migrates the bookkeeping schema, and holds the run lock for the duration of `fn`. A caller
+ * Connects, migrates, and holds the run lock for the duration of `fn`. The runner's verbs create only its
+ * bookkeeping (dpm.runs); the product's (`product: true`: train, predict, report) every dpm table. A caller
  * that already holds a connection and the lock (dpm pipeline) passes it as `args.db` and it is reused.
  */
 export async function withDatabase<T>(
   loaded: Loaded,
   args: CommonArgs,
   fn: (db: Database) => Promise<T>,
-  options: { runLock?: boolean; threads?: number } = {},
+  options: { runLock?: boolean; threads?: number; product?: boolean } = {},
 ): Promise<T> {
   if (args.db) return fn(args.db);
   const target = targetOf(loaded, args);
@@ -104,7 +105,7 @@ export async function withDatabase<T>(
   try {
     const release = options.runLock === false ? async () => undefined : await db.acquireRunLock(args.lockWait * 1000);
     try {
-      await migrateLatest(db.knex);
+      await (options.product ? migrateLatest(db.knex) : migrateRunner(db.knex));
       return await fn(db);
     } finally {
       await release();

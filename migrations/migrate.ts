@@ -11,14 +11,24 @@ const source: Knex.MigrationSource<string> = {
 const config: Knex.MigratorConfig = { migrationSource: source, schemaName: 'dpm', tableName: 'knex_migrations' };
 
 /**
+ * The runner's own bookkeeping (dpm.runs, dpm.run_nodes): all that seed, run, build and test create, so that
+ * a project other than dpm's gets no tables it did not declare. The product's verbs apply every migration.
+ */
+const RUNNER_ONLY = migrations.slice(0, 1);
+const runnerConfig: Knex.MigratorConfig = {
+  ...config,
+  migrationSource: { ...source, getMigrations: async () => RUNNER_ONLY.map(([name]) => name) },
+};
+
+/**
  * True when every migration is recorded as applied: one query, where knex's migrator checks its tables, takes
  * its lock and lists the applied migrations in six, which every command on an up-to-date database would pay.
  */
-async function upToDate(knex: Knex): Promise<boolean> {
+async function upToDate(knex: Knex, wanted = migrations): Promise<boolean> {
   try {
     const { rows } = await knex.raw('select name from dpm.knex_migrations');
     const applied = new Set((rows as { name: string }[]).map((r) => r.name));
-    return migrations.every(([name]) => applied.has(name));
+    return wanted.every(([name]) => applied.has(name));
   } catch (err) {
     // A new database: no dpm schema (3F000) or no migrations table (42P01) yet.
     if (['42P01', '3F000'].includes((err as { code?: string }).code ?? '')) return false;
@@ -31,6 +41,14 @@ export async function migrateLatest(knex: Knex): Promise<string[]> {
   if (await upToDate(knex)) return [];
   await knex.raw('create schema if not exists dpm');
   const [, applied] = (await knex.migrate.latest(config)) as [number, string[]];
+  return applied;
+}
+
+/** Applies the runner's bookkeeping migration only (a database that has it, or more, is left as it is). */
+export async function migrateRunner(knex: Knex): Promise<string[]> {
+  if (await upToDate(knex, RUNNER_ONLY)) return [];
+  await knex.raw('create schema if not exists dpm');
+  const [, applied] = (await knex.migrate.latest(runnerConfig)) as [number, string[]];
   return applied;
 }
 

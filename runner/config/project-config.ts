@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parse as parseYaml, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, ProjectError } from '../errors.ts';
+import { loadDbtProject } from './dbt-project.ts';
 
 const targetSchema = z.discriminatedUnion('type', [
   z
@@ -76,28 +77,61 @@ export type ProjectConfig = z.infer<typeof projectSchema> & { root: string; file
 
 export const PROJECT_FILE = 'dpm.yml';
 
-export function loadProjectConfig(root: string): ProjectConfig {
-  const file = join(root, PROJECT_FILE);
-  if (!existsSync(file)) {
-    throw new ConfigError(`no ${PROJECT_FILE} in ${root}: run dpm from a project folder or pass --project-dir.`);
-  }
-  const text = readFileSync(file, 'utf8');
+export const DBT_PROJECT_FILE = 'dbt_project.yml';
+
+/** A parsed project file: its data and, for messages, the line of a key path. */
+export interface ProjectDocument {
+  data: Record<string, unknown>;
+  lineOf(path: string[]): number | undefined;
+}
+
+export function readProjectDocument(path: string, name: string): ProjectDocument {
+  const text = readFileSync(path, 'utf8');
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter });
   if (doc.errors.length) {
     const e = doc.errors[0];
-    throw new ProjectError(PROJECT_FILE, e.linePos?.[0].line, e.message.split('\n')[0]);
+    throw new ProjectError(name, e.linePos?.[0].line, e.message.split('\n')[0]);
   }
-  const result = projectSchema.safeParse(doc.toJS() ?? {});
+  const data = doc.toJS() ?? {};
+  if (typeof data !== 'object' || Array.isArray(data)) throw new ProjectError(name, 1, 'expected a mapping of keys');
+  return {
+    data,
+    lineOf: (path) => {
+      const node = doc.getIn(path, true) as { range?: [number, number] } | undefined;
+      return node?.range ? lineCounter.linePos(node.range[0]).line : undefined;
+    },
+  };
+}
+
+/** The project in `root`: dpm.yml, or a dbt project's dbt_project.yml (and its profiles.yml for targets). */
+export function loadProjectConfig(root: string): ProjectConfig {
+  const file = join(root, PROJECT_FILE);
+  if (!existsSync(file)) {
+    if (existsSync(join(root, DBT_PROJECT_FILE))) return loadDbtProject(root);
+    throw new ConfigError(
+      `no ${PROJECT_FILE} or ${DBT_PROJECT_FILE} in ${root}: run dpm from a project folder or pass --project-dir.`,
+    );
+  }
+  const { data, lineOf } = readProjectDocument(file, PROJECT_FILE);
+  return validateProject(data, lineOf, PROJECT_FILE, root, file);
+}
+
+/** Checks a project's settings (from dpm.yml, or translated from dbt's files) against the one schema. */
+export function validateProject(
+  data: Record<string, unknown>,
+  lineOf: (path: string[]) => number | undefined,
+  name: string,
+  root: string,
+  file: string,
+): ProjectConfig {
+  const result = projectSchema.safeParse(data);
   if (!result.success) {
     const issue = result.error.issues[0];
     const path = issue.path.map(String);
     const key = issue.code === 'unrecognized_keys' ? [...path, issue.keys[0]] : path;
-    const node = doc.getIn(key.length ? key.slice(0, issue.code === 'unrecognized_keys' ? -1 : undefined) : [], true) as
-      | { range?: [number, number] }
-      | undefined;
-    const line = node?.range ? lineCounter.linePos(node.range[0]).line : undefined;
-    throw new ProjectError(PROJECT_FILE, line, `${key.join('.') || '(root)'}: ${issue.message}`);
+    const line = lineOf(key.length ? key.slice(0, issue.code === 'unrecognized_keys' ? -1 : undefined) : []);
+    throw new ProjectError(name, line, `${key.join('.') || '(root)'}: ${issue.message}`);
   }
   return { ...result.data, root, file };
 }
