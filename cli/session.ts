@@ -68,7 +68,7 @@ export interface Loaded {
 
 export function load(args: CommonArgs): Loaded {
   const log = createLogger({ level: args.logLevel, json: args.json });
-  const project = loadProject(resolve(args.projectDir), { vars: parseVars(args.vars) });
+  const project = loadProject(resolve(args.projectDir), { vars: parseVars(args.vars), target: args.target });
   return { project, dag: new Dag(project.nodes), log };
 }
 

@@ -50,8 +50,9 @@ export function loadDbtProject(root: string): ProjectConfig {
   for (const [key, value] of Object.entries(data)) if (!IGNORED.includes(key)) project[key] = value;
   const profileName = typeof data.profile === 'string' ? data.profile : String(data.name ?? '');
   const profile = readProfile(root, profileName);
-  if (profile) Object.assign(project, profile);
-  return validateProject(project, lineOf, DBT_PROJECT_FILE, root, file);
+  if (profile) Object.assign(project, { target: profile.target, targets: profile.targets });
+  const config = validateProject(project, lineOf, DBT_PROJECT_FILE, root, file);
+  return { ...config, naming: 'dbt', targetSchemas: profile?.schemas ?? {} };
 }
 
 /** Where profiles.yml is looked for, first found wins, as dbt does. */
@@ -64,7 +65,10 @@ function profilesFile(root: string): string | undefined {
  * The profile's outputs as dpm targets and its default target; undefined without a profiles.yml (the embedded
  * database is then the target, as for a dpm.yml without targets).
  */
-function readProfile(root: string, name: string): { target?: string; targets: Record<string, unknown> } | undefined {
+function readProfile(
+  root: string,
+  name: string,
+): { target?: string; targets: Record<string, unknown>; schemas: Record<string, string> } | undefined {
   const file = profilesFile(root);
   if (!file) return undefined;
   const where = file.startsWith(root) ? 'profiles.yml' : file;
@@ -76,6 +80,7 @@ function readProfile(root: string, name: string): { target?: string; targets: Re
     );
   }
   const targets: Record<string, unknown> = {};
+  const schemas: Record<string, string> = {};
   for (const [target, output] of Object.entries(profile.outputs)) {
     const out = rendered(output, `${where} (${name}.outputs.${target})`);
     if (out.type !== 'postgres') {
@@ -94,8 +99,9 @@ function readProfile(root: string, name: string): { target?: string; targets: Re
       database: out.dbname ?? out.database,
       threads: out.threads === undefined ? undefined : Number(out.threads),
     };
+    if (out.schema !== undefined) schemas[target] = String(out.schema);
   }
-  return { target: profile.target === undefined ? undefined : String(profile.target), targets };
+  return { target: profile.target === undefined ? undefined : String(profile.target), targets, schemas };
 }
 
 const env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: true });

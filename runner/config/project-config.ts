@@ -73,7 +73,14 @@ const projectSchema = z
     'regimes-source': regimesSourceSchema.optional(),
   })
   .strict();
-export type ProjectConfig = z.infer<typeof projectSchema> & { root: string; file: string };
+export type ProjectConfig = z.infer<typeof projectSchema> & {
+  root: string;
+  file: string;
+  /** A dbt project names schemas as dbt does: from its target's schema (`dbt`), not from model folders. */
+  naming?: 'dbt';
+  /** A dbt project's targets' schemas (profiles.yml `schema:`), for that naming. */
+  targetSchemas?: Record<string, string>;
+};
 
 export const PROJECT_FILE = 'dpm.yml';
 

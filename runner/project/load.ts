@@ -28,6 +28,38 @@ export interface Project {
 
 export interface LoadOptions {
   vars?: Record<string, unknown>;
+  /** The target the command runs on (--target): a dbt project's schemas follow its schema. */
+  target?: string;
+}
+
+/** A relation's schema from its custom `schema` config (if any) and the folder-derived default. */
+type SchemaNamer = (custom: string | undefined, fallback: string) => string;
+
+/**
+ * dpm's projects name schemas by folder (`custom ?? folder`). A dbt project names them as dbt does: the
+ * target's schema, or `<target schema>_<custom>`; its own generate_schema_name macro decides when it has one.
+ */
+function schemaNamer(config: ProjectConfig, engine: TemplateEngine, macros: string[], target?: string): SchemaNamer {
+  if (config.naming !== 'dbt') return (custom, fallback) => custom ?? fallback;
+  const name = target ?? (process.env.DPM_DATABASE_URL ? undefined : config.target);
+  const base = (name && config.targetSchemas?.[name]) || 'public';
+  if (!macros.includes('generate_schema_name')) {
+    return (custom) => (custom ? `${base}_${custom.trim()}` : base);
+  }
+  const source = '{{ generate_schema_name(custom, none) }}';
+  const template = engine.compile(source, 'generate_schema_name');
+  const hooks: RenderHooks = {
+    ref: () => new Relation(base, ''),
+    source: (s, t) => new Relation(s, t),
+    config: () => undefined,
+    variable: (_, fallback) => fallback,
+    isIncremental: () => false,
+    self: () => undefined,
+    extra: { target: { name: name ?? 'default', type: 'postgres', schema: base }, execute: false },
+  };
+  // dbt passes none for a model without a custom schema; the macro tests it with `is none`.
+  return (custom) =>
+    engine.render(template, 'macros (generate_schema_name)', source, hooks, { custom: custom ?? null }).trim();
 }
 
 /** Reads every model, seed, macro, property file and test; finds dependencies without touching a database. */
@@ -111,11 +143,13 @@ export function loadProject(root: string, options: LoadOptions = {}): Project {
     nodes.set(node.uniqueId, node);
   };
 
-  for (const seed of loadSeeds(config, seedSpecs, partialParse)) register(seed, seed.path, undefined);
+  const nameSchema = schemaNamer(config, engine, macros, options.target);
+  for (const seed of loadSeeds(config, seedSpecs, partialParse, nameSchema)) register(seed, seed.path, undefined);
   partialParse.save();
   for (const dir of config['model-paths']) {
     for (const file of listFiles(root, dir, ['.sql'])) {
-      const model = parseModel(config, engine, vars, file, dir, modelSpecs.get(basename(file, '.sql')));
+      const spec = modelSpecs.get(basename(file, '.sql'));
+      const model = parseModel(config, engine, vars, file, dir, spec, nameSchema);
       if (model.config.enabled) register(model, file, undefined);
     }
   }
@@ -251,6 +285,7 @@ function parseModel(
   file: string,
   modelDir: string,
   spec: ResourceSpec | undefined,
+  nameSchema: SchemaNamer,
 ): ModelNode {
   const rawSql = readFileSync(join(config.root, file), 'utf8');
   const name = basename(file, '.sql');
@@ -306,7 +341,7 @@ function parseModel(
   const resolved: ResolvedModelConfig = {
     ...merged,
     materialized: (merged.materialized as ResolvedModelConfig['materialized']) ?? 'view',
-    schema: (merged.schema as string) ?? folders[0] ?? 'public',
+    schema: nameSchema(merged.schema as string | undefined, folders[0] ?? 'public'),
     alias: (merged.alias as string) ?? name,
     tags,
     enabled: (merged.enabled as boolean) ?? true,
@@ -374,7 +409,12 @@ export function readVar(
   );
 }
 
-function loadSeeds(config: ProjectConfig, specs: Map<string, ResourceSpec>, partialParse: PartialParse): SeedNode[] {
+function loadSeeds(
+  config: ProjectConfig,
+  specs: Map<string, ResourceSpec>,
+  partialParse: PartialParse,
+  nameSchema: SchemaNamer,
+): SeedNode[] {
   const groups = new Map<string, { files: string[]; folders: string[] }>();
   for (const dir of config['seed-paths']) {
     for (const file of listFiles(config.root, dir, ['.csv'])) {
@@ -399,7 +439,7 @@ function loadSeeds(config: ProjectConfig, specs: Map<string, ResourceSpec>, part
       if (!checked.ok) throw new ProjectError(where, line, `seed '${name}': ${checked.problem.message}`);
       merged = { ...merged, ...checked.value };
     }
-    const schema = (merged.schema as string) ?? 'seeds';
+    const schema = nameSchema(merged.schema as string | undefined, 'seeds');
     const alias = (merged.alias as string) ?? name;
     seeds.push({
       resourceType: 'seed',

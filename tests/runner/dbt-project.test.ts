@@ -54,26 +54,32 @@ for (const kind of TARGET_KINDS) {
       const args = ['build', '--project-dir', dir, ...(kind === 'postgres' ? ['--profiles-dir', PROFILES] : [])];
       const r = await runDpm(args, { cwd: dir, env, timeoutMs: 120_000 });
       assert.is(r.code, 0, `${r.stdout}\n${r.stderr}`);
-      // 3 seeds, 5 models, 16 data tests.
-      assert.match(r.stdout, /Finished build in [\d.]+s: 24 ok, 0 warn, 0 error, 0 fail, 0 skipped/);
+      // 3 seeds, 6 models, 16 data tests.
+      assert.match(r.stdout, /Finished build in [\d.]+s: 25 ok, 0 warn, 0 error, 0 fail, 0 skipped/);
       if (kind === 'postgres') assert.match(r.stdout, /PostgreSQL target 'dev'/);
 
+      // dbt's schema naming: the target's schema (profiles.yml's `schema: analytics`; `public` on the embedded
+      // database, which has no profile), and `<target schema>_<custom>` for a custom schema.
+      const s = kind === 'postgres' ? 'analytics' : 'public';
       const db = await connect(target.target);
       try {
         const kinds = await rowsOf(
           db,
           "select table_schema || '.' || table_name as rel, table_type as type from information_schema.tables " +
-            "where table_name in ('stg_orders', 'orders', 'customers') order by 1",
+            "where table_name in ('stg_orders', 'orders', 'customers', 'revenue_by_status', 'raw_orders') " +
+            'order by 1',
         );
         assert.equal(kinds, [
-          { rel: 'marts.customers', type: 'BASE TABLE' },
-          { rel: 'marts.orders', type: 'BASE TABLE' },
-          { rel: 'staging.stg_orders', type: 'VIEW' },
+          { rel: `${s}.customers`, type: 'BASE TABLE' },
+          { rel: `${s}.orders`, type: 'BASE TABLE' },
+          { rel: `${s}.raw_orders`, type: 'BASE TABLE' },
+          { rel: `${s}.stg_orders`, type: 'VIEW' },
+          { rel: `${s}_reporting.revenue_by_status`, type: 'BASE TABLE' },
         ]);
         const got = await rowsOf(
           db,
           'select customer_id::int as id, number_of_orders::int as n, customer_lifetime_value::float8 as clv ' +
-            'from marts.customers order by 1',
+            `from ${s}.customers order by 1`,
         );
         assert.is(got.length, customers.length);
         for (const row of got) {
@@ -88,14 +94,14 @@ for (const kind of TARGET_KINDS) {
         const loop = await rowsOf(
           db,
           'select sum(credit_card_amount)::float8 as card, sum(gift_card_amount)::float8 as gift, count(*)::int as n ' +
-            'from marts.orders',
+            `from ${s}.orders`,
         );
-        const byMethod = (m: string) => payments.filter((p) => p[2] === m).reduce((s, p) => s + Number(p[3]) / 100, 0);
+        const byMethod = (m: string) => payments.filter((p) => p[2] === m).reduce((t, p) => t + Number(p[3]) / 100, 0);
         assert.equal(loop[0], { card: byMethod('credit_card'), gift: byMethod('gift_card'), n: orders.length });
         const doc = await rowsOf(
           db,
-          "select col_description('marts.orders'::regclass, (select attnum from pg_attribute " +
-            "where attrelid = 'marts.orders'::regclass and attname = 'status')) as d",
+          `select col_description('${s}.orders'::regclass, (select attnum from pg_attribute ` +
+            `where attrelid = '${s}.orders'::regclass and attname = 'status')) as d`,
         );
         assert.match(String(doc[0].d), /^Orders can be one of the following statuses: placed, shipped/);
         // Only what the project declares, and the runner's own log: none of dpm's product tables.

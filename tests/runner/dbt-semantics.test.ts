@@ -1,6 +1,9 @@
 // Where dbt-core 1.9 on PostgreSQL and dpm must not differ silently: the default incremental strategy with a
 // unique_key, folder config written without `+`, `target.*` and `execute` at run time. Each case failed before
 // dpm followed dbt here. Runs on both targets.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { connect, type Database } from '../../runner/db/connect.ts';
@@ -170,6 +173,30 @@ load('doc() of an unknown block, {% do %}, run_query(), unit_tests: each names f
     } finally {
       removeDir(dir);
     }
+  }
+});
+
+load("a dbt project's own generate_schema_name macro names the schemas, as in dbt", () => {
+  // A folder given: writeProject adds no dpm.yml, so dbt_project.yml is the project file.
+  const dir = writeProject(
+    {
+      'dbt_project.yml': 'name: shop\nconfig-version: 2\nmodels:\n  shop:\n    reporting:\n      +schema: reporting\n',
+      'macros/get_custom_schema.sql': `{% macro generate_schema_name(custom_schema_name, node) -%}
+  {%- if custom_schema_name is none -%}{{ target.schema }}{%- else -%}{{ custom_schema_name | trim }}{%- endif -%}
+{%- endmacro %}`,
+      'models/reporting/revenue.sql': 'select 1 as revenue',
+      'models/orders.sql': 'select 1 as id',
+    },
+    mkdtempSync(join(tmpdir(), 'dpm-dbt-')),
+  );
+  try {
+    const project = loadProject(dir);
+    const schemaOf = (name: string) =>
+      (project.nodes.get(`model.shop.${name}`) as { relation: { schema: string } }).relation.schema;
+    assert.is(schemaOf('revenue'), 'reporting', 'the macro drops the target prefix');
+    assert.is(schemaOf('orders'), 'public', 'no custom schema: the target schema');
+  } finally {
+    removeDir(dir);
   }
 });
 
