@@ -13,7 +13,7 @@ type Register = (cli: Argv, done: (code: number) => void) => void;
  */
 export const COMMAND_MODULES: { commands: string[]; load: () => Promise<Register> }[] = [
   {
-    commands: ['build', 'run', 'seed', 'test', 'ls', 'compile', 'debug', 'migrate'],
+    commands: ['build', 'run', 'seed', 'test', 'ls', 'compile', 'debug', 'migrate', 'source'],
     load: async () => (await import('./runner-commands.ts')).registerRunnerCommands,
   },
   { commands: ['ingest'], load: async () => (await import('./ingest-command.ts')).registerIngestCommand },

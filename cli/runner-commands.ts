@@ -10,6 +10,16 @@ import { loadProjectConfig } from '../runner/config/project-config.ts';
 import { resolve } from 'node:path';
 import { checkDateFlags, load, runCommand, select, withDatabase, type CommonArgs, type RunArgs } from './session.ts';
 import type { GraphNode } from '../runner/project/nodes.ts';
+import { checkFreshness, freshnessTables, writeSourcesArtifact } from '../runner/freshness.ts';
+
+/** 90061 -> '1d 1h 1m'; under a minute in seconds. */
+function formatAge(seconds: number): string {
+  if (seconds < 60) return `${Math.round(seconds)}s`;
+  const d = Math.floor(seconds / 86400);
+  const h = Math.floor((seconds % 86400) / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  return [d ? `${d}d` : '', h ? `${h}h` : '', m ? `${m}m` : ''].filter(Boolean).join(' ') || '0m';
+}
 
 function selectionOptions<T>(y: Argv<T>) {
   return y
@@ -164,6 +174,60 @@ export function registerRunnerCommands(cli: Argv, done: Done): void {
         await db.close();
       }
       done(0);
+    },
+  );
+
+  cli.command(
+    'source <what>',
+    "source freshness: check how old each source table's newest row is (loaded_at_field) against its rule",
+    (y) =>
+      y
+        .positional('what', { choices: ['freshness'] as const, describe: 'what to check' })
+        .option('select', {
+          alias: 's',
+          type: 'string',
+          array: true,
+          describe: 'source:<name> or source:<name>.<table> (default: every source table with a rule)',
+        })
+        .example('dpm source freshness --select source:raw', 'the nightly job refuses stale API data (exit 1)'),
+    async (a) => {
+      const args = asCommon(a);
+      const loaded = load(args);
+      const wanted = ((a.select as string[] | undefined) ?? []).map((s) => {
+        const m = /^source:([\w]+)(?:\.([\w]+))?$/.exec(s);
+        if (!m) throw new UsageError(`--select ${s}: source freshness selects source:<name> or source:<name>.<table>`);
+        return m;
+      });
+      const tables = freshnessTables(loaded.project).filter(
+        (t) => wanted.length === 0 || wanted.some((m) => m[1] === t.source && (!m[2] || m[2] === t.table)),
+      );
+      if (tables.length === 0) {
+        loaded.log.warn('no source table with loaded_at_field and freshness matches: nothing to check');
+        done(0);
+        return;
+      }
+      const results = await withDatabase(loaded, args, (db) => checkFreshness(db.knex, tables), { runLock: false });
+      for (const [i, r] of results.entries()) {
+        const t = tables[i];
+        const age =
+          r.max_loaded_at_time_ago_in_s === null ? 'no rows' : `${formatAge(r.max_loaded_at_time_ago_in_s)} old`;
+        const rule = [
+          r.criteria.warn_after_s === null ? '' : `warn after ${formatAge(r.criteria.warn_after_s)}`,
+          r.criteria.error_after_s === null ? '' : `error after ${formatAge(r.criteria.error_after_s)}`,
+        ]
+          .filter(Boolean)
+          .join(', ');
+        const line =
+          `${i + 1} of ${results.length} ${r.status.toUpperCase()} freshness of ${t.source}.${t.table} ... ` +
+          (r.error ?? `${age} (${rule})`);
+        if (r.status === 'pass') loaded.log.info(line);
+        else if (r.status === 'warn') loaded.log.warn(line);
+        else loaded.log.error(line);
+      }
+      const path = writeSourcesArtifact(loaded.project, results);
+      const failed = results.filter((r) => r.status === 'error' || r.status === 'runtime error').length;
+      loaded.log.info(`Finished source freshness: ${results.length - failed} ok, ${failed} error. Results in ${path}`);
+      done(failed ? 1 : 0);
     },
   );
 

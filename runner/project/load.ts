@@ -119,6 +119,8 @@ export function loadProject(root: string, options: LoadOptions = {}): Project {
             relation: new Relation(src.schema, t.name),
             description: t.description,
             columns: columnDocs(t),
+            loadedAtField: t.loadedAtField,
+            freshness: t.freshness,
           };
           sources.set(`${src.name}.${t.name}`, table);
           sourceTests.push({ table, spec: t });

@@ -1,3 +1,4 @@
+import type { FreshnessSpec } from './properties.ts';
 import type nunjucks from 'nunjucks';
 import type { ModelConfig, SeedConfig } from './node-config.ts';
 import type { Relation } from './templating.ts';
@@ -71,4 +72,7 @@ export interface SourceTable {
   relation: Relation;
   description?: string;
   columns: Record<string, ColumnDoc>;
+  /** `dpm source freshness`: the timestamp column read and the rule; none when either is missing. */
+  loadedAtField?: string;
+  freshness?: FreshnessSpec | null;
 }

@@ -21,8 +21,18 @@ export interface ColumnSpec {
   tests: TestSpec[];
 }
 
+/** dbt's source freshness: how old the newest `loaded_at_field` may be before a warning or an error. */
+export interface FreshnessSpec {
+  warnAfterSeconds?: number;
+  errorAfterSeconds?: number;
+  filter?: string;
+}
+
 export interface ResourceSpec {
   name: string;
+  /** Source tables only: the timestamp column and its freshness rule (null: none, overriding the source's). */
+  loadedAtField?: string;
+  freshness?: FreshnessSpec | null;
   description?: string;
   config: Record<string, unknown>;
   columns: ColumnSpec[];
@@ -34,6 +44,8 @@ export interface ResourceSpec {
 export interface SourceSpec {
   name: string;
   schema: string;
+  loadedAtField?: string;
+  freshness?: FreshnessSpec | null;
   description?: string;
   tables: ResourceSpec[];
   file: string;
@@ -70,6 +82,19 @@ const resourceShape = z
     docs: z.record(z.string(), z.unknown()).optional(),
   })
   .strict();
+const period = z
+  .object({ count: z.number().int().positive(), period: z.enum(['minute', 'hour', 'day']) })
+  .strict()
+  .transform((p) => p.count * { minute: 60, hour: 3600, day: 86400 }[p.period]);
+const freshnessShape = z
+  .object({ warn_after: period.optional(), error_after: period.optional(), filter: z.string().optional() })
+  .strict()
+  .transform((f) => ({ warnAfterSeconds: f.warn_after, errorAfterSeconds: f.error_after, filter: f.filter }))
+  .nullable();
+const sourceTableShape = resourceShape.extend({
+  loaded_at_field: z.string().optional(),
+  freshness: freshnessShape.optional(),
+});
 const fileShape = z
   .object({
     version: z.number().optional(),
@@ -82,7 +107,9 @@ const fileShape = z
             name: z.string(),
             schema: z.string().optional(),
             description: z.string().optional(),
-            tables: z.array(resourceShape),
+            loaded_at_field: z.string().optional(),
+            freshness: freshnessShape.optional(),
+            tables: z.array(sourceTableShape),
             meta: z.record(z.string(), z.unknown()).optional(),
           })
           .strict(),
@@ -106,8 +133,6 @@ const DBT_ONLY_KEYS = new Set([
   'latest_version',
   'constraints',
   'contract',
-  'freshness',
-  'loaded_at_field',
 ]);
 
 /** Parses the text of the property file `relPath`; errors name the file and line. */
@@ -203,9 +228,16 @@ export function parseProperties(text: string, relPath: string): PropertiesFile {
       name: s.name,
       schema: s.schema ?? s.name,
       description: s.description,
+      loadedAtField: s.loaded_at_field,
+      freshness: s.freshness,
       file: relPath,
       line: lineOf(['sources', i]),
-      tables: s.tables.map((t, ti) => resource(t, ['sources', i, 'tables', ti])),
+      tables: s.tables.map((t, ti) => ({
+        ...resource(t, ['sources', i, 'tables', ti]),
+        // A table's own settings win over its source's; `freshness: null` turns the source's rule off.
+        loadedAtField: t.loaded_at_field ?? s.loaded_at_field,
+        freshness: t.freshness === undefined ? s.freshness : t.freshness,
+      })),
     })),
   };
 }
