@@ -128,6 +128,7 @@ export async function executeNodes(
           parsed,
           runToken,
           ctx.existing.get(`${node.relation.schema}.${node.relation.identifier}`),
+          ctx.distributed,
         );
         ctx.existing.set(`${node.relation.schema}.${node.relation.identifier}`, 'table');
         const secs = (Date.now() - t0) / 1000;

@@ -4,7 +4,7 @@ import { ModelRunError } from '../errors.ts';
 import { compileNode, isIncrementalRun, relationKey, type CompileContext } from '../project/compile.ts';
 import type { ModelNode } from '../project/nodes.ts';
 import { quoteIdent, quoteLiteral } from '../project/templating.ts';
-import { columnsOf, isCitus, qualified, type ColumnInfo } from './relations.ts';
+import { columnsOf, qualified, type ColumnInfo } from './relations.ts';
 import { swapIntoPlace } from './swap.ts';
 import { runVerbatim } from '../db/pg-connection.ts';
 import { batchWindows, type DateWindow } from './batches.ts';
@@ -130,7 +130,7 @@ async function buildTable(node: ModelNode, ctx: MaterializeContext, sql: string)
     const created = await runVerbatim(ctx.knex, `create table ${tmpRel} as\n${sql}`);
     rows = created.rowCount ?? 0;
     await ctx.knex.raw(`analyze ${tmpRel}${analyzedColumns(node)}`);
-    await distribute(ctx.knex, node, tmpRel);
+    await distribute(ctx, node, tmpRel);
     for (const index of node.config.indexes ?? []) {
       const cols = index.columns.map(quoteIdent).join(', ');
       const name = indexName(node.relation.identifier, index, ctx.runToken);
@@ -172,12 +172,12 @@ function analyzedColumns(node: ModelNode): string {
   return cols.size ? ` (${[...cols].map(quoteIdent).join(', ')})` : '';
 }
 
-async function distribute(knex: Knex, node: ModelNode, rel: string): Promise<void> {
+async function distribute(ctx: MaterializeContext, node: ModelNode, rel: string): Promise<void> {
   const { distributed_by: column, reference } = node.config;
   // Without Citus both are only declarations; the same project runs on plain PostgreSQL.
-  if ((!column && !reference) || !(await isCitus(knex))) return;
-  if (column) await knex.raw('select create_distributed_table(?, ?)', [rel, column]);
-  else await knex.raw('select create_reference_table(?)', [rel]);
+  if ((!column && !reference) || !ctx.distributed) return;
+  if (column) await ctx.knex.raw('select create_distributed_table(?, ?)', [rel, column]);
+  else await ctx.knex.raw('select create_reference_table(?)', [rel]);
 }
 
 /**

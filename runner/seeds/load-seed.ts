@@ -7,7 +7,7 @@ import { SeedError } from '../errors.ts';
 import { runVerbatim } from '../db/pg-connection.ts';
 import type { SeedNode } from '../project/nodes.ts';
 import { quoteIdent, quoteLiteral } from '../project/templating.ts';
-import { isCitus, qualified } from '../materialize/relations.ts';
+import { qualified } from '../materialize/relations.ts';
 import { swapIntoPlace } from '../materialize/swap.ts';
 import { scratchName } from '../materialize/model.ts';
 import { converterFor, inferType, snakeCase } from './seed-values.ts';
@@ -187,6 +187,8 @@ export async function loadSeed(
   parsed: ParsedSeed,
   runToken: string,
   existingKind: 'table' | 'view' | 'materialized_view' | undefined,
+  /** The database is a Citus coordinator (the run found out once): `reference` seeds become reference tables. */
+  distributed = false,
 ): Promise<number> {
   const { knex } = db;
   const schema = seed.relation.schema;
@@ -197,7 +199,7 @@ export async function loadSeed(
       `(${parsed.columns.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ')})`,
   );
   try {
-    if (seed.config.reference && (await isCitus(knex))) {
+    if (seed.config.reference && distributed) {
       await knex.raw('select create_reference_table(?)', [`${schema}.${tmp}`]);
     }
     const batch = 5000;
