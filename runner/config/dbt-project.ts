@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import nunjucks from 'nunjucks';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, ProjectError } from '../errors.ts';
-import { DBT_PROJECT_FILE, type ProjectConfig, readProjectDocument, validateProject } from './project-config.ts';
+import { readProjectDocument } from './project-document.ts';
+
+export const DBT_PROJECT_FILE = 'dbt_project.yml';
 
 /** Keys of dbt_project.yml that do not change what dpm builds: accepted and not used. */
 const IGNORED = [
@@ -40,7 +42,16 @@ const UNSUPPORTED = [
   'restrict-access',
 ];
 
-export function loadDbtProject(root: string): ProjectConfig {
+/**
+ * dbt_project.yml and its profile as dpm.yml's settings (validated by the caller against the one project
+ * schema), with the line of a key for messages and the targets' schemas for dbt's schema naming.
+ */
+export function readDbtProject(root: string): {
+  project: Record<string, unknown>;
+  lineOf: (path: string[]) => number | undefined;
+  file: string;
+  targetSchemas: Record<string, string>;
+} {
   const file = join(root, DBT_PROJECT_FILE);
   const { data, lineOf } = readProjectDocument(file, DBT_PROJECT_FILE);
   for (const key of UNSUPPORTED) {
@@ -51,8 +62,7 @@ export function loadDbtProject(root: string): ProjectConfig {
   const profileName = typeof data.profile === 'string' ? data.profile : String(data.name ?? '');
   const profile = readProfile(root, profileName);
   if (profile) Object.assign(project, { target: profile.target, targets: profile.targets });
-  const config = validateProject(project, lineOf, DBT_PROJECT_FILE, root, file);
-  return { ...config, naming: 'dbt', targetSchemas: profile?.schemas ?? {} };
+  return { project, lineOf, file, targetSchemas: profile?.schemas ?? {} };
 }
 
 /** Where profiles.yml is looked for, first found wins, as dbt does. */
@@ -104,13 +114,19 @@ function readProfile(
   return { target: profile.target === undefined ? undefined : String(profile.target), targets, schemas };
 }
 
-const env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: true });
-env.addGlobal('env_var', (variable: string, fallback?: string) => {
-  const value = process.env[variable] ?? fallback;
-  if (value === undefined) throw new Error(`env_var('${variable}') is not set and has no default`);
-  return value;
-});
-for (const filter of ['as_number', 'as_bool', 'as_native', 'as_text']) env.addFilter(filter, (v: unknown) => v);
+/** The renderer of profiles.yml values, made on first use: a dpm.yml project never needs it. */
+let env: nunjucks.Environment | undefined;
+function profileEnv(): nunjucks.Environment {
+  if (env) return env;
+  env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: true });
+  env.addGlobal('env_var', (variable: string, fallback?: string) => {
+    const value = process.env[variable] ?? fallback;
+    if (value === undefined) throw new Error(`env_var('${variable}') is not set and has no default`);
+    return value;
+  });
+  for (const filter of ['as_number', 'as_bool', 'as_native', 'as_text']) env.addFilter(filter, (v: unknown) => v);
+  return env;
+}
 
 /** An output with `{{ env_var('X', 'default') }}` rendered in every string, and YAML values restored. */
 function rendered(output: Record<string, unknown>, where: string): Record<string, unknown> {
@@ -121,7 +137,7 @@ function rendered(output: Record<string, unknown>, where: string): Record<string
       continue;
     }
     try {
-      out[k] = parseYaml(env.renderString(v, {}));
+      out[k] = parseYaml(profileEnv().renderString(v, {}));
     } catch (err) {
       throw new ConfigError(`${where}.${k}: ${(err as Error).message.replace(/^\(unknown path\)\s*/, '')}`);
     }

@@ -1,9 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse as parseYaml, LineCounter, parseDocument } from 'yaml';
+import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, ProjectError } from '../errors.ts';
-import { loadDbtProject } from './dbt-project.ts';
+import { DBT_PROJECT_FILE, readDbtProject } from './dbt-project.ts';
+import { readProjectDocument } from './project-document.ts';
 
 const targetSchema = z.discriminatedUnion('type', [
   z
@@ -84,38 +85,15 @@ export type ProjectConfig = z.infer<typeof projectSchema> & {
 
 export const PROJECT_FILE = 'dpm.yml';
 
-export const DBT_PROJECT_FILE = 'dbt_project.yml';
-
-/** A parsed project file: its data and, for messages, the line of a key path. */
-export interface ProjectDocument {
-  data: Record<string, unknown>;
-  lineOf(path: string[]): number | undefined;
-}
-
-export function readProjectDocument(path: string, name: string): ProjectDocument {
-  const text = readFileSync(path, 'utf8');
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter });
-  if (doc.errors.length) {
-    const e = doc.errors[0];
-    throw new ProjectError(name, e.linePos?.[0].line, e.message.split('\n')[0]);
-  }
-  const data = doc.toJS() ?? {};
-  if (typeof data !== 'object' || Array.isArray(data)) throw new ProjectError(name, 1, 'expected a mapping of keys');
-  return {
-    data,
-    lineOf: (path) => {
-      const node = doc.getIn(path, true) as { range?: [number, number] } | undefined;
-      return node?.range ? lineCounter.linePos(node.range[0]).line : undefined;
-    },
-  };
-}
-
 /** The project in `root`: dpm.yml, or a dbt project's dbt_project.yml (and its profiles.yml for targets). */
 export function loadProjectConfig(root: string): ProjectConfig {
   const file = join(root, PROJECT_FILE);
   if (!existsSync(file)) {
-    if (existsSync(join(root, DBT_PROJECT_FILE))) return loadDbtProject(root);
+    if (existsSync(join(root, DBT_PROJECT_FILE))) {
+      const dbt = readDbtProject(root);
+      const config = validateProject(dbt.project, dbt.lineOf, DBT_PROJECT_FILE, root, dbt.file);
+      return { ...config, naming: 'dbt', targetSchemas: dbt.targetSchemas };
+    }
     throw new ConfigError(
       `no ${PROJECT_FILE} or ${DBT_PROJECT_FILE} in ${root}: run dpm from a project folder or pass --project-dir.`,
     );
@@ -125,7 +103,7 @@ export function loadProjectConfig(root: string): ProjectConfig {
 }
 
 /** Checks a project's settings (from dpm.yml, or translated from dbt's files) against the one schema. */
-export function validateProject(
+function validateProject(
   data: Record<string, unknown>,
   lineOf: (path: string[]) => number | undefined,
   name: string,
