@@ -176,9 +176,8 @@ async function readListing(
   // The total is re-read from every page: rows inserted ahead of the cursor make it grow (and shift
   // later pages back, repeating records that the key set then counts as duplicates).
   let total = first.total;
-  // Pages are fetched ahead by the server's page size, learnt from the first full-looking page.
-  let step =
-    total !== undefined && first.records.length > 0 && first.records.length < limit ? first.records.length : limit;
+  // Pages are fetched ahead by the server's page size: the size asked until a shorter page says otherwise.
+  let step = limit;
   progress.start(listing.windowKey, total === undefined ? undefined : Math.max(0, total - resume));
   let nextAhead = resume + step;
   const pending = new Map<number, Promise<Awaited<ReturnType<ApiClient['page']>>>>();
@@ -208,7 +207,8 @@ async function readListing(
       progress.retotal(Math.max(0, total - resume));
     }
     if (page.records.length > 0 && page.records.length < step && total !== undefined) {
-      // A smaller page than the ones before: the server lowered its page size; what was read ahead is off-grid.
+      // A page shorter than the step with more to come: the server's page size is smaller (from the first page
+      // on, or lowered since); what was read ahead is off-grid.
       step = page.records.length;
       pending.clear();
       nextAhead = skip + page.records.length + step;
