@@ -36,21 +36,19 @@ async function upToDate(knex: Knex, wanted = migrations): Promise<boolean> {
   }
 }
 
-/** Applies pending migrations; returns the names applied now. */
-export async function migrateLatest(knex: Knex): Promise<string[]> {
-  if (await upToDate(knex)) return [];
+/** Applies what of `wanted` is pending (knex is not asked when none is); returns the names applied now. */
+async function apply(knex: Knex, wanted: typeof migrations, cfg: Knex.MigratorConfig): Promise<string[]> {
+  if (await upToDate(knex, wanted)) return [];
   await knex.raw('create schema if not exists dpm');
-  const [, applied] = (await knex.migrate.latest(config)) as [number, string[]];
+  const [, applied] = (await knex.migrate.latest(cfg)) as [number, string[]];
   return applied;
 }
 
+/** Applies every pending migration: the product's verbs. */
+export const migrateLatest = (knex: Knex) => apply(knex, migrations, config);
+
 /** Applies the runner's bookkeeping migration only (a database that has it, or more, is left as it is). */
-export async function migrateRunner(knex: Knex): Promise<string[]> {
-  if (await upToDate(knex, RUNNER_ONLY)) return [];
-  await knex.raw('create schema if not exists dpm');
-  const [, applied] = (await knex.migrate.latest(runnerConfig)) as [number, string[]];
-  return applied;
-}
+export const migrateRunner = (knex: Knex) => apply(knex, RUNNER_ONLY, runnerConfig);
 
 export async function migrateRollback(knex: Knex): Promise<string[]> {
   const [, rolled] = (await knex.migrate.rollback(config)) as [number, string[]];
