@@ -57,6 +57,12 @@ type Checkpoint = {
 /** PostgreSQL's unique_violation: a COPY met a key that the table already holds. */
 const UNIQUE_VIOLATION = '23505';
 
+/** A COPY into a Citus table reports a worker's unique violation as an internal error (XX000) with its text. */
+function isUniqueViolation(err: unknown): boolean {
+  const { code, message } = err as { code?: string; message?: string };
+  return code === UNIQUE_VIOLATION || (code === 'XX000' && /^duplicate key value violates unique/.test(message ?? ''));
+}
+
 /**
  * Lands validated rows and advances the checkpoint in one transaction: a kill at any moment leaves either
  * the old state or the new one, and a rerun refetches only what was not committed. While a window's keys
@@ -99,7 +105,7 @@ export class Lander {
         this.directRows += lines.length;
         return;
       } catch (err) {
-        if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
+        if (!isUniqueViolation(err)) throw err;
         this.direct = false;
       }
     }
@@ -116,9 +122,11 @@ export class Lander {
         const set = updates.map((c) => `${c} = excluded.${c}`).join(', ');
         const current = updates.map((c) => `t.${c}`).join(', ');
         const incoming = updates.map((c) => `excluded.${c}`).join(', ');
+        // The landing time as a constant: Citus takes no volatile or stable function in DO UPDATE SET.
         await trx.raw(
           `insert into ${this.spec.table} as t (${cols}) select ${cols} from ${this.stage}
-           on conflict (${this.spec.key.join(', ')}) do update set ${set}, ingested_at = now()
+           on conflict (${this.spec.key.join(', ')}) do update set ${set},
+             ingested_at = '${new Date().toISOString()}'::timestamptz
            where (${current}) is distinct from (${incoming})`,
         );
         await trx.raw(`truncate ${this.stage}`);

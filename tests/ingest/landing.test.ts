@@ -7,7 +7,7 @@ import { connect, type Database } from '../../runner/db/connect.ts';
 import { migrateLatest } from '../../migrations/migrate.ts';
 import { endpointByName } from '../../ingest/endpoints.ts';
 import { csvLine, Lander } from '../../ingest/landing.ts';
-import { freshTarget, TARGET_KINDS, type TestTarget } from '../helpers/databases.ts';
+import { freshTarget, isServer, TARGET_KINDS, type TestTarget } from '../helpers/databases.ts';
 import { dumpTable, expectedRow, makeFirm, sortRows, type Row } from './_helpers.ts';
 
 const spec = endpointByName('trades closed')!;
@@ -61,11 +61,11 @@ for (const kind of TARGET_KINDS) {
   test('new keys land by direct COPY on PostgreSQL, with the checkpoint, and leave no scratch table', async () => {
     assert.ok(records.length > 100, `${records.length} records`);
     const half = Math.floor(records.length / 2);
-    const lander = new Lander(db, spec, kind === 'postgres');
+    const lander = new Lander(db, spec, isServer(kind));
     await flush(lander, records.slice(0, half), half);
     await flush(lander, records.slice(half), records.length, true);
     await lander.close();
-    assert.is(lander.directRows, kind === 'postgres' ? records.length : 0);
+    assert.is(lander.directRows, isServer(kind) ? records.length : 0);
     assert.equal(
       await dumpTable(db, spec),
       sortRows(
@@ -95,7 +95,7 @@ for (const kind of TARGET_KINDS) {
       const before = await db.knex(spec.table).count('* as n');
       assert.is(Number(before[0].n), 50);
 
-      const lander = new Lander(db, spec, kind === 'postgres');
+      const lander = new Lander(db, spec, isServer(kind));
       await flush(lander, records.slice(0, 120), 120);
       // Later flushes go straight to the upsert even when their keys are new.
       await flush(lander, records.slice(120, 200), 200, true);

@@ -7,7 +7,7 @@
 //    with every row the SQL produced.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { TARGET_KINDS } from '../helpers/databases.ts';
+import { isServer, TARGET_KINDS } from '../helpers/databases.ts';
 import type { Database } from '../../runner/db/connect.ts';
 import { landFirm } from './_land.ts';
 import {
@@ -56,7 +56,7 @@ for (const kind of TARGET_KINDS) {
     const p = await modelProject(kind);
     ctx.p = p;
     // A session time zone far from UTC: features of UTC days and hours must not follow it.
-    if (kind === 'postgres')
+    if (isServer(kind))
       await p.withDb((db) =>
         db.knex.raw(
           `do $$ begin

@@ -78,15 +78,23 @@ export async function build(
   return { ...summary, project, byName };
 }
 
-/** Drops every schema a test may have created, so suites can share one database. */
+/** Drops every schema a test may have created, and what it put in `public`, so suites can share one database. */
 export async function resetSchemas(db: Database): Promise<void> {
+  // What an extension owns (Citus's schemas and its views in public) belongs to the database, not to the test.
+  const notExtensions = (oid: string) =>
+    `not exists (select 1 from pg_depend d where d.objid = ${oid} and d.deptype = 'e')`;
   const { rows } = await db.knex.raw(
-    `select nspname from pg_namespace
-     where nspname not like 'pg\\_%' and nspname not in ('information_schema', 'public')`,
+    `select nspname from pg_namespace n
+     where nspname not like 'pg\\_%' and nspname not in ('information_schema', 'public') and ${notExtensions('n.oid')}`,
   );
   for (const r of rows as { nspname: string }[]) await db.knex.raw(`drop schema "${r.nspname}" cascade`);
-  await db.knex.raw(`drop schema if exists public cascade`);
-  await db.knex.raw(`create schema public`);
+  const kinds: Record<string, string> = { r: 'table', p: 'table', v: 'view', m: 'materialized view', S: 'sequence' };
+  const publicRelations = await db.knex.raw(
+    `select c.relname, c.relkind from pg_class c join pg_namespace n on n.oid = c.relnamespace
+     where n.nspname = 'public' and c.relkind in ('r', 'p', 'v', 'm', 'S') and ${notExtensions('c.oid')}`,
+  );
+  for (const r of publicRelations.rows as { relname: string; relkind: string }[])
+    await db.knex.raw(`drop ${kinds[r.relkind]} if exists public."${r.relname}" cascade`);
 }
 
 export async function rowsOf(db: Database, sql: string, bindings: unknown[] = []): Promise<Record<string, unknown>[]> {

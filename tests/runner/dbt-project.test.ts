@@ -9,7 +9,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { connect } from '../../runner/db/connect.ts';
 import { runDpm } from '../helpers/cli.ts';
-import { copyProject, freshTarget, TARGET_KINDS, TEST_PG_URL } from '../helpers/databases.ts';
+import { copyProject, freshTarget, isServer, TARGET_KINDS } from '../helpers/databases.ts';
 import { rowsOf } from './_helpers.ts';
 
 const FIXTURE = resolve(import.meta.dirname, '../fixtures/dbt-shop');
@@ -39,28 +39,27 @@ for (const kind of TARGET_KINDS) {
     const home = mkdtempSync(join(tmpdir(), 'dpm-home-'));
     const target = await freshTarget(kind, dir);
     try {
-      const pg = new URL(TEST_PG_URL);
-      const env: Record<string, string> =
-        kind === 'postgres'
-          ? {
-              HOME: home,
-              SHOP_HOST: pg.hostname,
-              SHOP_PORT: pg.port || '5432',
-              SHOP_USER: decodeURIComponent(pg.username),
-              SHOP_PASSWORD: decodeURIComponent(pg.password),
-              SHOP_DB: new URL(target.env.DPM_DATABASE_URL).pathname.slice(1),
-            }
-          : { HOME: home };
-      const args = ['build', '--project-dir', dir, ...(kind === 'postgres' ? ['--profiles-dir', PROFILES] : [])];
+      const pg = new URL(target.env.DPM_DATABASE_URL ?? 'postgres://embedded');
+      const env: Record<string, string> = isServer(kind)
+        ? {
+            HOME: home,
+            SHOP_HOST: pg.hostname,
+            SHOP_PORT: pg.port || '5432',
+            SHOP_USER: decodeURIComponent(pg.username),
+            SHOP_PASSWORD: decodeURIComponent(pg.password),
+            SHOP_DB: pg.pathname.slice(1),
+          }
+        : { HOME: home };
+      const args = ['build', '--project-dir', dir, ...(isServer(kind) ? ['--profiles-dir', PROFILES] : [])];
       const r = await runDpm(args, { cwd: dir, env, timeoutMs: 120_000 });
       assert.is(r.code, 0, `${r.stdout}\n${r.stderr}`);
       // 3 seeds, 6 models, 16 data tests.
       assert.match(r.stdout, /Finished build in [\d.]+s: 25 ok, 0 warn, 0 error, 0 fail, 0 skipped/);
-      if (kind === 'postgres') assert.match(r.stdout, /PostgreSQL target 'dev'/);
+      if (isServer(kind)) assert.match(r.stdout, /PostgreSQL target 'dev'/);
 
       // dbt's schema naming: the target's schema (profiles.yml's `schema: analytics`; `public` on the embedded
       // database, which has no profile), and `<target schema>_<custom>` for a custom schema.
-      const s = kind === 'postgres' ? 'analytics' : 'public';
+      const s = isServer(kind) ? 'analytics' : 'public';
       const db = await connect(target.target);
       try {
         const kinds = await rowsOf(

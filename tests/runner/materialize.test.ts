@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { connect, type Database } from '../../runner/db/connect.ts';
 import { indexName, scratchName } from '../../runner/materialize/model.ts';
 import { columnsOf } from '../../runner/materialize/relations.ts';
-import { freshTarget, TARGET_KINDS, type TestTarget } from '../helpers/databases.ts';
+import { freshTarget, isServer, TARGET_KINDS, type TestTarget } from '../helpers/databases.ts';
 import { build, removeDir, resetSchemas, rowsOf, scratchRelations, writeProject } from './_helpers.ts';
 
 const EVENTS = `{{ config(materialized='table') }}
@@ -475,7 +475,7 @@ from generate_series(1, 3) id
     assert.equal(errors, []);
   });
 
-  if (kind === 'postgres') {
+  if (isServer(kind)) {
     sw(
       'a reader that locks views in the opposite order is never the deadlock victim: the swap yields and retries',
       async () => {
@@ -504,7 +504,7 @@ from generate_series(1, 3) id
     );
   }
 
-  if (kind === 'postgres') {
+  if (isServer(kind)) {
     sw('two tables under one view, rebuilt side by side, both swap in and the view follows both', async () => {
       const table = (n: number) =>
         `{{ config(materialized='table') }}\nselect id, id * {{ var('v', 1) }} as v${n} from generate_series(1, 3) id`;
