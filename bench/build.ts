@@ -4,6 +4,7 @@
 // test`), on PostgreSQL and on PGlite. Prints wall seconds (CLI start-up included), account-days/s, the
 // slowest nodes and the speed-up of one day over the full refresh. Prints numbers; never fails on time.
 // Usage: npx tsx bench/build.ts [--accounts 2000] [--days 365] [--pglite-accounts 2000] [--targets postgres,pglite]
+// `--target citus` runs the Citus cluster of DPM_TEST_CITUS_URL beside plain PostgreSQL (postgres,citus).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
@@ -22,7 +23,9 @@ const ACCOUNTS = Number(arg('accounts', '2000'));
 const DAYS = Number(arg('days', '365'));
 // PGlite runs one backend in this process's neighbour; a smaller firm keeps a quick run quick.
 const PGLITE_ACCOUNTS = Number(arg('pglite-accounts', String(ACCOUNTS)));
-const TARGETS = arg('targets', 'postgres,pglite').split(',') as TargetKind[];
+const ONE_TARGET = arg('target', '');
+const DEFAULT_TARGETS = ONE_TARGET ? [...new Set(['postgres', ONE_TARGET])].join(',') : 'postgres,pglite';
+const TARGETS = arg('targets', DEFAULT_TARGETS).split(',') as TargetKind[];
 const START = '2024-01-01';
 const TIMEOUT_MS = 3_600_000;
 
@@ -35,7 +38,6 @@ const RunResults = z.object({
       unique_id: z.string(),
       status: z.string(),
       execution_time: z.number(),
-      rows_affected: z.number().nullable(),
     }),
   ),
 });

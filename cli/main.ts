@@ -13,7 +13,19 @@ type Register = (cli: Argv, done: (code: number) => void) => void;
  */
 export const COMMAND_MODULES: { commands: string[]; load: () => Promise<Register> }[] = [
   {
-    commands: ['build', 'run', 'seed', 'test', 'ls', 'compile', 'debug', 'migrate', 'source'],
+    commands: [
+      'build',
+      'run',
+      'seed',
+      'snapshot',
+      'test',
+      'ls',
+      'compile',
+      'debug',
+      'migrate',
+      'source',
+      'run-operation',
+    ],
     load: async () => (await import('./runner-commands.ts')).registerRunnerCommands,
   },
   { commands: ['ingest'], load: async () => (await import('./ingest-command.ts')).registerIngestCommand },

@@ -185,7 +185,7 @@ async function runStage(
             startDate: o.fullRefresh ? undefined : windowStart(o),
             endDate: o.endDate ? addDays(o.endDate, 1) : undefined,
           },
-          ['seed', 'model', 'test'],
+          ['seed', 'snapshot', 'model', 'test'],
         ),
         'dpm build',
       );

@@ -5,12 +5,15 @@ import { migrateLatest, migrateRunner } from '../migrations/migrate.ts';
 import { resolveTarget, type Target } from '../runner/db/target.ts';
 import { UsageError } from '../runner/errors.ts';
 import { Dag } from '../runner/graph/dag.ts';
-import { selectNodes, type SelectionRequest } from '../runner/graph/select.ts';
+import { selectNodes, type SelectionRequest, type SelectionState } from '../runner/graph/select.ts';
 import { createLogger, type LogLevel, type Logger } from '../runner/log.ts';
 import { loadProject, type Project } from '../runner/project/load.ts';
 import {
+  databaseOf,
+  readDeferState,
   readPreviousChecksums,
   readPreviousResults,
+  type StateRelation,
   targetDir,
   writeManifest,
   writeRunResults,
@@ -43,6 +46,13 @@ export interface SelectArgs {
   select?: string[];
   exclude?: string[];
   state?: string;
+  /** dbt's --defer: refs to unselected nodes missing here read the --state manifest's relations. */
+  defer?: boolean;
+}
+
+/** The --state manifest's relations when --defer is given (yargs already refused --defer without --state). */
+export function deferState(args: SelectArgs): Map<string, StateRelation> | undefined {
+  return args.defer && args.state ? readDeferState(resolve(args.state)) : undefined;
 }
 
 export function parseVars(text: string | undefined): Record<string, unknown> {
@@ -72,13 +82,30 @@ export function load(args: CommonArgs): Loaded {
   return { project, dag: new Dag(project.nodes), log };
 }
 
+/** Calls `read` once, on first use. */
+function once<T>(read: () => T): () => T {
+  let value: { v: T } | undefined;
+  return () => {
+    value ??= { v: read() };
+    return value.v;
+  };
+}
+
 export function select(loaded: Loaded, args: SelectArgs, resourceTypes?: GraphNode['resourceType'][]): Set<string> {
   const stateDir = args.state ? resolve(args.state) : targetDir(loaded.project);
   const request: SelectionRequest = { select: args.select, exclude: args.exclude, resourceTypes };
-  return selectNodes(loaded.dag, request, {
-    previousChecksums: readPreviousChecksums(stateDir),
-    previousResults: readPreviousResults(targetDir(loaded.project)),
-  });
+  // Read only by state: and result: selectors, so an unreadable old artifact stops only the runs that need it.
+  const checksums = once(() => readPreviousChecksums(stateDir));
+  const results = once(() => readPreviousResults(targetDir(loaded.project)));
+  const state: SelectionState = {
+    get previousChecksums() {
+      return checksums();
+    },
+    get previousResults() {
+      return results();
+    },
+  };
+  return selectNodes(loaded.dag, request, state);
 }
 
 export function targetOf(loaded: Loaded, args: CommonArgs): Target {
@@ -131,6 +158,7 @@ export async function runCommand(
 ): Promise<number> {
   const loaded = load(args);
   const selected = select(loaded, args, resourceTypes);
+  const defer = deferState(args);
   if (selected.size === 0) {
     loaded.log.warn(`Nothing to do: the selection matched no ${resourceTypes.join('/')} nodes.`);
     return 0;
@@ -163,6 +191,7 @@ export async function runCommand(
           startDate: args.startDate,
           endDate: args.endDate,
           invocationId,
+          defer,
         },
         loaded.log,
       );
@@ -186,8 +215,22 @@ export async function runCommand(
     },
     { threads },
   );
-  writeRunResults(loaded.project, invocationId, command, summary.elapsed, summary.results);
-  writeManifest(loaded.project, loaded.dag, invocationId);
+  const database = databaseOf(target);
+  writeRunResults(loaded.project, {
+    invocationId,
+    database,
+    args: runArgsJson(command, args, threads),
+    elapsed: summary.elapsed,
+    results: summary.results,
+  });
+  const compiled = new Map(
+    summary.results.flatMap((r) =>
+      r.compiled_code === null || r.compiled_path === null
+        ? []
+        : [[r.unique_id, { path: r.compiled_path, code: r.compiled_code }] as const],
+    ),
+  );
+  writeManifest(loaded.project, { invocationId, database, compiled });
   const count = (s: string) => summary.results.filter((r) => r.status === s).length;
   const line =
     `Finished ${command} in ${summary.elapsed.toFixed(1)}s: ${count('success') + count('pass')} ok, ` +
@@ -196,4 +239,24 @@ export async function runCommand(
   if (summary.ok) loaded.log.info(line, { summary: true });
   else loaded.log.error(line, { summary: true });
   return summary.ok ? 0 : 1;
+}
+
+/** run_results.json's `args`: the command as dbt's `which` and the options given, under dbt's names. */
+function runArgsJson(command: string, args: RunArgs, threads: number): Record<string, unknown> {
+  const given: Record<string, unknown> = {
+    which: command,
+    select: args.select,
+    exclude: args.exclude,
+    state: args.state,
+    defer: args.defer,
+    threads,
+    vars: args.vars === undefined ? undefined : parseVars(args.vars),
+    full_refresh: args.fullRefresh,
+    fail_fast: args.failFast,
+    start_date: args.startDate,
+    end_date: args.endDate,
+    target: args.target,
+    project_dir: args.projectDir,
+  };
+  return Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
 }

@@ -30,8 +30,6 @@ const UNSUPPORTED = [
   'quoting',
   'query-comment',
   'flags',
-  'snapshots',
-  'snapshot-paths',
   'data_tests',
   'tests',
   'sources',

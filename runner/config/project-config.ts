@@ -64,11 +64,14 @@ const projectSchema = z
     'seed-paths': z.array(z.string()).default(['seeds']),
     'macro-paths': z.array(z.string()).default(['macros']),
     'test-paths': z.array(z.string()).default(['tests/data']),
+    'snapshot-paths': z.array(z.string()).default(['snapshots']),
     'target-path': z.string().default('target'),
     vars: z.record(z.string(), z.unknown()).default({}),
     /** Folder-level model config, dbt style: `models: { staging: { +materialized: view } }`. */
     models: z.record(z.string(), z.unknown()).default({}),
     seeds: z.record(z.string(), z.unknown()).default({}),
+    /** Folder-level snapshot config: `snapshots: { +target_schema: snapshots }`. */
+    snapshots: z.record(z.string(), z.unknown()).default({}),
     target: z.string().optional(),
     targets: z.record(z.string(), targetSchema).default({}),
     'regimes-source': regimesSourceSchema.optional(),

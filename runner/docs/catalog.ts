@@ -1,7 +1,8 @@
 // What the docs site shows, in one neutral shape built either from the loaded project or from a
-// manifest.json written earlier (both carry the same node fields, see runner/artifacts/artifacts.ts).
+// manifest.json written earlier (dbt's manifest v12, see runner/artifacts/manifest.ts).
+import { z } from 'zod';
 
-export type DocKind = 'model' | 'seed' | 'source';
+export type DocKind = 'model' | 'snapshot' | 'seed' | 'source';
 
 export interface DocColumn {
   name: string;
@@ -125,19 +126,19 @@ export function buildCatalog(input: {
   const buildable: NodeLike[] = [];
   for (const n of input.nodes) {
     if (n.resourceType === 'test') tests.push(n);
-    else if (n.resourceType === 'model' || n.resourceType === 'seed') buildable.push(n);
+    else if (['model', 'snapshot', 'seed'].includes(n.resourceType)) buildable.push(n);
   }
   for (const n of buildable) {
-    const compiled = n.resourceType === 'model' ? input.compiled?.(n) : undefined;
+    const compiled = n.resourceType === 'model' || n.resourceType === 'snapshot' ? input.compiled?.(n) : undefined;
     byId.set(n.uniqueId, {
       id: n.uniqueId,
       name: n.name,
       kind: n.resourceType as DocKind,
       relation: String(n.relation ?? n.name),
-      group: n.resourceType === 'seed' ? 'seed' : groupOf(n),
+      group: n.resourceType === 'model' ? groupOf(n) : n.resourceType,
       path: n.path,
       description: n.description,
-      materialized: n.resourceType === 'model' ? String(n.config?.materialized ?? '') || undefined : 'seed',
+      materialized: n.resourceType === 'model' ? String(n.config?.materialized ?? '') || undefined : n.resourceType,
       tags: n.tags ?? [],
       columns: Object.values(n.columns ?? {}).map((c) => ({
         name: c.name,
@@ -182,7 +183,7 @@ export function buildCatalog(input: {
       col.tests.push(text);
     } else owner.tests.push(text);
   }
-  const kindOrder: Record<DocKind, number> = { source: 0, seed: 1, model: 2 };
+  const kindOrder: Record<DocKind, number> = { source: 0, seed: 1, snapshot: 2, model: 3 };
   const nodes = [...byId.values()].sort(
     (a, b) => kindOrder[a.kind] - kindOrder[b.kind] || a.name.localeCompare(b.name),
   );
@@ -193,21 +194,115 @@ export function buildCatalog(input: {
   return { projectName: input.projectName, generatedAt: input.generatedAt ?? new Date().toISOString(), nodes };
 }
 
-/** A manifest.json object (as `dpm compile`/`dpm build` write it) to the catalog. */
+const manifestColumns = z
+  .record(
+    z.string(),
+    z.looseObject({ name: z.string(), description: z.string().optional(), data_type: z.string().nullish() }),
+  )
+  .optional();
+
+// The keys the docs read from dbt's manifest v12, which dpm writes and dbt itself too.
+const manifestShape = z.looseObject({
+  metadata: z.looseObject({ project_name: z.string().nullish() }),
+  nodes: z.record(
+    z.string(),
+    z.looseObject({
+      unique_id: z.string(),
+      resource_type: z.string(),
+      name: z.string(),
+      original_file_path: z.string(),
+      schema: z.string().nullable(),
+      alias: z.string(),
+      relation_name: z.string().nullish(),
+      description: z.string().optional(),
+      tags: z.array(z.string()).optional(),
+      columns: manifestColumns,
+      config: z.record(z.string(), z.unknown()).optional(),
+      depends_on: z.looseObject({ nodes: z.array(z.string()).optional() }).optional(),
+      raw_code: z.string().optional(),
+      compiled_code: z.string().nullish(),
+      sources: z.array(z.array(z.string())).optional(),
+      column_name: z.string().nullish(),
+      attached_node: z.string().nullish(),
+      test_metadata: z
+        .looseObject({ name: z.string().optional(), kwargs: z.record(z.string(), z.unknown()).optional() })
+        .nullish(),
+    }),
+  ),
+  sources: z.record(
+    z.string(),
+    z.looseObject({
+      unique_id: z.string(),
+      source_name: z.string(),
+      name: z.string(),
+      schema: z.string().nullable(),
+      identifier: z.string(),
+      description: z.string().optional(),
+      columns: manifestColumns,
+    }),
+  ),
+});
+type ManifestShape = z.infer<typeof manifestShape>;
+
+function columnsOf(columns: z.infer<typeof manifestColumns>): NodeLike['columns'] {
+  return Object.fromEntries(
+    Object.entries(columns ?? {}).map(([k, c]) => [
+      k,
+      { name: c.name, description: c.description || undefined, data_type: c.data_type ?? undefined },
+    ]),
+  );
+}
+
+const qualified = (schema: string | null, name: string) => [schema, name].filter((p) => p !== null).join('.');
+
+function nodeOf(n: ManifestShape['nodes'][string]): NodeLike {
+  return {
+    uniqueId: n.unique_id,
+    resourceType: n.resource_type,
+    name: n.name,
+    path: n.original_file_path,
+    description: n.description || undefined,
+    tags: n.tags,
+    dependsOn: n.depends_on?.nodes ?? [],
+    columns: columnsOf(n.columns),
+    config: n.config,
+    // An ephemeral model has no relation (relation_name null); the catalog then shows its name.
+    relation: n.relation_name === null ? undefined : qualified(n.schema, n.alias),
+    rawSql: n.raw_code || undefined,
+    sources: (n.sources ?? []).map(([source, table]) => ({ source, table })),
+    testName: n.test_metadata?.name ?? (n.resource_type === 'test' ? 'singular' : undefined),
+    kwargs: n.test_metadata?.kwargs,
+    column: n.column_name ?? undefined,
+    attachedTo: n.attached_node ?? undefined,
+  };
+}
+
+/** A manifest.json object (dbt's manifest v12, as `dpm compile`/`dpm build` or dbt write it) to the catalog. */
 export function catalogFromManifest(
   manifest: unknown,
   compiled?: (node: NodeLike) => { sql?: string; error?: string } | undefined,
 ): DocsCatalog {
-  const m = manifest as {
-    metadata?: { project_name?: string };
-    nodes?: Record<string, NodeLike>;
-    sources?: Record<string, SourceLike>;
-  };
-  if (!m || typeof m !== 'object' || !m.nodes) throw new Error('not a dpm manifest: it has no "nodes" object');
+  const parsed = manifestShape.safeParse(manifest);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`not a dbt manifest: ${issue.path.join('.')}: ${issue.message}`);
+  }
+  const m = parsed.data;
   return buildCatalog({
-    projectName: m.metadata?.project_name ?? 'dpm',
-    nodes: Object.values(m.nodes),
-    sources: Object.values(m.sources ?? {}),
-    compiled,
+    projectName: m.metadata.project_name ?? 'dpm',
+    nodes: Object.values(m.nodes).map(nodeOf),
+    sources: Object.values(m.sources).map((s) => ({
+      uniqueId: s.unique_id,
+      source: s.source_name,
+      table: s.name,
+      relation: qualified(s.schema, s.identifier),
+      description: s.description || undefined,
+      columns: columnsOf(s.columns),
+    })),
+    // The SQL this manifest's run compiled, where it kept it; otherwise what `compiled` finds.
+    compiled: (node) => {
+      const code = m.nodes[node.uniqueId]?.compiled_code;
+      return code ? { sql: code } : compiled?.(node);
+    },
   });
 }

@@ -8,6 +8,7 @@ import { layoutGraph, type Layout } from './layout.ts';
 const GROUP_COLORS: Record<string, string> = {
   source: '#2a9d5c',
   seed: '#d9822b',
+  snapshot: '#8c6d31',
   staging: '#4c78a8',
   features: '#7a5195',
   training: '#bc5090',
@@ -225,7 +226,7 @@ export function renderDocs(catalog: DocsCatalog): string {
   const order = Object.keys(GROUP_COLORS);
   const rank = (g: string) => (order.includes(g) ? order.indexOf(g) : order.length);
   const groups = [...new Set(nodes.map((n) => n.group))].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
-  const kindRank = { model: 0, seed: 1, source: 2 };
+  const kindRank = { model: 0, snapshot: 1, seed: 2, source: 3 };
   const sections = [...nodes].sort(
     (a, b) => kindRank[a.kind] - kindRank[b.kind] || rank(a.group) - rank(b.group) || a.name.localeCompare(b.name),
   );
@@ -233,7 +234,7 @@ export function renderDocs(catalog: DocsCatalog): string {
   const graph = nodes.length
     ? `<div class="graph">${renderLineageSvg(nodes)}</div>`
     : '<p class="none">The project has no models, seeds or sources yet.</p>';
-  const index = (['model', 'seed', 'source'] as const)
+  const index = (['model', 'snapshot', 'seed', 'source'] as const)
     .filter((k) => counts(k))
     .map(
       (k) =>
@@ -248,7 +249,8 @@ export function renderDocs(catalog: DocsCatalog): string {
   const csp = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:";
   const generated = escapeHtml(catalog.generatedAt.replace('T', ' ').slice(0, 16));
   const sub =
-    `${counts('model')} models, ${counts('seed')} seeds, ${counts('source')} sources. Generated ${generated} UTC. ` +
+    `${counts('model')} models, ${counts('snapshot') ? `${counts('snapshot')} snapshots, ` : ''}` +
+    `${counts('seed')} seeds, ${counts('source')} sources. Generated ${generated} UTC. ` +
     'Click a node for its columns, tests and SQL; hover to trace its lineage.';
   const filter = '<input id="filter" type="search" placeholder="Filter" aria-label="Filter models">';
   return `<!doctype html>

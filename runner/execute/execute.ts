@@ -4,15 +4,18 @@ import { redact } from '../db/redact.ts';
 import { DpmError, describeDbError } from '../errors.ts';
 import type { Dag } from '../graph/dag.ts';
 import { formatCount, type Logger } from '../log.ts';
-import { compileNode, type CompileContext } from '../project/compile.ts';
+import { compileNodeAsync, deferredRelations, type CompileContext } from '../project/compile.ts';
+import { QueryReplay, runTemplateQuery, type TemplateQueries } from '../project/query-replay.ts';
 import type { Project } from '../project/load.ts';
 import type { GraphNode, TestNode } from '../project/nodes.ts';
 import { materializeModel } from '../materialize/model.ts';
+import { materializeSnapshot, snapshotSqlPath } from '../materialize/snapshot.ts';
 import { isCitus, listRelations } from '../materialize/relations.ts';
 import { quoteIdent } from '../project/templating.ts';
 import { loadSeed, parseSeed } from '../seeds/load-seed.ts';
 import { runDataTest } from '../datatests/run-test.ts';
-import { writeCompiled, type NodeResult } from '../artifacts/artifacts.ts';
+import { runUnitTest } from '../unittests/run-unit-test.ts';
+import { databaseOf, writeCompiled, type NodeResult, type StateRelation } from '../artifacts/artifacts.ts';
 import { dropLeftovers } from './cleanup.ts';
 
 export interface ExecuteOptions {
@@ -22,6 +25,8 @@ export interface ExecuteOptions {
   startDate?: string;
   endDate?: string;
   invocationId?: string;
+  /** --defer: the relations of the --state manifest, read for unselected nodes that do not exist here. */
+  defer?: Map<string, StateRelation>;
 }
 
 export interface ExecuteSummary {
@@ -60,13 +65,18 @@ export async function executeNodes(
     fullRefresh: options.fullRefresh,
     existing: await listRelations(db.knex),
   };
+  if (options.defer) {
+    ctx.deferred = deferredRelations(project, selected, ctx.existing, options.defer, databaseOf(db.target));
+    for (const [id, relation] of ctx.deferred)
+      log.info(`Deferring ${project.nodes.get(id)!.name} to ${relation} (from the --state manifest)`);
+  }
 
   const order = dag.topoOrder(selected);
   // Schemas are created up front, one at a time: concurrent CREATE SCHEMA IF NOT EXISTS races in PostgreSQL.
   const schemas = new Set<string>();
   for (const id of order) {
     const n = project.nodes.get(id)!;
-    if (n.resourceType !== 'test') schemas.add(n.relation.schema);
+    if ('relation' in n) schemas.add(n.relation.schema);
   }
   for (const schema of schemas) await db.knex.raw(`create schema if not exists ${quoteIdent(schema)}`);
   // Nodes are numbered as they start, like dbt's "3 of 24" lines.
@@ -84,26 +94,43 @@ export async function executeNodes(
   const describe = (node: GraphNode) =>
     node.resourceType === 'model'
       ? `${node.config.materialized} model ${node.relation.schema}.${node.relation.identifier}`
-      : node.resourceType === 'seed'
-        ? `seed ${node.relation.schema}.${node.relation.identifier}`
-        : `test ${node.name}`;
+      : node.resourceType === 'seed' || node.resourceType === 'snapshot'
+        ? `${node.resourceType} ${node.relation.schema}.${node.relation.identifier}`
+        : node.resourceType === 'unit_test'
+          ? `unit test ${node.fqn[node.fqn.length - 2]}::${node.name}`
+          : `test ${node.name}`;
 
-  const runOne = async (id: string): Promise<NodeResult> => {
+  const runOne = async (id: string, slot: number): Promise<NodeResult> => {
     const node = project.nodes.get(id)!;
     const t0 = Date.now();
     const prefix = `${number(id)} of ${total}`;
     log.debug(`${prefix} START ${describe(node)}`);
-    const base = { unique_id: id, rows_affected: null, failures: null, compiled_path: null } as NodeResult;
+    // Each node keeps its own run_query() results: compiled once with the database at hand, then the
+    // materialization's compiles read them.
+    const nodeCtx = { ...ctx, queries: new QueryReplay() };
+    const queries: TemplateQueries = {
+      run: (sql) => runTemplateQuery(db.knex, sql),
+      log: (message, info) => (info ? log.info(message, { node: id }) : log.debug(message, { node: id })),
+    };
+    const base = {
+      unique_id: id,
+      rows_affected: null,
+      failures: null,
+      compiled_path: null,
+      compiled_code: null,
+      started_at: new Date(t0).toISOString(),
+      // The scheduler stamps completed_at when the node settles.
+      completed_at: null,
+      thread_id: `Thread-${slot}`,
+    } as NodeResult;
     try {
-      if (node.resourceType === 'model') {
-        const res = await materializeModel(node, {
-          ...ctx,
-          knex: db.knex,
-          runToken,
-          startDate: options.startDate,
-          endDate: options.endDate,
-        });
-        const compiled_path = writeCompiled(project, 'run', node.path, res.sql);
+      if (node.resourceType === 'model' || node.resourceType === 'snapshot') {
+        await compileNodeAsync(node, nodeCtx, queries);
+        const mctx = { ...nodeCtx, knex: db.knex, runToken, startDate: options.startDate, endDate: options.endDate };
+        const res =
+          node.resourceType === 'model' ? await materializeModel(node, mctx) : await materializeSnapshot(node, mctx);
+        const path = node.resourceType === 'model' ? node.path : snapshotSqlPath(node);
+        const compiled_path = writeCompiled(project, 'run', path, res.sql);
         const secs = (Date.now() - t0) / 1000;
         const outcome = res.rows === null ? res.message : `${formatCount(res.rows)} rows`;
         log.info(`${prefix} OK ${describe(node)} ... ${outcome} in ${secs.toFixed(1)}s`, {
@@ -118,6 +145,7 @@ export async function executeNodes(
           message: res.message,
           rows_affected: res.rows,
           compiled_path,
+          compiled_code: res.sql,
         };
       }
       if (node.resourceType === 'seed') {
@@ -146,7 +174,29 @@ export async function executeNodes(
           rows_affected: rows,
         };
       }
-      const sql = compileNode(node, ctx);
+      if (node.resourceType === 'unit_test') {
+        const outcome = await runUnitTest(db.knex, node, ctx);
+        const compiled_path = writeCompiled(
+          project,
+          'compiled',
+          `unit_tests/${node.fqn.slice(-2).join('/')}`,
+          outcome.sql,
+        );
+        const secs = (Date.now() - t0) / 1000;
+        const line = `${prefix} ${outcome.status.toUpperCase()} ${describe(node)} in ${secs.toFixed(1)}s`;
+        if (outcome.status === 'pass') log.info(line, { node: id, status: 'pass' });
+        else log.error(`${line}\n  ${outcome.message.replace(/\n/g, '\n  ')}`, { node: id, status: 'fail' });
+        return {
+          ...base,
+          status: outcome.status,
+          execution_time: secs,
+          message: outcome.message,
+          failures: outcome.failures,
+          compiled_path,
+          compiled_code: outcome.sql,
+        };
+      }
+      const sql = await compileNodeAsync(node, nodeCtx, queries);
       const compiled_path = writeCompiled(project, 'compiled', `tests/${node.name}`, sql);
       const outcome = await runDataTest(db.knex, node as TestNode, sql);
       const secs = (Date.now() - t0) / 1000;
@@ -165,10 +215,14 @@ export async function executeNodes(
         message: detail.trim() || 'pass',
         failures: outcome.failures,
         compiled_path,
+        compiled_code: sql,
       };
     } catch (err) {
       const secs = (Date.now() - t0) / 1000;
-      const where = node.resourceType === 'test' ? `test defined in ${node.path}:${node.line}` : node.path;
+      const where =
+        node.resourceType === 'test' || node.resourceType === 'unit_test'
+          ? `${node.resourceType === 'test' ? 'test' : 'unit test'} defined in ${node.path}:${node.line}`
+          : node.path;
       const message = redact(
         err instanceof DpmError
           ? err.message
@@ -186,6 +240,8 @@ export async function executeNodes(
   // A simple scheduler: start every node whose blockers are done, up to `threads` at a time.
   const pending = new Set(order);
   const running = new Map<string, Promise<void>>();
+  // dbt numbers its worker threads; a node runs in the lowest free one (its run_results thread_id).
+  const freeSlots = Array.from({ length: Math.max(1, options.threads) }, (_, i) => i + 1);
   while (pending.size || running.size) {
     for (const id of [...pending]) {
       if (running.size >= Math.max(1, options.threads)) break;
@@ -206,6 +262,10 @@ export async function executeNodes(
           rows_affected: null,
           failures: null,
           compiled_path: null,
+          compiled_code: null,
+          started_at: null,
+          completed_at: null,
+          thread_id: 'main',
         });
         log.info(`${number(id)} of ${total} SKIP ${describe(project.nodes.get(id)!)} (${why})`, {
           node: id,
@@ -213,11 +273,14 @@ export async function executeNodes(
         });
         continue;
       }
+      const slot = freeSlots.shift()!;
       running.set(
         id,
-        runOne(id).then((r) => {
-          results.set(id, r);
+        runOne(id, slot).then((r) => {
+          results.set(id, { ...r, completed_at: new Date().toISOString() });
           running.delete(id);
+          freeSlots.push(slot);
+          freeSlots.sort((a, b) => a - b);
           if (options.failFast && (r.status === 'error' || r.status === 'fail')) stop = true;
         }),
       );
@@ -233,19 +296,22 @@ export async function executeNodes(
 /**
  * What each node waits for: its nearest selected ancestors (Dag.parentsWithin), plus the selected
  * tests of those (dbt build: a failing test of a model keeps its children from running) unless that
- * test itself needs the node or something downstream of it.
+ * test itself needs the node or something downstream of it. A model also waits for its selected unit tests (dbt
+ * build runs them first and skips the model when one fails).
  */
 function runBlockers(dag: Dag, selected: Set<string>): Map<string, string[]> {
   const testsOf = new Map<string, string[]>();
+  const unitTestsOf = new Map<string, string[]>();
   for (const id of selected) {
     const n = dag.nodes.get(id)!;
     if (n.resourceType === 'test' && n.attachedTo)
       testsOf.set(n.attachedTo, [...(testsOf.get(n.attachedTo) ?? []), id]);
+    if (n.resourceType === 'unit_test') unitTestsOf.set(n.model, [...(unitTestsOf.get(n.model) ?? []), id]);
   }
   const out = new Map<string, string[]>();
   for (const id of selected) {
     const parents = dag.parentsWithin(id, selected);
-    const waits = new Set(parents);
+    const waits = new Set([...parents, ...(unitTestsOf.get(id) ?? [])]);
     if (dag.nodes.get(id)!.resourceType !== 'test') {
       let downstream: Set<string> | undefined;
       for (const p of parents) {

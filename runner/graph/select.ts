@@ -96,13 +96,14 @@ function matches(node: GraphNode, atom: Atom, state: SelectionState): boolean {
     case 'test_name':
       return node.resourceType === 'test' && glob(value).test(node.testName);
     case 'test_type':
-      return (
-        node.resourceType === 'test' &&
-        (value === 'singular' ? node.testName === 'singular' : node.testName !== 'singular')
-      );
+      if (value === 'unit') return node.resourceType === 'unit_test';
+      if (node.resourceType !== 'test') return false;
+      if (value === 'data') return true;
+      if (value === 'singular' || value === 'generic') return (node.testName === 'singular') === (value === 'singular');
+      throw new SelectorError(`test_type:${value} is not a test type: use generic, singular, data or unit.`);
     case 'source':
       return (
-        node.resourceType === 'model' &&
+        (node.resourceType === 'model' || node.resourceType === 'snapshot') &&
         node.sources.some((s) => glob(value).test(s.source) || glob(value).test(`${s.source}.${s.table}`))
       );
     case 'config': {
@@ -177,16 +178,20 @@ function selectExpression(dag: Dag, words: string[], state: SelectionState): Set
 
 /**
  * dbt semantics: select (default everything), minus exclude, then tests join when one of their
- * parents is selected ("eager" indirect selection), unless excluded themselves.
+ * parents is selected ("eager" indirect selection), and unit tests when their model is, unless excluded
+ * themselves. A request for tests (`dpm test`) takes unit tests too, as `dbt test` runs both.
  */
 export function selectNodes(dag: Dag, request: SelectionRequest, state: SelectionState = {}): Set<string> {
   const chosen = request.select?.length ? selectExpression(dag, request.select, state) : new Set(dag.nodes.keys());
   const excluded = request.exclude?.length ? selectExpression(dag, request.exclude, state) : new Set<string>();
   const result = new Set([...chosen].filter((id) => !excluded.has(id)));
   for (const [id, node] of dag.nodes) {
+    if (node.resourceType === 'unit_test' && result.has(node.model) && !excluded.has(id)) result.add(id);
     if (node.resourceType !== 'test' || result.has(id) || excluded.has(id)) continue;
     if (node.dependsOn.some((p) => result.has(p) && dag.nodes.get(p)!.resourceType !== 'test')) result.add(id);
   }
   const types = request.resourceTypes;
-  return types ? new Set([...result].filter((id) => types.includes(dag.nodes.get(id)!.resourceType))) : result;
+  const wanted = (type: GraphNode['resourceType']) =>
+    types!.includes(type) || (type === 'unit_test' && types!.includes('test'));
+  return types ? new Set([...result].filter((id) => wanted(dag.nodes.get(id)!.resourceType))) : result;
 }

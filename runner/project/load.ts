@@ -9,13 +9,27 @@ import {
   modelConfigSchema,
   normalizeConfigKeys,
   seedConfigSchema,
+  snapshotConfigSchema,
   testConfigSchema,
 } from './node-config.ts';
-import type { ColumnDoc, GraphNode, ModelNode, ResolvedModelConfig, SeedNode, SourceTable, TestNode } from './nodes.ts';
-import type { ResourceSpec, TestSpec } from './properties.ts';
+import type {
+  ColumnDoc,
+  GraphNode,
+  ModelNode,
+  ResolvedModelConfig,
+  SeedNode,
+  SnapshotNode,
+  SourceTable,
+  TestNode,
+} from './nodes.ts';
+import type { ResourceSpec, TestSpec, UnitTestSpec } from './properties.ts';
 import { DocBlocks } from './doc-blocks.ts';
 import { PartialParse } from './partial-parse.ts';
+import { extractSnapshotBlocks, resolveSnapshotConfig, ymlSnapshotBody } from './snapshot-blocks.ts';
 import { Relation, TemplateEngine, type RenderHooks } from './templating.ts';
+import type { GenericTestMacro } from './jinja-extensions.ts';
+import type nunjucks from 'nunjucks';
+import { unitTestNodes } from '../unittests/definitions.ts';
 
 export interface Project {
   config: ProjectConfig;
@@ -68,35 +82,32 @@ export function loadProject(root: string, options: LoadOptions = {}): Project {
   const vars = { ...config.vars, ...(options.vars ?? {}) };
   const engine = new TemplateEngine();
   const macros: string[] = [];
-  for (const dir of config['macro-paths']) {
+  // dbt reads generic tests ({% test %} blocks) from the macro paths and from a test path's generic/ folder.
+  const genericDirs = unique(['tests/generic', ...config['test-paths'].map((d) => `${d}/generic`)]);
+  for (const dir of [...config['macro-paths'], ...genericDirs]) {
     for (const file of listFiles(root, dir, ['.sql']))
       macros.push(...engine.addMacros(readFileSync(join(root, file), 'utf8'), file));
   }
 
   const modelSpecs = new Map<string, ResourceSpec>();
   const seedSpecs = new Map<string, ResourceSpec>();
+  const snapshotSpecs = new Map<string, ResourceSpec>();
   const sources = new Map<string, SourceTable>();
   const sourceTests: { table: SourceTable; spec: ResourceSpec }[] = [];
-  // dbt's default snapshot folder: skipping it would drop the user's history tables without a word.
-  const snapshot = listFiles(root, 'snapshots', ['.sql'])[0];
-  if (snapshot) {
-    throw new ProjectError(
-      snapshot,
-      1,
-      "dbt's snapshots are not supported by dpm: build the history as an incremental model under models/",
-    );
-  }
+  const unitTestSpecs: UnitTestSpec[] = [];
   const partialParse = new PartialParse(join(root, config['target-path']));
   const docs = new DocBlocks();
-  for (const dir of [...config['model-paths'], ...config['seed-paths']]) {
+  const propertyDirs = [...config['model-paths'], ...config['seed-paths'], ...config['snapshot-paths']];
+  for (const dir of propertyDirs) {
     for (const file of listFiles(root, dir, ['.md'])) docs.add(readFileSync(join(root, file), 'utf8'), file);
   }
-  for (const dir of [...config['model-paths'], ...config['seed-paths']]) {
+  for (const dir of propertyDirs) {
     for (const file of listFiles(root, dir, ['.yml', '.yaml'])) {
       const parsed = partialParse.properties(readFileSync(join(root, file), 'utf8'), file);
       const props = {
         models: parsed.models.map((m) => docs.resolveSpec(m)),
         seeds: parsed.seeds.map((s) => docs.resolveSpec(s)),
+        snapshots: parsed.snapshots.map((s) => docs.resolveSpec(s)),
         sources: parsed.sources.map((src) => ({ ...src, tables: src.tables.map((t) => docs.resolveSpec(t)) })),
       };
       for (const m of props.models) {
@@ -110,6 +121,19 @@ export function loadProject(root: string, options: LoadOptions = {}): Project {
         modelSpecs.set(m.name, m);
       }
       for (const s of props.seeds) seedSpecs.set(s.name, s);
+      for (const u of parsed.unitTests)
+        unitTestSpecs.push({ ...u, description: docs.resolve(u.description, u.file, u.line) });
+      for (const s of props.snapshots) {
+        const previous = snapshotSpecs.get(s.name);
+        if (previous) {
+          throw new ProjectError(
+            file,
+            s.line,
+            `snapshot '${s.name}' is already described in ${previous.file}:${previous.line}`,
+          );
+        }
+        snapshotSpecs.set(s.name, s);
+      }
       for (const src of props.sources) {
         for (const t of src.tables) {
           const table: SourceTable = {
@@ -155,6 +179,9 @@ export function loadProject(root: string, options: LoadOptions = {}): Project {
       if (model.config.enabled) register(model, file, undefined);
     }
   }
+  for (const snap of loadSnapshots(config, engine, vars, snapshotSpecs, nameSchema)) {
+    if (snap.config.enabled) register(snap, snap.path, snap.line);
+  }
   for (const [name, spec] of modelSpecs) {
     if (!byName.has(name)) {
       throw new ProjectError(
@@ -167,28 +194,38 @@ export function loadProject(root: string, options: LoadOptions = {}): Project {
 
   // Refs and sources are resolved only once every node is known, so file order never matters.
   for (const node of nodes.values()) {
-    if (node.resourceType !== 'model') continue;
+    if (node.resourceType !== 'model' && node.resourceType !== 'snapshot') continue;
     node.dependsOn = unique([
       ...node.refs.map((r) => resolveRef(r.name, node.path, r.line, byName).uniqueId),
       ...node.sources.map((s) => resolveSource(s.source, s.table, node.path, s.line, sources).uniqueId),
     ]).filter((id) => !id.startsWith('source.'));
   }
+  const unitTestProject = { name: config.name, root, testPaths: config['test-paths'] };
+  for (const u of unitTestNodes(unitTestProject, unitTestSpecs, byName, sources)) nodes.set(u.uniqueId, u);
 
   const tests: TestNode[] = [];
+  const parse: TestParse = { engine, vars, byName, sources };
+  const specsByType: Partial<Record<GraphNode['resourceType'], Map<string, ResourceSpec>>> = {
+    model: modelSpecs,
+    seed: seedSpecs,
+    snapshot: snapshotSpecs,
+  };
   for (const node of [...nodes.values()]) {
     if (node.resourceType === 'test') continue;
-    const spec = node.resourceType === 'model' ? modelSpecs.get(node.name) : seedSpecs.get(node.name);
+    const spec = specsByType[node.resourceType]?.get(node.name);
     if (!spec) continue;
     for (const t of [...spec.tests, ...spec.columns.flatMap((c) => c.tests)])
-      tests.push(genericTest(config, node.uniqueId, node.name, t, byName));
+      tests.push(genericTest(config, node.uniqueId, node.name, t, parse));
   }
   for (const { table, spec } of sourceTests) {
     for (const t of [...spec.tests, ...spec.columns.flatMap((c) => c.tests)])
-      tests.push(genericTest(config, table.uniqueId, `${table.source}_${table.table}`, t, byName));
+      tests.push(genericTest(config, table.uniqueId, `${table.source}_${table.table}`, t, parse));
   }
   for (const dir of config['test-paths']) {
-    for (const file of listFiles(root, dir, ['.sql']))
-      tests.push(parseSingularTest(config, engine, vars, file, byName, sources));
+    for (const file of listFiles(root, dir, ['.sql'])) {
+      if (!genericDirs.some((g) => file.startsWith(`${g}/`)))
+        tests.push(parseSingularTest(config, engine, vars, file, byName, sources));
+    }
   }
   const testNames = new Map<string, number>();
   for (const t of tests) {
@@ -245,6 +282,7 @@ function resolveSource(
 
 const MODEL_CONFIG_KEYS: ReadonlySet<string> = new Set(Object.keys(modelConfigSchema.shape));
 const SEED_CONFIG_KEYS: ReadonlySet<string> = new Set(Object.keys(seedConfigSchema.shape));
+const SNAPSHOT_CONFIG_KEYS: ReadonlySet<string> = new Set(Object.keys(snapshotConfigSchema.shape));
 
 /**
  * Folder config from dpm.yml: `models: { staging: { +materialized: view } }`, outer levels first. As in dbt, a key
@@ -468,6 +506,120 @@ function loadSeeds(
   return seeds;
 }
 
+/** A snapshot's query before it compiles: a block of a .sql file, or a yml entry's `relation:`. */
+interface SnapshotSource {
+  name: string;
+  file: string;
+  line: number;
+  body: string;
+  folders: string[];
+}
+
+/**
+ * dbt's snapshots: the `{% snapshot %}` blocks of the .sql files under snapshot-paths, and yml `snapshots:`
+ * entries with `relation:` (dbt 1.9). A yml entry without `relation:` describes a block of the same name.
+ */
+function loadSnapshots(
+  config: ProjectConfig,
+  engine: TemplateEngine,
+  vars: Record<string, unknown>,
+  specs: Map<string, ResourceSpec>,
+  nameSchema: SchemaNamer,
+): SnapshotNode[] {
+  const found: SnapshotSource[] = [];
+  const foldersOf = (file: string) => {
+    const dir = config['snapshot-paths'].find((d) => file.startsWith(`${d}/`));
+    return dir ? dirname(file).split('/').slice(dir.split('/').length) : [];
+  };
+  for (const dir of config['snapshot-paths']) {
+    for (const file of listFiles(config.root, dir, ['.sql'])) {
+      for (const block of extractSnapshotBlocks(readFileSync(join(config.root, file), 'utf8'), file))
+        found.push({ ...block, file, folders: foldersOf(file) });
+    }
+  }
+  for (const spec of specs.values()) {
+    if (spec.relation === undefined) continue;
+    const body = ymlSnapshotBody(spec.name, spec.relation, spec.file, spec.line);
+    found.push({ name: spec.name, file: spec.file, line: spec.line, body, folders: foldersOf(spec.file) });
+  }
+  for (const spec of specs.values()) {
+    if (spec.relation === undefined && !found.some((f) => f.name === spec.name)) {
+      throw new ProjectError(
+        spec.file,
+        spec.line,
+        `properties for snapshot '${spec.name}', but no {% snapshot ${spec.name} %} block under ` +
+          `${config['snapshot-paths'].join(', ')}/: add the block, or give the entry relation: ref('...')`,
+      );
+    }
+  }
+  return found.map((source) => parseSnapshot(config, engine, vars, source, specs.get(source.name), nameSchema));
+}
+
+function parseSnapshot(
+  config: ProjectConfig,
+  engine: TemplateEngine,
+  vars: Record<string, unknown>,
+  { name, file, line, body, folders }: SnapshotSource,
+  spec: ResourceSpec | undefined,
+  nameSchema: SchemaNamer,
+): SnapshotNode {
+  const template = engine.compile(body, file);
+  const inline: Record<string, unknown> = {};
+  const refs: SnapshotNode['refs'] = [];
+  const sources: SnapshotNode['sources'] = [];
+  engine.render(template, file, body, {
+    ref: (target) => {
+      refs.push({ name: target, line: lineOf(body, new RegExp(`ref\\(\\s*['"]${target}['"]`)) });
+      return new Relation('__parse__', target);
+    },
+    source: (s, t) => {
+      sources.push({ source: s, table: t, line: lineOf(body, new RegExp(`source\\(\\s*['"]${s}['"]`)) });
+      return new Relation(s, t);
+    },
+    config: (kw) => Object.assign(inline, normalizeConfigKeys(kw)),
+    variable: (n, fallback, has) => readVar(vars, n, fallback, has, file, body),
+    isIncremental: () => false,
+    self: () => new Relation('__parse__', name),
+    extra: { run_started_at: new Date().toISOString(), invocation_id: 'parse', target_name: 'parse', execute: false },
+  });
+  const inlineLine = lineOf(body, 'config(');
+  const layers: [Record<string, unknown>, string, number][] = [
+    [folderConfig(config.snapshots, config.name, folders, SNAPSHOT_CONFIG_KEYS), basename(config.file), 1],
+    [spec?.config ?? {}, spec?.file ?? file, spec?.line ?? line],
+    [inline, file, inlineLine],
+  ];
+  let merged: Record<string, unknown> = {};
+  for (const [layer, where, at] of layers) {
+    const checked = checkConfig(snapshotConfigSchema, layer);
+    if (!checked.ok) throw new ProjectError(where, at, `snapshot '${name}': ${checked.problem.message}`);
+    merged = { ...merged, ...checked.value };
+  }
+  // Rules across keys name the layer that configures the snapshot most closely.
+  const [, where, at] = Object.keys(inline).length ? layers[2] : spec ? layers[1] : [undefined, file, line];
+  const resolved = resolveSnapshotConfig(name, merged, (custom) => nameSchema(custom, 'snapshots'), where, at);
+  const tags = unique([...folders, ...resolved.config.tags]);
+  return {
+    resourceType: 'snapshot',
+    uniqueId: `snapshot.${config.name}.${name}`,
+    name,
+    path: file,
+    line,
+    fqn: [config.name, ...folders, name],
+    tags,
+    dependsOn: [],
+    checksum: sha(body + JSON.stringify(resolved.config)),
+    description: resolved.config.description ?? spec?.description,
+    columns: columnDocs(spec),
+    config: { ...resolved.config, tags },
+    metaColumns: resolved.metaColumns,
+    rawSql: body,
+    template,
+    refs,
+    sources,
+    relation: new Relation(resolved.config.schema, resolved.config.alias),
+  };
+}
+
 const GENERIC_TESTS = [
   'unique',
   'not_null',
@@ -478,28 +630,77 @@ const GENERIC_TESTS = [
   'accepted_range',
 ] as const;
 
+/** What a generic test needs of the loaded project: the project's own tests, vars, and what refs resolve to. */
+interface TestParse {
+  engine: TemplateEngine;
+  vars: Record<string, unknown>;
+  byName: Map<string, GraphNode>;
+  sources: Map<string, SourceTable>;
+}
+
 function genericTest(
   config: ProjectConfig,
   parentId: string,
   parentName: string,
   spec: TestSpec,
-  byName: Map<string, GraphNode>,
+  parse: TestParse,
 ): TestNode {
-  if (!(GENERIC_TESTS as readonly string[]).includes(spec.testName)) {
+  // As in dbt, a project's own test of a built-in's name replaces the built-in.
+  const custom = parse.engine.genericTests.get(spec.testName);
+  if (!custom && !(GENERIC_TESTS as readonly string[]).includes(spec.testName)) {
+    const known = [...GENERIC_TESTS, ...parse.engine.genericTests.keys()];
     throw new ProjectError(
       spec.file,
       spec.line,
-      `unknown test '${spec.testName}'.${didYouMean(spec.testName, GENERIC_TESTS)} ` +
-        `Generic tests: ${GENERIC_TESTS.join(', ')}; or write a singular test in tests/data/*.sql.`,
+      `unknown test '${spec.testName}'.${didYouMean(spec.testName, known)} ` +
+        `Generic tests: ${known.join(', ')}; or define it with {% test ${spec.testName}(model, column_name) %} ` +
+        'in macros/ or tests/generic/, or write a singular test in tests/data/*.sql.',
     );
   }
-  const checked = checkConfig(testConfigSchema, spec.config);
+  const column = spec.column ?? (spec.args.column_name as string | undefined);
+  const dependsOn = [parentId];
+  let call: CustomTestCall | undefined;
+  if (custom) call = customTestCall(spec, custom, column, parentName, parse, dependsOn);
+  else checkBuiltinTest(spec, parse.byName, dependsOn);
+  // A config() call in the test's block sets defaults that the yml entry overrides, as in dbt.
+  const checked = checkConfig(testConfigSchema, { ...call?.config, ...spec.config });
   if (!checked.ok) throw new ProjectError(spec.file, spec.line, `test '${spec.testName}': ${checked.problem.message}`);
+  const suffix =
+    spec.testName === 'expression_is_true' || spec.testName === 'unique_combination_of_columns'
+      ? `_${sha(JSON.stringify(spec.args.expression ?? spec.args.combination_of_columns)).slice(0, 8)}`
+      : '';
+  const name = spec.name ?? `${spec.testName}_${parentName}${column ? `_${column}` : ''}${suffix}`;
+  return {
+    resourceType: 'test',
+    uniqueId: `test.${config.name}.${name}`,
+    name,
+    path: spec.file,
+    line: spec.line,
+    fqn: [config.name, name],
+    tags: (checked.value.tags as string[]) ?? [],
+    dependsOn: unique(parentId.startsWith('source.') ? dependsOn.filter((d) => d !== parentId) : dependsOn),
+    checksum: sha(JSON.stringify(spec)),
+    columns: {},
+    config: {
+      severity: checked.value.severity ?? 'error',
+      where: checked.value.where,
+      tags: (checked.value.tags as string[]) ?? [],
+      enabled: checked.value.enabled ?? true,
+    },
+    testName: spec.testName,
+    kwargs: { ...spec.args, __parent: parentId },
+    column,
+    attachedTo: parentId,
+    ...(call && { rawSql: call.rawSql, template: call.template }),
+  };
+}
+
+/** Checks a built-in test's arguments; a relationships test also depends on its `to` model. */
+function checkBuiltinTest(spec: TestSpec, byName: Map<string, GraphNode>, dependsOn: string[]): void {
   const need = (arg: string) => {
     if (spec.args[arg] === undefined)
       throw new ProjectError(spec.file, spec.line, `test '${spec.testName}' needs the argument '${arg}'.`);
   };
-  const dependsOn = [parentId];
   if (
     (spec.testName === 'unique' ||
       spec.testName === 'not_null' ||
@@ -532,34 +733,89 @@ function genericTest(
       );
     dependsOn.push(resolveRef(m[1], spec.file, spec.line, byName).uniqueId);
   }
-  const column = spec.column ?? (spec.args.column_name as string | undefined);
-  const suffix =
-    spec.testName === 'expression_is_true' || spec.testName === 'unique_combination_of_columns'
-      ? `_${sha(JSON.stringify(spec.args.expression ?? spec.args.combination_of_columns)).slice(0, 8)}`
-      : '';
-  const name = spec.name ?? `${spec.testName}_${parentName}${column ? `_${column}` : ''}${suffix}`;
-  return {
-    resourceType: 'test',
-    uniqueId: `test.${config.name}.${name}`,
-    name,
-    path: spec.file,
-    line: spec.line,
-    fqn: [config.name, name],
-    tags: (checked.value.tags as string[]) ?? [],
-    dependsOn: parentId.startsWith('source.') ? dependsOn.filter((d) => d !== parentId) : dependsOn,
-    checksum: sha(JSON.stringify(spec)),
-    columns: {},
-    config: {
-      severity: checked.value.severity ?? 'error',
-      where: checked.value.where,
-      tags: (checked.value.tags as string[]) ?? [],
-      enabled: checked.value.enabled ?? true,
+}
+
+/** A yml test argument that is a ref() or source() call, which the test's macro receives as the relation. */
+const RELATION_ARG = /^\s*(ref|source)\(\s*(['"])[\w.-]+\2(\s*,\s*(['"])[\w.-]+\4)?\s*\)\s*$/;
+
+interface CustomTestCall {
+  rawSql: string;
+  template: nunjucks.Template;
+  config: Record<string, unknown>;
+}
+
+/**
+ * A project's own generic test: the call of its macro as dbt makes it (`model`, `column_name` when the macro takes
+ * it, the yml arguments), compiled now; rendered once as at parse time to find the models its arguments and
+ * body ref().
+ */
+function customTestCall(
+  spec: TestSpec,
+  macro: GenericTestMacro,
+  column: string | undefined,
+  parentName: string,
+  parse: TestParse,
+  dependsOn: string[],
+): CustomTestCall {
+  const where = `({% test ${macro.name} %} in ${macro.file}:${macro.line})`;
+  const params = new Set(macro.params.map((p) => p.name));
+  const { column_name: _column, ...args } = spec.args;
+  for (const key of Object.keys(args)) {
+    if (key === 'model') {
+      throw new ProjectError(
+        spec.file,
+        spec.line,
+        `test '${spec.testName}': 'model' is reserved for the tested relation.`,
+      );
+    }
+    if (!params.has(key)) {
+      throw new ProjectError(
+        spec.file,
+        spec.line,
+        `test '${spec.testName}' takes no argument '${key}'.${didYouMean(key, params)} ${where}`,
+      );
+    }
+  }
+  for (const p of macro.params) {
+    const given = p.name === 'model' || (p.name === 'column_name' ? column !== undefined : args[p.name] !== undefined);
+    if (p.required && !given) {
+      const how = p.name === 'column_name' ? ' (list the test under a column, or give column_name)' : '';
+      throw new ProjectError(
+        spec.file,
+        spec.line,
+        `test '${spec.testName}' needs the argument '${p.name}'${how}. ${where}`,
+      );
+    }
+  }
+  const kwargs = [
+    'model=__dpm_model',
+    ...(params.has('column_name') ? ['column_name=__dpm_column_name'] : []),
+    ...Object.entries(args).map(([k, v]) =>
+      typeof v === 'string' && RELATION_ARG.test(v) ? `${k}=${v.trim()}` : `${k}=__dpm_args["${k}"]`,
+    ),
+  ];
+  const rawSql = `{{ test_${macro.name}(${kwargs.join(', ')}) }}`;
+  const template = parse.engine.compile(rawSql, spec.file);
+  const config: Record<string, unknown> = {};
+  parse.engine.render(
+    template,
+    spec.file,
+    rawSql,
+    {
+      ref: (name) => {
+        dependsOn.push(resolveRef(name, spec.file, spec.line, parse.byName).uniqueId);
+        return new Relation('__parse__', name);
+      },
+      source: (s, t) => resolveSource(s, t, spec.file, spec.line, parse.sources).relation,
+      config: (kw) => Object.assign(config, normalizeConfigKeys(kw)),
+      variable: (n, fallback, has) => readVar(parse.vars, n, fallback, has, spec.file, rawSql),
+      isIncremental: () => false,
+      self: () => undefined,
+      extra: { execute: false },
     },
-    testName: spec.testName,
-    kwargs: { ...spec.args, __parent: parentId },
-    column,
-    attachedTo: parentId,
-  };
+    { __dpm_model: new Relation('__parse__', parentName), __dpm_column_name: column ?? null, __dpm_args: args },
+  );
+  return { rawSql, template, config };
 }
 
 function parseSingularTest(
@@ -588,7 +844,7 @@ function parseSingularTest(
     variable: (n, fallback, has) => readVar(vars, n, fallback, has, file, rawSql),
     isIncremental: () => false,
     self: () => undefined,
-    extra: {},
+    extra: { execute: false },
   });
   const checked = checkConfig(testConfigSchema, inline);
   if (!checked.ok)

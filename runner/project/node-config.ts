@@ -62,6 +62,57 @@ export const seedConfigSchema = z
   .strict();
 export type SeedConfig = z.output<typeof seedConfigSchema>;
 
+/** dbt's snapshot meta columns, renamable with snapshot_meta_column_names. */
+export const SNAPSHOT_META_COLUMNS = [
+  'dbt_valid_from',
+  'dbt_valid_to',
+  'dbt_scd_id',
+  'dbt_updated_at',
+  'dbt_is_deleted',
+] as const;
+export type SnapshotMetaColumn = (typeof SNAPSHOT_META_COLUMNS)[number];
+
+const metaColumnNames = z.strictObject(
+  Object.fromEntries(SNAPSHOT_META_COLUMNS.map((k) => [k, z.string().min(1).optional()])) as Record<
+    SnapshotMetaColumn,
+    z.ZodOptional<z.ZodString>
+  >,
+  {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys'
+        ? `unknown key '${issue.keys[0]}'; the keys are ${SNAPSHOT_META_COLUMNS.join(', ')}`
+        : undefined,
+  },
+);
+
+/** Every key a snapshot's config may set (dbt-core 1.9 on PostgreSQL); rules across keys are checked at load. */
+export const snapshotConfigSchema = z
+  .object({
+    strategy: z.enum(['timestamp', 'check']),
+    /** Column names or SQL expressions, as dbt takes them. */
+    unique_key: stringList,
+    updated_at: z.string(),
+    check_cols: z.union([z.literal('all'), z.array(z.string()).min(1)], {
+      error: "'all' or a list of column names",
+    }),
+    /** dbt's legacy setting: the schema as written, not through generate_schema_name. */
+    target_schema: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'a lowercase identifier'),
+    schema: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'a lowercase identifier'),
+    alias: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'a lowercase identifier'),
+    invalidate_hard_deletes: z.boolean(),
+    hard_deletes: z.enum(['ignore', 'invalidate', 'new_record']),
+    snapshot_meta_column_names: metaColumnNames,
+    /** SQL for dbt_valid_to of current rows (e.g. "'9999-12-31'::timestamp") instead of null. */
+    dbt_valid_to_current: z.string(),
+    enabled: z.boolean(),
+    tags: stringList,
+    description: z.string(),
+    meta: z.record(z.string(), z.unknown()),
+  })
+  .partial()
+  .strict();
+export type SnapshotConfig = z.output<typeof snapshotConfigSchema>;
+
 export const testConfigSchema = z
   .object({
     enabled: z.boolean(),
@@ -97,7 +148,7 @@ export function checkConfig<S extends z.ZodTypeAny>(
   const result = schema.safeParse(normalizeConfigKeys(raw));
   if (result.success) return { ok: true, value: result.data };
   const issue = result.error.issues[0];
-  if (issue.code === 'unrecognized_keys') {
+  if (issue.code === 'unrecognized_keys' && issue.path.length === 0) {
     const key = issue.keys[0];
     const known = Object.keys((schema as unknown as z.ZodObject<z.ZodRawShape>).shape ?? {});
     return { ok: false, problem: { key, message: `unknown config key '${key}'.${didYouMean(key, known)}` } };

@@ -1,4 +1,4 @@
-import { LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { isMap, isScalar, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { z } from 'zod';
 import { ProjectError } from '../errors.ts';
 
@@ -30,6 +30,8 @@ export interface FreshnessSpec {
 
 export interface ResourceSpec {
   name: string;
+  /** Snapshots defined in yml (dbt 1.9): the `ref('x')` or `source('a', 'b')` they snapshot. */
+  relation?: string;
   /** Source tables only: the timestamp column and its freshness rule (null: none, overriding the source's). */
   loadedAtField?: string;
   freshness?: FreshnessSpec | null;
@@ -52,10 +54,32 @@ export interface SourceSpec {
   line: number;
 }
 
+/** One `given:` input or the `expect:` of a unit test, as written; checked and read when the project loads. */
+export interface FixtureSpec {
+  format: 'dict' | 'csv' | 'sql';
+  rows?: Record<string, unknown>[] | string;
+  fixture?: string;
+  line: number;
+}
+
+export interface UnitTestSpec {
+  name: string;
+  model: string;
+  description?: string;
+  given: (FixtureSpec & { input: string })[];
+  expect: FixtureSpec;
+  overrides: { vars: Record<string, unknown>; macros: Record<string, unknown>; envVars: Record<string, string> };
+  config: { tags: string[]; enabled?: boolean; meta?: Record<string, unknown> };
+  file: string;
+  line: number;
+}
+
 export interface PropertiesFile {
   models: ResourceSpec[];
   seeds: ResourceSpec[];
+  snapshots: ResourceSpec[];
   sources: SourceSpec[];
+  unitTests: UnitTestSpec[];
 }
 
 const testEntry = z.union([z.string(), z.record(z.string(), z.unknown())]);
@@ -95,11 +119,43 @@ const sourceTableShape = resourceShape.extend({
   loaded_at_field: z.string().optional(),
   freshness: freshnessShape.optional(),
 });
+const fixtureShape = {
+  format: z.enum(['dict', 'csv', 'sql']).default('dict'),
+  rows: z.union([z.array(z.record(z.string(), z.unknown())), z.string()]).optional(),
+  fixture: z.string().optional(),
+};
+const unitTestShape = z
+  .object({
+    name: z.string().regex(/^[A-Za-z_]\w*$/, 'an identifier (letters, digits, _)'),
+    model: z.string(),
+    description: z.string().optional(),
+    given: z.array(z.object({ input: z.string(), ...fixtureShape }).strict()).default([]),
+    expect: z.object(fixtureShape).strict(),
+    overrides: z
+      .object({
+        vars: z.record(z.string(), z.unknown()).default({}),
+        macros: z.record(z.string(), z.unknown()).default({}),
+        env_vars: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
+      })
+      .strict()
+      .optional(),
+    config: z
+      .object({
+        tags: z.union([z.string(), z.array(z.string())]).optional(),
+        enabled: z.boolean().optional(),
+        meta: z.record(z.string(), z.unknown()).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
 const fileShape = z
   .object({
     version: z.number().optional(),
+    unit_tests: z.array(unitTestShape).optional(),
     models: z.array(resourceShape).optional(),
     seeds: z.array(resourceShape).optional(),
+    snapshots: z.array(resourceShape.extend({ relation: z.string().optional() })).optional(),
     sources: z
       .array(
         z
@@ -120,8 +176,6 @@ const fileShape = z
 
 /** Property keys of dbt that change results and that dpm does not implement: an error, never ignored. */
 const DBT_ONLY_KEYS = new Set([
-  'unit_tests',
-  'snapshots',
   'exposures',
   'metrics',
   'semantic_models',
@@ -221,9 +275,43 @@ export function parseProperties(text: string, relPath: string): PropertiesFile {
       };
     });
 
+  // The line of `key:` itself, where lineOf names the first line of its value.
+  const keyLine = (path: (string | number)[], key: string): number => {
+    const parent = doc.getIn(path, true);
+    const pair = isMap(parent) ? parent.items.find((p) => isScalar(p.key) && p.key.value === key) : undefined;
+    const range = isScalar(pair?.key) ? pair.key.range : undefined;
+    return range ? lines.linePos(range[0]).line : lineOf([...path, key]);
+  };
+  const unitTest = (u: z.infer<typeof unitTestShape>, i: number): UnitTestSpec => {
+    const fixture = (f: z.infer<typeof unitTestShape>['expect'], line: number): FixtureSpec => ({
+      format: f.format,
+      rows: f.rows,
+      fixture: f.fixture,
+      line,
+    });
+    const tags = u.config?.tags;
+    return {
+      name: u.name,
+      model: u.model,
+      description: u.description,
+      given: u.given.map((g, gi) => ({ input: g.input, ...fixture(g, lineOf(['unit_tests', i, 'given', gi])) })),
+      expect: fixture(u.expect, keyLine(['unit_tests', i], 'expect')),
+      overrides: {
+        vars: u.overrides?.vars ?? {},
+        macros: u.overrides?.macros ?? {},
+        envVars: u.overrides?.env_vars ?? {},
+      },
+      config: { ...u.config, tags: tags === undefined ? [] : Array.isArray(tags) ? tags : [tags] },
+      file: relPath,
+      line: lineOf(['unit_tests', i]),
+    };
+  };
+
   return {
+    unitTests: (data.unit_tests ?? []).map(unitTest),
     models: (data.models ?? []).map((m, i) => resource(m, ['models', i])),
     seeds: (data.seeds ?? []).map((s, i) => resource(s, ['seeds', i])),
+    snapshots: (data.snapshots ?? []).map((s, i) => ({ ...resource(s, ['snapshots', i]), relation: s.relation })),
     sources: (data.sources ?? []).map((s, i) => ({
       name: s.name,
       schema: s.schema ?? s.name,

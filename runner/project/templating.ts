@@ -1,5 +1,13 @@
 import nunjucks from 'nunjucks';
 import { ProjectError, TemplateError } from '../errors.ts';
+import {
+  DoExtension,
+  type GenericTestMacro,
+  installDbtJinja,
+  ReturnSignal,
+  rewriteTestBlocks,
+} from './jinja-extensions.ts';
+import { loadResult, type QueryTable } from './query-table.ts';
 
 /** A database object as templates see it: prints as the quoted name, exposes its parts. */
 export class Relation {
@@ -34,7 +42,17 @@ export interface RenderHooks {
   variable(name: string, fallback: unknown, hasFallback: boolean): unknown;
   isIncremental(): boolean;
   self(): Relation | undefined;
+  /** run_query() and statement(): the result. Absent while the project is parsed (`execute` false): None, as dbt. */
+  runQuery?(sql: string): QueryTable;
+  /** log(): a message of the template, at info level when `info`, else at debug level. */
+  log?(message: string, info: boolean): void;
   extra: Record<string, unknown>;
+}
+
+/** One render in progress: its hooks and the results its statement() calls stored for load_result(). */
+interface RenderState {
+  hooks: RenderHooks;
+  statements: Map<string, { table: QueryTable; fetched: boolean }>;
 }
 
 /**
@@ -43,9 +61,12 @@ export interface RenderHooks {
  */
 export class TemplateEngine {
   readonly env: nunjucks.Environment;
-  private current: RenderHooks | undefined;
+  /** The project's own generic tests (`{% test %}` blocks of macro files), by test name. */
+  readonly genericTests = new Map<string, GenericTestMacro>();
+  private current: RenderState | undefined;
 
   constructor() {
+    installDbtJinja();
     // dev: true keeps the original error as `cause`, so a ProjectError thrown by var()/ref() inside a
     // render surfaces as itself instead of being flattened into a generic render error.
     this.env = new nunjucks.Environment([], {
@@ -54,10 +75,12 @@ export class TemplateEngine {
       trimBlocks: false,
       dev: true,
     });
-    const hooks = () => {
+    this.env.addExtension('do', new DoExtension());
+    const state = () => {
       if (!this.current) throw new Error('template function called outside a render');
       return this.current;
     };
+    const hooks = () => state().hooks;
     const args = (raw: unknown[]) => {
       const last = raw[raw.length - 1] as Record<string, unknown> | undefined;
       const kw = last && typeof last === 'object' && (last as { __keywords?: boolean }).__keywords ? last : undefined;
@@ -89,6 +112,7 @@ export class TemplateEngine {
       return value;
     });
     this.env.addGlobal('is_incremental', () => hooks().isIncremental());
+    this.addDbtGlobals(state, args);
     this.env.addGlobal('this', {
       toString: () => String(hooks().self() ?? ''),
       get schema() {
@@ -113,7 +137,7 @@ export class TemplateEngine {
     ];
     for (const name of perRender) {
       Object.defineProperty((this.env as unknown as { globals: object }).globals, name, {
-        get: () => this.current?.extra[name],
+        get: () => this.current?.hooks.extra[name],
         enumerable: true,
         configurable: true,
       });
@@ -137,7 +161,7 @@ export class TemplateEngine {
     context: Record<string, unknown> = {},
   ): string {
     const previous = this.current;
-    this.current = hooks;
+    this.current = { hooks, statements: new Map() };
     try {
       return template.render(context);
     } catch (err) {
@@ -150,8 +174,69 @@ export class TemplateEngine {
     }
   }
 
-  /** Loads a macro file: its macros become globals callable from every model, test and other macro. */
-  addMacros(source: string, path: string): string[] {
+  /** run_query(), statement()/load_result(), log(), return() and adapter.dispatch(), as dbt's templates have them. */
+  private addDbtGlobals(
+    state: () => RenderState,
+    args: (raw: unknown[]) => { positional: unknown[]; kw: Record<string, unknown> },
+  ): void {
+    const query = (sql: string): QueryTable | null => {
+      const { runQuery, extra } = state().hooks;
+      if (runQuery) return runQuery(sql);
+      if (extra.execute === false) return null;
+      throw new Error(
+        'run_query() and statement() cannot query the database in a pre_hook or post_hook: ' +
+          'dpm runs them while it compiles a model, a test or a run-operation macro; move the query there',
+      );
+    };
+    this.env.addGlobal('run_query', (sql: unknown) => query(String(sql)));
+    this.env.addGlobal('statement', (...raw: unknown[]) => {
+      const { positional, kw } = args(raw);
+      if (typeof kw.caller !== 'function') {
+        throw new Error(
+          "statement() takes its SQL as a call block: {% call statement('name', fetch_result=True) %}" +
+            'select ...{% endcall %}',
+        );
+      }
+      const table = query(String(kw.caller()).trim());
+      const name = positional[0] ?? kw.name;
+      const fetched = Boolean(positional[1] ?? kw.fetch_result);
+      if (table && name != null) state().statements.set(String(name), { table, fetched });
+      return '';
+    });
+    this.env.addGlobal('load_result', (name: unknown) => {
+      const stored = state().statements.get(String(name));
+      return stored ? loadResult(stored.table, stored.fetched) : null;
+    });
+    this.env.addGlobal('log', (...raw: unknown[]) => {
+      const { positional, kw } = args(raw);
+      state().hooks.log?.(String(positional[0]), Boolean(positional[1] ?? kw.info));
+      return '';
+    });
+    this.env.addGlobal('return', (value: unknown) => {
+      throw new ReturnSignal(value);
+    });
+    const globals = (this.env as unknown as { globals: Record<string, unknown> }).globals;
+    this.env.addGlobal('adapter', {
+      // dbt's search order on PostgreSQL: the adapter's own implementation, then the default one.
+      dispatch: (name: string) => {
+        const found = [`postgres__${name}`, `default__${name}`].find((m) => typeof globals[m] === 'function');
+        if (!found) {
+          throw new Error(
+            `adapter.dispatch('${name}') found no macro postgres__${name} or default__${name}: ` +
+              `define one of them in macros/*.sql`,
+          );
+        }
+        return globals[found];
+      },
+    });
+  }
+
+  /**
+   * Loads a macro file: its macros become globals callable from every model, test and other macro; its
+   * `{% test %}` blocks become the project's generic tests.
+   */
+  addMacros(text: string, path: string): string[] {
+    const { source, tests } = rewriteTestBlocks(text, path);
     const template = this.compile(source, path);
     let exported: Record<string, unknown> = {};
     (template as unknown as ExportingTemplate).getExported({}, null, (err, exp) => {
@@ -159,6 +244,7 @@ export class TemplateEngine {
       exported = exp;
     });
     for (const [name, fn] of Object.entries(exported)) this.env.addGlobal(name, fn);
+    for (const test of tests) this.genericTests.set(test.name, test);
     return Object.keys(exported);
   }
 }
@@ -173,37 +259,36 @@ function stripKeywords(kw: Record<string, unknown>): Record<string, unknown> {
   return rest;
 }
 
+/** dbt's Jinja functions that dpm's templates do not have, and what to do instead. */
+const DBT_ONLY_FUNCTIONS = new Map([
+  ['adapter.get_relation', 'query information_schema.tables with run_query() instead'],
+  ['adapter.get_columns_in_relation', 'query information_schema.columns with run_query() instead'],
+]);
+const DBT_ONLY_TAGS = new Map([
+  ['materialization', 'use the materializations dpm ships (view, table, incremental, ephemeral)'],
+]);
+
 /**
  * Turns nunjucks' "(path) [Line 3, Column 5]\n message" into file:line. Its runtime line numbers
  * can be off, so an error about a named function or variable is pinned to the line that names it.
  */
-/** dbt's Jinja functions that dpm's templates do not have, and what to do instead. */
-const DBT_ONLY_FUNCTIONS = new Map([
-  ['run_query', 'a model cannot query the database while it compiles; compute the value in SQL instead'],
-  ['statement', 'a model cannot query the database while it compiles; compute the value in SQL instead'],
-  ['load_result', 'a model cannot query the database while it compiles; compute the value in SQL instead'],
-  ['log', 'dpm templates print nothing; write a SQL comment instead'],
-  ['return', 'a dpm macro returns the text it renders'],
-  ['adapter.dispatch', 'dpm has one adapter (PostgreSQL): call the postgres__ macro directly'],
-]);
-const DBT_ONLY_TAGS = new Map([
-  ['do', 'set a variable with {% set %} instead'],
-  ['test', 'use the generic tests dpm ships or a singular test in tests/data/*.sql'],
-  ['snapshot', 'build the history as an incremental model'],
-  ['materialization', 'use the materializations dpm ships (view, table, incremental, ephemeral)'],
-]);
-
 export function templateError(err: Error, path: string, source: string): TemplateError {
   const raw = err.message ?? String(err);
   const m = /\[Line (\d+), Column (\d+)\]\s*([\s\S]*)$/.exec(raw);
   let message = (m ? m[3] : raw).replace(/^\s*(Template render error:\s*)?(Error:\s*)?/, '').trim();
-  message = message.replace(/^\([^)]*\)\s*/, '');
+  message = message.replace(/^\([^)]*\)\s*/, '').replace(/^Error:\s*/, '');
   let line = m ? Number(m[1]) + (raw.includes('unexpected') || raw.includes('expected') ? 0 : 0) : undefined;
   // nunjucks reports no position when the parser runs out of input (an unclosed tag or block).
   if (!m && /end of file|expected/.test(message)) line = source.trimEnd().split('\n').length;
   const named = /`([A-Za-z_][\w.]*)`/.exec(message) ?? /'([A-Za-z_][\w.]*)'/.exec(message);
   if (named) {
     const idx = source.split('\n').findIndex((l) => l.includes(named[1]));
+    if (idx >= 0) line = idx + 1;
+  }
+  // dpm's own messages start with the function that failed (`run_query() needs ...`): the line that calls it.
+  const failed = /^(\w+)\(\)/.exec(message)?.[1];
+  if (failed && !line) {
+    const idx = source.split('\n').findIndex((l) => l.includes(`${failed}(`));
     if (idx >= 0) line = idx + 1;
   }
   const called = /Unable to call `([^`]+)`, which is undefined/.exec(message)?.[1];
@@ -215,6 +300,8 @@ export function templateError(err: Error, path: string, source: string): Templat
     if (idx >= 0) line = idx + 1;
   } else if (tag && DBT_ONLY_TAGS.has(tag)) {
     message = `dbt's {% ${tag} %} is not supported by dpm: ${DBT_ONLY_TAGS.get(tag)}`;
+  } else if (tag === 'test') {
+    message = 'a {% test %} block defines a generic test: put it in a .sql file under macros/ or tests/generic/';
   } else if (called) {
     message = message.replace(
       /Unable to call `([^`]+)`, which is undefined or falsey/,

@@ -6,6 +6,7 @@ import { renderReport } from '../../forecast/report/render.ts';
 import { headlineOf, poolScores } from '../../forecast/report/gather.ts';
 import { formatMoney, formatPct, formatNumber, formatImprovement } from '../../forecast/report/format.ts';
 import { groupedBarChart, horizontalBarChart, lineChart, niceTicks, scatterChart } from '../../forecast/report/svg.ts';
+import { buildManifest } from '../../runner/artifacts/manifest.ts';
 import { buildCatalog, catalogFromManifest, type NodeLike } from '../../runner/docs/catalog.ts';
 import { catalogFromProject } from '../../runner/docs/docs.ts';
 import { depths, layoutGraph } from '../../runner/docs/layout.ts';
@@ -265,6 +266,29 @@ d('catalog: sources become parents, tests land on their columns', () => {
   assert.is(count(svg, /<path class="edge"/g), 2);
 });
 
+d('catalog and page: a snapshot is a node of its own kind between its source model and its children', () => {
+  const catalog = buildCatalog({
+    projectName: 'p',
+    nodes: [
+      node('stg_a', []),
+      node('a_history', ['stg_a'], {
+        uniqueId: 'snapshot.p.a_history',
+        resourceType: 'snapshot',
+        path: 'snapshots/a_history.sql',
+        config: { strategy: 'check' },
+      }),
+      node('b', [], { dependsOn: ['snapshot.p.a_history'] }),
+    ],
+    sources: [],
+  });
+  const snap = catalog.nodes.find((n) => n.name === 'a_history')!;
+  assert.equal([snap.kind, snap.group, snap.materialized], ['snapshot', 'snapshot', 'snapshot']);
+  assert.equal([snap.parents, snap.children], [['model.p.stg_a'], ['model.p.b']]);
+  const html = renderDocs(catalog);
+  assert.match(html, '2 models, 1 snapshots, 0 seeds, 0 sources');
+  assert.match(html, /<div class="k">snapshots<\/div><ul><li><a href="#[^"]+">a_history<\/a>/);
+});
+
 d('docs page: escapes names, descriptions and SQL; graph data cannot close its script', () => {
   const evil = '</script><img src=x onerror=alert(1)>';
   const catalog = buildCatalog({
@@ -292,24 +316,21 @@ d('docs of the example project: every model, seed and source, with column docs, 
   const html = renderDocs(catalog);
   assert.is(count(html, /<a class="node"/g), catalog.nodes.length);
   assert.is(count(html, /<section class="doc-node"/g), catalog.nodes.length);
-  // Round trip through the manifest shape gives the same graph.
-  const manifestNodes = Object.fromEntries(
-    [...project.nodes].map(([id, n]) => [
-      id,
-      { ...n, template: undefined, relation: 'relation' in n ? String(n.relation) : undefined },
-    ]),
-  );
-  const again = catalogFromManifest({
-    metadata: { project_name: 'example' },
-    nodes: JSON.parse(JSON.stringify(manifestNodes)),
-    sources: Object.fromEntries(
-      [...project.sources.values()].map((s) => [s.uniqueId, { ...s, relation: String(s.relation) }]),
-    ),
-  });
-  assert.equal(
-    again.nodes.map((n) => [n.id, n.parents, n.children]),
-    catalog.nodes.map((n) => [n.id, n.parents, n.children]),
-  );
+  // Round trip through manifest.json (dbt's v12 shape) gives the same graph, tests and relations.
+  const manifest = JSON.parse(JSON.stringify(buildManifest(project, { invocationId: 'x', database: 'postgres' })));
+  const again = catalogFromManifest(manifest);
+  // An ephemeral model has no relation in the manifest (the project's catalog shows its CTE's name).
+  const relation = (n: (typeof catalog.nodes)[number]) => (n.materialized === 'ephemeral' ? null : n.relation);
+  const shape = (c: typeof catalog) =>
+    c.nodes.map((n) => [
+      n.id,
+      relation(n),
+      n.parents,
+      n.children,
+      n.tests,
+      n.columns.map((col) => [...col.tests].sort()),
+    ]);
+  assert.equal(shape(again), shape(catalog));
 });
 
 t.run();

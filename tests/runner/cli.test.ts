@@ -5,7 +5,14 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { copyProject, freshTarget, TARGET_KINDS, TEST_PG_URL, type TestTarget } from '../helpers/databases.ts';
+import {
+  copyProject,
+  freshTarget,
+  isServer,
+  TARGET_KINDS,
+  TEST_PG_URL,
+  type TestTarget,
+} from '../helpers/databases.ts';
 import { runDpm, spawnDpm } from '../helpers/cli.ts';
 import { dpm, removeDir, writeProject } from './_helpers.ts';
 
@@ -23,7 +30,7 @@ function allFiles(dir: string): string[] {
  * CLI holds it, so callers use it between runs.
  */
 async function sql(t: TestTarget, dir: string, text: string): Promise<Record<string, unknown>[]> {
-  if (t.kind === 'postgres') {
+  if (isServer(t.kind)) {
     const c = new pg.Client({ connectionString: t.env.DPM_DATABASE_URL });
     await c.connect();
     try {
@@ -92,7 +99,7 @@ for (const kind of TARGET_KINDS) {
       assert.match(r.out, 'OK table model features.trader_totals ... 4 rows');
       assert.match(r.out, 'Finished build in');
       const results = JSON.parse(readFileSync(join(dir, 'target/run_results.json'), 'utf8'));
-      assert.is(results.command, 'build');
+      assert.is(results.args.which, 'build');
       assert.is(results.results.length, 20);
       assert.ok(results.results.every((x: { status: string }) => ['success', 'pass'].includes(x.status)));
       const manifest = JSON.parse(readFileSync(join(dir, 'target/manifest.json'), 'utf8'));
@@ -427,7 +434,7 @@ for (const kind of TARGET_KINDS) {
     assert.not.match(seen, 'OK table model k.slow', 'killed while building slow');
     r = await runDpm(['build', '--project-dir', dir, '--vars', '{v: 3}'], { cwd: dir, env: t.env });
     assert.is(r.code, 0, r.stdout + r.stderr);
-    if (kind === 'postgres') {
+    if (isServer(kind)) {
       // The killed client's backend finishes its statement on its own; wait until it is gone.
       for (let i = 0; i < 100; i++) {
         const busy = await sql(
@@ -466,7 +473,7 @@ for (const kind of TARGET_KINDS) {
     await waitForOutput(first, /START table model k\.slow/);
     const second = await runDpm(['build', '--project-dir', dir], { cwd: dir, env: t.env });
     assert.is(second.code, 1, second.stdout + second.stderr);
-    if (kind === 'postgres') assert.match(second.stderr, "another dpm run holds the run lock on target 'env'");
+    if (isServer(kind)) assert.match(second.stderr, "another dpm run holds the run lock on target 'env'");
     else assert.match(second.stderr, 'the embedded database is in use by another dpm process');
     assert.match(second.stderr, '--lock-wait');
     const t0 = Date.now();

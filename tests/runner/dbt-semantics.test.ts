@@ -138,43 +138,45 @@ select 1 as order_id`,
 
 const load = suite('dbt features dpm does not support fail at load time, never silently');
 
-load('doc() of an unknown block, {% do %}, run_query(), unit_tests: each names file:line and what to do', () => {
-  const cases: [Record<string, string>, RegExp][] = [
-    [
-      {
-        'models/m/a.sql': 'select 1 as id',
-        'models/m/a.yml': 'models:\n  - name: a\n    description: "{{ doc(\'nope\') }}"\n',
-      },
-      /models\/m\/a\.yml:2: doc\('nope'\) names no doc block: add \{% docs nope %\}/,
-    ],
-    [
-      { 'models/m/a.sql': "{% do log('x') %}\nselect 1 as id" },
-      /a\.sql:1:\d+: dbt's \{% do %\} is not supported by dpm/,
-    ],
-    [
-      { 'models/m/a.sql': "select 1 as id,\n  {{ run_query('select 2') }} as two" },
-      /a\.sql:2: dbt's run_query\(\) is not supported by dpm: a model cannot query the database/,
-    ],
-    [
-      { 'models/m/a.sql': 'select 1 as id', 'snapshots/orders_history.sql': '{% snapshot orders_history %}' },
-      /snapshots\/orders_history\.sql:1: dbt's snapshots are not supported by dpm/,
-    ],
-    [
-      { 'models/m/a.sql': 'select 1 as id', 'models/m/a.yml': 'models:\n  - name: a\nunit_tests:\n  - name: t\n' },
-      /models\/m\/a\.yml:\d+: dbt's 'unit_tests:' is not supported by dpm/,
-    ],
-  ];
-  for (const [files, message] of cases) {
-    const dir = writeProject(files);
-    try {
-      const err = thrown(() => loadProject(dir));
-      assert.ok(err, `${Object.keys(files).join(', ')} loaded without an error`);
-      assert.match(String(err?.message ?? err), message);
-    } finally {
-      removeDir(dir);
+load(
+  'doc() of an unknown block, {% materialization %}, adapter.get_relation(): each names file:line and what to do',
+  () => {
+    const cases: [Record<string, string>, RegExp][] = [
+      [
+        {
+          'models/m/a.sql': 'select 1 as id',
+          'models/m/a.yml': 'models:\n  - name: a\n    description: "{{ doc(\'nope\') }}"\n',
+        },
+        /models\/m\/a\.yml:2: doc\('nope'\) names no doc block: add \{% docs nope %\}/,
+      ],
+      [
+        {
+          'models/m/a.sql': 'select 1 as id',
+          'macros/m.sql': '{% materialization mine, default %}{% endmaterialization %}',
+        },
+        /macros\/m\.sql:1:\d+: dbt's \{% materialization %\} is not supported by dpm/,
+      ],
+      [
+        { 'models/m/a.sql': "select 1 as id,\n  '{{ adapter.get_relation(this) }}' as two" },
+        /a\.sql:2:\d+: dbt's adapter\.get_relation\(\) is not supported by dpm: query information_schema/,
+      ],
+      [
+        { 'models/m/a.sql': 'select 1 as id', 'models/m/a.yml': 'models:\n  - name: a\nexposures:\n  - name: t\n' },
+        /models\/m\/a\.yml:\d+: dbt's 'exposures:' is not supported by dpm/,
+      ],
+    ];
+    for (const [files, message] of cases) {
+      const dir = writeProject(files);
+      try {
+        const err = thrown(() => loadProject(dir));
+        assert.ok(err, `${Object.keys(files).join(', ')} loaded without an error`);
+        assert.match(String(err?.message ?? err), message);
+      } finally {
+        removeDir(dir);
+      }
     }
-  }
-});
+  },
+);
 
 load("a dbt project's own generate_schema_name macro names the schemas, as in dbt", () => {
   // A folder given: writeProject adds no dpm.yml, so dbt_project.yml is the project file.

@@ -164,7 +164,7 @@ state('state:modified and state:new compare with the last manifest', () => {
   const d = writeProject({ ...FILES });
   try {
     const p1 = loadProject(d);
-    writeManifest(p1, new Dag(p1.nodes), 'first');
+    writeManifest(p1, { invocationId: 'first', database: null });
     const unchanged = loadProject(d);
     const previous = { previousChecksums: readPreviousChecksums(targetDir(unchanged)) };
     assert.equal(selectNodes(new Dag(unchanged.nodes), { select: ['state:modified'] }, previous).size, 0);
@@ -216,14 +216,18 @@ state('result:error and result:fail rerun what failed last time', () => {
       rows_affected: null,
       failures: null,
       compiled_path: null,
+      compiled_code: null,
+      started_at: null,
+      completed_at: null,
+      thread_id: 'main',
     });
-    writeRunResults(p, 'x', 'build', 1, [
-      r('a', 'success'),
-      r('c', 'error'),
-      r('d', 'skipped'),
-      r('e', 'skipped'),
-      r('unique_c_id', 'fail'),
-    ]);
+    writeRunResults(p, {
+      invocationId: 'x',
+      database: null,
+      args: { which: 'build' },
+      elapsed: 1,
+      results: [r('a', 'success'), r('c', 'error'), r('d', 'skipped'), r('e', 'skipped'), r('unique_c_id', 'fail')],
+    });
     const st = { previousResults: readPreviousResults(targetDir(p)) };
     const dg = new Dag(p.nodes);
     const n = (s: Set<string>) => [...s].map((i) => p.nodes.get(i)!.name).sort();
