@@ -408,6 +408,8 @@ function parseModel(
       `model '${name}': incremental_strategy '${resolved.incremental_strategy}' needs unique_key.`,
     );
   }
+  const unenforceable = distributedUniqueness(resolved);
+  if (unenforceable) throw new ProjectError(file, lineOf(rawSql, 'config('), `model '${name}': ${unenforceable}`);
   return {
     resourceType: 'model',
     uniqueId: `model.${config.name}.${name}`,
@@ -430,6 +432,25 @@ function parseModel(
       resolved.materialized === 'ephemeral' ? `__dpm__cte__${name}` : undefined,
     ),
   };
+}
+
+/**
+ * Citus enforces uniqueness only on column sets that hold the distribution column; the same project must build
+ * on plain PostgreSQL and on a cluster, so a key that could not be enforced there fails everywhere, at load.
+ */
+function distributedUniqueness(config: ResolvedModelConfig): string | undefined {
+  const column = config.distributed_by;
+  if (!column) return undefined;
+  const sets = [
+    ...(config.unique_key ? [{ what: 'unique_key', columns: config.unique_key }] : []),
+    ...(config.indexes ?? []).filter((i) => i.unique).map((i) => ({ what: 'unique index', columns: i.columns })),
+  ];
+  const bad = sets.find((s) => !s.columns.includes(column));
+  if (!bad) return undefined;
+  return (
+    `its ${bad.what} (${bad.columns.join(', ')}) does not hold distributed_by '${column}': a Citus cluster ` +
+    `can only enforce uniqueness that includes the distribution column. Add '${column}' to it.`
+  );
 }
 
 export function readVar(

@@ -167,6 +167,22 @@ errors('two nodes with one name are refused', () => {
   assert.match(e.message, /models\/b\/x\.sql: model 'x' has the same name as model models\/a\/x\.sql/);
 });
 
+errors('a unique key or index without the distributed_by column is refused on every target', () => {
+  const e = loadError({
+    'models/m.sql': `{{ config(materialized='table', distributed_by='account_id', unique_key='date') }}\nselect 1`,
+  });
+  assert.match(
+    e.message,
+    /^models\/m\.sql:1: model 'm': its unique_key \(date\) does not hold distributed_by 'account_id'/,
+  );
+  assert.match(e.message, "Add 'account_id' to it.");
+  const e2 = loadError({
+    'models/m.sql': `{{ config(materialized='table', distributed_by='account_id',
+      indexes=[{'columns': ['account_id']}, {'columns': ['date'], 'unique': True}]) }}\nselect 1`,
+  });
+  assert.match(e2.message, /its unique index \(date\) does not hold distributed_by 'account_id'/);
+});
+
 errors('microbatch without event_time and merge without unique_key are refused', () => {
   const e = loadError({
     'models/m.sql': `{{ config(materialized='incremental', incremental_strategy='microbatch') }}\nselect 1`,
