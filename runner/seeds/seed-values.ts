@@ -16,6 +16,8 @@ const BOOL = new Map([
 const US_TS = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?$/;
 const ISO_TS = /^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}(:?\d{2})?)?$/;
 const COMPACT_DATE = /^(\d{4})(\d{2})(\d{2})$/;
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+const INT4_MAX = 2_147_483_647;
 
 const pad = (n: string) => n.padStart(2, '0');
 
@@ -64,26 +66,37 @@ export function converterFor(type: string, dayFirst: boolean): Converter {
   return (raw) => ({ ok: true, value: raw });
 }
 
-/** The narrowest type every non-null value of a column fits, as dbt infers seed column types. */
+/**
+ * The narrowest type every non-null value of a column fits, as dbt-postgres infers seed column types from agate:
+ * whole numbers `integer`, other numbers `double precision` (dbt's float8), dates without a time `date`, the
+ * rest of the dates `timestamp`. Whole numbers beyond 32 bits, which dbt's integer column would refuse, are `bigint`.
+ */
 export function inferType(values: Iterable<string>, dayFirst: boolean): string {
   let int = true;
+  let wide = false;
   let num = true;
   let bool = true;
   let ts = true;
+  let dateOnly = true;
   let any = false;
   for (const v of values) {
     any = true;
     if (int && !INT.test(v)) int = false;
+    if (int && !wide && (Number(v) > INT4_MAX || Number(v) < -INT4_MAX - 1)) wide = true;
     if (num && !NUM.test(v)) num = false;
     if (bool && !['true', 'false'].includes(v.toLowerCase())) bool = false;
-    if (ts && (!/[-/]/.test(v) || timestamp(v, dayFirst) === undefined)) ts = false;
+    if (ts) {
+      const parsed = /[-/]/.test(v) ? timestamp(v, dayFirst) : undefined;
+      if (parsed === undefined) ts = false;
+      else if (dateOnly && !DATE_ONLY.test(parsed)) dateOnly = false;
+    }
     if (!int && !num && !bool && !ts) return 'text';
   }
   if (!any) return 'text';
   if (bool) return 'boolean';
-  if (int) return 'bigint';
+  if (int) return wide ? 'bigint' : 'integer';
   if (num) return 'double precision';
-  if (ts) return 'timestamp';
+  if (ts) return dateOnly ? 'date' : 'timestamp';
   return 'text';
 }
 

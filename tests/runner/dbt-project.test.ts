@@ -75,6 +75,18 @@ for (const kind of TARGET_KINDS) {
           { rel: `${s}.stg_orders`, type: 'VIEW' },
           { rel: `${s}_reporting.revenue_by_status`, type: 'BASE TABLE' },
         ]);
+        // Seed columns typed as dbt-postgres types them: integer, date, text.
+        const seedTypes = await rowsOf(
+          db,
+          `select column_name as c, data_type as t from information_schema.columns
+           where table_schema = '${s}' and table_name = 'raw_orders' order by ordinal_position`,
+        );
+        assert.equal(seedTypes, [
+          { c: 'id', t: 'integer' },
+          { c: 'user_id', t: 'integer' },
+          { c: 'order_date', t: 'date' },
+          { c: 'status', t: 'text' },
+        ]);
         const got = await rowsOf(
           db,
           'select customer_id::int as id, number_of_orders::int as n, customer_lifetime_value::float8 as clv ' +

@@ -2,6 +2,7 @@
 // severity and where, downstream skipping, --fail-fast.
 import { join } from 'node:path';
 import { suite } from 'uvu';
+import { inferType } from '../../runner/seeds/seed-values.ts';
 import * as assert from 'uvu/assert';
 import { connect, type Database } from '../../runner/db/connect.ts';
 import { SeedError } from '../../runner/errors.ts';
@@ -36,7 +37,7 @@ parsing('types are inferred; BOM, quoted newlines, None/True/False and MM/DD/YYY
   try {
     const parsed = parseSeed(dir, seedOf(dir, 'traders'));
     assert.equal(parsed.columns, [
-      { name: 'trader_id', type: 'bigint' },
+      { name: 'trader_id', type: 'integer' },
       { name: 'name', type: 'text' },
       { name: 'is_internal', type: 'boolean' },
       { name: 'joined_at', type: 'timestamp' },
@@ -50,6 +51,15 @@ parsing('types are inferred; BOM, quoted newlines, None/True/False and MM/DD/YYY
   } finally {
     removeDir(dir);
   }
+});
+
+parsing("dbt's types: dates without a time are dates, whole numbers integers unless they need 64 bits", () => {
+  assert.is(inferType(['2024-01-15', '01/31/2024'], false), 'date');
+  assert.is(inferType(['2024-01-15', '2024-01-16 10:00'], false), 'timestamp');
+  assert.is(inferType(['1', '-2147483648', '2147483647'], false), 'integer');
+  assert.is(inferType(['1', '2147483648'], false), 'bigint');
+  assert.is(inferType(['1', '2.5'], false), 'double precision');
+  assert.is(inferType(['2024-01-15', 'soon'], false), 'text');
 });
 
 parsing('a multi-file seed merges identical rows', () => {
@@ -168,7 +178,7 @@ for (const kind of TARGET_KINDS) {
        where table_schema = 'seeds' and table_name = 'plans' order by ordinal_position`,
     );
     assert.equal(types, [
-      { column_name: 'plan_id', data_type: 'bigint' },
+      { column_name: 'plan_id', data_type: 'integer' },
       { column_name: 'price', data_type: 'numeric' },
     ]);
     assert.equal(await rowsOf(db, 'select plan_id, price from seeds.plans order by 1'), [
