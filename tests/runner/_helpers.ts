@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { main } from '../../cli/main.ts';
-import type { Database } from '../../runner/db/connect.ts';
+import { suite, type Test } from 'uvu';
+import { connect, type Database } from '../../runner/db/connect.ts';
+import { freshTarget, type TargetKind, type TestTarget } from '../helpers/databases.ts';
 import { Dag } from '../../runner/graph/dag.ts';
 import { selectNodes } from '../../runner/graph/select.ts';
 import { createLogger } from '../../runner/log.ts';
@@ -161,4 +163,48 @@ export function dpm(args: string[], env: Record<string, string> = {}): Promise<M
   const next = mainQueue.then(run, run);
   mainQueue = next.catch(() => undefined);
   return next;
+}
+
+export interface DatabaseSuite {
+  test: Test;
+  /** The suite's database, connected before its first test. */
+  readonly db: Database;
+  readonly target: TestTarget;
+  /** Writes a project into a temp folder removed after the suite. */
+  project(files: Record<string, string>): string;
+  /** Registers a folder to remove after the suite. */
+  keep(dir: string): string;
+}
+
+/** A suite on one fresh database of `kind`, its schemas reset after each test, its project folders removed. */
+export function databaseSuite(name: string, kind: TargetKind): DatabaseSuite {
+  const test = suite(name);
+  const dirs: string[] = [];
+  let db: Database | undefined;
+  let target: TestTarget | undefined;
+  test.before(async () => {
+    target = await freshTarget(kind);
+    db = await connect(target.target);
+  });
+  test.after(async () => {
+    await db?.close();
+    await target?.dispose();
+    for (const d of dirs) removeDir(d);
+  });
+  test.after.each(() => resetSchemas(db!));
+  const keep = (dir: string) => {
+    dirs.push(dir);
+    return dir;
+  };
+  return {
+    test,
+    get db() {
+      return db!;
+    },
+    get target() {
+      return target!;
+    },
+    project: (files) => keep(writeProject(files)),
+    keep,
+  };
 }

@@ -6,10 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { connect, type Database } from '../../runner/db/connect.ts';
-import { freshTarget, TARGET_KINDS, type TestTarget } from '../helpers/databases.ts';
+import { TARGET_KINDS } from '../helpers/databases.ts';
 import { loadProject } from '../../runner/project/load.ts';
-import { build, removeDir, resetSchemas, rowsOf, thrown, writeProject } from './_helpers.ts';
+import { databaseSuite, build, removeDir, rowsOf, thrown, writeProject } from './_helpers.ts';
 
 // Rows of one day are restated on every run (a late correction): with a unique_key they must replace the old ones.
 const SOURCE = `{{ config(materialized='table') }}
@@ -18,26 +17,9 @@ from generate_series('2024-01-01'::date, '{{ var("end", "2024-01-03") }}'::date,
 cross join generate_series(1, 3) k`;
 
 for (const kind of TARGET_KINDS) {
-  const test = suite(`[${kind}] dbt semantics without silent differences`);
-  let target: TestTarget;
-  let db: Database;
-  const dirs: string[] = [];
-  const project = (files: Record<string, string>) => {
-    const dir = writeProject(files);
-    dirs.push(dir);
-    return dir;
-  };
-
-  test.before(async () => {
-    target = await freshTarget(kind);
-    db = await connect(target.target);
-  });
-  test.after(async () => {
-    await db.close();
-    await target.dispose();
-    for (const d of dirs) removeDir(d);
-  });
-  test.after.each(() => resetSchemas(db));
+  const dbSuite = databaseSuite(`[${kind}] dbt semantics without silent differences`, kind);
+  const test = dbSuite.test;
+  const project = dbSuite.project;
 
   test('incremental with a unique_key and no strategy replaces rows by key (dbt-postgres: delete+insert)', async () => {
     const dir = project({
@@ -46,11 +28,11 @@ for (const kind of TARGET_KINDS) {
 select * from {{ ref('events') }}
 {% if is_incremental() %}where day >= (select max(day) from {{ this }}){% endif %}`,
     });
-    await build(dir, db, { vars: { end: '2024-01-03' } });
-    const second = await build(dir, db, { vars: { end: '2024-01-04', version: 2 } });
+    await build(dir, dbSuite.db, { vars: { end: '2024-01-03' } });
+    const second = await build(dir, dbSuite.db, { vars: { end: '2024-01-04', version: 2 } });
     assert.is(second.results.find((r) => r.unique_id === 'model.t.inc_keyed')?.message, 'incremental delete+insert');
     const rows = await rowsOf(
-      db,
+      dbSuite.db,
       'select count(*)::int as n, count(distinct (day, id))::int as keys, sum(amount)::int as total from inc.inc_keyed',
     );
     // Days 1-2 from the first run (amount 1+2+3 each), days 3-4 restated by the second (2+4+6 each): no duplicate.
@@ -71,9 +53,9 @@ models:
       'models/marts/orders.sql': 'select 1 as id',
       'models/marts/staging/stg_orders.sql': 'select 1 as id',
     });
-    const summary = await build(dir, db);
+    const summary = await build(dir, dbSuite.db);
     const kinds = await rowsOf(
-      db,
+      dbSuite.db,
       'select table_name as name, table_type as type from information_schema.tables ' +
         "where table_name in ('orders', 'stg_orders') order by 1",
     );
@@ -90,10 +72,10 @@ models:
   '{{ target.schema }}' as target_schema,
   {% if execute %}true{% else %}false{% endif %} as executed`,
     });
-    await build(dir, db);
-    const rows = await rowsOf(db, 'select * from m.about_target');
+    await build(dir, dbSuite.db);
+    const rows = await rowsOf(dbSuite.db, 'select * from m.about_target');
     assert.equal(rows[0], {
-      target_name: target.target.name,
+      target_name: dbSuite.target.target.name,
       target_type: 'postgres',
       target_schema: 'public',
       executed: true,
@@ -119,14 +101,14 @@ select 1 as order_id`,
               name: orders_have_unique_ids
 `,
     });
-    const summary = await build(dir, db);
+    const summary = await build(dir, dbSuite.db);
     const tests = summary.results.filter((r) => r.unique_id.startsWith('test.'));
     assert.equal(
       tests.map((r) => [r.unique_id, r.status]),
       [['test.t.orders_have_unique_ids', 'pass']],
     );
     const comments = await rowsOf(
-      db,
+      dbSuite.db,
       "select obj_description('shop.orders'::regclass, 'pg_class') as model, " +
         "col_description('shop.orders'::regclass, 1) as col",
     );

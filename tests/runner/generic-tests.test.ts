@@ -3,10 +3,9 @@
 // built-in's name replaces the built-in. Runs on both targets.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { connect, type Database } from '../../runner/db/connect.ts';
 import { loadProject } from '../../runner/project/load.ts';
-import { freshTarget, TARGET_KINDS, type TestTarget } from '../helpers/databases.ts';
-import { build, removeDir, resetSchemas, thrown, writeProject } from './_helpers.ts';
+import { TARGET_KINDS } from '../helpers/databases.ts';
+import { databaseSuite, build, removeDir, thrown, writeProject } from './_helpers.ts';
 
 const ORDERS = `{{ config(materialized='table') }}
 select * from (values (1, 'placed', 5, 1), (2, 'shipped', -3, 1), (3, 'shipped', 12, 9), (3, 'lost', -1, 2))
@@ -27,26 +26,9 @@ where p.{{ field }} is null
 `;
 
 for (const kind of TARGET_KINDS) {
-  const test = suite(`[${kind}] generic tests of the project ({% test %})`);
-  let target: TestTarget;
-  let db: Database;
-  const dirs: string[] = [];
-  const project = (files: Record<string, string>) => {
-    const dir = writeProject(files);
-    dirs.push(dir);
-    return dir;
-  };
-
-  test.before(async () => {
-    target = await freshTarget(kind);
-    db = await connect(target.target);
-  });
-  test.after(async () => {
-    await db.close();
-    await target.dispose();
-    for (const d of dirs) removeDir(d);
-  });
-  test.after.each(() => resetSchemas(db));
+  const dbSuite = databaseSuite(`[${kind}] generic tests of the project ({% test %})`, kind);
+  const test = dbSuite.test;
+  const project = dbSuite.project;
 
   test('used from yml with arguments, a ref() argument, a where, config(); failures counted as built-ins', async () => {
     const dir = project({
@@ -74,7 +56,7 @@ select * from {{ model }} where {{ column_name }} = '{{ status }}'
           - no_status: { status: shipped, severity: error }
 `,
     });
-    const summary = await build(dir, db);
+    const summary = await build(dir, dbSuite.db);
     const byName = Object.fromEntries(
       summary.results.map((r) => [summary.project.nodes.get(r.unique_id)!.name, { s: r.status, f: r.failures }]),
     );
@@ -99,7 +81,7 @@ select {{ column_name }} from {{ model }} where status <> 'lost' group by 1 havi
       'models/shop/orders.sql': ORDERS,
       'models/shop/orders.yml': 'models:\n  - name: orders\n    columns:\n      - name: id\n        tests: [unique]\n',
     });
-    const summary = await build(dir, db);
+    const summary = await build(dir, dbSuite.db);
     assert.is(summary.byName.unique_orders_id, 'pass', summary.results.map((r) => r.message).join('\n'));
   });
 

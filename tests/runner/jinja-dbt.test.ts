@@ -4,16 +4,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { connect, type Database } from '../../runner/db/connect.ts';
 import { executeNodes } from '../../runner/execute/execute.ts';
 import { Dag } from '../../runner/graph/dag.ts';
 import { createLogger } from '../../runner/log.ts';
 import { compileNode } from '../../runner/project/compile.ts';
 import { loadProject } from '../../runner/project/load.ts';
-import { freshTarget, TARGET_KINDS, type TestTarget } from '../helpers/databases.ts';
-import { build, dpm, removeDir, resetSchemas, rowsOf, thrown, writeProject } from './_helpers.ts';
+import { freshTarget, TARGET_KINDS } from '../helpers/databases.ts';
+import { databaseSuite, build, dpm, rowsOf, thrown } from './_helpers.ts';
 
 const MACROS = `{% macro statuses() %}
   {% set found = [] %}
@@ -59,26 +57,9 @@ function capturingLogger() {
 }
 
 for (const kind of TARGET_KINDS) {
-  const test = suite(`[${kind}] dbt Jinja: do, return, log, run_query, statement, adapter.dispatch`);
-  let target: TestTarget;
-  let db: Database;
-  const dirs: string[] = [];
-  const project = (files: Record<string, string>) => {
-    const dir = writeProject(files);
-    dirs.push(dir);
-    return dir;
-  };
-
-  test.before(async () => {
-    target = await freshTarget(kind);
-    db = await connect(target.target);
-  });
-  test.after(async () => {
-    await db.close();
-    await target.dispose();
-    for (const d of dirs) removeDir(d);
-  });
-  test.after.each(() => resetSchemas(db));
+  const dbSuite = databaseSuite(`[${kind}] dbt Jinja: do, return, log, run_query, statement, adapter.dispatch`, kind);
+  const test = dbSuite.test;
+  const project = dbSuite.project;
 
   test('{% do %} with append/extend/update, return() of lists and dicts, adapter.dispatch()', async () => {
     const dir = project({
@@ -91,9 +72,9 @@ select {% for s in names %}'{{ s }}' as s{{ loop.index }}, {% endfor %}
   {{ adapter.dispatch('cents')('1.5') }} as cents,
   {{ names[1:] | length }} as tail`,
     });
-    const summary = await build(dir, db);
+    const summary = await build(dir, dbSuite.db);
     assert.is(summary.byName.orders, 'success', summary.results[0]?.message);
-    const rows = await rowsOf(db, 'select * from m.orders');
+    const rows = await rowsOf(dbSuite.db, 'select * from m.orders');
     assert.equal(rows, [
       {
         s1: 'placed',
@@ -108,7 +89,7 @@ select {% for s in names %}'{{ s }}' as s{{ loop.index }}, {% endfor %}
   });
 
   test('run_query() reads the database while the model compiles: rows, columns, names, length', async () => {
-    await db.knex.raw(`create schema land;
+    await dbSuite.db.knex.raw(`create schema land;
       create table land.payments (method text, amount int);
       insert into land.payments values ('card', 10), ('cash', 5), ('card', 7), ('gift', 1);`);
     const dir = project({
@@ -133,9 +114,9 @@ from {{ source('land', 'payments') }}
 select {{ 'parsed' if results is none }} from {{ source('land', 'payments') }}
 {% endif %}`,
     });
-    const summary = await build(dir, db);
+    const summary = await build(dir, dbSuite.db);
     assert.is(summary.byName.pivot, 'success', summary.results[0]?.message);
-    assert.equal(await rowsOf(db, 'select * from m.pivot'), [
+    assert.equal(await rowsOf(dbSuite.db, 'select * from m.pivot'), [
       {
         card_amount: 17,
         cash_amount: 5,
@@ -154,7 +135,7 @@ select {{ 'parsed' if results is none }} from {{ source('land', 'payments') }}
   });
 
   test('a query built from an earlier result runs only with the real result; log() prints once per node', async () => {
-    await db.knex.raw(`create schema land;
+    await dbSuite.db.knex.raw(`create schema land;
       create table land.pointer (target text);
       insert into land.pointer values ('land.values_a');
       create table land.values_a (v int);
@@ -179,14 +160,14 @@ select {{ result['data'][0][0] if execute else 0 }} as n, {{ result.table.rows[0
     const summary = await executeNodes(
       loaded,
       dag,
-      db,
+      dbSuite.db,
       new Set(loaded.nodes.keys()),
       { threads: 1, failFast: false, fullRefresh: false },
       log,
     );
     assert.ok(summary.ok, JSON.stringify(summary.results));
-    assert.equal(await rowsOf(db, 'select total::int from m.chained'), [{ total: 10 }]);
-    assert.equal(await rowsOf(db, 'select n::int, top, code from m.stmt'), [{ n: 2, top: 6, code: 'SELECT' }]);
+    assert.equal(await rowsOf(dbSuite.db, 'select total::int from m.chained'), [{ total: 10 }]);
+    assert.equal(await rowsOf(dbSuite.db, 'select n::int, top, code from m.stmt'), [{ n: 2, top: 6, code: 'SELECT' }]);
     const logged = (text: string) => lines.filter((l) => l.msg === text);
     assert.equal(
       logged('chained total 10').map((l) => l.level),
@@ -236,7 +217,7 @@ select {{ result['data'][0][0] if execute else 0 }} as n, {{ result.table.rows[0
 {% set r = run_query('select ' ~ state.n) %}
 select 1 as id`,
     });
-    const summary = await build(dir, db, { vars: { state: { n: 0 } } });
+    const summary = await build(dir, dbSuite.db, { vars: { state: { n: 0 } } });
     const result = summary.results.find((r) => r.unique_id === 'model.t.restless')!;
     assert.is(result.status, 'error');
     assert.match(
@@ -250,7 +231,7 @@ select 1 as id`,
       'models/m/broken.sql': `{% set r = run_query('select * from no_such_table') %}select 1 as id`,
       'models/m/hooked.sql': `{{ config(post_hook="{% do run_query('select 1') %}") }}select 1 as id`,
     });
-    const summary = await build(dir, db);
+    const summary = await build(dir, dbSuite.db);
     const message = (name: string) => summary.results.find((r) => r.unique_id === `model.t.${name}`)!.message;
     assert.is(summary.byName.broken, 'error');
     assert.match(message('broken'), /models\/m\/broken\.sql: run_query\(\) failed: relation "no_such_table"/);

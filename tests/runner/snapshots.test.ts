@@ -7,14 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { connect, type Database } from '../../runner/db/connect.ts';
 import { Dag } from '../../runner/graph/dag.ts';
 import { selectNodes } from '../../runner/graph/select.ts';
 import { compileNode } from '../../runner/project/compile.ts';
 import { loadProject } from '../../runner/project/load.ts';
 import type { SnapshotNode } from '../../runner/project/nodes.ts';
-import { freshTarget, TARGET_KINDS, type TestTarget } from '../helpers/databases.ts';
-import { build, dpm, removeDir, resetSchemas, rowsOf, thrown, writeProject } from './_helpers.ts';
+import { TARGET_KINDS } from '../helpers/databases.ts';
+import { databaseSuite, build, dpm, removeDir, rowsOf, thrown, writeProject } from './_helpers.ts';
 
 const SOURCES = `sources:
   - name: raw
@@ -34,16 +33,10 @@ const CURRENT_ACCOUNTS = `select id, status from {{ ref('accounts_history') }} w
 const md5 = (text: string) => createHash('md5').update(text).digest('hex');
 
 for (const kind of TARGET_KINDS) {
-  const test = suite(`[${kind}] dbt snapshots`);
-  let target: TestTarget;
-  let db: Database;
-  const dirs: string[] = [];
-  const project = (files: Record<string, string>) => {
-    const dir = writeProject({ 'models/sources.yml': SOURCES, ...files });
-    dirs.push(dir);
-    return dir;
-  };
-  const sql = (text: string) => db.knex.raw(text);
+  const dbSuite = databaseSuite(`[${kind}] dbt snapshots`, kind);
+  const test = dbSuite.test;
+  const project = (files: Record<string, string>) => dbSuite.project({ 'models/sources.yml': SOURCES, ...files });
+  const sql = (text: string) => dbSuite.db.knex.raw(text);
   /** raw.accounts: the source every snapshot here reads, changed between runs as an application would. */
   const accounts = async (values: string) => {
     await sql('create schema if not exists raw');
@@ -51,24 +44,13 @@ for (const kind of TARGET_KINDS) {
     await sql(`insert into raw.accounts values ${values}`);
   };
   const snapshotRun = async (dir: string) => {
-    const summary = await build(dir, db);
+    const summary = await build(dir, dbSuite.db);
     assert.ok(summary.ok, JSON.stringify(summary.results));
     return summary;
   };
   /** A snapshot table's rows, oldest version of each key first. */
   const history = (table: string, cols = 'id, status, plan, dbt_valid_from::text, dbt_valid_to::text') =>
-    rowsOf(db, `select ${cols} from ${table} order by id, dbt_valid_from`);
-
-  test.before(async () => {
-    target = await freshTarget(kind);
-    db = await connect(target.target);
-  });
-  test.after(async () => {
-    await db.close();
-    await target.dispose();
-    for (const d of dirs) removeDir(d);
-  });
-  test.after.each(() => resetSchemas(db));
+    rowsOf(dbSuite.db, `select ${cols} from ${table} order by id, dbt_valid_from`);
 
   test('timestamp strategy over three runs: create, then close changed rows at their new updated_at', async () => {
     await accounts(`(1, 'active', 'basic', '2024-01-01'), (2, 'active', 'pro', '2024-01-02')`);
@@ -143,7 +125,7 @@ for (const kind of TARGET_KINDS) {
     assert.is(message('accounts_all'), 'snapshot (1 new row versions, 1 closed)');
     // Check closes the old version at the snapshot time, when the new one starts; dbt_updated_at is that time too.
     const versions = await rowsOf(
-      db,
+      dbSuite.db,
       `select old.dbt_valid_to = new.dbt_valid_from as adjoining, new.dbt_updated_at = new.dbt_valid_from as stamped,
          new.dbt_valid_from between now()::timestamp - interval '10 minutes' and now()::timestamp as recent,
          new.dbt_scd_id = md5(new.id::varchar || '|' || new.dbt_updated_at::varchar) as scd
@@ -167,7 +149,7 @@ for (const kind of TARGET_KINDS) {
     assert.is(message('accounts_all', fourth), 'snapshot (2 new row versions, 2 closed)');
     assert.is(message('accounts_status', fourth), 'snapshot (0 new row versions, 0 closed)');
     const regions = await rowsOf(
-      db,
+      dbSuite.db,
       `select count(*)::int as n, count(region)::int as with_region from snapshots.accounts_status`,
     );
     assert.equal(regions, [{ n: 3, with_region: 0 }]);
@@ -186,7 +168,7 @@ for (const kind of TARGET_KINDS) {
     const second = await snapshotRun(dir);
     assert.is(second.results[0].message, 'snapshot (0 new row versions, 1 closed)');
     const closed = await rowsOf(
-      db,
+      dbSuite.db,
       `select id, dbt_valid_to between now()::timestamp - interval '10 minutes' and now()::timestamp as at_snapshot_time
        from snapshots.accounts_inv where dbt_valid_to is not null`,
     );
@@ -199,7 +181,7 @@ for (const kind of TARGET_KINDS) {
       { id: 2, plan: 'basic' },
     ]);
     const current = await rowsOf(
-      db,
+      dbSuite.db,
       'select count(*)::int as n from snapshots.accounts_inv where dbt_valid_to is null',
     );
     assert.equal(current, [{ n: 2 }]);
@@ -279,7 +261,7 @@ for (const kind of TARGET_KINDS) {
     });
     assert.equal(summary.project.nodes.get('model.t.current_accounts')?.dependsOn, ['snapshot.t.accounts_history']);
     assert.is(summary.project.nodes.get('snapshot.t.accounts_history')?.description, 'Every version of every account.');
-    assert.equal(await rowsOf(db, 'select * from marts.current_accounts order by id'), [
+    assert.equal(await rowsOf(dbSuite.db, 'select * from marts.current_accounts order by id'), [
       { id: 1, status: 'active' },
       { id: 2, status: 'closed' },
     ]);
@@ -308,7 +290,7 @@ for (const kind of TARGET_KINDS) {
     await sql(`update raw.accounts set plan = 'pro', updated_at = '2024-02-01' where id = 1`);
     await snapshotRun(dir);
     const rows = await rowsOf(
-      db,
+      dbSuite.db,
       `select plan, valid_from::text, valid_to::text, updated_at_snapshot::text, scd_id = md5('1|' || updated_at::text)
          as scd_ok from history.accounts_scd order by valid_from`,
     );
@@ -342,7 +324,7 @@ for (const kind of TARGET_KINDS) {
     // A unique index on the key lets the close through and fails the insert of the new version.
     await sql('create unique index accounts_history_one_per_id on snapshots.accounts_history (id)');
     await sql(`update raw.accounts set status = 'suspended', updated_at = '2024-01-05' where id = 1`);
-    const failed = await build(dir, db);
+    const failed = await build(dir, dbSuite.db);
     assert.is(failed.results[0].status, 'error');
     assert.match(failed.results[0].message, 'accounts_history_one_per_id');
     assert.equal(await history('snapshots.accounts_history', 'id, status, dbt_valid_to::text'), [
@@ -360,8 +342,8 @@ select * from {{ ref('accounts') }}
 {% endsnapshot %}`,
       'models/marts/current_accounts.sql': CURRENT_ACCOUNTS,
     });
-    dirs.push(dir);
-    const run = (...args: string[]) => dpm([...args, '--project-dir', dir], target.env);
+    dbSuite.keep(dir);
+    const run = (...args: string[]) => dpm([...args, '--project-dir', dir], dbSuite.target.env);
     let r = await run('ls', '--resource-type', 'snapshot');
     assert.is(r.out, 'snapshot accounts_history\n');
     r = await run('seed');

@@ -3,14 +3,14 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Writable } from 'node:stream';
-import { connect, type Database } from '../../runner/db/connect.ts';
+import type { Database } from '../../runner/db/connect.ts';
 import { executeNodes } from '../../runner/execute/execute.ts';
 import { Dag } from '../../runner/graph/dag.ts';
 import { selectNodes } from '../../runner/graph/select.ts';
 import { createLogger } from '../../runner/log.ts';
 import { loadProject } from '../../runner/project/load.ts';
-import { freshTarget, TARGET_KINDS, type TestTarget } from '../helpers/databases.ts';
-import { removeDir, resetSchemas, rowsOf, thrown, writeProject } from './_helpers.ts';
+import { TARGET_KINDS } from '../helpers/databases.ts';
+import { databaseSuite, removeDir, rowsOf, thrown, writeProject } from './_helpers.ts';
 
 const STG_ORDERS = `{{ config(materialized='table') }}
 select 1 as id, 10.50::numeric(10,2) as amount, 'open'::varchar(10) as status, null::text as note,
@@ -63,26 +63,9 @@ async function run(dir: string, db: Database, options: { select?: string[]; type
 }
 
 for (const kind of TARGET_KINDS) {
-  const test = suite(`[${kind}] unit tests`);
-  let target: TestTarget;
-  let db: Database;
-  const dirs: string[] = [];
-  const project = (files: Record<string, string>) => {
-    const dir = writeProject(files);
-    dirs.push(dir);
-    return dir;
-  };
-
-  test.before(async () => {
-    target = await freshTarget(kind);
-    db = await connect(target.target);
-  });
-  test.after(async () => {
-    await db.close();
-    await target.dispose();
-    for (const d of dirs) removeDir(d);
-  });
-  test.after.each(() => resetSchemas(db));
+  const dbSuite = databaseSuite(`[${kind}] unit tests`, kind);
+  const test = dbSuite.test;
+  const project = dbSuite.project;
 
   test('a passing unit test runs in build before its model, which then builds; numerics compare by value', async () => {
     const dir = project({
@@ -91,7 +74,7 @@ for (const kind of TARGET_KINDS) {
       // 14.5 against the model's 14.50: equal numerics, whatever their scale.
       'models/marts/unit.yml': totalsYml('totals_by_status', '{status: open, total: 14.5, n: 2}'),
     });
-    const r = await run(dir, db);
+    const r = await run(dir, dbSuite.db);
     assert.equal(
       Object.fromEntries(Object.entries(r.byName).map(([k, v]) => [k, v.status])),
       { stg_orders: 'success', totals_by_status: 'pass', order_totals: 'success' },
@@ -101,7 +84,7 @@ for (const kind of TARGET_KINDS) {
     assert.ok(at('PASS unit test order_totals::totals_by_status') >= 0, r.messages.join('\n'));
     assert.ok(at('PASS unit test order_totals::totals_by_status') < at('OK view model marts.order_totals'));
     // The real table was not read: it holds one row.
-    assert.equal(await rowsOf(db, 'select count(*)::int as n from marts.order_totals'), [{ n: 1 }]);
+    assert.equal(await rowsOf(dbSuite.db, 'select count(*)::int as n from marts.order_totals'), [{ n: 1 }]);
   });
 
   test('dpm test runs unit tests; a failure shows the differing rows and the yml file:line', async () => {
@@ -110,8 +93,8 @@ for (const kind of TARGET_KINDS) {
       'models/marts/order_totals.sql': ORDER_TOTALS,
       'models/marts/unit.yml': totalsYml('totals_wrong', '{status: open, total: 14.5, n: 3}'),
     });
-    await run(dir, db, { select: ['stg_orders'] });
-    const r = await run(dir, db, { types: ['test'] });
+    await run(dir, dbSuite.db, { select: ['stg_orders'] });
+    const r = await run(dir, dbSuite.db, { types: ['test'] });
     assert.equal(Object.keys(r.byName), ['totals_wrong']);
     const result = r.byName.totals_wrong;
     assert.is(result.status, 'fail');
@@ -153,15 +136,15 @@ for (const kind of TARGET_KINDS) {
         2,true,true,,2025-01-01
 `,
     });
-    const r = await run(dir, db);
+    const r = await run(dir, dbSuite.db);
     assert.is(r.byName.flags_from_csv.status, 'pass', r.byName.flags_from_csv.message);
     assert.is(r.byName.order_flags.status, 'success');
   });
 
   test('overrides: is_incremental() with `input: this`, a source input, vars; false without the override', async () => {
-    await db.knex.raw('create schema raw');
-    await db.knex.raw(`create table raw.events (id int, kind text, at timestamptz)`);
-    await db.knex.raw(`insert into raw.events values (1, 'real', now())`);
+    await dbSuite.db.knex.raw('create schema raw');
+    await dbSuite.db.knex.raw(`create table raw.events (id int, kind text, at timestamptz)`);
+    await dbSuite.db.knex.raw(`insert into raw.events values (1, 'real', now())`);
     const dir = project({
       'models/inc/events_inc.sql': `{{ config(materialized='incremental', unique_key='id') }}
 select id, kind, '{{ var("tag", "none") }}' as tag from {{ source('raw', 'events') }}
@@ -192,14 +175,14 @@ unit_tests:
 `,
     });
     // First build: events_inc does not exist yet, so `this` takes the columns of the model's own query.
-    const first = await run(dir, db);
+    const first = await run(dir, dbSuite.db);
     assert.equal(Object.fromEntries(Object.entries(first.byName).map(([k, v]) => [k, `${v.status} ${v.message}`])), {
       only_new_rows: 'pass pass',
       full_refresh_takes_all: 'pass pass',
       events_inc: 'success incremental (full build)',
     });
     // Second build: the table exists (a real is_incremental() would be true), the unit tests still pass.
-    const second = await run(dir, db);
+    const second = await run(dir, dbSuite.db);
     assert.is(second.byName.full_refresh_takes_all.status, 'pass', second.byName.full_refresh_takes_all.message);
     assert.is(second.byName.only_new_rows.status, 'pass', second.byName.only_new_rows.message);
   });
@@ -230,7 +213,7 @@ from {{ ref('eph') }} e join {{ ref('codes') }} c on c.code = case when e.id = 1
         - {id: 2, label: beta, s: X, env: given, inv: 42}
 `,
     });
-    const r = await run(dir, db);
+    const r = await run(dir, dbSuite.db);
     assert.is(r.byName.labels.status, 'pass', r.byName.labels.message);
     assert.is(r.byName.labelled.status, 'success');
   });
@@ -243,7 +226,7 @@ from {{ ref('eph') }} e join {{ ref('codes') }} c on c.code = case when e.id = 1
       'models/other/unrelated.sql': `{{ config(materialized='table') }}\nselect 1 as x`,
       'models/marts/unit.yml': totalsYml('totals_wrong', '{status: open, total: 99, n: 2}'),
     });
-    const r = await run(dir, db);
+    const r = await run(dir, dbSuite.db);
     assert.equal(Object.fromEntries(Object.entries(r.byName).map(([k, v]) => [k, v.status])), {
       stg_orders: 'success',
       unrelated: 'success',
@@ -253,7 +236,7 @@ from {{ ref('eph') }} e join {{ ref('codes') }} c on c.code = case when e.id = 1
     });
     assert.is(r.byName.order_totals.message, 'skipped: upstream totals_wrong failed');
     assert.ok(!r.ok);
-    assert.equal(await rowsOf(db, "select to_regclass('marts.order_totals')::text as r"), [{ r: null }]);
+    assert.equal(await rowsOf(dbSuite.db, "select to_regclass('marts.order_totals')::text as r"), [{ r: null }]);
   });
 
   test('an input whose relation does not exist yet: an error naming the unit test and what to run first', async () => {
@@ -262,7 +245,7 @@ from {{ ref('eph') }} e join {{ ref('codes') }} c on c.code = case when e.id = 1
       'models/marts/order_totals.sql': ORDER_TOTALS,
       'models/marts/unit.yml': totalsYml('totals_by_status', '{status: open, total: 14.5, n: 2}'),
     });
-    const r = await run(dir, db, { types: ['test'] });
+    const r = await run(dir, dbSuite.db, { types: ['test'] });
     assert.is(r.byName.totals_by_status.status, 'error');
     assert.is(
       r.byName.totals_by_status.message,
@@ -290,8 +273,8 @@ ${GIVEN_ORDERS}    expect:
       rows: [{status: open, totl: 14.5}]
 `,
     });
-    await run(dir, db, { select: ['stg_orders'] });
-    const r = await run(dir, db, { types: ['test'] });
+    await run(dir, dbSuite.db, { select: ['stg_orders'] });
+    const r = await run(dir, dbSuite.db, { types: ['test'] });
     assert.match(r.byName.typo_in_given.message, "models/marts/unit.yml:2: unit test 'typo_in_given': given");
     assert.match(r.byName.typo_in_given.message, "has a column 'stauts' that its relation does not have.");
     assert.match(r.byName.typo_in_given.message, "Did you mean 'status'?");
