@@ -11,6 +11,7 @@ import {
   seedConfigSchema,
   snapshotConfigSchema,
   testConfigSchema,
+  type TestConfig,
 } from './node-config.ts';
 import type {
   ColumnDoc,
@@ -702,12 +703,7 @@ function genericTest(
     dependsOn: unique(parentId.startsWith('source.') ? dependsOn.filter((d) => d !== parentId) : dependsOn),
     checksum: sha(JSON.stringify(spec)),
     columns: {},
-    config: {
-      severity: checked.value.severity ?? 'error',
-      where: checked.value.where,
-      tags: (checked.value.tags as string[]) ?? [],
-      enabled: checked.value.enabled ?? true,
-    },
+    config: testConfig(checked.value),
     testName: spec.testName,
     kwargs: { ...spec.args, __parent: parentId },
     column,
@@ -881,12 +877,7 @@ function parseSingularTest(
     dependsOn: unique(deps),
     checksum: sha(rawSql),
     columns: {},
-    config: {
-      severity: checked.value.severity ?? 'error',
-      where: checked.value.where,
-      tags: (checked.value.tags as string[]) ?? [],
-      enabled: checked.value.enabled ?? true,
-    },
+    config: testConfig(checked.value),
     testName: 'singular',
     kwargs: {},
     rawSql,
@@ -895,6 +886,16 @@ function parseSingularTest(
 }
 
 /** Throws a CycleError that prints the cycle as a -> b -> a with each node's file. */
+/** A data test's resolved config, generic or singular. */
+function testConfig(value: TestConfig): TestNode['config'] {
+  return {
+    severity: value.severity ?? 'error',
+    where: value.where,
+    tags: (value.tags as string[]) ?? [],
+    enabled: value.enabled ?? true,
+  };
+}
+
 function assertAcyclic(nodes: Map<string, GraphNode>): void {
   const state = new Map<string, 1 | 2>();
   const stack: string[] = [];

@@ -208,3 +208,18 @@ export function databaseSuite(name: string, kind: TargetKind): DatabaseSuite {
     keep,
   };
 }
+
+/** Loads each case's project (over `base` files) and checks that it fails with a message matching the case's. */
+export function assertLoadErrors(cases: [Record<string, string>, RegExp][], base: Record<string, string> = {}): void {
+  for (const [files, message] of cases) {
+    const dir = writeProject({ ...base, ...files });
+    try {
+      const err = thrown(() => loadProject(dir));
+      if (!err) throw new Error(`${Object.keys(files).join(', ')} loaded without an error`);
+      if (!message.test(String(err.message ?? err)))
+        throw new Error(`${Object.keys(files).join(', ')}: '${err.message}' does not match ${message}`);
+    } finally {
+      removeDir(dir);
+    }
+  }
+}

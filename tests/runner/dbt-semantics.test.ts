@@ -8,7 +8,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { TARGET_KINDS } from '../helpers/databases.ts';
 import { loadProject } from '../../runner/project/load.ts';
-import { databaseSuite, build, removeDir, rowsOf, thrown, writeProject } from './_helpers.ts';
+import { assertLoadErrors, databaseSuite, build, removeDir, rowsOf, writeProject } from './_helpers.ts';
 
 // Rows of one day are restated on every run (a late correction): with a unique_key they must replace the old ones.
 const SOURCE = `{{ config(materialized='table') }}
@@ -147,16 +147,7 @@ load(
         /models\/m\/a\.yml:\d+: dbt's 'exposures:' is not supported by dpm/,
       ],
     ];
-    for (const [files, message] of cases) {
-      const dir = writeProject(files);
-      try {
-        const err = thrown(() => loadProject(dir));
-        assert.ok(err, `${Object.keys(files).join(', ')} loaded without an error`);
-        assert.match(String(err?.message ?? err), message);
-      } finally {
-        removeDir(dir);
-      }
-    }
+    assertLoadErrors(cases);
   },
 );
 

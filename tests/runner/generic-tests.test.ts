@@ -3,9 +3,8 @@
 // built-in's name replaces the built-in. Runs on both targets.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { loadProject } from '../../runner/project/load.ts';
 import { TARGET_KINDS } from '../helpers/databases.ts';
-import { databaseSuite, build, removeDir, thrown, writeProject } from './_helpers.ts';
+import { assertLoadErrors, databaseSuite, build } from './_helpers.ts';
 
 const ORDERS = `{{ config(materialized='table') }}
 select * from (values (1, 'placed', 5, 1), (2, 'shipped', -3, 1), (3, 'shipped', 12, 9), (3, 'lost', -1, 2))
@@ -116,16 +115,7 @@ load('a missing argument, an unknown argument, a misplaced block, an unknown tes
       /unknown test 'at_lest'\. Did you mean 'at_least'\?/,
     ],
   ];
-  for (const [files, message] of cases) {
-    const dir = writeProject({ 'macros/t.sql': GENERIC, 'models/m/a.sql': 'select 1 as id', ...files });
-    try {
-      const err = thrown(() => loadProject(dir));
-      assert.ok(err, `${Object.keys(files).join(', ')} loaded without an error`);
-      assert.match(String(err?.message ?? err), message);
-    } finally {
-      removeDir(dir);
-    }
-  }
+  assertLoadErrors(cases, { 'macros/t.sql': GENERIC, 'models/m/a.sql': 'select 1 as id' });
 });
 
 load.run();

@@ -13,7 +13,7 @@ import { compileNode } from '../../runner/project/compile.ts';
 import { loadProject } from '../../runner/project/load.ts';
 import type { SnapshotNode } from '../../runner/project/nodes.ts';
 import { TARGET_KINDS } from '../helpers/databases.ts';
-import { databaseSuite, build, dpm, removeDir, rowsOf, thrown, writeProject } from './_helpers.ts';
+import { assertLoadErrors, databaseSuite, build, dpm, removeDir, rowsOf, writeProject } from './_helpers.ts';
 
 const SOURCES = `sources:
   - name: raw
@@ -512,16 +512,7 @@ load('bad snapshots fail at load with file:line and what to do', () => {
       /models\/m\/b\.sql:1: ref\('a_history'\) names no model or seed\. Did you mean 'a'/,
     ],
   ];
-  for (const [files, message] of cases) {
-    const dir = writeProject({ 'models/sources.yml': SOURCES, ...files });
-    try {
-      const err = thrown(() => loadProject(dir));
-      assert.ok(err, `${Object.keys(files).join(', ')} loaded without an error`);
-      assert.match(String(err?.message ?? err), message);
-    } finally {
-      removeDir(dir);
-    }
-  }
+  assertLoadErrors(cases, { 'models/sources.yml': SOURCES });
 });
 
 load.run();
