@@ -5,3 +5,4 @@ export { Booster, type PredictInput, type PredictOptions, type EvalRecord } from
 export { TrainerError, ParameterError, ModelFormatError, DataError } from './utils/errors.ts';
 export { PARAMS, resolveParams, paramsMarkdown, type Params, type ParamInput, type ParamSpec } from './io/params.ts';
 export { gbdtMain, GBDT_HELP } from './application/gbdt.ts';
+export { loadTrainingFile, loadValidFile, readTextColumns, type TextFileOptions } from './io/text-loader.ts';

@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Booster } from '../../trainer/boosting/booster.ts';
 import { train } from '../../trainer/boosting/boosting.ts';
-import { readTextData } from '../../trainer/io/csv.ts';
+import { readTextColumns } from '../../trainer/io/text-loader.ts';
 import { Dataset } from '../../trainer/io/dataset.ts';
 import { FIXTURES, l1, OBJECTIVES, readFixture } from './helpers.ts';
 
@@ -14,9 +14,12 @@ const LIGHTGBM_L1: Record<string, number> = {
   fair: 152.951,
 };
 
-const read = (name: string) => readTextData(FIXTURES + name, { header: true, labelColumn: '0' });
-const trainData = read('train.csv.gz');
-const testData = read('test.csv.gz');
+const read = async (name: string) => {
+  const t = await readTextColumns(FIXTURES + name, { header: true, labelColumn: '0' });
+  return { ...t, label: t.label! };
+};
+const trainData = await read('train.csv.gz');
+const testData = await read('test.csv.gz');
 const trainSet = Dataset.fromColumns({
   columns: trainData.columns,
   featureNames: trainData.names,

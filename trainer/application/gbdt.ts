@@ -3,8 +3,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Booster } from '../boosting/booster.ts';
 import { train } from '../boosting/boosting.ts';
-import { readTextData } from '../io/csv.ts';
-import { Dataset } from '../io/dataset.ts';
+import type { Dataset } from '../io/dataset.ts';
+import { loadTrainingFile, loadValidFile, readTextColumns, type TextFileOptions } from '../io/text-loader.ts';
 import { ParameterError, TrainerError } from '../utils/errors.ts';
 import { g17 } from '../utils/format.ts';
 import { paramSpec, resolveParams, type Params } from '../io/params.ts';
@@ -67,27 +67,20 @@ function parseArgs(args: string[]): Record<string, string> {
   return merged;
 }
 
-function categoricalIndices(p: Params, names: string[]): number[] {
-  const list = p.categorical_feature;
-  if (list.length === 0) return [];
-  if (list[0].startsWith('name:')) {
-    const wanted = [list[0].slice(5), ...list.slice(1)].filter((s) => s);
-    return wanted.map((n) => {
-      const i = names.indexOf(n);
-      if (i < 0) throw new ParameterError(`categorical_feature: no feature named "${n}"`);
-      return i;
-    });
+/** The data-file options of the CLI parameters (validated by resolveParams' zod schemas). */
+function fileOptions(p: Params): TextFileOptions {
+  if (p.weight_column !== '') {
+    throw new ParameterError(
+      `weight_column=${p.weight_column}: sample weights are not implemented by dpm's trainer yet; ` +
+        'remove weight_column (or list the column in ignore_column) to train without weights',
+    );
   }
-  return list.map((s) => {
-    const i = Number(s);
-    if (!Number.isInteger(i) || i < 0 || i >= names.length) {
-      throw new ParameterError(
-        `categorical_feature: "${s}" is not a feature index 0..${names.length - 1} ` +
-          '(indices do not count the label column)',
-      );
-    }
-    return i;
-  });
+  return {
+    header: p.header,
+    labelColumn: p.label_column,
+    ignoreColumns: p.ignore_column,
+    categorical: p.categorical_feature,
+  };
 }
 
 export async function gbdtMain(args: string[]): Promise<number> {
@@ -115,35 +108,17 @@ export async function gbdtMain(args: string[]): Promise<number> {
     if (p.data === '') throw new ParameterError('no data file: set data=<file> (in the config or on the command line)');
     if (p.task === 'train') {
       const t0 = performance.now();
-      const td = readTextData(p.data, { header: p.header, labelColumn: p.label_column });
-      const cats = categoricalIndices(p, td.names);
-      const ds = Dataset.fromColumns({
-        columns: td.columns,
-        featureNames: td.names,
-        categorical: cats,
-        label: td.label,
-      });
-      const valid = p.valid.map((file) => {
-        const vd = readTextData(file, { header: p.header, labelColumn: p.label_column });
-        return Dataset.fromColumns({ columns: vd.columns, featureNames: vd.names, categorical: cats, label: vd.label });
-      });
+      const files = fileOptions(p);
+      const ds = await loadTrainingFile(p.data, files, p);
+      const valid: Dataset[] = [];
+      for (const file of p.valid) valid.push(await loadValidFile(file, files, ds));
       info(`Finished loading data in ${((performance.now() - t0) / 1000).toFixed(6)} seconds`);
-      const {
-        task: _t,
-        data: _d,
-        valid: _v,
-        header: _h,
-        label_column: _l,
-        output_model: _o,
-        input_model: _i,
-        output_result: _r,
-        config: _c,
-        predict_contrib: _pc,
-        num_iteration_predict: _n,
-        ...trainParams
-      } = p;
+      // The CLI's own keys (files, task) are not training parameters.
+      const trainParams = Object.fromEntries(
+        Object.entries(p).filter(([k, v]) => v !== null && paramSpec(k)?.cli !== true),
+      );
       const t1 = performance.now();
-      const booster = await train(cleanParams(trainParams), ds, { valid, log: out });
+      const booster = await train(trainParams, ds, { valid, log: out });
       info(`Finished training in ${((performance.now() - t1) / 1000).toFixed(6)} seconds`);
       writeFileSync(p.output_model, booster.toString());
       info(`Saved the model to ${p.output_model}`);
@@ -151,11 +126,7 @@ export async function gbdtMain(args: string[]): Promise<number> {
     }
     if (p.input_model === '') throw new ParameterError('task=predict needs input_model=<model file>');
     const booster = Booster.fromString(readFileSync(p.input_model, 'utf8'));
-    const td = readTextData(p.data, {
-      header: p.header,
-      labelColumn: p.label_column,
-      expectFeatures: booster.numFeatures,
-    });
+    const td = await readTextColumns(p.data, fileOptions(p), booster.numFeatures);
     const k = p.num_iteration_predict > 0 ? p.num_iteration_predict : undefined;
     let text: string;
     if (p.predict_contrib) {
@@ -168,7 +139,7 @@ export async function gbdtMain(args: string[]): Promise<number> {
       text = `${lines.join('\n')}\n`;
     }
     writeFileSync(p.output_result, text);
-    info(`Finished prediction; wrote ${td.label.length} rows to ${p.output_result}`);
+    info(`Finished prediction; wrote ${td.numRows} rows to ${p.output_result}`);
     return 0;
   } catch (e) {
     if (e instanceof ParameterError) {
@@ -181,11 +152,4 @@ export async function gbdtMain(args: string[]): Promise<number> {
     }
     throw e;
   }
-}
-
-/** Drops CLI-only keys and the nulls resolveParams filled in, so train() re-validates a plain object. */
-function cleanParams(p: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(p)) if (v !== null) out[k] = v;
-  return out;
 }

@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { Booster, type EvalRecord } from './booster.ts';
 import type { Dataset } from '../io/dataset.ts';
 import { DataError } from '../utils/errors.ts';
+import { addTreeOutput } from '../treelearner/bin-walk.ts';
 import { HistPool } from '../treelearner/hist-pool.ts';
 import { allocateBuffers, featureLayout, splitConfig, TreeLearner } from '../treelearner/learner.ts';
 import { defaultMetric, evalMetric, type MetricName } from '../metric/metrics.ts';
@@ -37,6 +38,7 @@ export async function train(params: ParamInput, dataset: Dataset, options: Train
     if (p.verbosity >= 1) log(`[LightGBM] [Info] ${m}`);
   };
   const valid = options.valid ?? [];
+  dataset.construct(p);
   for (const [i, v] of valid.entries()) {
     if (v.numFeatures !== dataset.numFeatures) {
       throw new DataError(
@@ -44,10 +46,15 @@ export async function train(params: ParamInput, dataset: Dataset, options: Train
           'both must have the same columns in the same order',
       );
     }
+    if (v.columns === null && v.mappers !== dataset.mappers) {
+      throw new DataError(
+        `validation set ${i + 1} was binned as it was read, with other bin mappers than the training set's; ` +
+          'load it with loadValidFile(path, options, trainSet)',
+      );
+    }
   }
   const validNames = valid.map((_, i) => options.validNames?.[i] ?? `valid_${i + 1}`);
   const N = dataset.numData;
-  dataset.construct(p);
   const layout = featureLayout(dataset);
   const threads = Math.max(1, Math.min(p.num_threads > 0 ? p.num_threads : availableParallelism(), 4));
   const b = dataset.binned!;
@@ -160,7 +167,11 @@ function runBoosting(
     tree.shrink(p.learning_rate);
     learner.addInBag(tree, score);
     if (oobCnt > 0) learner.addOutOfBag(tree, oob!, oobCnt, score);
-    for (let i = 0; i < valid.length; i++) tree.addPrediction(valid[i].columns, valid[i].numData, validScores[i]);
+    for (let i = 0; i < valid.length; i++) {
+      const v = valid[i];
+      if (v.columns !== null) tree.addPrediction(v.columns, v.numData, validScores[i]);
+      else addTreeOutput(tree, layout.metas, v.binned!, null, v.numData, validScores[i]);
+    }
     if (iter === 0 && init !== 0) tree.addBias(init);
     trees.push(tree);
 

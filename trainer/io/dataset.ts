@@ -1,5 +1,6 @@
 // Training data: raw Float64 columns (NaN = missing) plus, once constructed for training, one bin column per
-// feature in shared memory so histogram workers can read it without copies.
+// feature in shared memory so histogram workers can read it without copies. A dataset read from a file
+// (io/text-loader.ts) has the bins alone: its rows were binned as they were parsed.
 import { BinMapper } from './binning.ts';
 import { DataError } from '../utils/errors.ts';
 import type { Params } from './params.ts';
@@ -27,8 +28,20 @@ export interface BinnedData {
   cols: (Uint8Array | Uint16Array | null)[];
 }
 
+/** A dataset binned while it was read (io/text-loader.ts): no raw columns. */
+export interface BinnedInit {
+  featureNames: string[];
+  categorical: Set<number>;
+  label: Float32Array;
+  mappers: BinMapper[];
+  binned: BinnedData;
+  /** The parameters the bins were found with (none for a set binned with another set's mappers). */
+  params?: Params;
+}
+
 export class Dataset {
-  readonly columns: ArrayLike<number>[];
+  /** Null when the dataset was binned as it was read from a file. */
+  readonly columns: ArrayLike<number>[] | null;
   readonly featureNames: string[];
   readonly categorical: Set<number>;
   /** float32, as LightGBM's label_t. */
@@ -39,7 +52,7 @@ export class Dataset {
   private constructedWith = '';
 
   private constructor(
-    columns: ArrayLike<number>[],
+    columns: ArrayLike<number>[] | null,
     featureNames: string[],
     categorical: Set<number>,
     label: Float32Array,
@@ -52,7 +65,15 @@ export class Dataset {
   }
 
   get numFeatures(): number {
-    return this.columns.length;
+    return this.featureNames.length;
+  }
+
+  static fromBinned(init: BinnedInit): Dataset {
+    const ds = new Dataset(null, init.featureNames, init.categorical, init.label);
+    ds.mappers = init.mappers;
+    ds.binned = init.binned;
+    ds.constructedWith = init.params ? binKey(init.params) : '';
+    return ds;
   }
 
   static fromColumns(init: DatasetInit): Dataset {
@@ -100,71 +121,135 @@ export class Dataset {
 
   /** Finds bins (LightGBM's sampling and BinMapper) and bins every column. Idempotent for the same parameters. */
   construct(p: Params): void {
-    const key = JSON.stringify([
-      p.max_bin,
-      p.min_data_in_bin,
-      p.bin_construct_sample_cnt,
-      p.data_random_seed,
-      p.use_missing,
-      p.zero_as_missing,
-      p.feature_pre_filter,
-      p.min_data_in_leaf,
-    ]);
+    const key = binKey(p);
     if (this.mappers && this.binned && key === this.constructedWith) return;
-    const N = this.numData;
-    const sampleCnt = Math.min(N, p.bin_construct_sample_cnt);
-    const sample = new LcgRandom(p.data_random_seed).sample(N, sampleCnt);
-    const filterCnt = Math.trunc((p.min_data_in_leaf * sample.length) / N);
-    const mappers: BinMapper[] = [];
-    const tmp = new Float64Array(sample.length);
-    for (let f = 0; f < this.numFeatures; f++) {
-      const col = this.columns[f];
-      let k = 0;
-      for (let s = 0; s < sample.length; s++) {
-        const v = col[sample[s]];
-        if (v !== v || Math.abs(v) > 1.0000000180025095e-35) tmp[k++] = v;
-      }
-      mappers.push(
-        BinMapper.find(tmp.subarray(0, k), sample.length, this.categorical.has(f), {
-          maxBin: p.max_bin,
-          minDataInBin: p.min_data_in_bin,
-          filterCnt,
-          preFilter: p.feature_pre_filter,
-          useMissing: p.use_missing,
-          zeroAsMissing: p.zero_as_missing,
-        }),
+    const columns = this.columns;
+    if (columns === null) {
+      throw new DataError(
+        'this dataset was binned as it was read from its file; binning parameters cannot change afterwards ' +
+          '(load the file again with the new max_bin, min_data_in_bin, ... )',
       );
     }
-    const binPos = new Int32Array(this.numFeatures).fill(-1);
-    const wide: (Uint16Array | null)[] = mappers.map(() => null);
-    const cols: (Uint8Array | Uint16Array | null)[] = mappers.map(() => null);
-    let stride = 0;
+    const N = this.numData;
+    const sample = binSample(N, p);
+    const mappers = findBinMappers(
+      columns.length,
+      N,
+      sample.length,
+      (f, s) => columns[f][sample[s]],
+      this.categorical,
+      new Set(),
+      p,
+    );
+    const writer = new BinWriter(mappers, N);
     mappers.forEach((m, f) => {
-      if (!m.isTrivial && m.numBin <= 256) binPos[f] = stride++;
+      if (!m.isTrivial) writer.write(f, columns[f], N, 0);
     });
-    const rowBins = new Uint8Array(new SharedArrayBuffer(Math.max(1, N * stride)));
-    const colBuf = new Uint16Array(N);
-    mappers.forEach((m, f) => {
-      if (m.isTrivial) return;
-      binColumn(m, this.columns[f], colBuf);
-      if (binPos[f] < 0) {
-        wide[f] = new Uint16Array(new SharedArrayBuffer(2 * N));
-        wide[f]!.set(colBuf);
-        cols[f] = wide[f];
-        return;
-      }
-      cols[f] = Uint8Array.from(colBuf);
-      const pos = binPos[f];
-      for (let i = 0, o = pos; i < N; i++, o += stride) rowBins[o] = colBuf[i];
-    });
-    this.binned = { rowBins, stride, binPos, wide, cols };
+    this.binned = writer.binned;
     this.mappers = mappers;
     this.constructedWith = key;
   }
 }
 
-function binColumn(m: BinMapper, col: ArrayLike<number>, out: Uint16Array): void {
-  const n = out.length;
+/** The parameters the bins depend on. */
+function binKey(p: Params): string {
+  return JSON.stringify([
+    p.max_bin,
+    p.min_data_in_bin,
+    p.bin_construct_sample_cnt,
+    p.data_random_seed,
+    p.use_missing,
+    p.zero_as_missing,
+    p.feature_pre_filter,
+    p.min_data_in_leaf,
+  ]);
+}
+
+/** The rows LightGBM samples to find bins: Random(data_random_seed).Sample(rows, bin_construct_sample_cnt). */
+export function binSample(numData: number, p: Params): Int32Array {
+  return new LcgRandom(p.data_random_seed).sample(numData, Math.min(numData, p.bin_construct_sample_cnt));
+}
+
+/**
+ * One BinMapper per feature from the sample: `value(f, s)` is feature f in sampled row s. Ignored features
+ * (LightGBM's ignore_column) get the trivial mapper: they keep their place in the model but never split.
+ */
+export function findBinMappers(
+  numFeatures: number,
+  numData: number,
+  sampleCnt: number,
+  value: (f: number, s: number) => number,
+  categorical: Set<number>,
+  ignored: Set<number>,
+  p: Params,
+): BinMapper[] {
+  const filterCnt = Math.trunc((p.min_data_in_leaf * sampleCnt) / numData);
+  const tmp = new Float64Array(sampleCnt);
+  return Array.from({ length: numFeatures }, (_, f) => {
+    if (ignored.has(f)) return new BinMapper();
+    let k = 0;
+    for (let s = 0; s < sampleCnt; s++) {
+      const v = value(f, s);
+      if (v !== v || Math.abs(v) > 1.0000000180025095e-35) tmp[k++] = v;
+    }
+    return BinMapper.find(tmp.subarray(0, k), sampleCnt, categorical.has(f), {
+      maxBin: p.max_bin,
+      minDataInBin: p.min_data_in_bin,
+      filterCnt,
+      preFilter: p.feature_pre_filter,
+      useMissing: p.use_missing,
+      zeroAsMissing: p.zero_as_missing,
+    });
+  });
+}
+
+/**
+ * Fills the compact bin matrix of `numData` rows, a block of rows of one feature at a time: the in-memory path
+ * writes whole columns, the file loader blocks of parsed rows.
+ */
+export class BinWriter {
+  readonly binned: BinnedData;
+  private readonly scratch: Uint16Array;
+
+  constructor(
+    private readonly mappers: BinMapper[],
+    numData: number,
+    blockRows = numData,
+  ) {
+    const N = numData;
+    const binPos = new Int32Array(mappers.length).fill(-1);
+    const wide: (Uint16Array | null)[] = mappers.map(() => null);
+    const cols: (Uint8Array | Uint16Array | null)[] = mappers.map(() => null);
+    let stride = 0;
+    mappers.forEach((m, f) => {
+      if (m.isTrivial) return;
+      if (m.numBin <= 256) {
+        binPos[f] = stride++;
+        cols[f] = new Uint8Array(N);
+      } else {
+        wide[f] = new Uint16Array(new SharedArrayBuffer(2 * N));
+        cols[f] = wide[f];
+      }
+    });
+    const rowBins = new Uint8Array(new SharedArrayBuffer(Math.max(1, N * stride)));
+    this.binned = { rowBins, stride, binPos, wide, cols };
+    this.scratch = new Uint16Array(Math.max(1, Math.min(blockRows, N)));
+  }
+
+  /** Bins values[0, n) of feature f (non-trivial) as rows row0 .. row0 + n - 1. */
+  write(f: number, values: ArrayLike<number>, n: number, row0: number): void {
+    const { rowBins, stride, binPos, cols } = this.binned;
+    const out = this.scratch.length >= n ? this.scratch : new Uint16Array(n);
+    binColumn(this.mappers[f], values, n, out);
+    const col = cols[f]!;
+    col.set(out.subarray(0, n), row0);
+    const pos = binPos[f];
+    if (pos < 0) return;
+    for (let i = 0, o = row0 * stride + pos; i < n; i++, o += stride) rowBins[o] = out[i];
+  }
+}
+
+function binColumn(m: BinMapper, col: ArrayLike<number>, n: number, out: Uint16Array): void {
   if (m.isCategorical) {
     for (let i = 0; i < n; i++) out[i] = m.valueToBin(col[i]);
     return;

@@ -10,6 +10,7 @@ import { MISSING_NAN, MISSING_ZERO, Tree } from '../io/tree.ts';
 import type { BinMapper } from '../io/binning.ts';
 import { histModule, SharedArena, type ColumnBuffers } from './hist-wasm.ts';
 import { partitionRows } from './hist-kernel.ts';
+import { addTreeOutput } from './bin-walk.ts';
 
 /** Leaves of at least this many rows are partitioned by the main thread and a worker, half each. */
 const PARALLEL_PARTITION = 32_768;
@@ -485,117 +486,8 @@ export class TreeLearner {
     }
   }
 
-  private oobNodes = new Int32Array(0);
-  private oobTable = new Uint8Array(0);
-
-  /**
-   * score[row] += the tree's output for rows[0..cnt), routed in bin space on the row-major bins (out-of-bag rows).
-   * Each node gets a go-right table over its feature's bins and leaves point to themselves, so four rows walk the
-   * tree together without branches (as predict-kernel.ts does on raw values). Trees that split a feature with
-   * more than 256 bins (not in the row-major matrix) use leafOfRow.
-   */
+  /** score[row] += the tree's output for the out-of-bag rows[0..cnt), routed in bin space. */
   addOutOfBag(tree: Tree, rows: Int32Array, cnt: number, score: Float64Array): void {
-    const L = tree.numLeaves,
-      ls = L - 1;
-    const binPos = this.binned.binPos;
-    let wide = false;
-    for (let i = 0; i < L - 1; i++) if (binPos[tree.splitFeature[i]] < 0) wide = true;
-    if (wide || L <= 1) {
-      for (let k = 0; k < cnt; k++) score[rows[k]] += tree.leafValue[this.leafOfRow(tree, rows[k])];
-      return;
-    }
-    if (this.oobNodes.length < 4 * (2 * L - 1)) this.oobNodes = new Int32Array(4 * (2 * L - 1));
-    if (this.oobTable.length < 256 * L) this.oobTable = new Uint8Array(256 * L);
-    const nodes = this.oobNodes,
-      tab = this.oobTable;
-    tab.fill(0, 0, 256);
-    const ref = (c: number): number => (c < 0 ? ls + ~c : c);
-    for (let i = 0; i < L - 1; i++) {
-      const f = tree.splitFeature[i];
-      const meta = this.metas[f]!;
-      const off = 256 * (i + 1);
-      nodes[4 * i] = binPos[f];
-      nodes[4 * i + 1] = off;
-      nodes[4 * i + 2] = ref(tree.leftChild[i]);
-      nodes[4 * i + 3] = ref(tree.rightChild[i]);
-      const dt = tree.decisionType[i];
-      if (dt & 1) {
-        const k = tree.thresholdInBin[i];
-        const start = tree.catBoundariesInner[k],
-          words = tree.catBoundariesInner[k + 1] - start;
-        for (let b = 0; b < 256; b++) {
-          const w = b >>> 5;
-          tab[off + b] = w < words && (tree.catThresholdInner[start + w] >>> (b & 31)) & 1 ? 0 : 1;
-        }
-      } else {
-        const missBin =
-          meta.missingType === MISSING_NAN ? meta.numBin - 1 : meta.missingType === MISSING_ZERO ? meta.defaultBin : -1;
-        const th = tree.thresholdInBin[i],
-          dl = (dt & 2) !== 0;
-        for (let b = 0; b < 256; b++) tab[off + b] = (b === missBin ? dl : b <= th) ? 0 : 1;
-      }
-    }
-    for (let j = 0; j < L; j++) {
-      const n = ls + j;
-      nodes[4 * n] = 0;
-      nodes[4 * n + 1] = 0;
-      nodes[4 * n + 2] = n;
-      nodes[4 * n + 3] = n;
-    }
-    const rb = this.buf.rowBins,
-      stride = this.binned.stride,
-      lv = tree.leafValue;
-    let k = 0;
-    for (; k + 4 <= cnt; k += 4) {
-      const ra = rows[k],
-        rbb = rows[k + 1],
-        rc = rows[k + 2],
-        rd = rows[k + 3];
-      const ba = ra * stride,
-        bb = rbb * stride,
-        bc = rc * stride,
-        bd = rd * stride;
-      let a = 0,
-        b = 0,
-        c = 0,
-        d = 0;
-      do {
-        a = nodes[4 * a + 2 + tab[nodes[4 * a + 1] + rb[ba + nodes[4 * a]]]];
-        b = nodes[4 * b + 2 + tab[nodes[4 * b + 1] + rb[bb + nodes[4 * b]]]];
-        c = nodes[4 * c + 2 + tab[nodes[4 * c + 1] + rb[bc + nodes[4 * c]]]];
-        d = nodes[4 * d + 2 + tab[nodes[4 * d + 1] + rb[bd + nodes[4 * d]]]];
-      } while (((a - ls) | (b - ls) | (c - ls) | (d - ls)) < 0);
-      score[ra] += lv[a - ls];
-      score[rbb] += lv[b - ls];
-      score[rc] += lv[c - ls];
-      score[rd] += lv[d - ls];
-    }
-    for (; k < cnt; k++) score[rows[k]] += lv[this.leafOfRow(tree, rows[k])];
-  }
-
-  /** Leaf of a training row, routed in bin space (for out-of-bag rows). */
-  leafOfRow(tree: Tree, row: number): number {
-    if (tree.numLeaves <= 1) return 0;
-    let node = 0;
-    while (node >= 0) {
-      const f = tree.splitFeature[node];
-      const b = this.binned.cols[f]![row];
-      const meta = this.metas[f]!;
-      const dt = tree.decisionType[node];
-      if (dt & 1) {
-        const k = tree.thresholdInBin[node];
-        const start = tree.catBoundariesInner[k],
-          words = tree.catBoundariesInner[k + 1] - start;
-        const w = b >>> 5;
-        const hit = w < words && (tree.catThresholdInner[start + w] >>> (b & 31)) & 1;
-        node = hit ? tree.leftChild[node] : tree.rightChild[node];
-      } else {
-        const missBin =
-          meta.missingType === MISSING_NAN ? meta.numBin - 1 : meta.missingType === MISSING_ZERO ? meta.defaultBin : -1;
-        const left = b === missBin ? (dt & 2) !== 0 : b <= tree.thresholdInBin[node];
-        node = left ? tree.leftChild[node] : tree.rightChild[node];
-      }
-    }
-    return ~node;
+    addTreeOutput(tree, this.metas, { ...this.binned, rowBins: this.buf.rowBins }, rows, cnt, score);
   }
 }
