@@ -5,6 +5,7 @@ import type { Fold } from './folds.ts';
 import { subset, type Matrix } from './matrix.ts';
 import { baselinePredictions, score, type Scores } from './evaluation.ts';
 import { CATEGORICAL } from './features.ts';
+import { modelledLabel, pointForecast } from './target-scale.ts';
 
 export type Params = Record<string, unknown>;
 
@@ -13,7 +14,7 @@ export function toDataset(m: Matrix): Dataset {
     columns: m.columns,
     featureNames: m.features.map((f) => f.name),
     categorical: m.features.flatMap((f, i) => (CATEGORICAL.has(f.name) ? [i] : [])),
-    label: m.label,
+    label: modelledLabel(m),
   });
 }
 
@@ -79,7 +80,7 @@ export async function crossValidate(
         ],
       },
     );
-    const predicted = booster.predict(validSet.columns);
+    const predicted = pointForecast(booster.predict(validSet.columns), validSet);
     const byName = new Map(validSet.features.map((f, i) => [f.name, validSet.columns[i]]));
     const base = baselinePredictions(byName, validSet.n);
     results.push({

@@ -12,6 +12,8 @@ export interface Matrix {
   accounts: string[];
   /** Target (NaN when the table has none, e.g. prediction input). */
   label: Float64Array;
+  /** Per-row divisor of the target the models learn (forecast/target-scale.ts); absent: dollars as they are. */
+  scale?: Float64Array;
   n: number;
 }
 
@@ -147,6 +149,7 @@ export function subset(m: Matrix, keep: (i: number) => boolean): Matrix {
     dates: idx.map((i) => m.dates[i]),
     accounts: idx.map((i) => m.accounts[i]),
     label: pick(m.label),
+    ...(m.scale ? { scale: pick(m.scale) } : {}),
     n: idx.length,
   };
 }

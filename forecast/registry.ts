@@ -3,7 +3,22 @@ import { join } from 'node:path';
 import type { Knex } from 'knex';
 import { Booster } from '../trainer/boosting/booster.ts';
 import { DpmError } from '../runner/errors.ts';
+import { z } from 'zod';
+import { calibrationSchema } from './calibration.ts';
+import { pointRuleSchema } from './target-scale.ts';
 import type { FeatureSpec } from './features.ts';
+
+/**
+ * How to read a model's outputs: the target's units and the point forecast's shrink (forecast/target-scale.ts),
+ * the intervals' conformal shifts. Stored in cv_metrics.card (the registry's JSON about the fit); a model
+ * without one predicts dollars.
+ */
+export const modelCardSchema = z.object({
+  targetScale: z.literal('starting_balance').optional(),
+  pointRule: pointRuleSchema.optional(),
+  calibration: calibrationSchema.optional(),
+});
+export type ModelCard = z.infer<typeof modelCardSchema>;
 
 export interface RegisteredModel {
   modelVersion: string;
@@ -18,6 +33,7 @@ export interface RegisteredModel {
   model: Booster;
   lower?: Booster;
   upper?: Booster;
+  card?: ModelCard;
 }
 
 /** v1_YYYYMMDD_HHMMSS, as the original pipeline named versions. */
@@ -30,6 +46,7 @@ export function newVersion(now = new Date()): string {
 /** Stores the model in dpm.model_registry (the one active model) and under model_artifacts/<version>/. */
 export async function registerModel(knex: Knex, m: RegisteredModel, artifactsDir: string): Promise<string> {
   const dir = join(artifactsDir, m.modelVersion);
+  const cvMetrics = m.card ? { ...(m.cvMetrics as object), card: m.card } : m.cvMetrics;
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'model.txt'), m.model.toString());
   if (m.lower) writeFileSync(join(dir, 'lower.txt'), m.lower.toString());
@@ -44,7 +61,7 @@ export async function registerModel(knex: Knex, m: RegisteredModel, artifactsDir
         train_end: m.trainEnd,
         params: m.params,
         features: m.features,
-        cv_metrics: m.cvMetrics,
+        cv_metrics: cvMetrics,
         baseline_metrics: m.baselineMetrics,
         feature_importance: m.featureImportance,
       },
@@ -62,7 +79,7 @@ export async function registerModel(knex: Knex, m: RegisteredModel, artifactsDir
       train_end: m.trainEnd,
       params: JSON.stringify(m.params),
       features: JSON.stringify(m.features),
-      cv_metrics: JSON.stringify(m.cvMetrics),
+      cv_metrics: JSON.stringify(cvMetrics),
       baseline_metrics: JSON.stringify(m.baselineMetrics),
       feature_importance: JSON.stringify(m.featureImportance),
       model_text: m.model.toString(),
@@ -81,6 +98,7 @@ export interface LoadedModel {
   lower?: Booster;
   upper?: Booster;
   params: Record<string, unknown>;
+  card: ModelCard;
 }
 
 /** The active model, or a named version; parses the stored model text back into boosters. */
@@ -99,6 +117,7 @@ export async function loadModel(knex: Knex, version?: string): Promise<LoadedMod
     modelVersion: row.model_version,
     features: json(row.features),
     params: json(row.params),
+    card: modelCardSchema.parse(json(row.cv_metrics)?.card ?? {}),
     model: Booster.fromString(row.model_text),
     lower: row.lower_model_text ? Booster.fromString(row.lower_model_text) : undefined,
     upper: row.upper_model_text ? Booster.fromString(row.upper_model_text) : undefined,

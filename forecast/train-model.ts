@@ -6,7 +6,17 @@ import { formatCount, type Logger } from '../runner/log.ts';
 import { crossValidate, toDataset, type CvResult, type Params } from './cross-validate.ts';
 import { score } from './evaluation.ts';
 import { timeSeriesFolds, type Fold } from './folds.ts';
+import { fitCalibration, targetDayGroup, type Calibration } from './calibration.ts';
 import { readMatrix, subset, type Matrix } from './matrix.ts';
+import {
+  fitPointRule,
+  modelledLabel,
+  pointForecast,
+  pointGroups,
+  TARGET_SCALE,
+  toMoney,
+  withTargetScale,
+} from './target-scale.ts';
 import { newVersion, registerModel } from './registry.ts';
 import { MedianPruner, TpeSampler, type Dimension, type Trial } from './tpe.ts';
 
@@ -126,10 +136,12 @@ async function tune(m: Matrix, options: TrainCommandOptions, scale: number, log:
 /** dpm train: CV (optionally after a TPE search), a final fit, quantile models for intervals, registration. */
 export async function trainAndRegister(knex: Knex, options: TrainCommandOptions, log: Logger): Promise<TrainResult> {
   const t0 = Date.now();
-  const m = await readMatrix(
-    knex,
-    { schema: 'training', table: 'model_training_input' },
-    options.trainEnd ? { where: 'date <= ?::date', bindings: [options.trainEnd] } : {},
+  const m = withTargetScale(
+    await readMatrix(
+      knex,
+      { schema: 'training', table: 'model_training_input' },
+      options.trainEnd ? { where: 'date <= ?::date', bindings: [options.trainEnd] } : {},
+    ),
   );
   if (m.n === 0)
     throw new DpmError(
@@ -140,7 +152,7 @@ export async function trainAndRegister(knex: Knex, options: TrainCommandOptions,
     `read ${formatCount(m.n)} rows x ${m.features.length} features from training.model_training_input ` +
       `in ${((Date.now() - t0) / 1000).toFixed(1)}s`,
   );
-  const scale = robustScale(m.label);
+  const scale = robustScale(modelledLabel(m));
   const folds = timeSeriesFolds(m.dates, options.folds, options.validDays);
   const params = options.tune
     ? await tune(m, options, scale, log)
@@ -161,23 +173,43 @@ export async function trainAndRegister(knex: Knex, options: TrainCommandOptions,
   const finalParams: Params = { ...params, num_iterations: iterations, verbosity: -1 };
   const model = await train(finalParams, toDataset(m));
 
-  // The holdout (last fold) also measures the interval models, trained without the holdout days.
+  // The holdout (last fold) also measures the interval models, trained without the holdout days, and fits how
+  // predictions are published: the point forecast's shrink towards 0 per group of rows, then the interval's
+  // shifts that make its outcomes miss each bound 5% of the time.
   const last = folds[folds.length - 1];
   const lastTrain = subset(m, (i) => m.dates[i] <= last.trainEnd);
   const lastValid = subset(m, (i) => m.dates[i] >= last.validStart && m.dates[i] <= last.validEnd);
+  const lastRaw = (await train(finalParams, toDataset(lastTrain))).predict(lastValid.columns);
+  const lastGroups = pointGroups(lastValid);
+  const pointRule = fitPointRule(toMoney(lastRaw, lastValid.scale), lastValid.label, lastGroups);
+  const holdoutPred = pointForecast(lastRaw, lastValid, pointRule);
+  log.info(
+    `point forecast factors from the last fold: ${Object.entries(pointRule)
+      .sort()
+      .map(([g, f]) => `${g} ${f} (${lastGroups.filter((x) => x === g).length} rows)`)
+      .join(', ')}`,
+  );
   let lower: Booster | undefined;
   let upper: Booster | undefined;
+  let calibration: Calibration | undefined;
   const quantile = (alpha: number, data: Matrix) =>
     train({ ...finalParams, objective: 'quantile', alpha }, toDataset(data));
   const lastFold = cv.folds[cv.folds.length - 1];
-  let holdoutModel = lastFold.model;
+  let holdoutModel = score(holdoutPred, lastValid.label);
   if (options.intervals) {
     const [lo, hi] = [await quantile(0.05, lastTrain), await quantile(0.95, lastTrain)];
-    const holdoutPred = (await train(finalParams, toDataset(lastTrain))).predict(lastValid.columns);
+    const raw = { lower: lo.predict(lastValid.columns), upper: hi.predict(lastValid.columns) };
     holdoutModel = score(holdoutPred, lastValid.label, {
-      lower: lo.predict(lastValid.columns),
-      upper: hi.predict(lastValid.columns),
+      lower: toMoney(raw.lower, lastValid.scale),
+      upper: toMoney(raw.upper, lastValid.scale),
     });
+    const scale = lastValid.scale;
+    calibration = fitCalibration(
+      raw,
+      scale ? holdoutPred.map((v, i) => v / scale[i]) : holdoutPred,
+      modelledLabel(lastValid),
+      lastValid.dates.map(targetDayGroup),
+    );
     lower = await quantile(0.05, m);
     upper = await quantile(0.95, m);
   }
@@ -198,6 +230,7 @@ export async function trainAndRegister(knex: Knex, options: TrainCommandOptions,
       params: finalParams,
       features: m.features,
       cvMetrics: { folds: cv.folds, mean_mae: cv.meanMae, holdout: holdoutModel },
+      card: { targetScale: TARGET_SCALE, pointRule, ...(calibration ? { calibration } : {}) },
       baselineMetrics: lastFold.baselines,
       featureImportance: importance,
       model,

@@ -3,7 +3,16 @@
 import { Calendar, parseStartDate } from './calendar.ts';
 import { loadPlans, PlanCatalog, DEFAULT_PLANS_DIR } from './plans.ts';
 import { RegimeSeries, type RegimeRecord } from './regimes.ts';
-import { runLedger, medianNet, BREACHED, PASSED, type Account, type Ledger } from './ledger.ts';
+import {
+  runLedger,
+  medianNet,
+  quantileNet,
+  expectedAbsNet,
+  BREACHED,
+  PASSED,
+  type Account,
+  type Ledger,
+} from './ledger.ts';
 import {
   closedTradesOf,
   openTradesOf,
@@ -54,6 +63,11 @@ export interface OracleRecord {
   expectedNetProfit: number;
   /** Median of the same distribution: the best possible prediction under absolute error (MAE). */
   medianNetProfit: number;
+  /** Its 5% and 95% quantiles: the best possible 90% interval and downside risk score. */
+  q05NetProfit: number;
+  q95NetProfit: number;
+  /** E|net profit|: the day's expected size of move. */
+  expectedAbsNetProfit: number;
 }
 
 /** A date as day index, YYYYMMDD, YYYY-MM-DD or ISO timestamp. */
@@ -317,6 +331,9 @@ export class Firm {
       date: iso,
       expectedNetProfit: acc.expected[d - acc.startDay],
       medianNetProfit: medianNet(acc, d - acc.startDay),
+      q05NetProfit: quantileNet(acc, d - acc.startDay, 0.05),
+      q95NetProfit: quantileNet(acc, d - acc.startDay, 0.95),
+      expectedAbsNetProfit: expectedAbsNet(acc, d - acc.startDay),
     }));
   }
 }

@@ -12,6 +12,8 @@ export const ACTIVE = 1;
 export const BREACHED = 2;
 export const PASSED = 3;
 const PAYOUT_EVERY = 14;
+/** A liquidated day loses the daily limit times up to this (the slippage drawn below). */
+const SLIPPAGE_MAX = 1.03;
 const MAX_TRADES = 60;
 
 export interface Account {
@@ -262,6 +264,50 @@ export function round2(x: number): number {
 function unitT3Cdf(x: number): number {
   const t = x * Math.sqrt(3);
   return 0.5 + (t / (Math.sqrt(3) * (1 + (t * t) / 3)) + Math.atan(t / Math.sqrt(3))) / Math.PI;
+}
+
+/**
+ * The q-quantile of the day's net profit given the start-of-day state: a point mass at 0 (no trading) mixed
+ * with mu + sigma * t3, whose draws below the daily loss limit L are liquidated at L plus up to 3% slippage.
+ */
+export function quantileNet(acc: Account, i: number, q: number): number {
+  const p = acc.pActive[i];
+  const mu = acc.mu[i];
+  const sigma = acc.sigma[i];
+  const limit = (acc.plan.dailyLossLimitPct / 100) * acc.plan.startingBalance;
+  if (sigma <= 0 || p <= 0) return 0;
+  const liquidated = p * unitT3Cdf((-limit - mu) / sigma);
+  const cdf = (x: number) => {
+    if (x < -limit * SLIPPAGE_MAX) return 0;
+    if (x < -limit) return liquidated * (1 - (-x / limit - 1) / (SLIPPAGE_MAX - 1));
+    return p * unitT3Cdf((x - mu) / sigma) + (x >= 0 ? 1 - p : 0);
+  };
+  let lo = -limit * SLIPPAGE_MAX;
+  let hi = Math.max(0, mu + 50 * sigma);
+  if (cdf(lo) >= q) return round2(lo);
+  for (let k = 0; k < 80; k++) {
+    const mid = (lo + hi) / 2;
+    if (cdf(mid) < q) lo = mid;
+    else hi = mid;
+  }
+  return round2(hi);
+}
+
+/** E|net profit| of the day given the start-of-day state (midpoint rule over the t3 in angle form). */
+export function expectedAbsNet(acc: Account, i: number): number {
+  const p = acc.pActive[i];
+  const mu = acc.mu[i];
+  const sigma = acc.sigma[i];
+  const limit = (acc.plan.dailyLossLimitPct / 100) * acc.plan.startingBalance;
+  // With T = tan(theta), the unit-variance t3's density dT is (2 / pi) cos^2(theta) dtheta on (-pi/2, pi/2).
+  const steps = 2000;
+  let sum = 0;
+  for (let k = 0; k < steps; k++) {
+    const theta = -Math.PI / 2 + ((k + 0.5) * Math.PI) / steps;
+    const raw = mu + sigma * Math.tan(theta);
+    sum += (raw < -limit ? (limit * (1 + SLIPPAGE_MAX)) / 2 : Math.abs(raw)) * Math.cos(theta) ** 2;
+  }
+  return round2((p * sum * 2) / steps);
 }
 
 /**

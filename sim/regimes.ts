@@ -15,6 +15,8 @@ const VOL_TRANSITIONS = [
   [0.0, 0.12, 0.88],
 ];
 const WARMUP = 90;
+/** Days ahead the regimes record lists scheduled releases for. */
+const CALENDAR_DAYS = 14;
 
 export interface RegimeRecord {
   date: string;
@@ -72,10 +74,8 @@ export class RegimeSeries {
       v = rng.weighted(VOL_TRANSITIONS[v]);
       s = Math.max(-1, Math.min(1, 0.9 * s + 0.18 * rng.normal()));
       const day = t - WARMUP;
-      const wd = day >= 0 ? cal.weekday(day) : ((t % 7) + 7) % 7;
-      const dom = day >= 0 ? new Date(cal.dayMs(day)).getUTCDate() : 0;
-      const isEvent =
-        wd < 5 && ((wd === 4 && dom <= 7) || (dom >= 10 && dom <= 14 && wd === 2) || (t % 42 === 17 && wd === 2));
+      const wd = day >= 0 ? cal.weekday(day) : t % 7;
+      const isEvent = day >= 0 ? scheduledEvent(cal, day) !== undefined : warmupEvent(t);
       for (let k = 0; k < n; k++) {
         const ins = INSTRUMENTS[k];
         const open = wd < 5 || ins.tradesWeekend;
@@ -181,6 +181,11 @@ export class RegimeSeries {
           to_vol_spike: round(next[2], 4),
         },
         economic_event: this.event[day] === 1,
+        // The economic calendar: releases are scheduled weeks ahead, so the next days' events are known today.
+        upcoming_events: Array.from({ length: CALENDAR_DAYS }, (_, k) => day + 1 + k).flatMap((d) => {
+          const event = scheduledEvent(this.cal, d);
+          return event ? [{ date: this.cal.iso(d).slice(0, 10), event }] : [];
+        }),
       },
       created_at: new Date(this.cal.dayMs(day) + 23 * 3600_000).toISOString(),
       updated_at: new Date(this.cal.dayMs(day) + 23 * 3600_000).toISOString(),
@@ -195,4 +200,22 @@ function round(x: number, digits: number): number {
 
 function clamp01(x: number): number {
   return Math.max(0, Math.min(1, x));
+}
+
+/**
+ * The scheduled macro release of a day, if any: NFP on the first Friday, CPI on the Wednesday of the 10th-14th,
+ * an FOMC-like meeting every sixth Wednesday. A pure function of the date, as a real economic calendar is.
+ */
+export function scheduledEvent(cal: Calendar, day: number): 'NFP' | 'CPI' | 'FOMC' | undefined {
+  const wd = cal.weekday(day);
+  const dom = new Date(cal.dayMs(day)).getUTCDate();
+  if (wd === 4 && dom <= 7) return 'NFP';
+  if (wd === 2 && dom >= 10 && dom <= 14) return 'CPI';
+  if (wd === 2 && (day + WARMUP) % 42 === 17) return 'FOMC';
+  return undefined;
+}
+
+/** Warm-up days (before the first day) have no date: a weekday rhythm stands in for the calendar. */
+function warmupEvent(t: number): boolean {
+  return t % 7 === 4 || (t % 7 === 2 && t % 42 === 17);
 }

@@ -14,6 +14,8 @@ import type {
   Reason,
   ReportData,
   ReportModel,
+  RiskHeadline,
+  RiskSummary,
   ScoreSummary,
   WatchRow,
 } from './types.ts';
@@ -52,6 +54,11 @@ export function toScores(v: unknown): ScoreSummary {
     'interval_coverage',
     'mean_interval_width',
     'bottom_decile_capture',
+    'downside_hits',
+    'downside_losses',
+    'spearman_loss',
+    'pinball_05',
+    'pinball_95',
   ] as const) {
     const x = num(o[k]);
     if (x !== null) out[k] = x;
@@ -133,8 +140,42 @@ async function readEvaluations(knex: Knex, version: string): Promise<Evaluation[
       model: toScores(m),
       baselines: baselinesOf(m.baselines),
       oracle: m.oracle && typeof m.oracle === 'object' ? toScores(m.oracle) : null,
+      weekend: typeof m.weekend === 'boolean' ? m.weekend : null,
+      naiveRisk: m.naive_risk && typeof m.naive_risk === 'object' ? toScores(m.naive_risk) : null,
     };
   });
+}
+
+/** Pools a risk score's daily figures; null when no day has them (evaluations stored before risk scores). */
+export function poolRisk(parts: { n: number; s: ScoreSummary | null | undefined }[]): RiskSummary | null {
+  const known = parts.filter((p) => p.s?.downside_losses !== undefined);
+  if (!known.length) return null;
+  const weighted = (k: keyof ScoreSummary) => {
+    const has = known.filter((p) => p.s?.[k] !== undefined);
+    const w = has.reduce((a, p) => a + p.n, 0);
+    return w ? has.reduce((a, p) => a + p.n * p.s![k]!, 0) / w : null;
+  };
+  const losses = known.reduce((a, p) => a + p.s!.downside_losses!, 0);
+  return {
+    downsideCapture: losses ? known.reduce((a, p) => a + (p.s!.downside_hits ?? 0), 0) / losses : null,
+    spearmanLoss: weighted('spearman_loss'),
+    pinball05: weighted('pinball_05'),
+    pinball95: weighted('pinball_95'),
+  };
+}
+
+function riskHeadlineOf(evaluations: Evaluation[]): RiskHeadline | null {
+  const model = poolRisk(evaluations.map((e) => ({ n: e.n, s: e.model })));
+  if (!model) return null;
+  const coverage = (weekend: boolean) =>
+    poolScores(evaluations.filter((e) => e.weekend === weekend).map((e) => ({ n: e.n, s: e.model })))
+      .interval_coverage ?? null;
+  return {
+    model,
+    oracle: poolRisk(evaluations.map((e) => ({ n: e.n, s: e.oracle }))),
+    naive: poolRisk(evaluations.map((e) => ({ n: e.n, s: e.naiveRisk }))),
+    coverage: { weekday: coverage(false), weekend: coverage(true) },
+  };
 }
 
 /** n-weighted pooling of per-day scores (RMSE through its squares), as if all days were one sample. */
@@ -183,6 +224,7 @@ export function headlineOf(model: ReportModel | null, evaluations: Evaluation[])
       baselines,
       oracle: oracle.mae !== undefined ? oracle : null,
       latest: evaluations[evaluations.length - 1],
+      risk: riskHeadlineOf(evaluations),
     };
   }
   if (model?.holdout && model.holdout.mae !== undefined) {
@@ -196,6 +238,7 @@ export function headlineOf(model: ReportModel | null, evaluations: Evaluation[])
       baselines: model.holdoutBaselines,
       oracle: null,
       latest: null,
+      risk: null,
     };
   }
   return {
@@ -208,6 +251,7 @@ export function headlineOf(model: ReportModel | null, evaluations: Evaluation[])
     baselines: {},
     oracle: null,
     latest: null,
+    risk: null,
   };
 }
 
@@ -362,7 +406,8 @@ export async function gatherReport(knex: Knex, options: GatherOptions = {}): Pro
       )
       .where({ model_version: version })
       .andWhere('feature_date', watchDate)
-      .orderBy([{ column: 'predicted_net_profit' }, { column: 'account_id' }])
+      // the risk score (the 5% quantile) first; the forecast for models without intervals
+      .orderByRaw('coalesce(lower_bound, predicted_net_profit), account_id')
       .limit(options.watchListSize ?? 20);
     data.watchDate = rows[0]?.prediction_date ?? nextDay(watchDate);
     data.watchList = rows.map(

@@ -3,7 +3,7 @@
 import { escapeHtml, formatMoney, formatMoneyShort, formatNumber, formatPct, formatImprovement } from './format.ts';
 import { BASELINES } from './gather.ts';
 import { PALETTE, groupedBarChart, horizontalBarChart, lineChart, scatterChart } from './svg.ts';
-import type { BaselineName, ReportData, ScoreSummary, WatchRow } from './types.ts';
+import type { BaselineName, ReportData, RiskHeadline, RiskSummary, ScoreSummary, WatchRow } from './types.ts';
 
 /** The quantile models are fitted at 5% and 95%, so a calibrated interval holds 90% of outcomes. */
 export const NOMINAL_COVERAGE = 0.9;
@@ -133,9 +133,49 @@ function headlineSection(data: ReportData): string {
       )
       .join('') +
     '</tbody></table>';
+  if (h.risk) cards.splice(1, 0, riskCard(h.risk));
   return (
     `<section id="headline"><h2>Headline</h2><p class="sub">${escapeHtml(scope)}</p>` +
-    `<div class="cards">${cards.join('')}</div>${table}</section>`
+    `<div class="cards">${cards.join('')}</div>${table}${riskTable(h.risk)}</section>`
+  );
+}
+
+function riskCard(r: RiskHeadline): string {
+  const oracle = r.oracle?.downsideCapture;
+  return card(
+    'Downside capture',
+    formatPct(r.model.downsideCapture),
+    "share of each day's 10% largest losses among the 10% highest-risk accounts" +
+      (oracle !== undefined && oracle !== null ? ` (oracle ${formatPct(oracle)})` : ''),
+  );
+}
+
+/** The risk scores side by side: how well each ranks the day's losses, and the quantiles' pinball losses. */
+function riskTable(r: RiskHeadline | null | undefined): string {
+  if (!r) return '';
+  const rows: [string, RiskSummary | null][] = [
+    ['Model: 5% quantile', r.model],
+    ['Naive: trailing 30-day std', r.naive],
+    ['Oracle: true 5% quantile (simulated data)', r.oracle],
+  ];
+  const cell = (v: number | null, f: (x: number) => string) => `<td class="num">${v === null ? '—' : f(v)}</td>`;
+  const body = rows
+    .filter((x): x is [string, RiskSummary] => x[1] !== null)
+    .map(
+      ([name, s]) =>
+        `<tr><td>${escapeHtml(name)}</td>${cell(s.downsideCapture, (v) => escapeHtml(formatPct(v)))}` +
+        `${cell(s.spearmanLoss, (v) => escapeHtml(formatNumber(v, 3)))}` +
+        `${cell(s.pinball05, (v) => escapeHtml(formatMoney(v)))}` +
+        `${cell(s.pinball95, (v) => escapeHtml(formatMoney(v)))}</tr>`,
+    )
+    .join('');
+  const coverage =
+    `Interval coverage on weekday target days ${formatPct(r.coverage.weekday ?? Number.NaN)}, ` +
+    `on weekends ${formatPct(r.coverage.weekend ?? Number.NaN)} (nominal ${formatPct(NOMINAL_COVERAGE, 0)}).`;
+  return (
+    '<table class="compare"><thead><tr><th>Risk score</th><th class="num">Downside capture</th>' +
+    '<th class="num">Spearman with loss</th><th class="num">Pinball 5%</th><th class="num">Pinball 95%</th>' +
+    `</tr></thead><tbody>${body}</tbody></table><p class="sub">${escapeHtml(coverage)}</p>`
   );
 }
 
@@ -327,19 +367,22 @@ function watchSection(data: ReportData): string {
     .map((w, i) => {
       const flag = w.highRisk ? ' <span class="flag">high risk</span>' : '';
       const interval = w.lower === null || w.upper === null ? '—' : `${money(w.lower)} to ${money(w.upper)}`;
+      const why = w.highRisk ? '<p>In the riskiest decile of the day: its 5% quantile is among the lowest.</p>' : '';
       const reasons = w.reasons.length ? `<ul class="reasons">${w.reasons.map(reasonText).join('')}</ul>` : '—';
       return (
         `<tr><td class="num">${i + 1}</td><td><code>${escapeHtml(w.accountId)}</code>${flag}</td>` +
-        `<td class="num">${money(w.predicted)}</td><td class="num">${interval}</td><td>${reasons}</td></tr>`
+        `<td class="num">${money(w.lower ?? w.predicted)}</td><td class="num">${money(w.predicted)}</td>` +
+        `<td class="num">${interval}</td><td>${why}${reasons}</td></tr>`
       );
     })
     .join('');
   return (
-    `${head}<p class="sub">The ${data.watchList.length} accounts with the largest predicted losses ` +
-    `for ${escapeHtml(data.watchDate ?? '')} (features of ${escapeHtml(data.watchList[0].featureDate)}). ` +
-    "Reasons are SHAP contributions: how much each feature moved this account's forecast from the average.</p>" +
-    '<table class="watch"><thead><tr><th class="num">#</th><th>Account</th><th class="num">Predicted PnL</th>' +
-    '<th class="num">90% interval</th><th>Top reasons</th></tr></thead>' +
+    `${head}<p class="sub">The ${data.watchList.length} accounts most likely to lose big ` +
+    `on ${escapeHtml(data.watchDate ?? '')} (features of ${escapeHtml(data.watchList[0].featureDate)}), ` +
+    'lowest risk score first: the 5% quantile of the forecast, a loss the account exceeds one day in twenty. ' +
+    'Why: SHAP contributions, how much each feature moved this risk score from the average account.</p>' +
+    '<table class="watch"><thead><tr><th class="num">#</th><th>Account</th><th class="num">Risk (5% quantile)</th>' +
+    '<th class="num">Predicted PnL</th><th class="num">90% interval</th><th>Why on the list</th></tr></thead>' +
     `<tbody>${rows}</tbody></table></section>`
   );
 }

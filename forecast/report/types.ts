@@ -10,6 +10,20 @@ export interface ScoreSummary {
   interval_coverage?: number;
   mean_interval_width?: number;
   bottom_decile_capture?: number;
+  /** Risk ranking (forecast/risk-metrics.ts): the day's largest losses caught by the riskiest decile. */
+  downside_hits?: number;
+  downside_losses?: number;
+  spearman_loss?: number;
+  pinball_05?: number;
+  pinball_95?: number;
+}
+
+/** A risk score's figures pooled over days: capture as caught / all largest losses, the rest n-weighted. */
+export interface RiskSummary {
+  downsideCapture: number | null;
+  spearmanLoss: number | null;
+  pinball05: number | null;
+  pinball95: number | null;
 }
 
 export type BaselineName = 'zero' | 'yesterday' | 'mean_7d';
@@ -38,6 +52,19 @@ export interface Evaluation {
   model: ScoreSummary;
   baselines: Partial<Record<BaselineName, ScoreSummary>>;
   oracle: ScoreSummary | null;
+  /** The day predicted is a Saturday or Sunday (null in evaluations stored before it was recorded). */
+  weekend?: boolean | null;
+  /** The naive risk score (trailing 30-day std), scored as the model's. */
+  naiveRisk?: ScoreSummary | null;
+}
+
+/** Downside ranking and interval figures of the evaluated days. */
+export interface RiskHeadline {
+  model: RiskSummary;
+  oracle: RiskSummary | null;
+  naive: RiskSummary | null;
+  /** Interval coverage on weekday and weekend target days. */
+  coverage: { weekday: number | null; weekend: number | null };
 }
 
 /** The figures at the top: from stored evaluations when there are any, else from training's holdout. */
@@ -53,6 +80,7 @@ export interface Headline {
   oracle: ScoreSummary | null;
   /** The latest evaluated day alone, for "how did yesterday go". */
   latest: Evaluation | null;
+  risk?: RiskHeadline | null;
 }
 
 export interface OutcomePoint {
@@ -93,9 +121,11 @@ export interface WatchRow {
   featureDate: string;
   predictionDate: string;
   predicted: number;
+  /** The 5% quantile: the risk score the list is ordered by. */
   lower: number | null;
   upper: number | null;
   highRisk: boolean;
+  /** SHAP contributions to the risk score (to the forecast for models without intervals). */
   reasons: Reason[];
 }
 
@@ -109,7 +139,7 @@ export interface ReportData {
   outcomesTotal: number;
   daily: DailyError[];
   deciles: DecileRow[];
-  /** The latest prediction day's accounts with the largest predicted losses. */
+  /** The latest prediction day's accounts with the lowest 5% quantile (risk score). */
   watchList: WatchRow[];
   watchDate: string | null;
   /** Why a section is empty (a view not built yet, no evaluations...), shown to the reader. */

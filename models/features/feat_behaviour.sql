@@ -49,7 +49,9 @@ daily as (
         a.symbol_hhi,
         a.symbol_entropy,
         a.distinct_symbols::integer as distinct_symbols,
-        (a.trades_count is not null)::int as active_day
+        (a.trades_count is not null)::int as active_day,
+        (extract(isodow from days.date) >= 6)::int as weekend_day,
+        (a.trades_count is not null and extract(isodow from days.date) >= 6)::int as weekend_active_day
     from days
     left join activity as a on a.account_id = days.account_id and a.date = days.date
 ),
@@ -74,6 +76,9 @@ rolled as (
         {{ safe_divide(trailing_agg('sum', 'afternoon_trades', w, join), n) }} as afternoon_share_{{ w }}d,
         {{ safe_divide(trailing_agg('sum', 'evening_trades', w, join), n) }} as evening_share_{{ w }}d,
         {{ safe_divide(trailing_agg('sum', 'weekend_trades', w, join), n) }} as weekend_share_{{ w }}d,
+        {{ safe_divide(
+            trailing_agg('sum', 'weekend_active_day', w, join), trailing_agg('sum', 'weekend_day', w, join)
+        ) }} as weekend_active_rate_{{ w }}d,
         {{ safe_divide(trailing_agg('sum', 'forex_trades', w, join), n) }} as forex_share_{{ w }}d,
         {{ safe_divide(trailing_agg('sum', 'crypto_trades', w, join), n) }} as crypto_share_{{ w }}d,
         {{ safe_divide(trailing_agg('sum', 'metals_trades', w, join), n) }} as metals_share_{{ w }}d,

@@ -35,6 +35,8 @@ final as (
         prob_risk_off,
         prob_vol_spike,
         greatest(prob_risk_off, prob_vol_spike) as max_risk_probability,
+        -- known at the end of the day: releases are scheduled in advance
+        next_scheduled_event_date - date as days_to_next_event,
 
         -- rates
         fed_funds_rate,

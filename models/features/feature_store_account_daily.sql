@@ -7,6 +7,11 @@
 -- here copied them into a 924 MB fourth table on every full refresh (15 of 55 s on 2 000 x 365), while its
 -- readers take one day (`dpm predict`, through the date indexes) or the eligible rows (the training table).
 
+{%- set relative_money = [
+    'net_profit', 'open_pnl', 'distance_to_daily_loss_limit',
+    'pnl_avg_7d', 'pnl_avg_30d', 'pnl_std_7d', 'pnl_std_30d', 'pnl_min_30d', 'pnl_max_30d'
+] %}
+
 with snapshots as (
     select * from {{ ref('int_account_snapshots_daily') }}
 ),
@@ -66,6 +71,11 @@ state as (
         {{ safe_divide('s.current_equity - s.equity_hwm', 's.equity_hwm') }} as drawdown_from_hwm,
         least(coalesce(s.days_since_first_trade, 0) / 90.0, 1.0) as experience_factor,
 
+        -- the day predicted (D + 1): its calendar and the payout schedule are known at the end of D
+        (extract(isodow from s.date + 1)::int - 1) as next_day_of_week,
+        (extract(isodow from s.date + 1) >= 6)::int as next_day_is_weekend,
+        s.days_to_next_payout,
+
         -- temporal
         {{ temporal_features('s.date') }}
     from snapshots as s
@@ -76,7 +86,8 @@ market as (
     select
         date, sentiment_score, news_balance, news_count, volatility_regime, liquidity_state, volatility_regime_level,
         anomaly_count, prob_risk_on, prob_risk_off, prob_vol_spike, max_risk_probability, fed_funds_rate,
-        yield_curve_spread, spx_return, dollar_strength, gold_return, btc_return, btc_volatility, spx_volatility
+        yield_curve_spread, spx_return, dollar_strength, gold_return, btc_return, btc_volatility, spx_volatility,
+        days_to_next_event
     from regimes
 ),
 
@@ -93,7 +104,15 @@ final as (
         joined.*,
         -- interactions of the account's form with the regime
         pnl_sharpe_7d * (1 - max_risk_probability) as risk_adjusted_sharpe_7d,
-        volatility_regime_level * coalesce(crypto_share_30d, 0) as crypto_exposure_in_volatility
+        volatility_regime_level * coalesce(crypto_share_30d, 0) as crypto_exposure_in_volatility,
+        -- a scheduled release on D + 1, from D's economic calendar
+        (days_to_next_event = 1)::int as next_day_event,
+        -- money relative to the account's size, so accounts of every size share one scale
+        {% for c in relative_money -%}
+        {{ safe_divide(c, 'starting_balance') }} as {{ c }}_rel,
+        {% endfor -%}
+        {{ safe_divide(safe_divide('pnl_sum_30d', 'active_days_30d'), 'starting_balance') }}
+            as pnl_per_active_day_30d_rel
     from joined
 )
 

@@ -114,6 +114,7 @@ final as (
         -- in whole cents, as the API reports both: a double difference would carry float noise into the features
         round((s.current_equity - s.current_balance)::numeric, 2)::double precision as open_pnl,
         s.todays_payouts,
+        s.days_to_next_payout,
 
         -- distances to the plan's limits (positive = room left)
         case when plans.profit_target_pct > 0

@@ -20,6 +20,14 @@ final as (
         (summary #>> '{transition_probabilities,to_risk_on}')::double precision as prob_risk_on,
         (summary #>> '{transition_probabilities,to_risk_off}')::double precision as prob_risk_off,
         (summary #>> '{transition_probabilities,to_vol_spike}')::double precision as prob_vol_spike,
+        -- the economic calendar of the day: the first scheduled release after it (NULL without a calendar)
+        (
+            select min((e ->> 'date')::date)
+            from jsonb_array_elements(
+                case when jsonb_typeof(summary -> 'upcoming_events') = 'array' then summary -> 'upcoming_events' end
+            ) as e
+            where (e ->> 'date')::date > regimes.date
+        ) as next_scheduled_event_date,
 
         -- rates and macro
         (country_economic_indicators ->> 'fed_funds_rate_effective')::double precision as fed_funds_rate,

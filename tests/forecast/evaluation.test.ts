@@ -17,17 +17,29 @@ import { TARGET_KINDS, freshTarget, type TestTarget } from '../helpers/databases
 
 // Row i: account, actual PnL on 2024-01-11, prediction with interval, yesterday's PnL (2024-01-10), 7-day mean, oracle.
 // a03 has no feature row, so its baselines fall back to 0 (as for an account without history).
+// std30 is the trailing 30-day standard deviation (the naive risk score); the oracle's 5% and 95% quantiles are
+// its median -100 and +100.
 const ROWS = [
-  { id: 'a01', actual: 100, pred: 80, lower: 0, upper: 150, yesterday: 50, mean7: 40, oracle: 30 },
-  { id: 'a02', actual: -50, pred: -40, lower: -100, upper: 0, yesterday: -20, mean7: -10, oracle: -5 },
-  { id: 'a03', actual: 0, pred: 5, lower: -10, upper: 10, yesterday: null, mean7: null, oracle: 0 },
-  { id: 'a04', actual: 20, pred: -10, lower: -50, upper: 30, yesterday: 10, mean7: 5, oracle: 0 },
-  { id: 'a05', actual: -200, pred: -150, lower: -300, upper: -100, yesterday: -100, mean7: -60, oracle: -40 },
-  { id: 'a06', actual: 300, pred: 100, lower: 0, upper: 200, yesterday: 200, mean7: 80, oracle: 50 },
-  { id: 'a07', actual: 10, pred: 0, lower: -5, upper: 20, yesterday: 0, mean7: 2, oracle: 0 },
-  { id: 'a08', actual: -10, pred: -20, lower: -30, upper: 0, yesterday: 10, mean7: -4, oracle: 0 },
-  { id: 'a09', actual: 0, pred: 0, lower: -5, upper: 5, yesterday: 30, mean7: 6, oracle: 0 },
-  { id: 'a10', actual: 50, pred: 110, lower: 0, upper: 40, yesterday: 20, mean7: 10, oracle: 10 },
+  { id: 'a01', actual: 100, pred: 80, lower: 0, upper: 150, yesterday: 50, mean7: 40, std30: 40, oracle: 30 },
+  { id: 'a02', actual: -50, pred: -40, lower: -100, upper: 0, yesterday: -20, mean7: -10, std30: 60, oracle: -5 },
+  { id: 'a03', actual: 0, pred: 5, lower: -10, upper: 10, yesterday: null, mean7: null, std30: null, oracle: 0 },
+  { id: 'a04', actual: 20, pred: -10, lower: -50, upper: 30, yesterday: 10, mean7: 5, std30: 10, oracle: 0 },
+  {
+    id: 'a05',
+    actual: -200,
+    pred: -150,
+    lower: -300,
+    upper: -100,
+    yesterday: -100,
+    mean7: -60,
+    std30: 50,
+    oracle: -40,
+  },
+  { id: 'a06', actual: 300, pred: 100, lower: 0, upper: 200, yesterday: 200, mean7: 80, std30: 90, oracle: 50 },
+  { id: 'a07', actual: 10, pred: 0, lower: -5, upper: 20, yesterday: 0, mean7: 2, std30: 5, oracle: 0 },
+  { id: 'a08', actual: -10, pred: -20, lower: -30, upper: 0, yesterday: 10, mean7: -4, std30: 20, oracle: 0 },
+  { id: 'a09', actual: 0, pred: 0, lower: -5, upper: 5, yesterday: 30, mean7: 6, std30: 15, oracle: 0 },
+  { id: 'a10', actual: 50, pred: 110, lower: 0, upper: 40, yesterday: 20, mean7: 10, std30: 30, oracle: 10 },
 ];
 
 // By hand (n = 10; decile capture takes k = 1 row: the single most extreme one):
@@ -43,6 +55,18 @@ const ROWS = [
 //            miss a09 only -> 9; a05 and a06 extreme -> 1, 1
 // oracle     errors 70,-45,0,20,-160,250,10,-10,0,40  |e| 605  e² 97225
 //            misses a04 a07 a08 -> 7; a05 and a06 extreme -> 1, 1
+//            outside [q05, q95]: a05 (-200 < -140), a06 (300 > 150) -> 0.8; every width 200
+// Risk (k = 1): the largest loss is a05's. The model's risk score is -lower, highest for a05 -> capture 1/1;
+// the oracle's -q05 is highest for a05 (140) -> 1/1; the naive std30 is highest for a06 (90) -> 0/1.
+// Spearman with max(0, -actual), ranks from 0 with ties averaged; loss ranks 3 x7 (the zeros), a08 7, a02 8,
+// a05 9 (mean 4.5, sum of squared deviations 54.5):
+//   model  -lower ranks a01 a06 a10 1, a07 a09 3.5, a03 5, a08 6, a04 7, a02 8, a05 9: cross 50.5, sxx 80
+//   naive  ranks a03 0, a07 1, a04 2, a09 3, a08 4, a10 5, a01 6, a05 7, a02 8, a06 9: cross 30.5, sxx 82.5
+//   oracle ranks a06 0, a01 1, a10 2, five at 100 5, a02 8, a05 9: cross 46.5, sxx 72.5
+// Pinball: model lower, actual - lower all >= 0, sum 720 -> 0.05 x 720 / 10 = 3.6; upper: above a06 100,
+//   a10 10 -> 0.95 x 110, below sum 245 -> 0.05 x 245: 116.75 / 10. Oracle q05: a05 60 below (0.95 x 60),
+//   the rest 1235 above (0.05 x 1235): 118.75 / 10; q95: a06 150 above, the rest 975 below: 191.25 / 10.
+const spearmanOf = (cross: number, sxx: number) => cross / Math.sqrt(sxx * 54.5);
 const EXPECTED = {
   model: {
     n: 10,
@@ -53,6 +77,12 @@ const EXPECTED = {
     top_decile_capture: 0,
     interval_coverage: 0.8,
     mean_interval_width: 85.5,
+    pinball_05: 3.6,
+    pinball_95: 11.675,
+    downside_hits: 1,
+    downside_losses: 1,
+    downside_capture: 1,
+    spearman_loss: spearmanOf(50.5, 80),
   },
   zero: {
     n: 10,
@@ -85,6 +115,20 @@ const EXPECTED = {
     directional_accuracy: 0.7,
     bottom_decile_capture: 1,
     top_decile_capture: 1,
+    interval_coverage: 0.8,
+    mean_interval_width: 200,
+    pinball_05: 11.875,
+    pinball_95: 19.125,
+    downside_hits: 1,
+    downside_losses: 1,
+    downside_capture: 1,
+    spearman_loss: spearmanOf(46.5, 72.5),
+  },
+  naiveRisk: {
+    downside_hits: 0,
+    downside_losses: 1,
+    downside_capture: 0,
+    spearman_loss: spearmanOf(30.5, 82.5),
   },
 };
 
@@ -106,7 +150,8 @@ async function prepare(db: Database, artifacts: string): Promise<string> {
   );
   await db.knex.raw(
     'create table features.feature_store_account_daily ' +
-      '(account_id text, date date, net_profit double precision, pnl_avg_7d double precision)',
+      '(account_id text, date date, net_profit double precision, pnl_avg_7d double precision, ' +
+      'pnl_std_30d double precision)',
   );
   await db
     .knex('intermediate.int_account_snapshots_daily')
@@ -117,6 +162,7 @@ async function prepare(db: Database, artifacts: string): Promise<string> {
       date: '2024-01-10',
       net_profit: r.yesterday,
       pnl_avg_7d: r.mean7,
+      pnl_std_30d: r.std30,
     })),
   );
   const x = Float64Array.from({ length: 40 }, (_, i) => i);
@@ -188,7 +234,9 @@ for (const kind of TARGET_KINDS) {
     `[${kind}] MAE, RMSE, direction, interval coverage, decile capture ` +
       'and the baselines equal the hand computation',
     async () => {
-      const oracle = new Map(ROWS.map((r) => [r.id, r.oracle]));
+      const oracle = new Map(
+        ROWS.map((r) => [r.id, { median: r.oracle, q05: r.oracle - 100, q95: r.oracle + 100, expectedAbs: 0 }]),
+      );
       const asked: string[] = [];
       const evaluations = await evaluatePredictions(
         db.knex,
@@ -209,12 +257,16 @@ for (const kind of TARGET_KINDS) {
       for (const name of ['zero', 'yesterday', 'mean_7d'] as const)
         assertScores({ ...e.baselines[name] }, EXPECTED[name], name);
       assertScores({ ...e.oracle }, EXPECTED.oracle, 'oracle');
+      assertScores({ ...e.naiveRisk }, EXPECTED.naiveRisk, 'naive risk');
+      assert.is(e.weekend, false, 'the predicted 2024-01-11 is a Thursday');
 
       const stored = await db.knex('dpm.model_evaluations').where({ model_version: version });
       assert.is(stored.length, 1);
       const metrics = typeof stored[0].metrics === 'string' ? JSON.parse(stored[0].metrics) : stored[0].metrics;
-      const { baselines, oracle: storedOracle, ...model } = metrics;
+      const { baselines, oracle: storedOracle, naive_risk, weekend, ...model } = metrics;
       assertScores(model, EXPECTED.model, 'stored model');
+      assertScores(naive_risk, EXPECTED.naiveRisk, 'stored naive risk');
+      assert.is(weekend, false);
       assertScores(baselines.yesterday, EXPECTED.yesterday, 'stored yesterday');
       assertScores(storedOracle, EXPECTED.oracle, 'stored oracle');
     },

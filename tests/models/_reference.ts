@@ -153,6 +153,13 @@ export class Reference {
         ts.filter((t) => [0, 6].includes(new Date(t.openTime).getUTCDay())).length,
         ts.length,
       );
+      const weekendDays = this.window(rows, i, w).filter((r) =>
+        [0, 6].includes(new Date(`${isoDate(r.metrics.date)}T00:00:00Z`).getUTCDay()),
+      );
+      out[`weekend_active_rate_${w}d`] = ratio(
+        weekendDays.filter((r) => r.trades.length > 0).length,
+        weekendDays.length,
+      );
     }
 
     // distances to the plan's limits
@@ -173,6 +180,12 @@ export class Reference {
     out.day_of_week = (date.getUTCDay() + 6) % 7;
     out.days_to_month_end =
       new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 0)).getUTCDate() - date.getUTCDate();
+    // the day predicted, D + 1
+    const next = new Date(date.getTime() + 86_400_000);
+    out.next_day_of_week = (next.getUTCDay() + 6) % 7;
+    out.next_day_is_weekend = [0, 6].includes(next.getUTCDay()) ? 1 : 0;
+    out.days_to_next_payout = m.days_to_next_payout === null ? null : num(m.days_to_next_payout);
+    out.pnl_std_30d_rel = out.pnl_std_30d === null ? null : out.pnl_std_30d / start;
     return out;
   }
 

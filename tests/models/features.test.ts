@@ -37,6 +37,18 @@ const TRAINING = 'training.model_training_input';
 const AS_OF_TABLES = [...FEATURE_TABLES.filter((t) => t !== TRAINING), 'training.prediction_input'];
 // Rolling sums and moments may differ in the last bits from the TypeScript order of summation.
 const REL = 1e-9;
+// Features about the day predicted (D + 1) and relative money: each must be known at the end of D, so each
+// must be compared (non-NULL on D) by the no-look-ahead test.
+const NEXT_DAY_FEATURES = [
+  'next_day_of_week',
+  'next_day_is_weekend',
+  'next_day_event',
+  'days_to_next_event',
+  'days_to_next_payout',
+  'weekend_active_rate_30d',
+  'pnl_std_30d_rel',
+  'pnl_per_active_day_30d_rel',
+];
 
 const vars = projectVars(ROOT);
 let cachedReference: Reference | undefined;
@@ -92,6 +104,11 @@ for (const kind of TARGET_KINDS) {
         (await count(db, `${TRAINING} where date > date '${dayOf(AS_OF)}'`)) > 0,
         'the full build has later training rows',
       );
+      for (const c of NEXT_DAY_FEATURES)
+        assert.ok(
+          (await count(db, `as_of_d.feature_store_account_daily where ${onD} and ${c} is not null`)) > 0,
+          `${c} is NULL on every row of ${dayOf(AS_OF)}: the no-look-ahead comparison proves nothing for it`,
+        );
     });
   });
 
