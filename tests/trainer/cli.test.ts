@@ -4,38 +4,16 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { gbdtMain, parseConfigText } from '../../trainer/application/gbdt.ts';
+import { parseConfigText } from '../../trainer/application/gbdt.ts';
 import { Booster } from '../../trainer/boosting/booster.ts';
-import { FIXTURES, readFixture, readPredictions } from './helpers.ts';
+import { FIXTURES, readFixture, readPredictions, runGbdt } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dpm-gbdt-'));
-
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '',
-    stderr = '';
-  const ow = process.stdout.write,
-    ew = process.stderr.write;
-  process.stdout.write = ((c: string) => {
-    stdout += c;
-    return true;
-  }) as typeof process.stdout.write;
-  process.stderr.write = ((c: string) => {
-    stderr += c;
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    const code = await gbdtMain(args);
-    return { code, stdout, stderr };
-  } finally {
-    process.stdout.write = ow;
-    process.stderr.write = ew;
-  }
-}
 
 const t = suite('trainer: dpm gbdt (LightGBM CLI)');
 
 t('--help prints usage with an example', async () => {
-  const r = await run(['--help']);
+  const r = await runGbdt(['--help']);
   assert.is(r.code, 0);
   assert.match(r.stdout, /Usage: dpm gbdt config=/);
   assert.match(r.stdout, /Example:/);
@@ -50,7 +28,7 @@ t('the reference LightGBM config parses (comments, spaces)', () => {
 
 t('task=train logs validation metrics like LightGBM and writes a model LightGBM-format', async () => {
   const model = join(dir, 'model.txt');
-  const r = await run([
+  const r = await runGbdt([
     `config=${FIXTURES}dpm_small.conf`,
     `data=${FIXTURES}train.csv.gz`,
     `valid=${FIXTURES}test.csv.gz`,
@@ -73,7 +51,7 @@ t("task=predict with a LightGBM model writes LightGBM's predictions", async () =
   const modelPath = join(dir, 'lgb_model.txt');
   writeFileSync(modelPath, readFixture('lightgbm_model_fair.txt.gz'));
   const outPath = join(dir, 'pred.txt');
-  const r = await run([
+  const r = await runGbdt([
     'task=predict',
     `data=${FIXTURES}test.csv.gz`,
     'header=true',
@@ -93,7 +71,7 @@ t('predict_contrib writes features + expected value per row', async () => {
   const small = join(dir, 'small.csv.gz');
   writeFileSync(small, gzipSync(`${readFixture('test.csv.gz').split('\n').slice(0, 11).join('\n')}\n`));
   const outPath = join(dir, 'contrib.txt');
-  const r = await run([
+  const r = await runGbdt([
     'task=predict',
     'predict_contrib=true',
     `data=${small}`,
@@ -111,20 +89,20 @@ t('predict_contrib writes features + expected value per row', async () => {
 });
 
 t('usage errors exit 2, data errors exit 1, each with a message', async () => {
-  let r = await run(['num_leaves=1', `data=${FIXTURES}train.csv.gz`]);
+  let r = await runGbdt(['num_leaves=1', `data=${FIXTURES}train.csv.gz`]);
   assert.is(r.code, 2);
   assert.match(r.stderr, /num_leaves.*\[2, 131072\]/);
-  r = await run(['bogus_key=3']);
+  r = await runGbdt(['bogus_key=3']);
   assert.is(r.code, 2);
   assert.match(r.stderr, /unknown parameter "bogus_key"/);
-  r = await run(['notkeyvalue']);
+  r = await runGbdt(['notkeyvalue']);
   assert.is(r.code, 2);
-  r = await run(['task=train', `data=${join(dir, 'missing.csv')}`]);
+  r = await runGbdt(['task=train', `data=${join(dir, 'missing.csv')}`]);
   assert.is(r.code, 1);
   assert.match(r.stderr, /cannot read data file/);
   const trunc = join(dir, 'trunc.txt');
   writeFileSync(trunc, readFixture('lightgbm_model_fair.txt.gz').slice(0, 5000));
-  r = await run([
+  r = await runGbdt([
     'task=predict',
     `data=${FIXTURES}test.csv.gz`,
     'header=true',

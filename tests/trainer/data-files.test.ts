@@ -6,13 +6,12 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { gbdtMain } from '../../trainer/application/gbdt.ts';
 import { train } from '../../trainer/boosting/boosting.ts';
 import { Dataset } from '../../trainer/io/dataset.ts';
 import { resolveParams } from '../../trainer/io/params.ts';
 import { loadTrainingFile, readTextColumns } from '../../trainer/io/text-loader.ts';
 import { g6 } from '../../trainer/utils/format.ts';
-import { readFixture } from './helpers.ts';
+import { readFixture, runGbdt } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dpm-data-files-'));
 const write = (name: string, text: string | Buffer): string => {
@@ -45,33 +44,12 @@ const PARAMS = {
 };
 const confLines = Object.entries(PARAMS).map(([k, v]) => `${k} = ${v}`);
 
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '',
-    stderr = '';
-  const ow = process.stdout.write,
-    ew = process.stderr.write;
-  process.stdout.write = ((c: string) => {
-    stdout += c;
-    return true;
-  }) as typeof process.stdout.write;
-  process.stderr.write = ((c: string) => {
-    stderr += c;
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    return { code: await gbdtMain(args), stdout, stderr };
-  } finally {
-    process.stdout.write = ow;
-    process.stderr.write = ew;
-  }
-}
-
 let modelNo = 0;
 /** dpm gbdt on a file with the test's parameters plus `extra` config lines; returns the model text. */
 async function cliModel(data: string, extra: string[]): Promise<string> {
   const out = join(dir, `model-${modelNo++}.txt`);
   const conf = write(`train-${modelNo}.conf`, [...confLines, ...extra].join('\n'));
-  const r = await run([`config=${conf}`, `data=${data}`, `output_model=${out}`]);
+  const r = await runGbdt([`config=${conf}`, `data=${data}`, `output_model=${out}`]);
   assert.is(r.code, 0, r.stderr);
   return readFileSync(out, 'utf8');
 }
@@ -137,7 +115,7 @@ t("a validation file is binned with the training set's mappers and scored like t
     'valid.conf',
     [...confLines, 'header = true', 'categorical_feature = 3', 'verbosity = 1'].join('\n'),
   );
-  const r = await run([`config=${conf}`, `data=${csv}`, `valid=${validCsv}`, `output_model=${join(dir, 'v.txt')}`]);
+  const r = await runGbdt([`config=${conf}`, `data=${csv}`, `valid=${validCsv}`, `output_model=${join(dir, 'v.txt')}`]);
   assert.is(r.code, 0, r.stderr);
   const v = await readTextColumns(validCsv, { header: true, labelColumn: '0' });
   const ds = Dataset.fromColumns({ columns: table.columns, categorical: [3], label: table.label! });
@@ -175,23 +153,23 @@ t('a bad line names file:line and what is expected; bad column options exit 2', 
   const bad = [header, ...rows.slice(0, 5)];
   bad.push(rows[5].replace(/^[^,]*/, 'abc'));
   const badToken = write('bad-token.csv', `${bad.join('\n')}\n`);
-  let r = await run([`data=${badToken}`, 'header=true']);
+  let r = await runGbdt([`data=${badToken}`, 'header=true']);
   assert.is(r.code, 1);
   assert.match(r.stderr, /bad-token\.csv:7: unknown token "abc"; numbers, empty cells or na\/nan\/null are expected/);
   const short = write('short.csv', `${[header, rows[0], rows[1].split(',').slice(0, 10).join(',')].join('\n')}\n`);
-  r = await run([`data=${short}`, 'header=true']);
+  r = await runGbdt([`data=${short}`, 'header=true']);
   assert.is(r.code, 1);
   assert.match(r.stderr, /short\.csv:3: 10 fields, expected 25/);
   const nanLabel = write('nan-label.csv', `${[header, rows[0], rows[1].replace(/^[^,]*/, '')].join('\n')}\n`);
-  r = await run([`data=${nanLabel}`, 'header=true']);
+  r = await runGbdt([`data=${nanLabel}`, 'header=true']);
   assert.match(r.stderr, /nan-label\.csv:3: the label is NaN; labels must be finite/);
-  r = await run([`data=${csv}`, 'header=true', 'label_column=name:nope']);
+  r = await runGbdt([`data=${csv}`, 'header=true', 'label_column=name:nope']);
   assert.is(r.code, 2);
   assert.match(r.stderr, /label_column=name:nope: no column named "nope"/);
-  r = await run([`data=${csv}`, 'header=true', 'ignore_column=99']);
+  r = await runGbdt([`data=${csv}`, 'header=true', 'ignore_column=99']);
   assert.is(r.code, 2);
   assert.match(r.stderr, /ignore_column: "99" is not a feature index 0\.\.23/);
-  r = await run([`data=${csv}`, 'header=true', 'weight_column=2']);
+  r = await runGbdt([`data=${csv}`, 'header=true', 'weight_column=2']);
   assert.is(r.code, 2);
   assert.match(r.stderr, /sample weights are not implemented/);
 });

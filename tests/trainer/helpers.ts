@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
+import { gbdtMain } from '../../trainer/application/gbdt.ts';
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/gbdt-reference/', import.meta.url));
 export const OBJECTIVES = ['regression', 'regression_l1', 'huber', 'fair'] as const;
@@ -45,4 +46,25 @@ export function l1(pred: ArrayLike<number>, label: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < label.length; i++) s += Math.abs(pred[i] - Math.fround(label[i]));
   return s / label.length;
+}
+
+/** `dpm gbdt` in process with its stdout and stderr captured. */
+export async function runGbdt(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const [out, err] = [process.stdout.write, process.stderr.write];
+  process.stdout.write = ((c: string) => {
+    stdout += c;
+    return true;
+  }) as typeof process.stdout.write;
+  process.stderr.write = ((c: string) => {
+    stderr += c;
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    return { code: await gbdtMain(args), stdout, stderr };
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+  }
 }

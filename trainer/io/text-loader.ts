@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import type { BinMapper } from './binning.ts';
 import { BinWriter, binSample, Dataset, findBinMappers } from './dataset.ts';
-import { forEachLine } from './line-reader.ts';
+import { forEachLine, type LineHandler } from './line-reader.ts';
 import type { Params } from './params.ts';
 import { detectFormat, headerNames, libsvmRow, parseDense, parseLibsvm, type TextFormat } from './parser.ts';
 import { DataError, ParameterError } from '../utils/errors.ts';
@@ -164,22 +164,13 @@ async function countRows(layout: Layout, o: TextFileOptions, minFeatures = 0): P
   let maxIndex = -1;
   const none = new Float64Array(0);
   const libsvm = layout.format.kind === 'libsvm';
-  let skipHeader = layout.header;
-  await forEachLine(
-    layout.path,
-    (b, s, e) => {
-      if (skipHeader) {
-        skipHeader = false;
-        return;
-      }
-      if (libsvm) {
-        parseLibsvm(b, s, e, none);
-        if (libsvmRow.maxIndex > maxIndex) maxIndex = libsvmRow.maxIndex;
-      }
-      rows++;
-    },
-    layout.chunkSize,
-  );
+  await forEachDataLine(layout, (b, s, e) => {
+    if (libsvm) {
+      parseLibsvm(b, s, e, none);
+      if (libsvmRow.maxIndex > maxIndex) maxIndex = libsvmRow.maxIndex;
+    }
+    rows++;
+  });
   if (libsvm) {
     const header = layout.names.length > 0 ? layout.names : null;
     setNames(layout, header, Math.max(header?.length ?? 0, maxIndex + 1, minFeatures), o);
@@ -199,27 +190,31 @@ async function forEachRow(
   const { format, labelIdx, width } = layout;
   const cells = new Float64Array(width);
   let row = 0;
+  await forEachDataLine(layout, (b, s, e) => {
+    let label = 0;
+    if (format.kind === 'libsvm') {
+      values.fill(0);
+      label = parseLibsvm(b, s, e, values);
+    } else {
+      const n = parseDense(b, s, e, format.sep, cells);
+      if (n !== width) throw new DataError(`${n} fields, expected ${width} (as on the first data line)`);
+      for (let c = 0, f = 0; c < width; c++) {
+        if (c === labelIdx) label = cells[c];
+        else values[f++] = cells[c];
+      }
+    }
+    return onRow(row++, label);
+  });
+}
+
+/** forEachLine over the data lines: the header line, when the file has one, is not a row. */
+function forEachDataLine(layout: Layout, onLine: LineHandler): Promise<void> {
   let skipHeader = layout.header;
-  await forEachLine(
+  return forEachLine(
     layout.path,
-    (b, s, e) => {
-      if (skipHeader) {
-        skipHeader = false;
-        return;
-      }
-      let label = 0;
-      if (format.kind === 'libsvm') {
-        values.fill(0);
-        label = parseLibsvm(b, s, e, values);
-      } else {
-        const n = parseDense(b, s, e, format.sep, cells);
-        if (n !== width) throw new DataError(`${n} fields, expected ${width} (as on the first data line)`);
-        for (let c = 0, f = 0; c < width; c++) {
-          if (c === labelIdx) label = cells[c];
-          else values[f++] = cells[c];
-        }
-      }
-      return onRow(row++, label);
+    (b, s, e, lineNo) => {
+      if (!skipHeader) return onLine(b, s, e, lineNo);
+      skipHeader = false;
     },
     layout.chunkSize,
   );
