@@ -20,8 +20,8 @@ import type { Relation } from '../project/templating.ts';
 
 export const MANIFEST_SCHEMA = 'https://schemas.getdbt.com/dbt/manifest/v12.json';
 /** The dbt-core release whose semantics dpm follows (docs/runner.md, "dbt feature | dpm"). */
-export const DBT_VERSION = '1.9.0';
-export const DPM_VERSION = '0.1.0';
+const DBT_VERSION = '1.9.0';
+const DPM_VERSION = '0.1.0';
 
 export interface ManifestOptions {
   invocationId: string;
@@ -42,6 +42,17 @@ export function relationName(relation: Relation, database: string | null): strin
     .join('.');
 }
 
+/** What every dbt artifact's metadata holds; dpm's own version goes under `env`, which dbt leaves open. */
+export function artifactMetadata(schema: string, invocationId: string): Json {
+  return {
+    dbt_schema_version: schema,
+    dbt_version: DBT_VERSION,
+    generated_at: new Date().toISOString(),
+    invocation_id: invocationId,
+    env: { dpm_version: DPM_VERSION },
+  };
+}
+
 export function buildManifest(project: Project, options: ManifestOptions): Json {
   const nodes: Record<string, Json> = {};
   const unitTests: Record<string, Json> = {};
@@ -54,11 +65,7 @@ export function buildManifest(project: Project, options: ManifestOptions): Json 
   );
   return {
     metadata: {
-      dbt_schema_version: MANIFEST_SCHEMA,
-      dbt_version: DBT_VERSION,
-      generated_at: new Date().toISOString(),
-      invocation_id: options.invocationId,
-      env: { dpm_version: DPM_VERSION },
+      ...artifactMetadata(MANIFEST_SCHEMA, options.invocationId),
       project_name: project.config.name,
       adapter_type: 'postgres',
     },

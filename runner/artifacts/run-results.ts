@@ -2,7 +2,7 @@
 // result objects take no keys of their own, so rows go under adapter_response, as dbt-postgres writes them.
 import type { Project } from '../project/load.ts';
 import type { NodeResult } from './artifacts.ts';
-import { builtRelation, DBT_VERSION, DPM_VERSION, relationName } from './manifest.ts';
+import { artifactMetadata, builtRelation, relationName } from './manifest.ts';
 
 export const RUN_RESULTS_SCHEMA = 'https://schemas.getdbt.com/dbt/run-results/v6.json';
 
@@ -18,13 +18,7 @@ export interface RunInfo {
 
 export function buildRunResults(project: Project, run: RunInfo): Record<string, unknown> {
   return {
-    metadata: {
-      dbt_schema_version: RUN_RESULTS_SCHEMA,
-      dbt_version: DBT_VERSION,
-      generated_at: new Date().toISOString(),
-      invocation_id: run.invocationId,
-      env: { dpm_version: DPM_VERSION },
-    },
+    metadata: artifactMetadata(RUN_RESULTS_SCHEMA, run.invocationId),
     results: run.results.map((r) => resultJson(project, r, run.database)),
     elapsed_time: run.elapsed,
     args: run.args,

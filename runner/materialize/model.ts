@@ -4,7 +4,7 @@ import { ModelRunError } from '../errors.ts';
 import { compileNode, isIncrementalRun, relationKey, type CompileContext } from '../project/compile.ts';
 import type { ModelNode } from '../project/nodes.ts';
 import { quoteIdent, quoteLiteral } from '../project/templating.ts';
-import { columnsOf, qualified, type ColumnInfo } from './relations.ts';
+import { columnsOf, columnsOfRelation, qualified, type ColumnInfo } from './relations.ts';
 import { swapIntoPlace } from './swap.ts';
 import { runVerbatim } from '../db/pg-connection.ts';
 import { batchWindows, type DateWindow } from './batches.ts';
@@ -310,13 +310,7 @@ async function applyDelta(
   const target = String(node.relation);
   const staged = quoteIdent(`dpm_delta_${ctx.runToken}`);
   await runVerbatim(trx, `create temporary table ${staged} on commit drop as\n${sql}`);
-  const newCols = await trx
-    .raw(
-      'select a.attname as name, format_type(a.atttypid, a.atttypmod) as type from pg_attribute a ' +
-        'where a.attrelid = ?::regclass and a.attnum > 0 and not a.attisdropped order by a.attnum',
-      [staged],
-    )
-    .then((r) => r.rows as ColumnInfo[]);
+  const newCols = await columnsOfRelation(trx, staged);
   const oldCols = await columnsOf(trx, node.relation.schema, node.relation.identifier);
   const cols = await reconcileColumns(trx, node, oldCols, newCols);
   const list = cols.map(quoteIdent).join(', ');

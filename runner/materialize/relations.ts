@@ -42,6 +42,16 @@ export async function columnsOf(db: Queryable, schema: string, name: string): Pr
   return rows;
 }
 
+/** The columns of a relation named as SQL resolves it (a temporary table, say), in order. */
+export async function columnsOfRelation(db: Queryable, name: string): Promise<ColumnInfo[]> {
+  const { rows } = await db.raw(
+    'select a.attname as name, format_type(a.atttypid, a.atttypmod) as type from pg_attribute a ' +
+      'where a.attrelid = ?::regclass and a.attnum > 0 and not a.attisdropped order by a.attnum',
+    [name],
+  );
+  return rows;
+}
+
 export interface DependentView {
   schema: string;
   name: string;

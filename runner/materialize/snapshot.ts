@@ -10,7 +10,7 @@ import { compileNode, relationKey } from '../project/compile.ts';
 import type { SnapshotNode } from '../project/nodes.ts';
 import { quoteIdent } from '../project/templating.ts';
 import type { MaterializeContext, MaterializeResult } from './model.ts';
-import { columnsOf, type ColumnInfo } from './relations.ts';
+import { columnsOf, columnsOfRelation, type ColumnInfo } from './relations.ts';
 
 /** dbt-postgres's snapshot_get_time(): the transaction's start, without time zone. */
 const SNAPSHOT_TIME = 'now()::timestamp without time zone';
@@ -99,15 +99,6 @@ function meta(node: SnapshotNode) {
   };
 }
 
-async function tempColumns(trx: Knex.Transaction, name: string): Promise<ColumnInfo[]> {
-  const { rows } = await trx.raw(
-    'select a.attname as name, format_type(a.atttypid, a.atttypmod) as type from pg_attribute a ' +
-      'where a.attrelid = ?::regclass and a.attnum > 0 and not a.attisdropped order by a.attnum',
-    [name],
-  );
-  return rows;
-}
-
 /** dbt's snapshot staging, merge and column additions, inside the caller's transaction. */
 async function applyChanges(
   trx: Knex.Transaction,
@@ -121,7 +112,7 @@ async function applyChanges(
   const m = meta(node);
   // The query runs once, into a temporary table, and is read from there by every part of the staging.
   await runVerbatim(trx, `create temporary table ${source} on commit drop as\n${sql}`);
-  const sourceCols = await tempColumns(trx, source);
+  const sourceCols = await columnsOfRelation(trx, source);
   let targetCols = await columnsOf(trx, node.relation.schema, node.relation.identifier);
   assertSnapshotTable(node, targetCols);
   if (
@@ -137,7 +128,7 @@ async function applyChanges(
     `create temporary table ${staging} on commit drop as\n${stagingSql(node, source, sourceCols, targetCols)}`,
   );
   const internal = /^(dbt_change_type|dbt_unique_key_\d+)$/;
-  const insertCols = (await tempColumns(trx, staging)).filter((c) => !internal.test(c.name));
+  const insertCols = (await columnsOfRelation(trx, staging)).filter((c) => !internal.test(c.name));
   const known = new Set(targetCols.map((c) => c.name));
   // Columns new in the query join the table (dbt's create_columns); older rows hold null there.
   for (const c of insertCols.filter((c) => !known.has(c.name)))

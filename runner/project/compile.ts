@@ -81,10 +81,10 @@ export function deferredRelations(
   return out;
 }
 
-/** Renders a model or test to SQL; ephemeral refs become CTEs injected at the top. */
 /** Nodes whose SQL is a template of their own. */
 type RenderedNode = ModelNode | SnapshotNode | TestNode;
 
+/** Renders a model, snapshot or test to SQL; ephemeral refs become CTEs injected at the top. */
 export function compileNode(node: GraphNode, ctx: CompileContext): string {
   // A unit test's SQL takes its inputs' column types from the database: runner/unittests/ builds it when it runs.
   if (node.resourceType === 'seed' || node.resourceType === 'unit_test') return '';

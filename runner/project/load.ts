@@ -319,6 +319,44 @@ function lineOf(source: string, needle: RegExp | string): number {
   return idx >= 0 ? idx + 1 : 1;
 }
 
+/**
+ * What a model's or snapshot's template sees while the project is parsed: ref() and source() are recorded with
+ * the line that names them, config() calls are collected, and `execute` is false, as in dbt.
+ */
+function parseHooks(file: string, source: string, vars: Record<string, unknown>, name: string) {
+  const inline: Record<string, unknown> = {};
+  const refs: ModelNode['refs'] = [];
+  const sources: ModelNode['sources'] = [];
+  const hooks: RenderHooks = {
+    ref: (target) => {
+      refs.push({ name: target, line: lineOf(source, new RegExp(`ref\\(\\s*['"]${target}['"]`)) });
+      return new Relation('__parse__', target);
+    },
+    source: (s, t) => {
+      sources.push({
+        source: s,
+        table: t,
+        line: lineOf(source, new RegExp(`source\\(\\s*['"]${s}['"]\\s*,\\s*['"]${t}['"]`)),
+      });
+      return new Relation(s, t);
+    },
+    config: (kw) => Object.assign(inline, normalizeConfigKeys(kw)),
+    variable: (n, fallback, has) => readVar(vars, n, fallback, has, file, source),
+    isIncremental: () => false,
+    self: () => new Relation('__parse__', name),
+    extra: {
+      batch_start: null,
+      batch_end: null,
+      batch_days: null,
+      run_started_at: new Date().toISOString(),
+      invocation_id: 'parse',
+      target_name: 'parse',
+      execute: false,
+    },
+  };
+  return { hooks, inline, refs, sources };
+}
+
 function parseModel(
   config: ProjectConfig,
   engine: TemplateEngine,
@@ -332,36 +370,7 @@ function parseModel(
   const name = basename(file, '.sql');
   const folders = dirname(file).split('/').slice(modelDir.split('/').length);
   const template = engine.compile(rawSql, file);
-  const inline: Record<string, unknown> = {};
-  const refs: ModelNode['refs'] = [];
-  const sources: ModelNode['sources'] = [];
-  const hooks: RenderHooks = {
-    ref: (target) => {
-      refs.push({ name: target, line: lineOf(rawSql, new RegExp(`ref\\(\\s*['"]${target}['"]`)) });
-      return new Relation('__parse__', target);
-    },
-    source: (s, t) => {
-      sources.push({
-        source: s,
-        table: t,
-        line: lineOf(rawSql, new RegExp(`source\\(\\s*['"]${s}['"]\\s*,\\s*['"]${t}['"]`)),
-      });
-      return new Relation(s, t);
-    },
-    config: (kw) => Object.assign(inline, normalizeConfigKeys(kw)),
-    variable: (n, fallback, has) => readVar(vars, n, fallback, has, file, rawSql),
-    isIncremental: () => false,
-    self: () => new Relation('__parse__', name),
-    extra: {
-      batch_start: null,
-      batch_end: null,
-      batch_days: null,
-      run_started_at: new Date().toISOString(),
-      invocation_id: 'parse',
-      target_name: 'parse',
-      execute: false,
-    },
-  };
+  const { hooks, inline, refs, sources } = parseHooks(file, rawSql, vars, name);
   engine.render(template, file, rawSql, hooks);
 
   const layers: [Record<string, unknown>, string, number][] = [
@@ -586,24 +595,8 @@ function parseSnapshot(
   nameSchema: SchemaNamer,
 ): SnapshotNode {
   const template = engine.compile(body, file);
-  const inline: Record<string, unknown> = {};
-  const refs: SnapshotNode['refs'] = [];
-  const sources: SnapshotNode['sources'] = [];
-  engine.render(template, file, body, {
-    ref: (target) => {
-      refs.push({ name: target, line: lineOf(body, new RegExp(`ref\\(\\s*['"]${target}['"]`)) });
-      return new Relation('__parse__', target);
-    },
-    source: (s, t) => {
-      sources.push({ source: s, table: t, line: lineOf(body, new RegExp(`source\\(\\s*['"]${s}['"]`)) });
-      return new Relation(s, t);
-    },
-    config: (kw) => Object.assign(inline, normalizeConfigKeys(kw)),
-    variable: (n, fallback, has) => readVar(vars, n, fallback, has, file, body),
-    isIncremental: () => false,
-    self: () => new Relation('__parse__', name),
-    extra: { run_started_at: new Date().toISOString(), invocation_id: 'parse', target_name: 'parse', execute: false },
-  });
+  const { hooks, inline, refs, sources } = parseHooks(file, body, vars, name);
+  engine.render(template, file, body, hooks);
   const inlineLine = lineOf(body, 'config(');
   const layers: [Record<string, unknown>, string, number][] = [
     [folderConfig(config.snapshots, config.name, folders, SNAPSHOT_CONFIG_KEYS), basename(config.file), 1],
