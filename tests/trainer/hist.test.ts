@@ -22,15 +22,14 @@ t(
       nf = 9,
       TB = nf * 256;
     const arena = SharedArena.create(
-      SharedArena.size([N * S, N * S, 4 * N, 4 * N, 4 * N, 8 * N, 8 * N, 8 * TB, 8 * TB, 12 * nf]),
+      SharedArena.size([N * S, N * S, 4 * N, 4 * N, 4 * N, 4 * N, 4 * N, 16 * TB, 12 * nf]),
     )!;
     const rb = arena.u8(N * S),
       g = arena.f32(N),
       h = arena.f32(N),
       idx = arena.i32(N),
-      hg = arena.f64(TB),
-      hh = arena.f64(TB);
-    const columns = { colBins: arena.u8(N * S), numData: N, og: arena.f64(N), oh: arena.f64(N) };
+      hist = arena.f64(2 * TB);
+    const columns = { colBins: arena.u8(N * S), numData: N, og: arena.f32(N), oh: arena.f32(N) };
     const feats = arena.i32(3 * nf);
     const pos = feats.subarray(0, nf),
       off = feats.subarray(nf, 2 * nf),
@@ -54,8 +53,7 @@ t(
     let cnt = 0;
     for (let i = 0; i < N; i++) if (rnd() < 0.6) idx[cnt++] = i;
     const kernel = instantiateHist(module!, arena.memory);
-    const jg = new Float64Array(TB),
-      jh = new Float64Array(TB);
+    const js = new Float64Array(2 * TB);
     // A dense leaf (odd begin and count: the unrolled groups and the remainder loops both run) and a sparse one.
     const leaves = [
       { begin: 3, n: cnt - 5 },
@@ -65,13 +63,12 @@ t(
     for (const { begin, n } of leaves) {
       for (const useIdx of [true, false]) {
         for (const hess of [h, null]) {
-          buildRowwise(rb, S, pos, off, len, nf, useIdx ? idx : null, begin, n, g, hess, jg, jh);
+          buildRowwise(rb, S, pos, off, len, nf, useIdx ? idx : null, begin, n, g, hess, js);
           for (const cols of [columns, null]) {
-            hg.fill(NaN);
-            hh.fill(NaN);
-            buildHistWasm(kernel, rb, S, pos, off, len, nf, useIdx ? idx : null, begin, n, g, hess, hg, hh, cols);
-            for (let i = 0; i < TB; i++) {
-              if (!Object.is(hg[i], jg[i]) || !Object.is(hh[i], jh[i]))
+            hist.fill(NaN);
+            buildHistWasm(kernel, rb, S, pos, off, len, nf, useIdx ? idx : null, begin, n, g, hess, hist, cols);
+            for (let i = 0; i < 2 * TB; i++) {
+              if (!Object.is(hist[i], js[i]))
                 assert.unreachable(
                   `rows ${begin}+${n}, idx ${useIdx}, hess ${hess !== null}, columns ${cols !== null}, bin ${i}`,
                 );

@@ -4,13 +4,14 @@
 // Layout: bins are stored row-major (one byte per feature, `stride` bytes per row) so that a leaf's rows each
 // cost one cache line however scattered they are; a thread handles a subset of the features for every row of
 // the leaf, so each feature's histogram is still summed in row order by exactly one thread (deterministic,
-// independent of the thread count). Gradient and hessian sums live in two arrays: interleaving them in one
-// array is slower in V8.
+// independent of the thread count). A histogram holds (gradient sum, hessian sum) pairs, one per bin, as
+// LightGBM's hist_t: both sums of a bin share a cache line.
 
 /**
  * Accumulates (sum_gradient, sum_hessian) for features k < nf (byte position pos[k] in the row, histogram offset
- * off[k], len[k] bins) over rows idx[begin .. begin+cnt) (or rows begin .. begin+cnt when idx is null).
- * hess === null means constant unit hessians: rows are counted instead, as LightGBM does.
+ * off[k], len[k] bins) over rows idx[begin .. begin+cnt) (or rows begin .. begin+cnt when idx is null) into
+ * hist[2 * (off[k] + bin)] and the next slot. hess === null means constant unit hessians: rows are counted
+ * instead, as LightGBM does.
  *
  * Four rows go through the feature loop together: V8 reloads a typed array's length and data pointer after every
  * store into a typed array, so one feature's pos/off loads and checks are shared by four rows' updates. Each
@@ -28,13 +29,9 @@ export function buildRowwise(
   cnt: number,
   grad: Float32Array,
   hess: Float32Array | null,
-  hg: Float64Array,
-  hh: Float64Array,
+  hist: Float64Array,
 ): void {
-  for (let k = 0; k < nf; k++) {
-    hg.fill(0, off[k], off[k] + len[k]);
-    hh.fill(0, off[k], off[k] + len[k]);
-  }
+  for (let k = 0; k < nf; k++) hist.fill(0, 2 * off[k], 2 * (off[k] + len[k]));
   const end = begin + cnt;
   if (nf === 0) return;
   let i = begin;
@@ -47,48 +44,29 @@ export function buildRowwise(
       g1 = grad[r1],
       g2 = grad[r2],
       g3 = grad[r3];
+    const h0 = hess === null ? 1 : hess[r0],
+      h1 = hess === null ? 1 : hess[r1],
+      h2 = hess === null ? 1 : hess[r2],
+      h3 = hess === null ? 1 : hess[r3];
     const b0 = r0 * stride,
       b1 = r1 * stride,
       b2 = r2 * stride,
       b3 = r3 * stride;
-    if (hess === null) {
-      for (let k = 0; k < nf; k++) {
-        const p = pos[k],
-          o = off[k];
-        const x0 = o + rowBins[b0 + p],
-          x1 = o + rowBins[b1 + p],
-          x2 = o + rowBins[b2 + p],
-          x3 = o + rowBins[b3 + p];
-        hg[x0] += g0;
-        hh[x0] += 1;
-        hg[x1] += g1;
-        hh[x1] += 1;
-        hg[x2] += g2;
-        hh[x2] += 1;
-        hg[x3] += g3;
-        hh[x3] += 1;
-      }
-    } else {
-      const h0 = hess[r0],
-        h1 = hess[r1],
-        h2 = hess[r2],
-        h3 = hess[r3];
-      for (let k = 0; k < nf; k++) {
-        const p = pos[k],
-          o = off[k];
-        const x0 = o + rowBins[b0 + p],
-          x1 = o + rowBins[b1 + p],
-          x2 = o + rowBins[b2 + p],
-          x3 = o + rowBins[b3 + p];
-        hg[x0] += g0;
-        hh[x0] += h0;
-        hg[x1] += g1;
-        hh[x1] += h1;
-        hg[x2] += g2;
-        hh[x2] += h2;
-        hg[x3] += g3;
-        hh[x3] += h3;
-      }
+    for (let k = 0; k < nf; k++) {
+      const p = pos[k],
+        o = off[k];
+      const x0 = 2 * (o + rowBins[b0 + p]),
+        x1 = 2 * (o + rowBins[b1 + p]),
+        x2 = 2 * (o + rowBins[b2 + p]),
+        x3 = 2 * (o + rowBins[b3 + p]);
+      hist[x0] += g0;
+      hist[x0 + 1] += h0;
+      hist[x1] += g1;
+      hist[x1 + 1] += h1;
+      hist[x2] += g2;
+      hist[x2 + 1] += h2;
+      hist[x3] += g3;
+      hist[x3 + 1] += h3;
     }
   }
   for (; i < end; i++) {
@@ -97,9 +75,9 @@ export function buildRowwise(
     const h = hess === null ? 1 : hess[row];
     const base = row * stride;
     for (let k = 0; k < nf; k++) {
-      const b = off[k] + rowBins[base + pos[k]];
-      hg[b] += g;
-      hh[b] += h;
+      const b = 2 * (off[k] + rowBins[base + pos[k]]);
+      hist[b] += g;
+      hist[b + 1] += h;
     }
   }
 }
@@ -113,18 +91,16 @@ export function buildColumn(
   cnt: number,
   grad: Float32Array,
   hess: Float32Array | null,
-  hg: Float64Array,
-  hh: Float64Array,
+  hist: Float64Array,
   off: number,
 ): void {
-  hg.fill(0, off, off + numBin);
-  hh.fill(0, off, off + numBin);
+  hist.fill(0, 2 * off, 2 * (off + numBin));
   const end = begin + cnt;
   for (let i = begin; i < end; i++) {
     const row = idx === null ? i : idx[i];
-    const b = off + bin[row];
-    hg[b] += grad[row];
-    hh[b] += hess === null ? 1 : hess[row];
+    const b = 2 * (off + bin[row]);
+    hist[b] += grad[row];
+    hist[b + 1] += hess === null ? 1 : hess[row];
   }
 }
 

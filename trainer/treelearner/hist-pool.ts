@@ -37,8 +37,8 @@ export interface SharedBuffers {
   grad: Float32Array;
   hess: Float32Array;
   idx: Int32Array;
-  slotsG: Float64Array[];
-  slotsH: Float64Array[];
+  /** Per histogram slot: (gradient sum, hessian sum) pairs of every bin. */
+  slots: Float64Array[];
   /** Per thread: feature positions, offsets, bin counts and feature ids (4 x number of features). */
   feats: Int32Array[];
   /** Per histogram slot: LightGBM's is_splittable flag of each feature. */
@@ -129,8 +129,7 @@ export class HistPool {
     begin: number,
     cnt: number,
     hess: Float32Array | null,
-    hg: Float64Array,
-    hh: Float64Array,
+    hist: Float64Array,
   ): void {
     const s = this.s;
     if (this.kernel)
@@ -147,11 +146,10 @@ export class HistPool {
         cnt,
         s.grad,
         hess,
-        hg,
-        hh,
+        hist,
         s.columns?.[0] ?? null,
       );
-    else buildRowwise(s.rowBins, s.stride, this.pos, this.off, this.len, nf, idx, begin, cnt, s.grad, hess, hg, hh);
+    else buildRowwise(s.rowBins, s.stride, this.pos, this.off, this.len, nf, idx, begin, cnt, s.grad, hess, hist);
   }
 
   static async create(
@@ -178,8 +176,7 @@ export class HistPool {
             grad: s.grad,
             hess: s.hess,
             idx: s.idx,
-            slotsG: s.slotsG,
-            slotsH: s.slotsH,
+            slots: s.slots,
             ctrl: ctrl.buffer,
             feats,
             flags: s.flags,
@@ -235,8 +232,7 @@ export class HistPool {
     req: SearchRequest,
   ): void {
     const s = this.s;
-    const hg = s.slotsG[slot],
-      hh = s.slotsH[slot];
+    const hist = s.slots[slot];
     const idx = useIdx ? s.idx : null;
     const hess = constHess ? null : s.hess;
     const large = req.largeSlot;
@@ -244,15 +240,14 @@ export class HistPool {
       stats: this.stats,
       smallFlags: s.flags[slot],
       largeFlags: large >= 0 ? s.flags[large] : null,
-      largeG: large >= 0 ? s.slotsG[large] : null,
-      largeH: large >= 0 ? s.slotsH[large] : null,
+      largeHist: large >= 0 ? s.slots[large] : null,
     };
     let nn = 0,
       nWide = 0;
     for (let k = 0; k < nFeat; k++) {
       const f = feats[k];
       if (s.binPos[f] < 0) {
-        buildColumn(s.wide[f]!, s.numBins[f], idx, begin, cnt, s.grad, hess, hg, hh, s.offsets[f]);
+        buildColumn(s.wide[f]!, s.numBins[f], idx, begin, cnt, s.grad, hess, hist, s.offsets[f]);
         this.wideIds[nWide++] = f;
         continue;
       }
@@ -264,11 +259,11 @@ export class HistPool {
     }
     const { bestSmall, bestLarge } = req;
     const search = (fids: Int32Array, from: number, to: number): void =>
-      searchFeatures(fids, from, to, this.metas, this.cfg, hg, hh, job, this.tmp, bestSmall, bestLarge);
+      searchFeatures(fids, from, to, this.metas, this.cfg, hist, job, this.tmp, bestSmall, bestLarge);
     search(this.wideIds, 0, nWide);
     const nw = this.workers.length;
     if (nw === 0 || cnt * nn < MIN_PARALLEL_WORK || nn < 2) {
-      this.rowwise(nn, idx, begin, cnt, hess, hg, hh);
+      this.rowwise(nn, idx, begin, cnt, hess, hist);
       search(this.fid, 0, nn);
       return;
     }
@@ -293,7 +288,7 @@ export class HistPool {
       c[9] = JOB_HISTOGRAMS;
       post(wk);
     }
-    this.rowwise(bounds[1], idx, begin, cnt, hess, hg, hh);
+    this.rowwise(bounds[1], idx, begin, cnt, hess, hist);
     search(this.fid, 0, bounds[1]);
     for (let p = 1; p < parts; p++) {
       const wk = this.workers[p - 1];

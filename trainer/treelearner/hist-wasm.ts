@@ -25,7 +25,7 @@ import {
   gtS,
   I32,
   i32,
-  ifElse,
+  inc,
   load,
   loadF32AsF64,
   loadF64,
@@ -34,13 +34,16 @@ import {
   mul,
   set,
   shl,
+  shrU,
+  store,
   storeF64,
-  VOID,
+  sub,
   wasmModule,
   type Code,
 } from '../wasm/wasm-asm.ts';
 
-// Parameters, then locals.
+// The row kernel's parameters, then locals. A kernel is generated per (indices, hessians) pair so that its inner
+// loop tests neither.
 const P = {
   rb: 0,
   stride: 1,
@@ -53,39 +56,47 @@ const P = {
   cnt: 8,
   grad: 9,
   hess: 10,
-  hg: 11,
-  hh: 12,
+  hist: 11,
 };
-const NPARAM = 13;
+const NPARAM = 12;
 const ROWS = 8;
-const L = { i: 13, end: 14, k: 15, p: 16, o: 17, kk: 18, b: 19 };
-const rowL = (r: number): number => 20 + 2 * r;
-const baseL = (r: number): number => 21 + 2 * r;
+const L = { i: 12, end: 13, k: 14, p: 15, o: 16, kk: 17, b: 18 };
+const rowL = (r: number): number => 19 + 2 * r;
+const baseL = (r: number): number => 20 + 2 * r;
 const NI32 = 7 + 2 * ROWS;
 const gL = (r: number): number => NPARAM + NI32 + 2 * r;
 const hL = (r: number): number => NPARAM + NI32 + 2 * r + 1;
 
+/** How a kernel is specialised: rows through idx or begin.., summed hessians or counted rows. */
+interface Variant {
+  useIdx: boolean;
+  hess: boolean;
+}
+
+/** Adds (g, h) to the histogram pair at byte address `at` (a local). */
+const addPair = (at: number, g: Code, h: Code): Code => [
+  ...storeF64(get(at), addF64(loadF64(get(at)), g)),
+  ...storeF64(get(at), addF64(loadF64(get(at), 8), h), 8),
+];
+
 /** One pass over `rows` rows starting at row i: load each row, then every feature updates all of them. */
-function rowGroup(rows: number): Code {
+function rowGroup(rows: number, v: Variant): Code {
   const code: Code = [];
   for (let r = 0; r < rows; r++) {
     const at = add(get(L.i), i32(r));
-    code.push(...set(rowL(r), ifElse(I32, get(P.useIdx), load(add(get(P.idx), shl(at, 2))), at)));
+    code.push(...set(rowL(r), v.useIdx ? load(add(get(P.idx), shl(at, 2))) : at));
     code.push(...set(gL(r), loadF32AsF64(add(get(P.grad), shl(get(rowL(r)), 2)))));
-    code.push(...set(hL(r), ifElse(F64, get(P.hess), loadF32AsF64(add(get(P.hess), shl(get(rowL(r)), 2))), f64(1))));
+    if (v.hess) code.push(...set(hL(r), loadF32AsF64(add(get(P.hess), shl(get(rowL(r)), 2)))));
     code.push(...set(baseL(r), add(get(P.rb), mul(get(rowL(r)), get(P.stride)))));
   }
   const feature: Code = [
     ...set(L.kk, shl(get(L.k), 2)),
     ...set(L.p, load(add(get(P.pos), get(L.kk)))),
-    ...set(L.o, load(add(get(P.off), get(L.kk)))),
+    ...set(L.o, add(get(P.hist), shl(load(add(get(P.off), get(L.kk))), 4))),
   ];
   for (let r = 0; r < rows; r++) {
-    feature.push(...set(L.b, shl(add(get(L.o), loadU8(add(get(baseL(r)), get(L.p)))), 3)));
-    const hg = add(get(P.hg), get(L.b)),
-      hh = add(get(P.hh), get(L.b));
-    feature.push(...storeF64(hg, addF64(loadF64(hg), get(gL(r)))));
-    feature.push(...storeF64(hh, addF64(loadF64(hh), get(hL(r)))));
+    feature.push(...set(L.b, add(get(L.o), shl(loadU8(add(get(baseL(r)), get(L.p))), 4))));
+    feature.push(...addPair(L.b, get(gL(r)), v.hess ? get(hL(r)) : f64(1)));
   }
   feature.push(...set(L.k, add(get(L.k), i32(1))));
   code.push(...set(L.k, i32(0)), ...loopUntil(geU(get(L.k), get(P.nf)), feature));
@@ -93,7 +104,17 @@ function rowGroup(rows: number): Code {
   return code;
 }
 
-// The column kernel's parameters, then locals (all i32).
+function rowBody(v: Variant): Code {
+  return [
+    ...set(L.i, get(P.begin)),
+    ...set(L.end, add(get(P.begin), get(P.cnt))),
+    ...loopUntil(gtS(add(get(L.i), i32(ROWS)), get(L.end)), rowGroup(ROWS, v)),
+    ...loopUntil(geS(get(L.i), get(L.end)), rowGroup(1, v)),
+    0x0b,
+  ];
+}
+
+// The column kernel's parameters, then locals.
 const C = {
   cb: 0,
   n: 1,
@@ -108,84 +129,120 @@ const C = {
   hess: 10,
   og: 11,
   oh: 12,
-  hg: 13,
-  hh: 14,
+  hist: 13,
 };
-const CPARAM = 15;
-const CL = { i: 15, k: 16, kk: 17, col: 18, o: 19, b: 20, r: 21, at: 22 };
-const CI32 = 8;
+const CPARAM = 14;
+/** Rows per step of the column kernel's loop (each step pays V8's loop stack check once). */
 const COL_UNROLL = 4;
+const CL = { k: 14, kk: 15, p: 16, ph: 17, pi: 18, end: 19, row: 20, src: 21, srcH: 22, col: 23, hist: 24, a: 25 };
+const CI32 = 12;
 
-/** The row of leaf position `at` (a local): idx[begin + at], or begin + at over all rows. */
-const leafRow = (at: number): Code =>
-  ifElse(I32, get(C.useIdx), load(add(get(C.idx), shl(add(get(C.begin), get(at)), 2))), add(get(C.begin), get(at)));
-
-/** One bin increment of the current feature for leaf position i + r, from the gathered gradients. */
-function columnStep(r: number): Code {
-  const hg = add(get(C.hg), get(CL.b)),
-    hh = add(get(C.hh), get(CL.b));
+/** The bin increments of leaf position `r` rows after the step's pointers, for the current feature. */
+function columnStep(r: number, v: Variant): Code {
+  const bin = v.useIdx ? loadU8(add(get(CL.col), load(get(CL.pi), 4 * r))) : loadU8(get(CL.col), r);
   return [
-    ...set(CL.at, add(get(CL.i), i32(r))),
-    ...set(CL.b, shl(add(get(CL.o), loadU8(add(get(CL.col), leafRow(CL.at)))), 3)),
-    ...storeF64(hg, addF64(loadF64(hg), loadF64(add(get(C.og), shl(get(CL.at), 3))))),
-    ...storeF64(hh, addF64(loadF64(hh), ifElse(F64, get(C.hess), loadF64(add(get(C.oh), shl(get(CL.at), 3))), f64(1)))),
+    ...set(CL.a, add(get(CL.hist), shl(bin, 4))),
+    ...addPair(CL.a, loadF32AsF64(get(CL.p), 4 * r), v.hess ? loadF32AsF64(get(CL.ph), 4 * r) : f64(1)),
   ];
 }
 
-/** Gathers the leaf's gradients (and hessians) in row order, then builds one feature's histogram at a time. */
-function columnBody(): Code {
-  const gather: Code = [
-    ...set(CL.r, leafRow(CL.i)),
-    ...storeF64(add(get(C.og), shl(get(CL.i), 3)), loadF32AsF64(add(get(C.grad), shl(get(CL.r), 2)))),
-    ...ifElse(
-      VOID,
-      get(C.hess),
-      storeF64(add(get(C.oh), shl(get(CL.i), 3)), loadF32AsF64(add(get(C.hess), shl(get(CL.r), 2)))),
-      [],
-    ),
-    ...set(CL.i, add(get(CL.i), i32(1))),
+/** Advances the step's pointers by `rows` leaf positions. */
+function columnAdvance(rows: number, v: Variant): Code {
+  return [
+    ...inc(CL.p, 4 * rows),
+    ...(v.hess ? inc(CL.ph, 4 * rows) : []),
+    ...(v.useIdx ? inc(CL.pi, 4 * rows) : inc(CL.col, rows)),
   ];
+}
+
+/** One pass down the leaf for feature k: each row's gradient (and hessian) added to its bin in the column. */
+function columnFeature(v: Variant): Code {
   const unrolled: Code = [];
-  for (let r = 0; r < COL_UNROLL; r++) unrolled.push(...columnStep(r));
-  unrolled.push(...set(CL.i, add(get(CL.i), i32(COL_UNROLL))));
-  const feature: Code = [
-    ...set(CL.kk, shl(get(CL.k), 2)),
-    ...set(CL.col, add(get(C.cb), mul(load(add(get(C.pos), get(CL.kk))), get(C.n)))),
-    ...set(CL.o, load(add(get(C.off), get(CL.kk)))),
-    ...set(CL.i, i32(0)),
-    ...loopUntil(gtS(add(get(CL.i), i32(COL_UNROLL)), get(C.cnt)), unrolled),
-    ...loopUntil(geS(get(CL.i), get(C.cnt)), [...columnStep(0), ...set(CL.i, add(get(CL.i), i32(1)))]),
-    ...set(CL.k, add(get(CL.k), i32(1))),
-  ];
+  for (let r = 0; r < COL_UNROLL; r++) unrolled.push(...columnStep(r, v));
+  unrolled.push(...columnAdvance(COL_UNROLL, v));
+  const col = add(get(C.cb), mul(load(add(get(C.pos), get(CL.kk))), get(C.n)));
   return [
-    ...set(CL.i, i32(0)),
-    ...loopUntil(geS(get(CL.i), get(C.cnt)), gather),
-    ...set(CL.k, i32(0)),
-    ...loopUntil(geU(get(CL.k), get(C.nf)), feature),
-    0x0b,
+    ...set(CL.kk, shl(get(CL.k), 2)),
+    // Without indices the leaf is rows begin.., so the column is read from the leaf's first row on.
+    ...set(CL.col, v.useIdx ? col : add(col, get(C.begin))),
+    ...set(CL.hist, add(get(C.hist), shl(load(add(get(C.off), get(CL.kk))), 4))),
+    ...set(CL.p, get(CL.src)),
+    ...set(CL.ph, get(CL.srcH)),
+    ...set(CL.pi, add(get(C.idx), shl(get(C.begin), 2))),
+    ...loopUntil(gtS(add(get(CL.p), i32(4 * COL_UNROLL)), get(CL.end)), unrolled),
+    ...loopUntil(geU(get(CL.p), get(CL.end)), [...columnStep(0, v), ...columnAdvance(1, v)]),
+    ...inc(CL.k, 1),
   ];
 }
+
+/**
+ * The column kernel: with indices it first gathers the leaf's gradients (and hessians) in row order, as float32
+ * bit copies; without, the leaf's rows are contiguous and read in place. Then one feature at a time, so its
+ * histogram stays in L1.
+ */
+function columnBody(v: Variant): Code {
+  const code: Code = [];
+  if (v.useIdx) {
+    const gather: Code = [
+      ...set(CL.row, shl(load(get(CL.pi)), 2)),
+      ...store(get(CL.p), load(add(get(C.grad), get(CL.row)))),
+      ...(v.hess ? store(get(CL.ph), load(add(get(C.hess), get(CL.row)))) : []),
+      ...inc(CL.p, 4),
+      ...(v.hess ? inc(CL.ph, 4) : []),
+      ...inc(CL.pi, 4),
+    ];
+    code.push(
+      ...set(CL.pi, add(get(C.idx), shl(get(C.begin), 2))),
+      ...set(CL.p, get(C.og)),
+      ...set(CL.ph, get(C.oh)),
+      ...set(CL.end, add(get(C.og), shl(get(C.cnt), 2))),
+      ...loopUntil(geU(get(CL.p), get(CL.end)), gather),
+      ...set(CL.src, get(C.og)),
+      ...set(CL.srcH, get(C.oh)),
+    );
+  } else {
+    code.push(
+      ...set(CL.src, add(get(C.grad), shl(get(C.begin), 2))),
+      ...set(CL.srcH, add(get(C.hess), shl(get(C.begin), 2))),
+    );
+  }
+  code.push(
+    ...set(CL.end, add(get(CL.src), shl(get(C.cnt), 2))),
+    ...set(CL.k, i32(0)),
+    ...loopUntil(geS(get(CL.k), get(C.nf)), columnFeature(v)),
+    0x0b,
+  );
+  return code;
+}
+
+const VARIANTS: Variant[] = [
+  { useIdx: false, hess: false },
+  { useIdx: false, hess: true },
+  { useIdx: true, hess: false },
+  { useIdx: true, hess: true },
+];
+const variantIndex = (useIdx: boolean, hess: boolean): number => (useIdx ? 2 : 0) + (hess ? 1 : 0);
 
 function moduleBytes(): Uint8Array<ArrayBuffer> {
-  const rowBody: Code = [
-    ...set(L.i, get(P.begin)),
-    ...set(L.end, add(get(P.begin), get(P.cnt))),
-    ...loopUntil(gtS(add(get(L.i), i32(ROWS)), get(L.end)), rowGroup(ROWS)),
-    ...loopUntil(geS(get(L.i), get(L.end)), rowGroup(1)),
-    0x0b,
-  ];
-  return wasmModule([
-    {
-      name: 'hist',
-      params: NPARAM,
-      locals: [
-        [NI32, I32],
-        [2 * ROWS, F64],
-      ],
-      body: rowBody,
-    },
-    { name: 'cols', params: CPARAM, locals: [[CI32, I32]], body: columnBody() },
-  ]);
+  return wasmModule(
+    VARIANTS.flatMap((v, i) => [
+      {
+        name: `rows${i}`,
+        params: NPARAM,
+        locals: [
+          [NI32, I32],
+          [2 * ROWS, F64],
+        ] as [number, number][],
+        body: rowBody(v),
+      },
+      {
+        name: `cols${i}`,
+        params: CPARAM,
+        locals: [[CI32, I32]] as [number, number][],
+        body: columnBody(v),
+      },
+    ]),
+  );
 }
 
 export type HistFn = (
@@ -200,8 +257,7 @@ export type HistFn = (
   cnt: number,
   grad: number,
   hess: number,
-  hg: number,
-  hh: number,
+  hist: number,
 ) => void;
 export type ColumnFn = (
   cb: number,
@@ -217,14 +273,13 @@ export type ColumnFn = (
   hess: number,
   og: number,
   oh: number,
-  hg: number,
-  hh: number,
+  hist: number,
 ) => void;
 
-/** The two kernels of one instance (one per thread, all on the same memory). */
+/** The kernels of one instance (one per thread, all on the same memory), by variantIndex. */
 export interface HistKernels {
-  rows: HistFn;
-  cols: ColumnFn;
+  rows: HistFn[];
+  cols: ColumnFn[];
 }
 
 let compiled: WebAssembly.Module | null | undefined;
@@ -243,7 +298,10 @@ export function histModule(): WebAssembly.Module | null {
 
 export function instantiateHist(module: WebAssembly.Module, memory: WebAssembly.Memory): HistKernels {
   const { exports } = new WebAssembly.Instance(module, { env: { memory } });
-  return { rows: exports.hist as HistFn, cols: exports.cols as ColumnFn };
+  return {
+    rows: VARIANTS.map((_, i) => exports[`rows${i}`] as HistFn),
+    cols: VARIANTS.map((_, i) => exports[`cols${i}`] as ColumnFn),
+  };
 }
 
 /** Bump allocator over one shared WebAssembly.Memory sized up front (it never grows, so views stay valid). */
@@ -297,8 +355,8 @@ export interface ColumnBuffers {
   colBins: Uint8Array;
   numData: number;
   /** This thread's gathered gradients and hessians (numData each). */
-  og: Float64Array;
-  oh: Float64Array;
+  og: Float32Array;
+  oh: Float32Array;
 }
 
 /** A leaf with at least 1/COLUMN_SHARE of the rows is built column by column (dense enough, see above). */
@@ -324,20 +382,19 @@ export function buildHistWasm(
   cnt: number,
   grad: Float32Array,
   hess: Float32Array | null,
-  hg: Float64Array,
-  hh: Float64Array,
+  hist: Float64Array,
   columns: ColumnBuffers | null,
 ): void {
   for (let f = 0; f < nf; f++) {
-    hg.fill(0, off[f], off[f] + len[f]);
-    hh.fill(0, off[f], off[f] + len[f]);
+    hist.fill(0, 2 * off[f], 2 * (off[f] + len[f]));
   }
   if (nf === 0 || cnt <= 0) return;
   const idxAt = idx === null ? 0 : idx.byteOffset,
     useIdx = idx === null ? 0 : 1,
     hessAt = hess === null ? 0 : hess.byteOffset;
+  const v = variantIndex(idx !== null, hess !== null);
   if (columns !== null && usesColumns(cnt, columns.numData)) {
-    k.cols(
+    k.cols[v](
       columns.colBins.byteOffset,
       columns.numData,
       pos.byteOffset,
@@ -351,11 +408,10 @@ export function buildHistWasm(
       hessAt,
       columns.og.byteOffset,
       columns.oh.byteOffset,
-      hg.byteOffset,
-      hh.byteOffset,
+      hist.byteOffset,
     );
   } else {
-    k.rows(
+    k.rows[v](
       rowBins.byteOffset,
       stride,
       pos.byteOffset,
@@ -367,8 +423,7 @@ export function buildHistWasm(
       cnt,
       grad.byteOffset,
       hessAt,
-      hg.byteOffset,
-      hh.byteOffset,
+      hist.byteOffset,
     );
   }
 }

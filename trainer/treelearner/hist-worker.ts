@@ -12,8 +12,7 @@ interface Init {
   grad: Float32Array;
   hess: Float32Array;
   idx: Int32Array;
-  slotsG: Float64Array[];
-  slotsH: Float64Array[];
+  slots: Float64Array[];
   ctrl: SharedArrayBuffer;
   /** Positions, offsets, bin counts and feature ids of this worker's features (4 x number of features). */
   feats: Int32Array;
@@ -34,7 +33,7 @@ interface Init {
 }
 
 const d = workerData as Init;
-const { rowBins, grad, hess, idx, slotsG, slotsH } = d;
+const { rowBins, grad, hess, idx, slots } = d;
 const ctrl = new Int32Array(d.ctrl);
 const n = d.feats.length / 4;
 const pos = d.feats.subarray(0, n);
@@ -63,11 +62,10 @@ function runJob(): void {
   const slot = ctrl[5],
     nf = ctrl[7],
     large = ctrl[8];
-  const hg = slotsG[slot],
-    hh = slotsH[slot];
+  const hist = slots[slot];
   if (kernel)
-    buildHistWasm(kernel, rowBins, d.stride, pos, off, len, nf, useIdx, ctrl[2], ctrl[3], grad, h, hg, hh, d.columns);
-  else buildRowwise(rowBins, d.stride, pos, off, len, nf, useIdx, ctrl[2], ctrl[3], grad, h, hg, hh);
+    buildHistWasm(kernel, rowBins, d.stride, pos, off, len, nf, useIdx, ctrl[2], ctrl[3], grad, h, hist, d.columns);
+  else buildRowwise(rowBins, d.stride, pos, off, len, nf, useIdx, ctrl[2], ctrl[3], grad, h, hist);
   bestSmall.reset();
   bestLarge.reset();
   searchFeatures(
@@ -76,14 +74,12 @@ function runJob(): void {
     nf,
     d.metas,
     d.cfg,
-    hg,
-    hh,
+    hist,
     {
       stats: d.stats,
       smallFlags: d.flags[slot],
       largeFlags: large >= 0 ? d.flags[large] : null,
-      largeG: large >= 0 ? slotsG[large] : null,
-      largeH: large >= 0 ? slotsH[large] : null,
+      largeHist: large >= 0 ? slots[large] : null,
     },
     tmp,
     bestSmall,

@@ -19,8 +19,8 @@ export interface LearnerBuffers {
   grad: Float32Array;
   hess: Float32Array;
   idx: Int32Array;
-  slotsG: Float64Array[];
-  slotsH: Float64Array[];
+  /** Per histogram slot: (gradient sum, hessian sum) pairs of every bin. */
+  slots: Float64Array[];
   /** The row-major bins the histograms read (a copy in the arena when there is one). */
   rowBins: Uint8Array;
   /** Per thread (0 = the calling one): feature byte positions, histogram offsets, bin counts, ids: 4 x numFeatures. */
@@ -63,9 +63,9 @@ export function allocateBuffers(
             4 * numData,
             4 * numData,
             65536,
-            ...new Array<number>(2 * numLeaves).fill(8 * totalBins),
+            ...new Array<number>(numLeaves).fill(16 * totalBins),
             ...new Array<number>(threads).fill(16 * nf),
-            ...new Array<number>(2 * threads).fill(8 * numData),
+            ...new Array<number>(2 * threads).fill(4 * numData),
           ]),
         );
   if (arena !== null) {
@@ -82,15 +82,14 @@ export function allocateBuffers(
       idx: arena.i32(numData),
       tmp: arena.i32(numData),
       goLeft: arena.u8(65536),
-      slotsG: Array.from({ length: numLeaves }, () => arena.f64(totalBins)),
-      slotsH: Array.from({ length: numLeaves }, () => arena.f64(totalBins)),
+      slots: Array.from({ length: numLeaves }, () => arena.f64(2 * totalBins)),
       feats: Array.from({ length: threads }, () => arena.i32(4 * nf)),
       flags: sharedFlags(numLeaves, nf),
       columns: Array.from({ length: threads }, () => ({
         colBins,
         numData,
-        og: arena.f64(numData),
-        oh: arena.f64(numData),
+        og: arena.f32(numData),
+        oh: arena.f32(numData),
       })),
       arena,
     };
@@ -103,8 +102,7 @@ export function allocateBuffers(
     idx: new Int32Array(new SharedArrayBuffer(4 * numData)),
     tmp: new Int32Array(new SharedArrayBuffer(4 * numData)),
     goLeft: new Uint8Array(new SharedArrayBuffer(65536)),
-    slotsG: Array.from({ length: numLeaves }, () => new Float64Array(new SharedArrayBuffer(8 * totalBins))),
-    slotsH: Array.from({ length: numLeaves }, () => new Float64Array(new SharedArrayBuffer(8 * totalBins))),
+    slots: Array.from({ length: numLeaves }, () => new Float64Array(new SharedArrayBuffer(16 * totalBins))),
     feats: Array.from({ length: threads }, () => new Int32Array(new SharedArrayBuffer(16 * nf))),
     flags: sharedFlags(numLeaves, nf),
     columns: null,

@@ -1,6 +1,6 @@
 // Split search over one feature's histogram (LightGBM's feature_histogram.hpp): numerical reverse/forward scans
-// with missing-value handling, and categorical one-vs-rest / many-vs-many. A histogram is two Float64Arrays,
-// sum of gradients (hg) and sum of hessians (hh) per bin.
+// with missing-value handling, and categorical one-vs-rest / many-vs-many. A histogram is one Float64Array of
+// (sum of gradients, sum of hessians) pairs, one pair per bin: [g0, h0, g1, h1, ...], as LightGBM's hist_t.
 export const K_EPSILON = 1.0000000036274937e-15;
 const K_MIN_SCORE = -Infinity;
 
@@ -24,7 +24,7 @@ export interface FeatureMeta {
   defaultBin: number;
   mostFreqBin: number;
   isCategorical: boolean;
-  /** Index of bin 0 in the leaf's gradient/hessian histogram arrays. */
+  /** Bin 0's pair in the leaf's histogram is at 2 * offset. */
   offset: number;
 }
 
@@ -101,8 +101,7 @@ const roundInt = (x: number): number => Math.trunc(x + 0.5);
  * Returns whether any split beat the no-split gain (LightGBM's is_splittable flag).
  */
 export function findBestThreshold(
-  hg: Float64Array,
-  hh: Float64Array,
+  hist: Float64Array,
   meta: FeatureMeta,
   sumG: number,
   sumH: number,
@@ -114,7 +113,7 @@ export function findBestThreshold(
   out.gain = K_MIN_SCORE;
   out.defaultLeft = true;
   const H = sumH + 2 * K_EPSILON;
-  if (meta.isCategorical) return findCategorical(hg, hh, meta, sumG, H, numData, parentOutput, c, out);
+  if (meta.isCategorical) return findCategorical(hist, meta, sumG, H, numData, parentOutput, c, out);
   const gainShift =
     c.maxDeltaStep > 0
       ? leafGainGivenOutput(sumG, H, c.lambdaL1, c.lambdaL2, parentOutput)
@@ -124,22 +123,21 @@ export function findBestThreshold(
   const nb = meta.numBin;
   if (nb > 2 && meta.missingType !== 0) {
     if (meta.missingType === 1) {
-      splittable = scan(hg, hh, meta, sumG, H, numData, minGainShift, c, out, true, true, false) || splittable;
-      splittable = scan(hg, hh, meta, sumG, H, numData, minGainShift, c, out, false, true, false) || splittable;
+      splittable = scan(hist, meta, sumG, H, numData, minGainShift, c, out, true, true, false) || splittable;
+      splittable = scan(hist, meta, sumG, H, numData, minGainShift, c, out, false, true, false) || splittable;
     } else {
-      splittable = scan(hg, hh, meta, sumG, H, numData, minGainShift, c, out, true, false, true) || splittable;
-      splittable = scan(hg, hh, meta, sumG, H, numData, minGainShift, c, out, false, false, true) || splittable;
+      splittable = scan(hist, meta, sumG, H, numData, minGainShift, c, out, true, false, true) || splittable;
+      splittable = scan(hist, meta, sumG, H, numData, minGainShift, c, out, false, false, true) || splittable;
     }
   } else {
-    splittable = scan(hg, hh, meta, sumG, H, numData, minGainShift, c, out, true, false, false);
+    splittable = scan(hist, meta, sumG, H, numData, minGainShift, c, out, true, false, false);
     if (meta.missingType === 2) out.defaultLeft = false;
   }
   return splittable;
 }
 
 function scan(
-  hg: Float64Array,
-  hh: Float64Array,
+  hist: Float64Array,
   meta: FeatureMeta,
   sumG: number,
   sumH: number,
@@ -170,8 +168,8 @@ function scan(
       rc = 0;
     for (let t = nb - 1 - (naAsMissing ? 1 : 0); t >= 1; t--) {
       if (skipDefault && t === meta.defaultBin) continue;
-      const g = hg[off + t],
-        h = hh[off + t];
+      const g = hist[2 * (off + t)],
+        h = hist[2 * (off + t) + 1];
       rg += g;
       rh += h;
       rc += roundInt(h * cntFactor);
@@ -208,8 +206,8 @@ function scan(
         lh = sumH - K_EPSILON;
         lc = numData;
         for (let i = 1; i < nb; i++) {
-          const h = hh[off + i];
-          lg -= hg[off + i];
+          const h = hist[2 * (off + i) + 1];
+          lg -= hist[2 * (off + i)];
           lh -= h;
           lc -= roundInt(h * cntFactor);
         }
@@ -221,8 +219,8 @@ function scan(
     for (; t <= nb - 2; t++) {
       if (skipDefault && t === meta.defaultBin) continue;
       if (t >= addFrom) {
-        const h = hh[off + t];
-        lg += hg[off + t];
+        const h = hist[2 * (off + t) + 1];
+        lg += hist[2 * (off + t)];
         lh += h;
         lc += roundInt(h * cntFactor);
       }
@@ -263,8 +261,7 @@ function scan(
 }
 
 function findCategorical(
-  hg: Float64Array,
-  hh: Float64Array,
+  hist: Float64Array,
   meta: FeatureMeta,
   sumG: number,
   sumH: number,
@@ -295,8 +292,8 @@ function findCategorical(
   let usedBin = -1;
   if (useOnehot) {
     for (let t = 1; t < nb; t++) {
-      const g = hg[off + t],
-        h = hh[off + t];
+      const g = hist[2 * (off + t)],
+        h = hist[2 * (off + t) + 1];
       const cnt = roundInt(h * cntFactor);
       if (cnt < c.minDataInLeaf || h < c.minSumHessianInLeaf) continue;
       const otherCnt = numData - cnt;
@@ -317,11 +314,11 @@ function findCategorical(
     }
   } else {
     for (let i = 1; i < nb; i++) {
-      if (roundInt(hh[off + i] * cntFactor) >= c.catSmooth) sorted.push(i);
+      if (roundInt(hist[2 * (off + i) + 1] * cntFactor) >= c.catSmooth) sorted.push(i);
     }
     usedBin = sorted.length;
     l2 += c.catL2;
-    const ctr = (i: number): number => hg[off + i] / (hh[off + i] + c.catSmooth);
+    const ctr = (i: number): number => hist[2 * (off + i)] / (hist[2 * (off + i) + 1] + c.catSmooth);
     const keys = new Map(sorted.map((i) => [i, ctr(i)]));
     sorted = sorted.sort((a, b) => keys.get(a)! - keys.get(b)!); // stable, as std::stable_sort
     const maxNumCat = Math.min(c.maxCatThreshold, Math.trunc((usedBin + 1) / 2));
@@ -337,8 +334,8 @@ function findCategorical(
       for (let i = 0; i < usedBin && i < maxNumCat; i++) {
         const t = sorted[pos];
         pos += dir;
-        const g = hg[off + t],
-          h = hh[off + t];
+        const g = hist[2 * (off + t)],
+          h = hist[2 * (off + t) + 1];
         const cnt = roundInt(h * cntFactor);
         lg += g;
         lh += h;
@@ -387,18 +384,18 @@ function findCategorical(
 }
 
 /** Dataset::FixHistogram: the most frequent bin is not stored by LightGBM; it is the leaf total minus the rest. */
-export function fixHistogram(hg: Float64Array, hh: Float64Array, meta: FeatureMeta, sumG: number, sumH: number): void {
+export function fixHistogram(hist: Float64Array, meta: FeatureMeta, sumG: number, sumH: number): void {
   const off = meta.offset;
   const mfb = meta.mostFreqBin;
   let g = sumG,
     h = sumH;
   for (let b = 0; b < meta.numBin; b++) {
     if (b === mfb) continue;
-    g -= hg[off + b];
-    h -= hh[off + b];
+    g -= hist[2 * (off + b)];
+    h -= hist[2 * (off + b) + 1];
   }
-  hg[off + mfb] = g;
-  hh[off + mfb] = h;
+  hist[2 * (off + mfb)] = g;
+  hist[2 * (off + mfb) + 1] = h;
 }
 
 /** What one leaf pair's split search needs besides the histograms (shared with the histogram workers). */
@@ -408,8 +405,7 @@ export interface SearchJob {
   smallFlags: Uint8Array;
   /** null when only the smaller (root) leaf is searched. */
   largeFlags: Uint8Array | null;
-  largeG: Float64Array | null;
-  largeH: Float64Array | null;
+  largeHist: Float64Array | null;
 }
 
 /**
@@ -424,32 +420,27 @@ export function searchFeatures(
   to: number,
   metas: (FeatureMeta | null)[],
   c: SplitConfig,
-  smallG: Float64Array,
-  smallH: Float64Array,
+  small: Float64Array,
   job: SearchJob,
   s: SplitInfo,
   bestSmall: SplitInfo,
   bestLarge: SplitInfo,
 ): void {
   const st = job.stats;
-  const { largeG, largeH, largeFlags, smallFlags } = job;
+  const { largeHist, largeFlags, smallFlags } = job;
   for (let k = from; k < to; k++) {
     const f = fids[k];
     const meta = metas[f]!;
-    if (meta.mostFreqBin !== 0) fixHistogram(smallG, smallH, meta, st[0], st[1]);
+    if (meta.mostFreqBin !== 0) fixHistogram(small, meta, st[0], st[1]);
     s.reset();
-    smallFlags[f] = findBestThreshold(smallG, smallH, meta, st[0], st[1], st[2], st[3], c, s) ? 1 : 0;
+    smallFlags[f] = findBestThreshold(small, meta, st[0], st[1], st[2], st[3], c, s) ? 1 : 0;
     s.feature = f;
     if (s.betterThan(bestSmall)) bestSmall.copyFrom(s);
-    if (largeG === null || largeH === null || largeFlags === null) continue;
-    const off = meta.offset,
-      end = off + meta.numBin;
-    for (let i = off; i < end; i++) {
-      largeG[i] -= smallG[i];
-      largeH[i] -= smallH[i];
-    }
+    if (largeHist === null || largeFlags === null) continue;
+    const end = 2 * (meta.offset + meta.numBin);
+    for (let i = 2 * meta.offset; i < end; i++) largeHist[i] -= small[i];
     s.reset();
-    largeFlags[f] = findBestThreshold(largeG, largeH, meta, st[4], st[5], st[6], st[7], c, s) ? 1 : 0;
+    largeFlags[f] = findBestThreshold(largeHist, meta, st[4], st[5], st[6], st[7], c, s) ? 1 : 0;
     s.feature = f;
     if (s.betterThan(bestLarge)) bestLarge.copyFrom(s);
   }

@@ -59,11 +59,14 @@ export const eqF64 = op(0x61),
   addF64 = op(0xa0);
 export const load = (a: Code, offset = 0): Code => [...a, 0x28, 2, ...uleb(offset)];
 export const load16 = (a: Code, offset = 0): Code => [...a, 0x2f, 1, ...uleb(offset)];
-export const loadU8 = (a: Code): Code => [...a, 0x2d, 0, 0];
-export const loadF32AsF64 = (a: Code): Code => [...a, 0x2a, 2, 0, 0xbb];
-export const loadF64 = (a: Code): Code => [...a, 0x2b, 3, 0];
+export const loadU8 = (a: Code, offset = 0): Code => [...a, 0x2d, 0, ...uleb(offset)];
+export const loadF32AsF64 = (a: Code, offset = 0): Code => [...a, 0x2a, 2, ...uleb(offset), 0xbb];
+export const loadF64 = (a: Code, offset = 0): Code => [...a, 0x2b, 3, ...uleb(offset)];
+export const store = (a: Code, v: Code, offset = 0): Code => [...a, ...v, 0x36, 2, ...uleb(offset)];
 export const store16 = (a: Code, v: Code): Code => [...a, ...v, 0x3b, 1, 0];
-export const storeF64 = (a: Code, v: Code): Code => [...a, ...v, 0x39, 3, 0];
+export const storeF64 = (a: Code, v: Code, offset = 0): Code => [...a, ...v, 0x39, 3, ...uleb(offset)];
+/** Sets local l to e and leaves e on the stack. */
+export const tee = (l: number, e: Code): Code => [...e, 0x22, ...uleb(l)];
 /** c ? a : b */
 export const select = (a: Code, b: Code, c: Code): Code => [...a, ...b, ...c, 0x1b];
 export const truncSat = (a: Code): Code => [...a, 0xfc, 0x02];
