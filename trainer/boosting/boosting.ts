@@ -1,11 +1,12 @@
 // The GBDT boosting loop (src/boosting/gbdt.cpp): init score, per-iteration gradients, bagging, tree growth,
 // leaf renewal, shrinkage, score updates, validation metrics and early stopping.
 import { availableParallelism } from 'node:os';
+import { Bagging } from './bagging.ts';
 import { Booster, type EvalRecord } from './booster.ts';
 import type { Dataset } from '../io/dataset.ts';
 import { DataError } from '../utils/errors.ts';
-import { addTreeOutput } from '../treelearner/bin-walk.ts';
-import { HistPool } from '../treelearner/hist-pool.ts';
+import { addTreeOutput, WalkTables } from '../treelearner/bin-walk.ts';
+import { HistPool, type SharedBoosting } from '../treelearner/hist-pool.ts';
 import { allocateBuffers, featureLayout, splitConfig, TreeLearner } from '../treelearner/learner.ts';
 import { defaultMetric, evalMetric, type MetricName } from '../metric/metrics.ts';
 import { createObjective, percentile } from '../objective/objectives.ts';
@@ -59,17 +60,56 @@ export async function train(params: ParamInput, dataset: Dataset, options: Train
   const threads = Math.max(1, Math.min(p.num_threads > 0 ? p.num_threads : availableParallelism(), 4));
   const b = dataset.binned!;
   const buf = allocateBuffers(N, Math.max(1, layout.totalBins), p.num_leaves, b, dataset.numFeatures, threads);
+  // Scores, the bag and the compiled tree live in shared memory: the histogram worker also computes half of the
+  // gradients and walks half of the rows through each tree.
+  const state: SharedBoosting = {
+    params: p,
+    label: dataset.label,
+    score: sharedF64(N),
+    oob: null,
+    walk: new WalkTables(p.num_leaves),
+    stride: b.stride,
+    valid: [],
+  };
+  const validScores = valid.map((v) => sharedF64(v.numData));
+  const shared = valid.map((v, i) => {
+    if (v.columns !== null || v.binned!.stride !== b.stride) return false;
+    state.valid.push({ rowBins: sharedCopy(v.binned!.rowBins), score: validScores[i] });
+    return true;
+  });
+  const bagging =
+    p.bagging_fraction < 1 && p.bagging_freq > 0 ? new Bagging(N, p.bagging_fraction, p.bagging_seed) : null;
+  state.oob = bagging?.oob ?? null;
   const pool = await HistPool.create(
-    { stride: b.stride, binPos: b.binPos, wide: b.wide, numBins: layout.numBins, offsets: layout.offsets, ...buf },
+    {
+      stride: b.stride,
+      binPos: b.binPos,
+      wide: b.wide,
+      numBins: layout.numBins,
+      offsets: layout.offsets,
+      ...buf,
+      boosting: state,
+    },
     threads,
     layout.metas,
     splitConfig(p),
   );
   try {
-    return runBoosting(p, dataset, valid, validNames, options, layout, buf, pool, info);
+    const run = { state, validScores, shared, bagging };
+    return runBoosting(p, dataset, valid, validNames, options, layout, buf, pool, run, info);
   } finally {
     await pool.close();
   }
+}
+
+const sharedF64 = (n: number): Float64Array => new Float64Array(new SharedArrayBuffer(8 * n));
+
+/** The bytes in shared memory (a copy unless they already are). */
+function sharedCopy(a: Uint8Array): Uint8Array {
+  if (a.buffer instanceof SharedArrayBuffer) return a;
+  const out = new Uint8Array(new SharedArrayBuffer(a.length));
+  out.set(a);
+  return out;
 }
 
 function runBoosting(
@@ -81,6 +121,7 @@ function runBoosting(
   layout: ReturnType<typeof featureLayout>,
   buf: ReturnType<typeof allocateBuffers>,
   pool: HistPool,
+  run: { state: SharedBoosting; validScores: Float64Array[]; shared: boolean[]; bagging: Bagging | null },
   info: (m: string) => void,
 ): Booster {
   const N = ds.numData;
@@ -90,8 +131,8 @@ function runBoosting(
   const objective = createObjective(p, ds.label);
   const learner = new TreeLearner(ds, p, buf, pool, layout.metas);
   const metrics: MetricName[] = (p.metric.length > 0 ? p.metric : [defaultMetric(p.objective)]) as MetricName[];
-  const score = new Float64Array(N);
-  const validScores = valid.map((v) => new Float64Array(v.numData));
+  const { score, walk } = run.state;
+  const { validScores, shared, bagging } = run;
   const trees: Tree[] = [];
   const history: EvalRecord[] = [];
 
@@ -106,42 +147,15 @@ function runBoosting(
     }
   }
 
-  const bagging = p.bagging_fraction < 1 && p.bagging_freq > 0;
-  // One LCG per block of 1024 rows seeded bagging_seed + block (bagging.hpp); states kept in a typed array.
-  const bagStates = new Uint32Array(bagging ? Math.ceil(N / 1024) : 0);
-  for (let b = 0; b < bagStates.length; b++) bagStates[b] = (p.bagging_seed + b) >>> 0;
-  const bag = bagging ? new Int32Array(N) : null;
-  const oob = bagging ? new Int32Array(N) : null;
-  let bagCnt = N,
-    oobCnt = 0;
-
   const es = p.early_stopping_round;
   const bestScore = valid.map(() => metrics.map(() => -Infinity));
   const bestIter = valid.map(() => metrics.map(() => 0));
   let bestIteration = 0;
 
   for (let iter = 0; iter < p.num_iterations; iter++) {
-    objective.gradients(score, buf.grad, buf.hess);
-    if (bagging && iter % p.bagging_freq === 0) {
-      bagCnt = 0;
-      oobCnt = 0;
-      const frac = p.bagging_fraction;
-      for (let blk = 0; blk < bagStates.length; blk++) {
-        let x = bagStates[blk];
-        const end = Math.min(N, (blk + 1) * 1024);
-        for (let i = blk * 1024; i < end; i++) {
-          x = (Math.imul(214013, x) + 2531011) >>> 0;
-          // Branch-free: both lists get the row, only one count moves on.
-          const inBag = ((((x >>> 16) & 0x7fff) / 32768 < frac) as unknown as number) | 0;
-          bag![bagCnt] = i;
-          oob![oobCnt] = i;
-          bagCnt += inBag;
-          oobCnt += 1 - inBag;
-        }
-        bagStates[blk] = x;
-      }
-    }
-    const tree = learner.train(objective.constHessian, bag, bagCnt);
+    pool.gradients(objective, buf.grad, buf.hess);
+    if (bagging && iter % p.bagging_freq === 0) bagging.next();
+    const tree = learner.train(objective.constHessian, bagging?.bag ?? null, bagging?.bagCnt ?? N);
     if (tree.numLeaves <= 1) {
       if (trees.length === 0) {
         tree.asConstant(init);
@@ -166,9 +180,13 @@ function runBoosting(
     }
     tree.shrink(p.learning_rate);
     learner.addInBag(tree, score);
-    if (oobCnt > 0) learner.addOutOfBag(tree, oob!, oobCnt, score);
+    const oobCnt = bagging?.oobCnt ?? 0;
+    const walked = walk.compile(tree, layout.metas, ds.binned!.binPos);
+    if (walked) pool.walkTree(buf.rowBins, oobCnt);
+    else if (oobCnt > 0) learner.addOutOfBag(tree, bagging!.oob, oobCnt, score);
     for (let i = 0; i < valid.length; i++) {
       const v = valid[i];
+      if (walked && shared[i]) continue;
       if (v.columns !== null) tree.addPrediction(v.columns, v.numData, validScores[i]);
       else addTreeOutput(tree, layout.metas, v.binned!, null, v.numData, validScores[i]);
     }

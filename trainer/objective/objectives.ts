@@ -10,7 +10,8 @@ export interface Objective {
   readonly constHessian: boolean;
   /** Percentile used to renew leaf outputs (L1: 0.5, quantile: alpha), or null. */
   readonly renewAlpha: number | null;
-  gradients(score: Float64Array, grad: Float32Array, hess: Float32Array): void;
+  /** Gradients and hessians of rows [from, to). */
+  gradients(score: Float64Array, grad: Float32Array, hess: Float32Array, from: number, to: number): void;
   boostFromScore(): number;
 }
 
@@ -40,7 +41,6 @@ function mean(label: Float32Array): number {
 }
 
 export function createObjective(p: Params, label: Float32Array): Objective {
-  const n = label.length;
   switch (p.objective) {
     case 'regression':
       return {
@@ -48,8 +48,8 @@ export function createObjective(p: Params, label: Float32Array): Objective {
         modelName: 'regression',
         constHessian: true,
         renewAlpha: null,
-        gradients(score, g, h) {
-          for (let i = 0; i < n; i++) {
+        gradients(score, g, h, from, to) {
+          for (let i = from; i < to; i++) {
             g[i] = score[i] - label[i];
             h[i] = 1;
           }
@@ -62,8 +62,8 @@ export function createObjective(p: Params, label: Float32Array): Objective {
         modelName: 'regression_l1',
         constHessian: true,
         renewAlpha: 0.5,
-        gradients(score, g, h) {
-          for (let i = 0; i < n; i++) {
+        gradients(score, g, h, from, to) {
+          for (let i = from; i < to; i++) {
             const d = score[i] - label[i];
             g[i] = d > 0 ? 1 : d < 0 ? -1 : 0;
             h[i] = 1;
@@ -78,8 +78,8 @@ export function createObjective(p: Params, label: Float32Array): Objective {
         modelName: 'huber',
         constHessian: true,
         renewAlpha: null,
-        gradients(score, g, h) {
-          for (let i = 0; i < n; i++) {
+        gradients(score, g, h, from, to) {
+          for (let i = from; i < to; i++) {
             const d = score[i] - label[i];
             g[i] = Math.abs(d) <= a ? d : (d > 0 ? 1 : d < 0 ? -1 : 0) * a;
             h[i] = 1;
@@ -95,8 +95,8 @@ export function createObjective(p: Params, label: Float32Array): Objective {
         modelName: 'fair',
         constHessian: false,
         renewAlpha: null,
-        gradients(score, g, h) {
-          for (let i = 0; i < n; i++) {
+        gradients(score, g, h, from, to) {
+          for (let i = from; i < to; i++) {
             const x = score[i] - label[i];
             const ax = Math.abs(x) + c;
             g[i] = (c * x) / ax;
@@ -114,8 +114,8 @@ export function createObjective(p: Params, label: Float32Array): Objective {
         modelName: 'quantile',
         constHessian: true,
         renewAlpha: a,
-        gradients(score, g, h) {
-          for (let i = 0; i < n; i++) {
+        gradients(score, g, h, from, to) {
+          for (let i = from; i < to; i++) {
             const d = Math.fround(score[i] - label[i]);
             g[i] = d >= 0 ? up : -a;
             h[i] = 1;

@@ -15,6 +15,9 @@ import {
   type SharedArena,
 } from './hist-wasm.ts';
 import { TrainerError } from '../utils/errors.ts';
+import type { Objective } from '../objective/objectives.ts';
+import type { Params } from '../io/params.ts';
+import { walkRows, type WalkTables } from './bin-walk.ts';
 import {
   readSplit,
   searchFeatures,
@@ -50,6 +53,21 @@ export interface SharedBuffers {
   goLeft: Uint8Array;
   /** When set, every buffer above is a view into this memory and the WebAssembly kernel builds the histograms. */
   arena: SharedArena | null;
+  /** What the worker needs to share the boosting loop's row work (gradients, tree outputs); null: main only. */
+  boosting: SharedBoosting | null;
+}
+
+/** The boosting loop's shared state: the worker computes half of the gradients and walks half of the rows. */
+export interface SharedBoosting {
+  params: Params;
+  label: Float32Array;
+  score: Float64Array;
+  /** The out-of-bag rows of the current bag (null without bagging). */
+  oob: Int32Array | null;
+  walk: WalkTables;
+  /** The row-major bins of the training set (the arena copy) and of every binned validation set. */
+  stride: number;
+  valid: { rowBins: Uint8Array; score: Float64Array }[];
 }
 
 // Below this many bin increments a job is cheaper to do alone than to hand over.
@@ -76,6 +94,11 @@ export const quarters = (a: Int32Array): [Int32Array, Int32Array, Int32Array, In
 /** ctrl[9]: what the worker is asked to do. */
 export const JOB_HISTOGRAMS = 0;
 export const JOB_PARTITION = 1;
+export const JOB_GRADIENTS = 2;
+export const JOB_WALK = 3;
+
+/** Row work below this size is done by the calling thread alone (a hand-over costs about 20 us). */
+const MIN_PARALLEL_ROWS = 16_384;
 
 function post(wk: WorkerHandle): void {
   wk.seq++;
@@ -187,6 +210,7 @@ export class HistPool {
             goLeft: s.goLeft,
             metas,
             cfg,
+            boosting: s.boosting,
             memory: s.arena?.memory ?? null,
             module: s.arena ? histModule() : null,
           },
@@ -319,6 +343,51 @@ export class HistPool {
     c[9] = JOB_PARTITION;
     post(wk);
     return true;
+  }
+
+  /** Rows [from, to) split in two: the worker's half (null when the main thread takes it all) and the main one's. */
+  private halves(from: number, to: number): { mid: number; worker: WorkerHandle | null } {
+    const wk = this.workers[0];
+    if (wk === undefined || this.s.boosting === null || to - from < MIN_PARALLEL_ROWS) return { mid: to, worker: null };
+    return { mid: from + ((to - from) >> 1), worker: wk };
+  }
+
+  /** The objective's gradients of every row, the second half on the worker. */
+  gradients(objective: Objective, grad: Float32Array, hess: Float32Array): void {
+    const score = this.s.boosting?.score;
+    if (score === undefined) throw new TrainerError('gradients need the shared boosting state');
+    const { mid, worker } = this.halves(0, score.length);
+    if (worker) {
+      worker.ctrl[2] = mid;
+      worker.ctrl[3] = score.length;
+      worker.ctrl[9] = JOB_GRADIENTS;
+      post(worker);
+    }
+    objective.gradients(score, grad, hess, 0, mid);
+    if (worker) awaitJob(worker, 'computing gradients');
+  }
+
+  /**
+   * Adds the tree compiled in the shared WalkTables to the scores of the out-of-bag rows oob[0..oobCnt) and of
+   * every shared validation set, half of each on the worker. rowBins: the training set's row-major bins.
+   */
+  walkTree(rowBins: Uint8Array, oobCnt: number): void {
+    const b = this.s.boosting;
+    if (b === null) throw new TrainerError('walking a tree needs the shared boosting state');
+    const ls = b.walk.leafStart;
+    const rows = b.valid.reduce((n, v) => n + v.score.length, oobCnt);
+    const worker = rows >= MIN_PARALLEL_ROWS ? (this.workers[0] ?? null) : null;
+    const half = (n: number): number => (worker ? n >> 1 : n);
+    if (worker) {
+      worker.ctrl[2] = half(oobCnt);
+      worker.ctrl[3] = oobCnt;
+      worker.ctrl[4] = ls;
+      worker.ctrl[9] = JOB_WALK;
+      post(worker);
+    }
+    if (b.oob !== null) walkRows(b.walk, ls, rowBins, b.stride, b.oob, 0, half(oobCnt), b.score);
+    for (const v of b.valid) walkRows(b.walk, ls, v.rowBins, b.stride, null, 0, half(v.score.length), v.score);
+    if (worker) awaitJob(worker, 'adding a tree to the scores');
   }
 
   /** Waits for the partition startPartition handed out; returns its left count. */

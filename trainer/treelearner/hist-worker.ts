@@ -2,7 +2,9 @@
 // and signals completion. No messages on the hot path, so handing over a job is cheap.
 import { workerData, parentPort } from 'node:worker_threads';
 import { buildRowwise, partitionRows } from './hist-kernel.ts';
-import { JOB_PARTITION } from './hist-pool.ts';
+import { createObjective } from '../objective/objectives.ts';
+import { walkRows } from './bin-walk.ts';
+import { JOB_GRADIENTS, JOB_PARTITION, JOB_WALK, type SharedBoosting } from './hist-pool.ts';
 import { buildHistWasm, instantiateHist, type ColumnBuffers } from './hist-wasm.ts';
 import { searchFeatures, SplitInfo, writeSplit, type FeatureMeta, type SplitConfig } from './split.ts';
 
@@ -27,6 +29,8 @@ interface Init {
   /** The partition's scratch for right-going rows and its go-left table per bin. */
   tmp: Int32Array;
   goLeft: Uint8Array;
+  /** The boosting loop's shared state, when the worker takes half of its row work. */
+  boosting: SharedBoosting | null;
   /** The shared memory all the arrays above live in, and the kernel module, when the WebAssembly kernel runs. */
   memory: WebAssembly.Memory | null;
   module: WebAssembly.Module | null;
@@ -44,13 +48,28 @@ const tmp = new SplitInfo(),
   bestSmall = new SplitInfo(),
   bestLarge = new SplitInfo();
 const kernel = d.memory && d.module ? instantiateHist(d.module, d.memory) : null;
+const boost = d.boosting;
+const objective = boost ? createObjective(boost.params, boost.label) : null;
 
 // ctrl layout: [0] job seq (main writes; -1 = exit), [1] done seq (worker writes; negative = failed), [9] the job.
 // Histograms: [2] begin, [3] count, [4] use indices, [5] slot, [6] constant hessian, [7] number of features, [8]
 // larger leaf's slot (-1: none); after building, the worker searches its features' splits and writes the two best
 // to `result`. Partition: [2] from, [3] to, [5] the feature's byte position, [7] where its rights start in tmp;
-// the worker writes its left count to [10].
+// the worker writes its left count to [10]. Gradients: rows [2] from, [3] to. Tree outputs: out-of-bag rows [2]
+// from, [3] to, [4] the compiled tree's first leaf node; and the second half of every shared validation set.
 function runJob(): void {
+  if (ctrl[9] === JOB_GRADIENTS) {
+    objective!.gradients(boost!.score, grad, hess, ctrl[2], ctrl[3]);
+    return;
+  }
+  if (ctrl[9] === JOB_WALK) {
+    const b = boost!,
+      ls = ctrl[4];
+    if (b.oob !== null) walkRows(b.walk, ls, rowBins, b.stride, b.oob, ctrl[2], ctrl[3], b.score);
+    for (const v of b.valid)
+      walkRows(b.walk, ls, v.rowBins, b.stride, null, v.score.length >> 1, v.score.length, v.score);
+    return;
+  }
   if (ctrl[9] === JOB_PARTITION) {
     const cols = d.columns!;
     const bin = cols.colBins.subarray(ctrl[5] * cols.numData, (ctrl[5] + 1) * cols.numData);

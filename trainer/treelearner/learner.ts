@@ -13,7 +13,7 @@ import { partitionRows } from './hist-kernel.ts';
 import { addTreeOutput } from './bin-walk.ts';
 
 /** Leaves of at least this many rows are partitioned by the main thread and a worker, half each. */
-const PARALLEL_PARTITION = 32_768;
+const PARALLEL_PARTITION = 8_192;
 
 export interface LearnerBuffers {
   grad: Float32Array;
