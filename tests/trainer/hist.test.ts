@@ -1,10 +1,11 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { buildRowwise } from '../../trainer/treelearner/hist-kernel.ts';
+import { buildRowwise, partitionRows } from '../../trainer/treelearner/hist-kernel.ts';
 import {
   buildHistWasm,
   histModule,
   instantiateHist,
+  partitionWasm,
   SharedArena,
   usesColumns,
 } from '../../trainer/treelearner/hist-wasm.ts';
@@ -22,14 +23,20 @@ t(
       nf = 9,
       TB = nf * 256;
     const arena = SharedArena.create(
-      SharedArena.size([N * S, N * S, 4 * N, 4 * N, 4 * N, 4 * N, 4 * N, 16 * TB, 12 * nf]),
+      SharedArena.size([N * S, N * S, 4 * N, 4 * N, 4 * N, 4 * N, 4 * N, 16 * TB, 12 * nf, 64]),
     )!;
     const rb = arena.u8(N * S),
       g = arena.f32(N),
       h = arena.f32(N),
       idx = arena.i32(N),
       hist = arena.f64(2 * TB);
-    const columns = { colBins: arena.u8(N * S), numData: N, og: arena.f32(N), oh: arena.f32(N) };
+    const columns = {
+      colBins: arena.u8(N * S),
+      numData: N,
+      og: arena.f32(N),
+      oh: arena.f32(N),
+      scratch: arena.i32(16),
+    };
     const feats = arena.i32(3 * nf);
     const pos = feats.subarray(0, nf),
       off = feats.subarray(nf, 2 * nf),
@@ -79,5 +86,43 @@ t(
     }
   },
 );
+
+t('the WebAssembly partition keeps the same rows in the same order as partitionRows', () => {
+  const N = 5_003;
+  const arena = SharedArena.create(SharedArena.size([4 * N, 4 * N, N, 256, 64]))!;
+  const idx = arena.i32(N),
+    tmp = arena.i32(N),
+    bin = arena.u8(N),
+    goLeft = arena.u8(256),
+    out = arena.i32(16);
+  const kernel = instantiateHist(histModule()!, arena.memory);
+  let s = 11;
+  const rnd = (): number => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return s / 2 ** 32;
+  };
+  for (let i = 0; i < N; i++) bin[i] = Math.floor(rnd() * 256);
+  for (let b = 0; b < 256; b++) goLeft[b] = rnd() < 0.4 ? 1 : 0;
+  const rows = Array.from({ length: N }, (_, i) => i).filter(() => rnd() < 0.7);
+  for (const [from, to, tmpStart] of [
+    [0, rows.length, 0],
+    [17, rows.length - 3, 5],
+    [40, 40, 0],
+  ]) {
+    idx.set(rows);
+    tmp.fill(-1);
+    const jsIdx = Int32Array.from(idx),
+      jsTmp = Int32Array.from(tmp);
+    const left = partitionRows(jsIdx, jsTmp, bin, goLeft, from, to, tmpStart);
+    assert.is(partitionWasm(kernel, idx, tmp, bin, goLeft, from, to, tmpStart, out), left);
+    assert.equal(Array.from(idx.subarray(from, from + left)), Array.from(jsIdx.subarray(from, from + left)));
+    const right = to - from - left;
+    assert.equal(
+      Array.from(tmp.subarray(tmpStart, tmpStart + right)),
+      Array.from(jsTmp.subarray(tmpStart, tmpStart + right)),
+    );
+    assert.ok(to === from || (left > 0 && right > 0), 'both sides get rows');
+  }
+});
 
 t.run();

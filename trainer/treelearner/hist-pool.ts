@@ -5,11 +5,12 @@
 // split is a maximum in SplitInfo's total order, so results do not depend on the thread count.
 import { Worker } from 'node:worker_threads';
 import { once } from 'node:events';
-import { buildColumn, buildRowwise } from './hist-kernel.ts';
+import { buildColumn, buildRowwise, partitionRows } from './hist-kernel.ts';
 import {
   buildHistWasm,
   histModule,
   instantiateHist,
+  partitionWasm,
   type ColumnBuffers,
   type HistKernels,
   type SharedArena,
@@ -388,6 +389,20 @@ export class HistPool {
     if (b.oob !== null) walkRows(b.walk, ls, rowBins, b.stride, b.oob, 0, half(oobCnt), b.score);
     for (const v of b.valid) walkRows(b.walk, ls, v.rowBins, b.stride, null, 0, half(v.score.length), v.score);
     if (worker) awaitJob(worker, 'adding a tree to the scores');
+  }
+
+  /**
+   * The stable partition of idx[from, to) by the feature at byte position `pos` (its column `bin`; s.goLeft
+   * set): lefts stay in idx from `from`, rights go to s.tmp from `tmpStart`. Returns the left count.
+   */
+  partition(pos: number, bin: Uint8Array | Uint16Array, from: number, to: number, tmpStart: number): number {
+    const s = this.s;
+    const cols = s.columns?.[0];
+    if (this.kernel && cols && pos >= 0) {
+      const col = cols.colBins.subarray(pos * cols.numData, (pos + 1) * cols.numData);
+      return partitionWasm(this.kernel, s.idx, s.tmp, col, s.goLeft, from, to, tmpStart, cols.scratch);
+    }
+    return partitionRows(s.idx, s.tmp, bin, s.goLeft, from, to, tmpStart);
   }
 
   /** Waits for the partition startPartition handed out; returns its left count. */

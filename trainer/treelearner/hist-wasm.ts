@@ -215,6 +215,36 @@ function columnBody(v: Variant): Code {
   return code;
 }
 
+// The stable partition's parameters (partitionRows in hist-kernel.ts), then locals.
+const Q = { idx: 0, tmp: 1, bin: 2, goLeft: 3, from: 4, to: 5, tmpStart: 6, out: 7 };
+const QPARAM = 8;
+const QL = { p: 8, end: 9, l: 10, r: 11, row: 12, g: 13 };
+
+/**
+ * partitionRows as WebAssembly: rows whose bin goLeft marks stay in idx from `from` on, the others go to tmp
+ * from `tmpStart` on, both in order, branch-free; the left count is stored at `out`.
+ */
+function partitionBody(): Code {
+  const step: Code = [
+    ...set(QL.row, load(get(QL.p))),
+    ...set(QL.g, loadU8(add(get(Q.goLeft), loadU8(add(get(Q.bin), get(QL.row)))))),
+    ...store(get(QL.l), get(QL.row)),
+    ...store(get(QL.r), get(QL.row)),
+    ...set(QL.l, add(get(QL.l), shl(get(QL.g), 2))),
+    ...set(QL.r, add(get(QL.r), sub(i32(4), shl(get(QL.g), 2)))),
+    ...inc(QL.p, 4),
+  ];
+  return [
+    ...set(QL.p, add(get(Q.idx), shl(get(Q.from), 2))),
+    ...set(QL.end, add(get(Q.idx), shl(get(Q.to), 2))),
+    ...set(QL.l, get(QL.p)),
+    ...set(QL.r, add(get(Q.tmp), shl(get(Q.tmpStart), 2))),
+    ...loopUntil(geU(get(QL.p), get(QL.end)), step),
+    ...store(get(Q.out), shrU(sub(get(QL.l), add(get(Q.idx), shl(get(Q.from), 2))), i32(2))),
+    0x0b,
+  ];
+}
+
 const VARIANTS: Variant[] = [
   { useIdx: false, hess: false },
   { useIdx: false, hess: true },
@@ -224,8 +254,9 @@ const VARIANTS: Variant[] = [
 const variantIndex = (useIdx: boolean, hess: boolean): number => (useIdx ? 2 : 0) + (hess ? 1 : 0);
 
 function moduleBytes(): Uint8Array<ArrayBuffer> {
-  return wasmModule(
-    VARIANTS.flatMap((v, i) => [
+  return wasmModule([
+    { name: 'partition', params: QPARAM, locals: [[6, I32]], body: partitionBody() },
+    ...VARIANTS.flatMap((v, i) => [
       {
         name: `rows${i}`,
         params: NPARAM,
@@ -242,7 +273,7 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
         body: columnBody(v),
       },
     ]),
-  );
+  ]);
 }
 
 export type HistFn = (
@@ -276,10 +307,22 @@ export type ColumnFn = (
   hist: number,
 ) => void;
 
-/** The kernels of one instance (one per thread, all on the same memory), by variantIndex. */
+export type PartitionFn = (
+  idx: number,
+  tmp: number,
+  bin: number,
+  goLeft: number,
+  from: number,
+  to: number,
+  tmpStart: number,
+  out: number,
+) => void;
+
+/** The kernels of one instance (one per thread, all on the same memory), the histograms' by variantIndex. */
 export interface HistKernels {
   rows: HistFn[];
   cols: ColumnFn[];
+  partition: PartitionFn;
 }
 
 let compiled: WebAssembly.Module | null | undefined;
@@ -301,6 +344,7 @@ export function instantiateHist(module: WebAssembly.Module, memory: WebAssembly.
   return {
     rows: VARIANTS.map((_, i) => exports[`rows${i}`] as HistFn),
     cols: VARIANTS.map((_, i) => exports[`cols${i}`] as ColumnFn),
+    partition: exports.partition as PartitionFn,
   };
 }
 
@@ -357,6 +401,8 @@ export interface ColumnBuffers {
   /** This thread's gathered gradients and hessians (numData each). */
   og: Float32Array;
   oh: Float32Array;
+  /** Where the partition kernel leaves its result. */
+  scratch: Int32Array;
 }
 
 /** A leaf with at least 1/COLUMN_SHARE of the rows is built column by column (dense enough, see above). */
@@ -426,4 +472,23 @@ export function buildHistWasm(
       hist.byteOffset,
     );
   }
+}
+
+/**
+ * partitionRows (hist-kernel.ts) on the WebAssembly kernel: idx, tmp, bin (a column of the column-major bins),
+ * goLeft and out (one Int32 of scratch for the result) must be views into the kernel's memory.
+ */
+export function partitionWasm(
+  k: HistKernels,
+  idx: Int32Array,
+  tmp: Int32Array,
+  bin: Uint8Array,
+  goLeft: Uint8Array,
+  from: number,
+  to: number,
+  tmpStart: number,
+  out: Int32Array,
+): number {
+  k.partition(idx.byteOffset, tmp.byteOffset, bin.byteOffset, goLeft.byteOffset, from, to, tmpStart, out.byteOffset);
+  return out[0];
 }

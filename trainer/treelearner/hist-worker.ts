@@ -5,7 +5,7 @@ import { buildRowwise, partitionRows } from './hist-kernel.ts';
 import { createObjective } from '../objective/objectives.ts';
 import { walkRows } from './bin-walk.ts';
 import { JOB_GRADIENTS, JOB_PARTITION, JOB_WALK, type SharedBoosting } from './hist-pool.ts';
-import { buildHistWasm, instantiateHist, type ColumnBuffers } from './hist-wasm.ts';
+import { buildHistWasm, instantiateHist, partitionWasm, type ColumnBuffers } from './hist-wasm.ts';
 import { searchFeatures, SplitInfo, writeSplit, type FeatureMeta, type SplitConfig } from './split.ts';
 
 interface Init {
@@ -73,7 +73,9 @@ function runJob(): void {
   if (ctrl[9] === JOB_PARTITION) {
     const cols = d.columns!;
     const bin = cols.colBins.subarray(ctrl[5] * cols.numData, (ctrl[5] + 1) * cols.numData);
-    ctrl[10] = partitionRows(idx, d.tmp, bin, d.goLeft, ctrl[2], ctrl[3], ctrl[7]);
+    ctrl[10] = kernel
+      ? partitionWasm(kernel, idx, d.tmp, bin, d.goLeft, ctrl[2], ctrl[3], ctrl[7], cols.scratch)
+      : partitionRows(idx, d.tmp, bin, d.goLeft, ctrl[2], ctrl[3], ctrl[7]);
     return;
   }
   const useIdx = ctrl[4] === 1 ? idx : null,

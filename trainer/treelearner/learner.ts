@@ -9,7 +9,6 @@ import { leafOutput, SplitInfo, type FeatureMeta, type SplitConfig } from './spl
 import { MISSING_NAN, MISSING_ZERO, Tree } from '../io/tree.ts';
 import type { BinMapper } from '../io/binning.ts';
 import { histModule, SharedArena, type ColumnBuffers } from './hist-wasm.ts';
-import { partitionRows } from './hist-kernel.ts';
 import { addTreeOutput } from './bin-walk.ts';
 
 /** Leaves of at least this many rows are partitioned by the main thread and a worker, half each. */
@@ -66,6 +65,7 @@ export function allocateBuffers(
             ...new Array<number>(numLeaves).fill(16 * totalBins),
             ...new Array<number>(threads).fill(16 * nf),
             ...new Array<number>(2 * threads).fill(4 * numData),
+            ...new Array<number>(threads).fill(64),
           ]),
         );
   if (arena !== null) {
@@ -90,6 +90,7 @@ export function allocateBuffers(
         numData,
         og: arena.f32(numData),
         oh: arena.f32(numData),
+        scratch: arena.i32(16),
       })),
       arena,
     };
@@ -396,7 +397,7 @@ export class TreeLearner {
       // The worker partitions the second half (its rights go to tmp after the first half's room); the halves are
       // then concatenated lefts first, so the order is the serial partition's.
       const mid = begin + (cnt >> 1);
-      const l1 = partitionRows(idx, tmp, bin, goLeft, begin, mid, 0);
+      const l1 = this.pool.partition(pos, bin, begin, mid, 0);
       const l2 = this.pool.finishPartition();
       const r1 = mid - begin - l1,
         r2 = end - mid - l2;
@@ -406,7 +407,7 @@ export class TreeLearner {
       l = begin + l1 + l2;
       r = r1 + r2;
     } else {
-      l = begin + partitionRows(idx, tmp, bin, goLeft, begin, end, 0);
+      l = begin + this.pool.partition(pos, bin, begin, end, 0);
       r = cnt - (l - begin);
       idx.set(tmp.subarray(0, r), l);
     }
