@@ -2,7 +2,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Booster } from '../../trainer/boosting/booster.ts';
 import { train } from '../../trainer/boosting/boosting.ts';
-import { readTextColumns } from '../../trainer/io/text-loader.ts';
+import { loadTrainingFile, loadValidFile, readTextColumns } from '../../trainer/io/text-loader.ts';
+import { resolveParams } from '../../trainer/io/params.ts';
 import { Dataset } from '../../trainer/io/dataset.ts';
 import { FIXTURES, l1, OBJECTIVES, readFixture } from './helpers.ts';
 
@@ -141,5 +142,30 @@ t('training is deterministic and independent of the thread count', async () => {
   const trees = (s: string) => s.slice(0, s.indexOf('parameters:'));
   assert.is(trees(a), trees(b));
 });
+
+t(
+  'with bagging and a binned validation file the worker shares gradients and tree walks: same as 1 thread',
+  async () => {
+    // 60 000 rows and a 20 000-row validation file: over the size from which the worker takes half of the
+    // gradients, of the out-of-bag rows and of the validation rows.
+    const p = { ...params('huber'), num_iterations: 12, bagging_fraction: 0.8, bagging_freq: 1, metric: ['l1'] };
+    const files = { header: true, labelColumn: '0', categorical: ['3'] };
+    const ds = await loadTrainingFile(`${FIXTURES}train.csv.gz`, files, resolveParams(p));
+    const valid = await loadValidFile(`${FIXTURES}test.csv.gz`, files, ds);
+    const run = async (threads: number) => {
+      const b = await train({ ...p, num_threads: threads }, ds, { valid: [valid] });
+      const text = b.toString();
+      return { text, trees: text.slice(0, text.indexOf('parameters:')), evals: b.evalHistory.map((e) => e.value) };
+    };
+    const one = await run(1),
+      two = await run(2);
+    assert.is(two.trees, one.trees);
+    assert.equal(two.evals, one.evals);
+    assert.is(two.evals.length, 12);
+    // The validation scores the walk accumulated are the model's own predictions of that file.
+    const direct = l1(Booster.fromString(two.text).predict(testData.columns), testData.label);
+    assert.ok(Math.abs(two.evals[11] - direct) < 1e-6 * direct, `${two.evals[11]} vs ${direct}`);
+  },
+);
 
 t.run();
