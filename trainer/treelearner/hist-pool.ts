@@ -19,6 +19,7 @@ import { TrainerError } from '../utils/errors.ts';
 import type { Objective } from '../objective/objectives.ts';
 import type { Params } from '../io/params.ts';
 import { walkRows, type WalkTables } from './bin-walk.ts';
+import { instantiateScan, scanModule, type Scanner } from './split-wasm.ts';
 import {
   readSplit,
   searchFeatures,
@@ -52,6 +53,8 @@ export interface SharedBuffers {
   /** The partition's scratch and go-left table (a worker partitions half of a large leaf). */
   tmp: Int32Array;
   goLeft: Uint8Array;
+  /** Per thread: the split scan kernel's argument and result slots, with the WebAssembly kernels. */
+  scanIo: Float64Array[] | null;
   /** When set, every buffer above is a view into this memory and the WebAssembly kernel builds the histograms. */
   arena: SharedArena | null;
   /** What the worker needs to share the boosting loop's row work (gradients, tree outputs); null: main only. */
@@ -70,9 +73,6 @@ export interface SharedBoosting {
   stride: number;
   valid: { rowBins: Uint8Array; score: Float64Array }[];
 }
-
-// Below this many bin increments a job is cheaper to do alone than to hand over.
-const MIN_PARALLEL_WORK = 100_000;
 
 interface WorkerHandle {
   w: Worker;
@@ -129,6 +129,7 @@ export class HistPool {
   private off: Int32Array;
   private len: Int32Array;
   private readonly kernel: HistKernels | null;
+  private readonly scanner: Scanner | null;
   private fid: Int32Array;
   /** Leaf statistics of the current search, shared with the workers (SearchJob.stats). */
   readonly stats = new Float64Array(new SharedArrayBuffer(64));
@@ -144,6 +145,8 @@ export class HistPool {
     this.wideIds = new Int32Array(Math.max(1, s.binPos.length));
     const module = s.arena ? histModule() : null;
     this.kernel = module && s.arena ? instantiateHist(module, s.arena.memory) : null;
+    const scan = s.arena && s.scanIo ? scanModule() : null;
+    this.scanner = scan && s.arena && s.scanIo ? instantiateScan(scan, s.arena.memory, s.scanIo[0]) : null;
   }
 
   /** buildRowwise on the WebAssembly kernels when the buffers live in their memory. */
@@ -214,6 +217,8 @@ export class HistPool {
             boosting: s.boosting,
             memory: s.arena?.memory ?? null,
             module: s.arena ? histModule() : null,
+            scanModule: s.arena && s.scanIo ? scanModule() : null,
+            scanIo: s.scanIo?.[i + 1] ?? null,
           },
         });
         w.unref();
@@ -266,6 +271,7 @@ export class HistPool {
       smallFlags: s.flags[slot],
       largeFlags: large >= 0 ? s.flags[large] : null,
       largeHist: large >= 0 ? s.slots[large] : null,
+      scanner: this.scanner,
     };
     let nn = 0,
       nWide = 0;
@@ -287,7 +293,8 @@ export class HistPool {
       searchFeatures(fids, from, to, this.metas, this.cfg, hist, job, this.tmp, bestSmall, bestLarge);
     search(this.wideIds, 0, nWide);
     const nw = this.workers.length;
-    if (nw === 0 || cnt * nn < MIN_PARALLEL_WORK || nn < 2) {
+    // Even a leaf of a few rows is shared: its split search (every feature's bins) costs more than a hand-over.
+    if (nw === 0 || nn < 2) {
       this.rowwise(nn, idx, begin, cnt, hess, hist);
       search(this.fid, 0, nn);
       return;

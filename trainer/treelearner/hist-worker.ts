@@ -7,6 +7,7 @@ import { walkRows } from './bin-walk.ts';
 import { JOB_GRADIENTS, JOB_PARTITION, JOB_WALK, type SharedBoosting } from './hist-pool.ts';
 import { buildHistWasm, instantiateHist, partitionWasm, type ColumnBuffers } from './hist-wasm.ts';
 import { searchFeatures, SplitInfo, writeSplit, type FeatureMeta, type SplitConfig } from './split.ts';
+import { instantiateScan } from './split-wasm.ts';
 
 interface Init {
   rowBins: Uint8Array;
@@ -34,6 +35,9 @@ interface Init {
   /** The shared memory all the arrays above live in, and the kernel module, when the WebAssembly kernel runs. */
   memory: WebAssembly.Memory | null;
   module: WebAssembly.Module | null;
+  /** The split scan kernel's module and this thread's argument and result slots in `memory`. */
+  scanModule: WebAssembly.Module | null;
+  scanIo: Float64Array | null;
 }
 
 const d = workerData as Init;
@@ -48,6 +52,7 @@ const tmp = new SplitInfo(),
   bestSmall = new SplitInfo(),
   bestLarge = new SplitInfo();
 const kernel = d.memory && d.module ? instantiateHist(d.module, d.memory) : null;
+const scanner = d.memory && d.scanModule && d.scanIo ? instantiateScan(d.scanModule, d.memory, d.scanIo) : null;
 const boost = d.boosting;
 const objective = boost ? createObjective(boost.params, boost.label) : null;
 
@@ -101,6 +106,7 @@ function runJob(): void {
       smallFlags: d.flags[slot],
       largeFlags: large >= 0 ? d.flags[large] : null,
       largeHist: large >= 0 ? slots[large] : null,
+      scanner,
     },
     tmp,
     bestSmall,

@@ -10,6 +10,7 @@ import { MISSING_NAN, MISSING_ZERO, Tree } from '../io/tree.ts';
 import type { BinMapper } from '../io/binning.ts';
 import { histModule, SharedArena, type ColumnBuffers } from './hist-wasm.ts';
 import { addTreeOutput } from './bin-walk.ts';
+import { SCAN_ARGS, SCAN_OUT } from './split-wasm.ts';
 
 /** Leaves of at least this many rows are partitioned by the main thread and a worker, half each. */
 const PARALLEL_PARTITION = 8_192;
@@ -31,6 +32,8 @@ export interface LearnerBuffers {
   /** The partition's scratch for right-going rows, and its go-left table per bin (shared: a worker partitions too). */
   tmp: Int32Array;
   goLeft: Uint8Array;
+  /** Per thread: the split scan kernel's argument and result slots (with the WebAssembly kernels only). */
+  scanIo: Float64Array[] | null;
   /** The shared WebAssembly memory holding all of the above, when the WebAssembly kernel can run. */
   arena: SharedArena | null;
 }
@@ -66,6 +69,7 @@ export function allocateBuffers(
             ...new Array<number>(threads).fill(16 * nf),
             ...new Array<number>(2 * threads).fill(4 * numData),
             ...new Array<number>(threads).fill(64),
+            ...new Array<number>(threads).fill(8 * (SCAN_ARGS + SCAN_OUT)),
           ]),
         );
   if (arena !== null) {
@@ -92,6 +96,7 @@ export function allocateBuffers(
         oh: arena.f32(numData),
         scratch: arena.i32(16),
       })),
+      scanIo: Array.from({ length: threads }, () => arena.f64(SCAN_ARGS + SCAN_OUT)),
       arena,
     };
   }
@@ -107,6 +112,7 @@ export function allocateBuffers(
     feats: Array.from({ length: threads }, () => new Int32Array(new SharedArrayBuffer(16 * nf))),
     flags: sharedFlags(numLeaves, nf),
     columns: null,
+    scanIo: null,
     arena: null,
   };
 }

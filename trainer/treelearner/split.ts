@@ -1,6 +1,8 @@
 // Split search over one feature's histogram (LightGBM's feature_histogram.hpp): numerical reverse/forward scans
 // with missing-value handling, and categorical one-vs-rest / many-vs-many. A histogram is one Float64Array of
 // (sum of gradients, sum of hessians) pairs, one pair per bin: [g0, h0, g1, h1, ...], as LightGBM's hist_t.
+import type { Scanner } from './split-wasm.ts';
+
 export const K_EPSILON = 1.0000000036274937e-15;
 const K_MIN_SCORE = -Infinity;
 
@@ -109,6 +111,7 @@ export function findBestThreshold(
   parentOutput: number,
   c: SplitConfig,
   out: SplitInfo,
+  scanner: Scanner | null = null,
 ): boolean {
   out.gain = K_MIN_SCORE;
   out.defaultLeft = true;
@@ -123,14 +126,14 @@ export function findBestThreshold(
   const nb = meta.numBin;
   if (nb > 2 && meta.missingType !== 0) {
     if (meta.missingType === 1) {
-      splittable = scan(hist, meta, sumG, H, numData, minGainShift, c, out, true, true, false) || splittable;
-      splittable = scan(hist, meta, sumG, H, numData, minGainShift, c, out, false, true, false) || splittable;
+      splittable = scan(hist, meta, sumG, H, numData, minGainShift, c, out, true, true, false, scanner) || splittable;
+      splittable = scan(hist, meta, sumG, H, numData, minGainShift, c, out, false, true, false, scanner) || splittable;
     } else {
-      splittable = scan(hist, meta, sumG, H, numData, minGainShift, c, out, true, false, true) || splittable;
-      splittable = scan(hist, meta, sumG, H, numData, minGainShift, c, out, false, false, true) || splittable;
+      splittable = scan(hist, meta, sumG, H, numData, minGainShift, c, out, true, false, true, scanner) || splittable;
+      splittable = scan(hist, meta, sumG, H, numData, minGainShift, c, out, false, false, true, scanner) || splittable;
     }
   } else {
-    splittable = scan(hist, meta, sumG, H, numData, minGainShift, c, out, true, false, false);
+    splittable = scan(hist, meta, sumG, H, numData, minGainShift, c, out, true, false, false, scanner);
     if (meta.missingType === 2) out.defaultLeft = false;
   }
   return splittable;
@@ -148,6 +151,7 @@ function scan(
   reverse: boolean,
   skipDefault: boolean,
   naAsMissing: boolean,
+  scanner: Scanner | null,
 ): boolean {
   const off = meta.offset;
   const nb = meta.numBin;
@@ -162,7 +166,34 @@ function scan(
     bestLeftH = NaN,
     bestLeftCnt = 0,
     bestThreshold = nb;
-  if (reverse) {
+  if (scanner !== null && simple) {
+    const a = scanner.args;
+    a[0] = sumG;
+    a[1] = sumH;
+    a[2] = numData;
+    a[3] = cntFactor;
+    a[4] = minData;
+    a[5] = minHess;
+    a[6] = l2;
+    a[7] = minGainShift;
+    (reverse ? scanner.reverse : scanner.forward)(
+      hist.byteOffset + 16 * off,
+      nb,
+      skipDefault ? 1 : 0,
+      meta.defaultBin,
+      naAsMissing ? 1 : 0,
+      meta.mostFreqBin === 0 ? 1 : 0,
+      a.byteOffset,
+      scanner.out.byteOffset,
+    );
+    const o = scanner.out;
+    splittable = o[0] === 1;
+    bestGain = o[1];
+    bestThreshold = o[2];
+    bestLeftG = o[3];
+    bestLeftH = o[4];
+    bestLeftCnt = o[5];
+  } else if (reverse) {
     let rg = 0,
       rh = K_EPSILON,
       rc = 0;
@@ -400,6 +431,8 @@ export function fixHistogram(hist: Float64Array, meta: FeatureMeta, sumG: number
 
 /** What one leaf pair's split search needs besides the histograms (shared with the histogram workers). */
 export interface SearchJob {
+  /** The calling thread's WebAssembly threshold scan, when the histograms live in its memory. */
+  scanner: Scanner | null;
   /** [smaller: sumG, sumH, count, parent output, larger: sumG, sumH, count, parent output]. */
   stats: Float64Array;
   smallFlags: Uint8Array;
@@ -433,14 +466,14 @@ export function searchFeatures(
     const meta = metas[f]!;
     if (meta.mostFreqBin !== 0) fixHistogram(small, meta, st[0], st[1]);
     s.reset();
-    smallFlags[f] = findBestThreshold(small, meta, st[0], st[1], st[2], st[3], c, s) ? 1 : 0;
+    smallFlags[f] = findBestThreshold(small, meta, st[0], st[1], st[2], st[3], c, s, job.scanner) ? 1 : 0;
     s.feature = f;
     if (s.betterThan(bestSmall)) bestSmall.copyFrom(s);
     if (largeHist === null || largeFlags === null) continue;
     const end = 2 * (meta.offset + meta.numBin);
     for (let i = 2 * meta.offset; i < end; i++) largeHist[i] -= small[i];
     s.reset();
-    largeFlags[f] = findBestThreshold(largeHist, meta, st[4], st[5], st[6], st[7], c, s) ? 1 : 0;
+    largeFlags[f] = findBestThreshold(largeHist, meta, st[4], st[5], st[6], st[7], c, s, job.scanner) ? 1 : 0;
     s.feature = f;
     if (s.betterThan(bestLarge)) bestLarge.copyFrom(s);
   }

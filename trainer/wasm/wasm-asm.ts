@@ -56,7 +56,17 @@ export const shl = (a: Code, s: Code | number): Code => [...a, ...(typeof s === 
 export const eqF64 = op(0x61),
   neF64 = op(0x62),
   ltF64 = op(0x63),
-  addF64 = op(0xa0);
+  gtF64 = op(0x64),
+  leF64 = op(0x65),
+  addF64 = op(0xa0),
+  subF64 = op(0xa1),
+  mulF64 = op(0xa2),
+  divF64 = op(0xa3);
+export const truncF64 = (a: Code): Code => [...a, 0x9d];
+export const f64FromI32 = (a: Code): Code => [...a, 0xb7];
+/** br_if to the enclosing block or loop `depth` levels out (0 = innermost). */
+export const brIf = (depth: number, c: Code): Code => [...c, 0x0d, ...uleb(depth)];
+export const block = (body: Code): Code => [0x02, VOID, ...body, 0x0b];
 export const load = (a: Code, offset = 0): Code => [...a, 0x28, 2, ...uleb(offset)];
 export const load16 = (a: Code, offset = 0): Code => [...a, 0x2f, 1, ...uleb(offset)];
 export const loadU8 = (a: Code, offset = 0): Code => [...a, 0x2d, 0, ...uleb(offset)];
