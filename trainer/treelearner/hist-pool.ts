@@ -2,7 +2,8 @@
 // (each thread reads every row of the leaf but only its features' bytes), and has each thread search the splits
 // of the features it built (smaller leaf, then the larger one by subtraction): the main thread only merges the
 // threads' best splits. Each feature's histogram is written by exactly one thread in row order, and the best
-// split is a maximum in SplitInfo's total order, so results do not depend on the thread count.
+// split is a maximum in SplitInfo's total order, so results do not depend on the thread count. The first worker
+// also takes half of the row work between trees: a large leaf's partition, the gradients, the tree walks.
 import { Worker } from 'node:worker_threads';
 import { once } from 'node:events';
 import { buildColumn, buildRowwise, partitionRows } from './hist-kernel.ts';
@@ -69,8 +70,9 @@ export interface SharedBoosting {
   /** The out-of-bag rows of the current bag (null without bagging). */
   oob: Int32Array | null;
   walk: WalkTables;
-  /** The row-major bins of the training set (the arena copy) and of every binned validation set. */
+  /** Bytes per row of the training set's row-major bins and of every shared validation set's. */
   stride: number;
+  /** The validation sets binned with the training set's mappers: their row-major bins and scores. */
   valid: { rowBins: Uint8Array; score: Float64Array }[];
 }
 
