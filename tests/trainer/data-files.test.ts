@@ -2,7 +2,7 @@
 // path (Dataset.fromColumns) trains on the same values, and line breaks at any chunk edge change nothing.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -156,6 +156,15 @@ t('a bad line names file:line and what is expected; bad column options exit 2', 
   let r = await runGbdt([`data=${badToken}`, 'header=true']);
   assert.is(r.code, 1);
   assert.match(r.stderr, /bad-token\.csv:7: unknown token "abc"; numbers, empty cells or na\/nan\/null are expected/);
+  // A bad row outside the bin sample (2 of 60 rows) is still found, by the pass that bins every row.
+  const late = [header, ...rows.slice(0, 60)];
+  late[45] = late[45].replace(/,[^,]*$/, ',abc');
+  const lateBad = write('late-bad.csv', `${late.join('\n')}\n`);
+  const lateModel = join(dir, 'late-model.txt');
+  r = await runGbdt([`data=${lateBad}`, 'header=true', 'bin_construct_sample_cnt=2', `output_model=${lateModel}`]);
+  assert.is(r.code, 1);
+  assert.match(r.stderr, /late-bad\.csv:46: unknown token "abc"/);
+  assert.not.ok(existsSync(lateModel), 'no model is written');
   const short = write('short.csv', `${[header, rows[0], rows[1].split(',').slice(0, 10).join(',')].join('\n')}\n`);
   r = await runGbdt([`data=${short}`, 'header=true']);
   assert.is(r.code, 1);

@@ -179,18 +179,23 @@ async function countRows(layout: Layout, o: TextFileOptions, minFeatures = 0): P
 }
 
 /**
- * Calls onRow for every data row with its 0-based number and label; its feature values are then in `values`.
- * Returning true stops the pass.
+ * Calls onRow for every data row (or only the rows `wanted` accepts, the others not even parsed) with its 0-based
+ * number and label; its feature values are then in `values`. Returning true stops the pass.
  */
 async function forEachRow(
   layout: Layout,
   values: Float64Array,
   onRow: (row: number, label: number) => unknown,
+  wanted?: (row: number) => boolean,
 ): Promise<void> {
   const { format, labelIdx, width } = layout;
   const cells = new Float64Array(width);
   let row = 0;
   await forEachDataLine(layout, (b, s, e) => {
+    if (wanted !== undefined && !wanted(row)) {
+      row++;
+      return undefined;
+    }
     let label = 0;
     if (format.kind === 'libsvm') {
       values.fill(0);
@@ -274,11 +279,17 @@ async function sampleMappers(layout: Layout, numData: number, p: Params): Promis
   const sampled = new Float64Array(cnt * nf);
   const values = new Float64Array(nf);
   let k = 0;
-  await forEachRow(layout, values, (row) => {
-    if (row !== sample[k]) return undefined;
-    for (let f = 0; f < nf; f++) sampled[f * cnt + k] = values[f];
-    return ++k === cnt;
-  });
+  // Only the sampled rows are parsed here; pass 3 parses (and checks) every row.
+  const wanted = (row: number): boolean => row === sample[k];
+  await forEachRow(
+    layout,
+    values,
+    () => {
+      for (let f = 0; f < nf; f++) sampled[f * cnt + k] = values[f];
+      return ++k === cnt;
+    },
+    wanted,
+  );
   const value = (f: number, s: number): number => sampled[f * cnt + s];
   return findBinMappers(nf, numData, cnt, value, layout.categorical, layout.ignored, p);
 }
