@@ -229,7 +229,9 @@ const TABLE = [
     min: 0,
     max: 64,
     aliases: ['num_thread', 'nthread', 'nthreads', 'n_jobs'],
-    doc: 'training threads (histograms and split search), the calling one included; 0 = all cores, at most 4',
+    doc:
+      'training threads (histograms, split search, partitions, gradients, tree walks), the calling one ' +
+      'included; 0 = all cores, at most 4',
   },
   {
     name: 'deterministic',
