@@ -11,7 +11,7 @@ import {
   buildHistWasm,
   histModule,
   instantiateHist,
-  partitionWasm,
+  partitionColumn,
   type ColumnBuffers,
   type HistKernels,
   type SharedArena,
@@ -355,18 +355,17 @@ export class HistPool {
     return true;
   }
 
-  /** Rows [from, to) split in two: the worker's half (null when the main thread takes it all) and the main one's. */
-  private halves(from: number, to: number): { mid: number; worker: WorkerHandle | null } {
-    const wk = this.workers[0];
-    if (wk === undefined || this.s.boosting === null || to - from < MIN_PARALLEL_ROWS) return { mid: to, worker: null };
-    return { mid: from + ((to - from) >> 1), worker: wk };
+  /** The worker that takes half of `rows` rows of work, or null when the main thread does it all. */
+  private rowWorker(rows: number): WorkerHandle | null {
+    return rows >= MIN_PARALLEL_ROWS ? (this.workers[0] ?? null) : null;
   }
 
   /** The objective's gradients of every row, the second half on the worker. */
   gradients(objective: Objective, grad: Float32Array, hess: Float32Array): void {
     const score = this.s.boosting?.score;
     if (score === undefined) throw new TrainerError('gradients need the shared boosting state');
-    const { mid, worker } = this.halves(0, score.length);
+    const worker = this.rowWorker(score.length);
+    const mid = worker ? score.length >> 1 : score.length;
     if (worker) {
       worker.ctrl[2] = mid;
       worker.ctrl[3] = score.length;
@@ -386,7 +385,7 @@ export class HistPool {
     if (b === null) throw new TrainerError('walking a tree needs the shared boosting state');
     const ls = b.walk.leafStart;
     const rows = b.valid.reduce((n, v) => n + v.score.length, oobCnt);
-    const worker = rows >= MIN_PARALLEL_ROWS ? (this.workers[0] ?? null) : null;
+    const worker = this.rowWorker(rows);
     const half = (n: number): number => (worker ? n >> 1 : n);
     if (worker) {
       worker.ctrl[2] = half(oobCnt);
@@ -407,10 +406,7 @@ export class HistPool {
   partition(pos: number, bin: Uint8Array | Uint16Array, from: number, to: number, tmpStart: number): number {
     const s = this.s;
     const cols = s.columns?.[0];
-    if (this.kernel && cols && pos >= 0) {
-      const col = cols.colBins.subarray(pos * cols.numData, (pos + 1) * cols.numData);
-      return partitionWasm(this.kernel, s.idx, s.tmp, col, s.goLeft, from, to, tmpStart, cols.scratch);
-    }
+    if (cols && pos >= 0) return partitionColumn(this.kernel, cols, pos, s.idx, s.tmp, s.goLeft, from, to, tmpStart);
     return partitionRows(s.idx, s.tmp, bin, s.goLeft, from, to, tmpStart);
   }
 

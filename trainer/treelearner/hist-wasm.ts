@@ -41,6 +41,7 @@ import {
   wasmModule,
   type Code,
 } from '../wasm/wasm-asm.ts';
+import { partitionRows } from './hist-kernel.ts';
 
 // The row kernel's parameters, then locals. A kernel is generated per (indices, hessians) pair so that its inner
 // loop tests neither.
@@ -51,18 +52,17 @@ const P = {
   off: 3,
   nf: 4,
   idx: 5,
-  useIdx: 6,
-  begin: 7,
-  cnt: 8,
-  grad: 9,
-  hess: 10,
-  hist: 11,
+  begin: 6,
+  cnt: 7,
+  grad: 8,
+  hess: 9,
+  hist: 10,
 };
-const NPARAM = 12;
+const NPARAM = 11;
 const ROWS = 8;
-const L = { i: 12, end: 13, k: 14, p: 15, o: 16, kk: 17, b: 18 };
-const rowL = (r: number): number => 19 + 2 * r;
-const baseL = (r: number): number => 20 + 2 * r;
+const L = { i: 11, end: 12, k: 13, p: 14, o: 15, kk: 16, b: 17 };
+const rowL = (r: number): number => 18 + 2 * r;
+const baseL = (r: number): number => 19 + 2 * r;
 const NI32 = 7 + 2 * ROWS;
 const gL = (r: number): number => NPARAM + NI32 + 2 * r;
 const hL = (r: number): number => NPARAM + NI32 + 2 * r + 1;
@@ -122,19 +122,18 @@ const C = {
   off: 3,
   nf: 4,
   idx: 5,
-  useIdx: 6,
-  begin: 7,
-  cnt: 8,
-  grad: 9,
-  hess: 10,
-  og: 11,
-  oh: 12,
-  hist: 13,
+  begin: 6,
+  cnt: 7,
+  grad: 8,
+  hess: 9,
+  og: 10,
+  oh: 11,
+  hist: 12,
 };
-const CPARAM = 14;
+const CPARAM = 13;
 /** Rows per step of the column kernel's loop (each step pays V8's loop stack check once). */
 const COL_UNROLL = 4;
-const CL = { k: 14, kk: 15, p: 16, ph: 17, pi: 18, end: 19, row: 20, src: 21, srcH: 22, col: 23, hist: 24, a: 25 };
+const CL = { k: 13, kk: 14, p: 15, ph: 16, pi: 17, end: 18, row: 19, src: 20, srcH: 21, col: 22, hist: 23, a: 24 };
 const CI32 = 12;
 
 /** The bin increments of leaf position `r` rows after the step's pointers, for the current feature. */
@@ -283,7 +282,6 @@ export type HistFn = (
   off: number,
   nf: number,
   idx: number,
-  useIdx: number,
   begin: number,
   cnt: number,
   grad: number,
@@ -297,7 +295,6 @@ export type ColumnFn = (
   off: number,
   nf: number,
   idx: number,
-  useIdx: number,
   begin: number,
   cnt: number,
   grad: number,
@@ -436,7 +433,6 @@ export function buildHistWasm(
   }
   if (nf === 0 || cnt <= 0) return;
   const idxAt = idx === null ? 0 : idx.byteOffset,
-    useIdx = idx === null ? 0 : 1,
     hessAt = hess === null ? 0 : hess.byteOffset;
   const v = variantIndex(idx !== null, hess !== null);
   if (columns !== null && usesColumns(cnt, columns.numData)) {
@@ -447,7 +443,6 @@ export function buildHistWasm(
       off.byteOffset,
       nf,
       idxAt,
-      useIdx,
       begin,
       cnt,
       grad.byteOffset,
@@ -464,7 +459,6 @@ export function buildHistWasm(
       off.byteOffset,
       nf,
       idxAt,
-      useIdx,
       begin,
       cnt,
       grad.byteOffset,
@@ -491,4 +485,25 @@ export function partitionWasm(
 ): number {
   k.partition(idx.byteOffset, tmp.byteOffset, bin.byteOffset, goLeft.byteOffset, from, to, tmpStart, out.byteOffset);
   return out[0];
+}
+
+/**
+ * The stable partition of idx[from, to) by the feature at byte position `pos` of a row, read from the
+ * column-major bins: on the kernel when there is one, else partitionRows. Returns the left count.
+ */
+export function partitionColumn(
+  k: HistKernels | null,
+  cols: ColumnBuffers,
+  pos: number,
+  idx: Int32Array,
+  tmp: Int32Array,
+  goLeft: Uint8Array,
+  from: number,
+  to: number,
+  tmpStart: number,
+): number {
+  const bin = cols.colBins.subarray(pos * cols.numData, (pos + 1) * cols.numData);
+  return k
+    ? partitionWasm(k, idx, tmp, bin, goLeft, from, to, tmpStart, cols.scratch)
+    : partitionRows(idx, tmp, bin, goLeft, from, to, tmpStart);
 }

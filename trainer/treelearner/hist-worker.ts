@@ -1,11 +1,11 @@
 // Histogram worker: waits on a shared control block (Atomics), builds its share of the features of one leaf,
 // and signals completion. No messages on the hot path, so handing over a job is cheap.
 import { workerData, parentPort } from 'node:worker_threads';
-import { buildRowwise, partitionRows } from './hist-kernel.ts';
+import { buildRowwise } from './hist-kernel.ts';
 import { createObjective } from '../objective/objectives.ts';
 import { walkRows } from './bin-walk.ts';
 import { JOB_GRADIENTS, JOB_PARTITION, JOB_WALK, type SharedBoosting } from './hist-pool.ts';
-import { buildHistWasm, instantiateHist, partitionWasm, type ColumnBuffers } from './hist-wasm.ts';
+import { buildHistWasm, instantiateHist, partitionColumn, type ColumnBuffers } from './hist-wasm.ts';
 import { searchFeatures, SplitInfo, writeSplit, type FeatureMeta, type SplitConfig } from './split.ts';
 import { instantiateScan } from './split-wasm.ts';
 
@@ -76,11 +76,7 @@ function runJob(): void {
     return;
   }
   if (ctrl[9] === JOB_PARTITION) {
-    const cols = d.columns!;
-    const bin = cols.colBins.subarray(ctrl[5] * cols.numData, (ctrl[5] + 1) * cols.numData);
-    ctrl[10] = kernel
-      ? partitionWasm(kernel, idx, d.tmp, bin, d.goLeft, ctrl[2], ctrl[3], ctrl[7], cols.scratch)
-      : partitionRows(idx, d.tmp, bin, d.goLeft, ctrl[2], ctrl[3], ctrl[7]);
+    ctrl[10] = partitionColumn(kernel, d.columns!, ctrl[5], idx, d.tmp, d.goLeft, ctrl[2], ctrl[3], ctrl[7]);
     return;
   }
   const useIdx = ctrl[4] === 1 ? idx : null,

@@ -18,6 +18,7 @@ import {
   gtS,
   I32,
   i32,
+  ifElse,
   ifThen,
   leF64,
   loadF64,
@@ -31,6 +32,7 @@ import {
   sub,
   subF64,
   truncF64,
+  VOID,
   wasmModule,
   type Code,
 } from '../wasm/wasm-asm.ts';
@@ -164,11 +166,8 @@ function scanBody(reverse: boolean): Code {
     code.push(
       ...set(L.t, i32(0)),
       ...set(L.addFrom, i32(0)),
-      ...ifThen(get(P.mfbZero), [
-        // if/else as two ifs on the same flag: na rebuilds bin 0, otherwise the scan starts at bin 1.
-        ...ifThen(get(P.naAsMissing), rebuild),
-        ...ifThen(eq(get(P.naAsMissing), i32(0)), set(L.t, i32(1))),
-      ]),
+      // NaN-type features rebuild bin 0 from the leaf total; the others start the scan at bin 1.
+      ...ifThen(get(P.mfbZero), ifElse(VOID, get(P.naAsMissing), rebuild, set(L.t, i32(1)))),
       ...loopUntil(gtS(get(L.t), sub(get(P.nb), i32(2))), [
         ...block(candidate(false, [...ifThen(gtS(i32(1), sub(get(L.addFrom), get(L.t))), accumulateBin())])),
         ...set(L.t, add(get(L.t), i32(1))),
